@@ -1,0 +1,21 @@
+"""``GET /.well-known/jwks.json``: the public keys anyone can verify receipts with."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask import current_app
+from flask import jsonify
+
+from consent_service.api import bp
+from consent_service.extensions import db
+from consent_service.keys import published_keys
+from consent_service.signing import jwk
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    settings = current_app.extensions["consent_settings"]
+    keys = published_keys(db.session, settings.signing_keys)
+    response = jsonify(keys=[jwk(kid, x) for kid, x in keys.items()])
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

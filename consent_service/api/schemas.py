@@ -1,0 +1,52 @@
+"""Request schemas (marshmallow). Types are strict: JSON ``"true"`` or ``1`` is not a boolean."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import ClassVar
+
+from marshmallow import Schema
+from marshmallow import fields
+from marshmallow import validate
+
+from consent_service.receipts import Method
+
+SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="must be a lowercase slug")
+PUBLIC_METHODS = [m.value for m in Method]
+
+
+class StrictBoolean(fields.Field):
+    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "must be true or false"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictInteger(fields.Integer):
+    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "must be an integer"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return value
+
+
+class ConsentRequestSchema(Schema):
+    property = fields.String(required=True, validate=SLUG)
+    visitor_id = fields.UUID(required=True)
+    policy_version = StrictInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    method = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            PUBLIC_METHODS, error="must be one of: " + ", ".join(PUBLIC_METHODS)
+        ),
+    )
+    decisions = fields.Dict(
+        keys=fields.String(validate=SLUG),
+        values=StrictBoolean(),
+        load_default=dict,
+        validate=validate.Length(max=64),
+    )
+    gpc = StrictBoolean(load_default=False)

@@ -1,0 +1,73 @@
+"""The composition root: settings, extensions, error handling, blueprints, CLI."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from flask import Response
+from flask import g
+from flask import request
+
+from consent_service.database import configure_engine
+from consent_service.extensions import db
+from consent_service.extensions import migrate
+from consent_service.problems import register_error_handlers
+from consent_service.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(settings.flask_config())
+    app.extensions["consent_settings"] = settings
+    _configure_logging(settings)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine)
+
+    register_error_handlers(app)
+    _register_request_hooks(app)
+
+    from consent_service.api import bp as api_bp
+    from consent_service.cli import register_cli
+
+    app.register_blueprint(api_bp)
+    register_cli(app)
+
+    if not settings.is_production:
+        log.warning(
+            "consent-service is running in DEVELOPMENT mode (CONSENT_ENV=development) with "
+            "secrets from %s; set CONSENT_ENV=production for real traffic.",
+            settings.instance_path,
+        )
+    return app
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+
+    @app.after_request
+    def _common_headers(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response

@@ -1,0 +1,76 @@
+"""Engine behaviour the domain relies on, for both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
+
+WRITE_INTENT = "consent_write_intent"
+
+
+def configure_engine(engine: sa.Engine) -> None:
+    """Give SQLite real transactions, foreign keys, WAL and a write-lock-first BEGIN.
+
+    pysqlite's own transaction handling emits no BEGIN before SELECTs and breaks SAVEPOINTs,
+    so the driver's is switched off and BEGIN is issued here (the SQLAlchemy-documented recipe).
+    A transaction that will write after reading asks for ``BEGIN IMMEDIATE`` through
+    :func:`begin_write`, so concurrent writers queue on the busy timeout instead of failing
+    with ``SQLITE_BUSY_SNAPSHOT`` when they upgrade.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE_INTENT)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session | scoped_session[Session]) -> None:
+    """Declare that this transaction will write; call it before the first query.
+
+    A no-op on PostgreSQL (row locks do the work there) and once a transaction has begun.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_INTENT: True})
+
+
+def dialect_insert(session: Session, table: sa.Table) -> Any:
+    """An INSERT that supports ``on_conflict_do_*`` on the session's dialect."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"unsupported database dialect {name!r}")
+
+
+def database_ready(session: Session) -> str | None:
+    """None when the database answers and is migrated; otherwise why not."""
+    try:
+        session.execute(sa.text("SELECT 1 FROM alembic_version"))
+    except sa.exc.SQLAlchemyError as exc:
+        session.rollback()
+        return type(exc).__name__
+    finally:
+        session.rollback()
+    return None

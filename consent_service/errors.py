@@ -1,0 +1,65 @@
+"""Domain errors. They know nothing of HTTP; ``problems.py`` maps each to a status code."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldError:
+    """One problem with one input field, addressed by a JSON Pointer (RFC 6901)."""
+
+    pointer: str
+    detail: str
+
+
+class ConsentServiceError(Exception):
+    """Base of every error a caller can act on. ``code`` names its problem type."""
+
+    code = "consent-service-error"
+    title = "Consent service error"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class ValidationFailed(ConsentServiceError):
+    code = "validation-failed"
+    title = "The request is not valid"
+
+
+class MalformedRequest(ConsentServiceError):
+    code = "malformed-request"
+    title = "The request body cannot be read"
+
+
+class UnknownProperty(ConsentServiceError):
+    code = "unknown-property"
+    title = "No such property"
+
+
+class UnknownPolicy(ConsentServiceError):
+    code = "unknown-policy"
+    title = "No such policy document or version"
+
+
+class PolicyVersionNotCurrent(ConsentServiceError):
+    code = "policy-version-not-current"
+    title = "The policy version is not the current one"
+
+
+class UnknownPurpose(ConsentServiceError):
+    code = "unknown-purpose"
+    title = "Unknown purpose"
+
+
+class PublishedVersionImmutable(ConsentServiceError):
+    code = "published-version-immutable"
+    title = "Published policy versions cannot change"
+
+
+class ConcurrentConsentWrite(ConsentServiceError):
+    code = "concurrent-consent-write"
+    title = "Another consent for this subject was recorded at the same moment"

@@ -1,0 +1,26 @@
+"""The person consent is about, pseudonymous until an integration links them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from consent_service.models.base import Base
+from consent_service.models.base import UTCDateTime
+from consent_service.models.base import new_id
+from consent_service.models.base import utcnow
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+    __table_args__ = (sa.UniqueConstraint("property_id", "visitor_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    property_id: Mapped[int] = mapped_column(sa.ForeignKey("properties.id", ondelete="CASCADE"))
+    # Random id the widget creates and keeps in a first-party cookie.
+    visitor_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,105 @@
+"""RFC 9457 problem details: the only way errors leave the JSON surfaces.
+
+Handlers are registered on the app (not on blueprints) so routing 404s and 405s are covered
+too. Every problem ``type`` is a URL under ``/problems/`` that documents it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+
+from consent_service import errors
+
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
+
+STATUS_FOR: dict[type[errors.ConsentServiceError], HTTPStatus] = {
+    errors.ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.UnknownPurpose: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.MalformedRequest: HTTPStatus.BAD_REQUEST,
+    errors.UnknownProperty: HTTPStatus.NOT_FOUND,
+    errors.UnknownPolicy: HTTPStatus.NOT_FOUND,
+    errors.PolicyVersionNotCurrent: HTTPStatus.CONFLICT,
+    errors.PublishedVersionImmutable: HTTPStatus.CONFLICT,
+    errors.ConcurrentConsentWrite: HTTPStatus.CONFLICT,
+}
+
+# What each problem type means and what a client should do: served at /problems/<code>.
+DESCRIPTIONS: dict[str, str] = {
+    errors.ValidationFailed.code: "A field is missing, of the wrong type, or not allowed. "
+    "`errors[]` lists each one with a JSON Pointer to it. Fix the request; do not retry as is.",
+    errors.UnknownPurpose.code: "A decision names a purpose the property does not offer. "
+    "Fetch the property's purposes and send decisions for exactly those.",
+    errors.MalformedRequest.code: "The body is not valid JSON, or not JSON at all.",
+    errors.UnknownProperty.code: "No property has this id. Check the data-property attribute.",
+    errors.UnknownPolicy.code: "The policy document or version does not exist or is unpublished.",
+    errors.PolicyVersionNotCurrent.code: "The person saw a policy version that is no longer "
+    "(or not yet) current. Show the current version and ask again.",
+    errors.PublishedVersionImmutable.code: "A published policy version never changes, so the "
+    "receipts that cite it stay true. Create a new draft instead.",
+    errors.ConcurrentConsentWrite.code: "Two choices for the same person arrived at once. Retry.",
+}
+
+
+def problem(
+    status: int,
+    *,
+    title: str,
+    type_: str = "about:blank",
+    detail: str | None = None,
+    **extensions: object,
+) -> Response:
+    body: dict[str, object] = {"type": type_, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.path
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extensions)
+    return Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
+
+
+def problem_type_url(code: str) -> str:
+    return f"{current_app.extensions['consent_settings'].base_url}/problems/{code}"
+
+
+def _handle_domain(exc: errors.ConsentServiceError) -> Response:
+    status = STATUS_FOR.get(type(exc), HTTPStatus.BAD_REQUEST)
+    extensions: dict[str, object] = {}
+    if exc.errors:
+        extensions["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
+    return problem(
+        status, title=exc.title, type_=problem_type_url(exc.code), detail=exc.detail, **extensions
+    )
+
+
+def _handle_http(exc: HTTPException) -> Response | HTTPException:
+    status = exc.code or 500
+    if isinstance(exc, InternalServerError):
+        # Never echo an unexpected error's message: it may carry internals.
+        return problem(
+            500,
+            title=HTTPStatus(500).phrase,
+            detail="An unexpected error occurred; it has been logged.",
+        )
+    response = problem(status, title=HTTPStatus(status).phrase, detail=exc.description)
+    for name, value in exc.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(errors.ConsentServiceError, _handle_domain)
+    app.register_error_handler(HTTPException, _handle_http)

@@ -1,0 +1,109 @@
+"""The consent-state projection: the latest decision per (subject, purpose).
+
+Live writes and the rebuild share :func:`state_rows`, so a rebuilt projection is the live one
+by construction; a property-based test checks it against random histories anyway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from consent_service.database import dialect_insert
+from consent_service.models import ConsentReceipt
+from consent_service.models import ConsentState
+from consent_service.models import PolicyVersion
+from consent_service.models import Purpose
+
+GRANTED = "granted"
+
+_STATE_COLUMNS = (
+    "property_id",
+    "granted",
+    "receipt_id",
+    "policy_version",
+    "jurisdiction",
+    "method",
+    "gpc",
+    "given_at",
+    "expires_at",
+)
+
+
+def state_rows(
+    receipt: ConsentReceipt, policy_number: int, purpose_ids: Mapping[str, int]
+) -> list[dict[str, object]]:
+    """The state rows one receipt produces (purposes no longer offered are skipped)."""
+    return [
+        {
+            "subject_id": receipt.subject_id,
+            "purpose_id": purpose_ids[key],
+            "property_id": receipt.property_id,
+            "granted": value == GRANTED,
+            "receipt_id": receipt.id,
+            "policy_version": policy_number,
+            "jurisdiction": receipt.jurisdiction,
+            "method": receipt.method,
+            "gpc": receipt.gpc,
+            "given_at": receipt.issued_at,
+            "expires_at": receipt.expires_at,
+        }
+        for key, value in receipt.decisions.items()
+        if key in purpose_ids
+    ]
+
+
+def upsert_state(session: Session, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    table = ConsentState.__table__
+    insert = dialect_insert(session, table)  # type: ignore[arg-type]
+    statement = insert.on_conflict_do_update(
+        index_elements=["subject_id", "purpose_id"],
+        set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
+    )
+    session.execute(statement, rows)
+
+
+def rebuild_state(session: Session, *, batch_size: int = 1000) -> int:
+    """Recompute the whole projection from receipts; returns the number of state rows."""
+    session.execute(sa.delete(ConsentState))
+    purpose_ids: dict[int, dict[str, int]] = {}
+    for purpose in session.scalars(sa.select(Purpose)):
+        purpose_ids.setdefault(purpose.property_id, {})[purpose.key] = purpose.id
+    query = (
+        sa.select(ConsentReceipt, PolicyVersion.number)
+        .join(PolicyVersion, PolicyVersion.id == ConsentReceipt.policy_version_id)
+        .order_by(ConsentReceipt.subject_id, ConsentReceipt.seq)
+        .execution_options(yield_per=batch_size)
+    )
+    written = 0
+    latest: dict[tuple[uuid.UUID, int], dict[str, object]] = {}
+    for receipt, number in session.execute(query):
+        rows = state_rows(receipt, number, purpose_ids.get(receipt.property_id, {}))
+        for row in rows:
+            latest[(row["subject_id"], row["purpose_id"])] = row  # type: ignore[index]
+        if len(latest) >= batch_size * 10:
+            written += _flush_subjects(session, latest, keep=receipt.subject_id)
+    written += _flush_subjects(session, latest, keep=None)
+    return written
+
+
+def _flush_subjects(
+    session: Session,
+    latest: dict[tuple[uuid.UUID, int], dict[str, object]],
+    keep: uuid.UUID | None,
+) -> int:
+    """Write finished subjects' rows; the subject still being read (``keep``) stays buffered."""
+    done = [key for key in latest if key[0] != keep]
+    rows = [latest.pop(key) for key in done]
+    upsert_state(session, rows)
+    return len(rows)
+
+
+def states_for_subject(session: Session, subject_id: uuid.UUID) -> Iterable[ConsentState]:
+    return session.scalars(sa.select(ConsentState).where(ConsentState.subject_id == subject_id))
