@@ -1,0 +1,126 @@
+"""Fixtures: one migrated database per run (SQLite, or PostgreSQL via TEST_DATABASE_URL), and
+one rolled-back transaction per test so tests never see each other's rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from consent_service import create_app
+from consent_service.demo import load_property_dir
+from consent_service.extensions import db
+from consent_service.models import ConsentReceipt
+from policies import DEMO_DIR
+from tests.support import ensure_postgres_database
+from tests.support import make_settings
+from tests.support import postgres_url
+
+DEMO_PROPERTY = "demo-shop"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = postgres_url()
+    if url:
+        ensure_postgres_database(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'consent-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    settings = make_settings(tmp_path_factory.mktemp("instance"), database_url)
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    with app.app_context():
+        flask_migrate.downgrade(revision="base")  # a clean slate, even after an aborted run
+        flask_migrate.upgrade(revision="head")  # the schema under test is the migrated one
+        load_property_dir(db.session, DEMO_DIR / DEMO_PROPERTY)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    """Each test runs inside one outer transaction that is rolled back afterwards.
+
+    App code may commit or roll back: with ``join_transaction_mode="create_savepoint"`` those
+    act on a SAVEPOINT, never on the outer transaction.
+    """
+    with _app.app_context():
+        swapped = []
+        engines = db.engines
+        for key, engine in list(engines.items()):
+            connection = engine.connect()
+            transaction = connection.begin()
+            engines[key] = connection  # type: ignore[assignment]
+            swapped.append((key, engine, connection, transaction))
+        db.session.remove()
+    db.session.session_factory.kw["join_transaction_mode"] = "create_savepoint"
+    ctx = _app.app_context()
+    ctx.push()
+    try:
+        yield _app
+    finally:
+        db.session.remove()
+        ctx.pop()
+        db.session.session_factory.kw.pop("join_transaction_mode", None)
+        for key, engine, connection, transaction in swapped:
+            transaction.rollback()
+            connection.close()
+            engines[key] = engine
+
+
+@pytest.fixture
+def session(app: Flask) -> Session:
+    return db.session()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+@pytest.fixture
+def consent_body() -> dict[str, object]:
+    """A valid custom choice on the demo shop's current privacy policy (version 2)."""
+    return {
+        "property": DEMO_PROPERTY,
+        "visitor_id": str(uuid.uuid4()),
+        "policy_version": 2,
+        "method": "custom",
+        "decisions": {
+            "preferences": True,
+            "analytics": True,
+            "marketing": False,
+            "advertising": False,
+        },
+    }
+
+
+@pytest.fixture
+def receipt_count(session: Session):  # noqa: ANN201
+    """Returns a callable counting receipts, to prove refused requests wrote nothing."""
+    return lambda: session.scalar(sa.select(sa.func.count()).select_from(ConsentReceipt))
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

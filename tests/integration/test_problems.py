@@ -1,0 +1,51 @@
+"""Errors leave as RFC 9457 problem details, each type documented, never with internals."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from consent_service import create_app
+from consent_service.problems import DESCRIPTIONS
+from tests.support import make_settings
+
+
+def test_a_routing_404_is_a_problem(client):
+    response = client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+    assert response.json["type"] == "about:blank"
+
+
+def test_a_wrong_method_is_a_405_problem_with_allow(client):
+    response = client.get("/v1/consents")
+    assert response.status_code == 405
+    assert response.content_type == "application/problem+json"
+    assert "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("code", sorted(DESCRIPTIONS))
+def test_every_problem_type_is_documented_at_its_url(client, code):
+    response = client.get(f"/problems/{code}")
+    assert response.status_code == 200
+    assert response.json["description"]
+
+
+@pytest.fixture
+def failing_app(tmp_path) -> Flask:
+    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}"))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/v1/boom")
+    def boom():
+        raise RuntimeError("secret connection string postgres://user:hunter2@db")
+
+    return app
+
+
+def test_an_unexpected_error_is_an_opaque_500_problem(failing_app, caplog):
+    response = failing_app.test_client().get("/v1/boom")
+    assert response.status_code == 500
+    assert response.content_type == "application/problem+json"
+    assert "hunter2" not in response.get_data(as_text=True)
+    assert "hunter2" in caplog.text  # the operator still sees what happened

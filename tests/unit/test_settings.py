@@ -1,0 +1,92 @@
+"""Settings come from CONSENT_* variables only; production never runs on made-up secrets."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from consent_service.settings import DEV_SECRETS_FILE
+from consent_service.settings import Environment
+from consent_service.settings import Settings
+from consent_service.settings import SettingsError
+from consent_service.signing import generate_signing_key
+
+
+def test_development_with_no_configuration_generates_private_secrets(tmp_path):
+    settings = Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    secrets_file = tmp_path / DEV_SECRETS_FILE
+    assert settings.environment is Environment.DEVELOPMENT
+    assert secrets_file.exists()
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert settings.database_url == f"sqlite:///{tmp_path / 'consent.db'}"
+
+
+def test_development_reuses_its_generated_secrets(tmp_path):
+    first = Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    second = Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    assert first.secret_key == second.secret_key
+    assert first.signing_keys[0].public_x == second.signing_keys[0].public_x
+
+
+def test_development_logs_a_loud_warning_when_it_generates_secrets(tmp_path, caplog):
+    Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    assert "DEVELOPMENT MODE" in caplog.text
+    assert "never use them in production" in caplog.text.lower()
+
+
+def test_production_refuses_to_start_and_names_every_missing_secret(tmp_path):
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"CONSENT_ENV": "production", "CONSENT_INSTANCE_PATH": str(tmp_path)})
+    for name in (
+        "CONSENT_DATABASE_URL",
+        "CONSENT_SECRET_KEY",
+        "CONSENT_SIGNING_KEYS",
+        "CONSENT_BASE_URL",
+    ):
+        assert name in str(error.value)
+    assert not (tmp_path / DEV_SECRETS_FILE).exists()
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "CONSENT_ENV": "production",
+        "CONSENT_DATABASE_URL": "postgresql+psycopg://db/consent",
+        "CONSENT_SECRET_KEY": "s" * 40,
+        "CONSENT_SIGNING_KEYS": generate_signing_key("prod-1").spec(),
+        "CONSENT_BASE_URL": "https://consent.example/",
+    }
+    env.update(overrides)
+    return env
+
+
+def test_production_starts_with_its_secrets():
+    settings = Settings.from_env(production_env())
+    assert settings.is_production
+    assert settings.base_url == "https://consent.example"
+    assert settings.signing_keys[0].kid == "prod-1"
+
+
+def test_production_refuses_a_short_secret_key():
+    with pytest.raises(SettingsError, match="at least 32"):
+        Settings.from_env(production_env(CONSENT_SECRET_KEY="short"))
+
+
+def test_secrets_never_appear_in_the_settings_repr():
+    settings = Settings.from_env(production_env())
+    assert "s" * 40 not in repr(settings)
+    assert settings.signing_keys[0].spec().split(":")[1] not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CONSENT_ENV", "staging", "CONSENT_ENV must be one of"),
+        ("CONSENT_MAX_BODY_BYTES", "lots", "must be an integer"),
+        ("CONSENT_MAX_BODY_BYTES", "0", "must be positive"),
+        ("CONSENT_SIGNING_KEYS", "k1:AAAA", "CONSENT_SIGNING_KEYS"),
+    ],
+)
+def test_malformed_values_are_refused_with_the_variable_named(name, value, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(production_env(**{name: value}))
