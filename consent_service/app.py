@@ -11,6 +11,7 @@ from flask import Flask
 from flask import Response
 from flask import g
 from flask import request
+from flask.cli import FlaskGroup
 
 from consent_service.database import configure_engine
 from consent_service.extensions import db
@@ -52,6 +53,11 @@ def create_app(settings: Settings | None = None) -> Flask:
             settings.instance_path,
         )
     return app
+
+
+def cli_main() -> None:
+    """The ``consent-service`` console script: Flask's CLI around this app."""
+    FlaskGroup(create_app=create_app, help="Consent and cookie management service.")()
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -11,19 +11,12 @@ from typing import TypeVar
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
 
 from consent_service.errors import ConsentServiceError
 from consent_service.extensions import db
 from consent_service.models import PolicyVersion
 
 T = TypeVar("T")
-
-
-def main() -> None:
-    from consent_service.app import create_app
-
-    FlaskGroup(create_app=lambda: create_app(), help="Consent and cookie management service.")()
 
 
 def register_cli(app: Flask) -> None:

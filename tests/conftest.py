@@ -116,7 +116,7 @@ def consent_body() -> dict[str, object]:
 
 
 @pytest.fixture
-def receipt_count(session: Session):  # noqa: ANN201
+def receipt_count(session: Session):
     """Returns a callable counting receipts, to prove refused requests wrote nothing."""
     return lambda: session.scalar(sa.select(sa.func.count()).select_from(ConsentReceipt))
 

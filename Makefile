@@ -1,0 +1,53 @@
+# Two commands on a fresh machine:  `make run`  (the service with demo data)  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/consent_test
+export CONSENT_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test test-sqlite test-postgres lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: migrate the SQLite database in instance/, load the demo shop, serve on HOST:PORT
+run: $(STAMP)
+	$(BIN)/consent-service db upgrade
+	$(BIN)/consent-service demo load
+	@echo "consent-service on http://$(HOST):$(PORT)  (try /v1/policies/demo-shop/privacy-policy/latest)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --worker-class gthread --threads 4 \
+		--access-logfile - wsgi:app
+
+## test: lint, import contracts, the suite on SQLite, then on PostgreSQL when it is reachable
+test: lint test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest
+
+test-postgres: $(STAMP)
+	@if $(BIN)/python -c "import sys; from tests.support import postgres_reachable; sys.exit(not postgres_reachable('$(PG_TEST_URL)'))"; then \
+		echo "== the suite again on PostgreSQL ($(PG_TEST_URL))"; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
+	elif [ -n "$$CI" ]; then \
+		echo "CI must run the PostgreSQL suite, but $(PG_TEST_URL) is not reachable"; exit 1; \
+	else \
+		echo "== PostgreSQL not reachable at $(PG_TEST_URL): skipped the PostgreSQL run"; \
+	fi
+
+## bench: throughput figures (receipt writes, decide(), bare Flask baseline) on SQLite and PostgreSQL
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info
