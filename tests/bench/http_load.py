@@ -1,0 +1,106 @@
+"""Throughput over real HTTP: gunicorn serves, keep-alive clients in other processes post.
+
+The clients share the machine's cores with the server, so absolute figures understate a
+dedicated server; the baseline and the service are loaded identically, so the ratio is fair.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.bench.inprocess import consent_bodies
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_ARGS = [
+    "--workers",
+    "2",
+    "--worker-class",
+    "gthread",
+    "--threads",
+    "4",
+    "--log-level",
+    "warning",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(target: str, env: dict[str, str]) -> Iterator[int]:
+    """Run gunicorn on ``target`` on a free loopback port until the block ends."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}", target],
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    try:
+        _wait_until_listening(port, process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited during start-up")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start listening within 30 s")
+
+
+def _client(port: int, bodies: list[bytes]) -> int:
+    """One keep-alive connection posting each body; returns the number of non-201 answers."""
+    failures = 0
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for body in bodies:
+        connection.request(
+            "POST", "/v1/consents", body=body, headers={"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        response.read()
+        failures += response.status != 201
+        if response.getheader("Connection", "").lower() == "close":
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.close()
+    return failures
+
+
+def _process(port: int, per_thread: int, threads: int) -> int:
+    work = [consent_bodies(per_thread) for _ in range(threads)]
+    with ThreadPoolExecutor(threads) as pool:
+        return sum(pool.map(_client, [port] * threads, work))
+
+
+def post_rate(port: int, requests: int, *, processes: int = 2, threads: int = 4) -> float:
+    """Requests per second for ``requests`` POSTs from processes x threads keep-alive clients."""
+    _process(port, 25, 2)  # warm up every worker
+    per_thread = requests // (processes * threads)
+    with ProcessPoolExecutor(processes) as pool:
+        started = time.perf_counter()
+        failures = sum(
+            pool.map(_process, [port] * processes, [per_thread] * processes, [threads] * processes)
+        )
+        elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{failures} requests failed")
+    return per_thread * processes * threads / elapsed

@@ -1,0 +1,70 @@
+"""In-process WSGI throughput: no sockets, so only the application's own cost is measured."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable
+
+from flask import Flask
+from flask import jsonify
+from flask import request
+from werkzeug.test import EnvironBuilder
+
+
+def bare_app() -> Flask:
+    """The baseline: a Flask endpoint that reads the same JSON body and answers JSON."""
+    app = Flask("bare")
+
+    @app.post("/v1/consents")
+    def echo():
+        body = request.get_json()
+        return jsonify(ok=True, fields=len(body)), 201
+
+    return app
+
+
+def consent_bodies(count: int) -> list[bytes]:
+    """Distinct first-time visitors: the common case on a shop (a banner choice per visitor)."""
+    return [
+        json.dumps(
+            {
+                "property": "demo-shop",
+                "visitor_id": str(uuid.uuid4()),
+                "policy_version": 2,
+                "method": "custom",
+                "decisions": {
+                    "preferences": True,
+                    "analytics": True,
+                    "marketing": False,
+                    "advertising": False,
+                },
+            }
+        ).encode()
+        for _ in range(count)
+    ]
+
+
+def post_rate(app: Callable, bodies: list[bytes], *, expect: int = 201) -> float:
+    """Requests per second for POSTing each body once through ``app``'s WSGI callable."""
+    template = EnvironBuilder(
+        path="/v1/consents", method="POST", content_type="application/json"
+    ).get_environ()
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> None:
+        statuses.append(status)
+
+    started = time.perf_counter()
+    for body in bodies:
+        environ = dict(template, CONTENT_LENGTH=str(len(body)))
+        environ["wsgi.input"] = io.BytesIO(body)
+        for _ in app(environ, start_response):
+            pass
+    elapsed = time.perf_counter() - started
+    failed = [s for s in statuses if not s.startswith(str(expect))]
+    if failed:
+        raise RuntimeError(f"{len(failed)} requests failed, e.g. {failed[0]}")
+    return len(bodies) / elapsed

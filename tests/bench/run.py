@@ -1,0 +1,77 @@
+"""``make bench``: receipt writes/s and decide()/s on SQLite and PostgreSQL, against a bare
+Flask JSON endpoint served the same way, in-process (WSGI) and over HTTP (gunicorn)."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+
+from tests.bench import databases
+from tests.bench import decide
+from tests.bench import http_load
+from tests.bench import inprocess
+from tests.support import postgres_reachable
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pg-url", help="PostgreSQL test URL; a '<name>_bench' db is used")
+    parser.add_argument("--requests", type=int, default=3000, help="POSTs per measurement")
+    parser.add_argument("--lookups", type=int, default=5000, help="decide() calls")
+    parser.add_argument("--no-http", action="store_true", help="skip the gunicorn runs")
+    args = parser.parse_args()
+
+    print(
+        f"# consent-service benchmarks on {platform.node()} ({platform.processor() or '?'}), "
+        f"Python {platform.python_version()}"
+    )
+    bare = inprocess.bare_app()
+    inprocess.post_rate(bare, inprocess.consent_bodies(500))  # warm-up
+    bare_inproc = inprocess.post_rate(bare, inprocess.consent_bodies(args.requests))
+    print(f"bare Flask JSON endpoint, in-process:          {bare_inproc:9.0f} req/s")
+    bare_http = None
+    if not args.no_http:
+        with http_load.served("tests.bench.bare_wsgi:app", {}) as port:
+            bare_http = http_load.post_rate(port, args.requests)
+        print(f"bare Flask JSON endpoint, HTTP (gunicorn):     {bare_http:9.0f} req/s")
+
+    engines = [("sqlite", databases.sqlite_url())]
+    if args.pg_url and postgres_reachable(args.pg_url):
+        engines.append(("postgresql", databases.postgres_bench_url(args.pg_url)))
+    else:
+        print("(PostgreSQL not reachable: SQLite only)")
+    for name, url in engines:
+        _bench_engine(name, url, args, bare_inproc, bare_http)
+
+
+def _bench_engine(
+    name: str, url: str, args: argparse.Namespace, bare_inproc: float, bare_http: float | None
+) -> None:
+    app = databases.prepared_app(url)
+    inprocess.post_rate(app, inprocess.consent_bodies(200))  # warm-up
+    writes = inprocess.post_rate(app, inprocess.consent_bodies(args.requests))
+    print(
+        f"\n[{name}] POST /v1/consents, in-process:      {writes:9.0f} receipts/s "
+        f"(ratio to bare: {writes / bare_inproc:.2f})"
+    )
+    if bare_http is not None:
+        settings = app.extensions["consent_settings"]
+        env = {
+            "CONSENT_DATABASE_URL": url,
+            "CONSENT_INSTANCE_PATH": str(settings.instance_path),
+            "CONSENT_SECRET_KEY": settings.secret_key,
+            "CONSENT_SIGNING_KEYS": settings.signing_keys[0].spec(),
+            "CONSENT_LOG_LEVEL": "ERROR",
+        }
+        with http_load.served("wsgi:app", env) as port:
+            http_writes = http_load.post_rate(port, args.requests)
+        print(
+            f"[{name}] POST /v1/consents, HTTP (gunicorn): {http_writes:9.0f} receipts/s "
+            f"(ratio to bare: {http_writes / bare_http:.2f}; target >= 0.50)"
+        )
+    rate, reasons = decide.decide_rate(app, args.lookups)
+    print(f"[{name}] decide_for_visitor():              {rate:9.0f} look-ups/s  {reasons}")
+
+
+if __name__ == "__main__":
+    main()
