@@ -17,6 +17,7 @@ from consent_service.database import configure_engine
 from consent_service.extensions import db
 from consent_service.extensions import migrate
 from consent_service.problems import register_error_handlers
+from consent_service.receipts import Issuer
 from consent_service.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -33,9 +34,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    issuer = Issuer(settings.signing_keys[0], settings.base_url)
+    app.extensions["receipt_issuer"] = issuer
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)
+        issuer.register(db.engine)
 
     register_error_handlers(app)
     _register_request_hooks(app)

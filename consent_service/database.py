@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import scoped_session
 
 WRITE_INTENT = "consent_write_intent"
+_HOLDS_WRITE_LOCK = "consent_holds_write_lock"
 
 
 def configure_engine(engine: sa.Engine) -> None:
@@ -20,11 +22,15 @@ def configure_engine(engine: sa.Engine) -> None:
     pysqlite's own transaction handling emits no BEGIN before SELECTs and breaks SAVEPOINTs,
     so the driver's is switched off and BEGIN is issued here (the SQLAlchemy-documented recipe).
     A transaction that will write after reading asks for ``BEGIN IMMEDIATE`` through
-    :func:`begin_write`, so concurrent writers queue on the busy timeout instead of failing
-    with ``SQLITE_BUSY_SNAPSHOT`` when they upgrade.
+    :func:`begin_write`, so it never fails with ``SQLITE_BUSY_SNAPSHOT`` when it upgrades.
+    Such writers of one process also queue on a lock held until the connection goes back to
+    the pool: waiting threads then wake the moment the writer is done, instead of polling in
+    SQLite's busy handler (which sleeps up to 100 ms a try). Other processes still queue on
+    the busy timeout, which is why the embedded mode runs one process.
     """
     if engine.dialect.name != "sqlite":
         return
+    write_lock = threading.Lock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: object) -> None:
@@ -39,8 +45,17 @@ def configure_engine(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        immediate = connection.get_execution_options().get(WRITE_INTENT)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get(WRITE_INTENT):
+            connection.exec_driver_sql("BEGIN")
+            return
+        write_lock.acquire()
+        connection.info[_HOLDS_WRITE_LOCK] = True
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(_HOLDS_WRITE_LOCK, False):
+            write_lock.release()
 
 
 def begin_write(session: Session | scoped_session[Session]) -> None:
@@ -54,9 +69,21 @@ def begin_write(session: Session | scoped_session[Session]) -> None:
         session.connection(execution_options={WRITE_INTENT: True})
 
 
+def execute_core(
+    session: Session, statement: sa.Executable, params: Any = None
+) -> sa.CursorResult[Any]:
+    """Run a Core statement on the session's connection, skipping the ORM execution layer
+    (on the hot paths it costs more than the statement itself)."""
+    return session.connection().execute(statement, params)
+
+
 def dialect_insert(session: Session, table: sa.Table) -> Any:
     """An INSERT that supports ``on_conflict_do_*`` on the session's dialect."""
-    name = session.get_bind().dialect.name
+    return dialect_insert_for(session.get_bind().dialect.name, table)
+
+
+def dialect_insert_for(name: str, table: sa.Table) -> Any:
+    """An INSERT that supports ``on_conflict_do_*`` on the named dialect."""
     if name == "postgresql":
         return postgresql.insert(table)
     if name == "sqlite":

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.database import execute_core
 from consent_service.decisions import Decision
-from consent_service.decisions import PurposeFacts
 from consent_service.decisions import RecordedChoice
 from consent_service.decisions import decide
 from consent_service.errors import ConsentServiceError
@@ -18,13 +19,9 @@ from consent_service.errors import UnknownPurpose
 from consent_service.jurisdictions import STRICTEST
 from consent_service.jurisdictions import jurisdiction_by_code
 from consent_service.models import ConsentState
-from consent_service.models import PolicyDocument
-from consent_service.models import Property
-from consent_service.models import Purpose
 from consent_service.models import Subject
 from consent_service.models.base import utcnow
-from consent_service.policy_versions import last_material_number
-from consent_service.properties import get_property
+from consent_service.properties import consent_context
 
 log = logging.getLogger(__name__)
 
@@ -54,42 +51,48 @@ def _decide(
     purpose_key: str,
     now: dt.datetime,
 ) -> Decision:
-    row = session.execute(
-        sa.select(Purpose, Property.consent_document_key)
-        .join(Property, Property.id == Purpose.property_id)
-        .where(Property.key == property_key, Purpose.key == purpose_key)
-    ).first()
-    if row is None:
-        get_property(session, property_key)  # raises UnknownProperty when that is the cause
+    context = consent_context(session, property_key, now=now)
+    purpose = next((p for p in context.purposes if p.key == purpose_key), None)
+    if purpose is None:
         raise UnknownPurpose(f"property {property_key!r} offers no purpose {purpose_key!r}")
-    purpose, document_key = row
-    states = list(
-        session.scalars(
-            sa.select(ConsentState)
-            .join(Subject, Subject.id == ConsentState.subject_id)
-            .where(Subject.property_id == purpose.property_id, Subject.visitor_id == visitor_id)
-        )
-    )
-    choice_row = next((s for s in states if s.purpose_id == purpose.id), None)
+    states = execute_core(
+        session, _states_query(), {"property_id": context.property_id, "visitor_id": visitor_id}
+    ).all()
+    chosen = next((s for s in states if s.purpose_id == purpose.id), None)
     latest = max(states, key=lambda s: s.given_at, default=None)
-    jurisdiction = jurisdiction_by_code(latest.jurisdiction) if latest else STRICTEST
-    document_id = session.scalar(
-        sa.select(PolicyDocument.id).where(
-            PolicyDocument.property_id == purpose.property_id, PolicyDocument.key == document_key
-        )
-    )
-    material = last_material_number(session, document_id, now=now) if document_id else None
     return decide(
-        PurposeFacts(purpose.key, purpose.essential, frozenset(purpose.opt_out_categories)),
-        jurisdiction,
-        _choice(choice_row),
-        last_material_version=material,
+        purpose.facts,
+        jurisdiction_by_code(latest.jurisdiction) if latest else STRICTEST,
+        _choice(chosen),
+        last_material_version=context.last_material,
         gpc_on_record=bool(latest and latest.gpc),
         now=now,
     )
 
 
-def _choice(state: ConsentState | None) -> RecordedChoice | None:
+@functools.cache
+def _states_query() -> sa.Select[tuple[object, ...]]:
+    """A visitor's whole current state: one row per purpose they were asked about."""
+    return (
+        sa.select(
+            ConsentState.purpose_id,
+            ConsentState.granted,
+            ConsentState.receipt_id,
+            ConsentState.policy_version,
+            ConsentState.jurisdiction,
+            ConsentState.gpc,
+            ConsentState.given_at,
+            ConsentState.expires_at,
+        )
+        .join(Subject, Subject.id == ConsentState.subject_id)
+        .where(
+            Subject.property_id == sa.bindparam("property_id"),
+            Subject.visitor_id == sa.bindparam("visitor_id"),
+        )
+    )
+
+
+def _choice(state: sa.Row[tuple[object, ...]] | None) -> RecordedChoice | None:
     if state is None:
         return None
     return RecordedChoice(

@@ -1,13 +1,61 @@
-"""Look-ups of a property and what it offers."""
+"""Look-ups of a property and what it offers, shaped for the hot paths.
+
+Recording a consent or deciding a look-up needs the property, its purposes and the state of
+its consent document; each is read here in one statement built once per process.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.database import execute_core
+from consent_service.decisions import PurposeFacts
 from consent_service.errors import UnknownProperty
+from consent_service.models import PolicyDocument
+from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Purpose
+from consent_service.models import VersionStatus
+
+
+@dataclasses.dataclass(frozen=True)
+class OfferedPurpose:
+    id: int
+    key: str
+    essential: bool
+    opt_out_categories: frozenset[str]
+
+    @property
+    def facts(self) -> PurposeFacts:
+        return PurposeFacts(self.key, self.essential, self.opt_out_categories)
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyRef:
+    """A published version as receipts cite it."""
+
+    id: int
+    number: int
+    sha256: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentContext:
+    """What a consent is checked against: the property, its purposes, its consent document."""
+
+    property_id: int
+    property_key: str
+    controller_name: str | None
+    document_id: int | None
+    document_key: str
+    current: PolicyRef | None
+    last_material: int | None
+    purposes: tuple[OfferedPurpose, ...]
 
 
 def get_property(session: Session, key: str) -> Property:
@@ -17,7 +65,80 @@ def get_property(session: Session, key: str) -> Property:
     return prop
 
 
-def purposes_of(session: Session, property_id: int) -> list[Purpose]:
-    """The purposes a property offers, in banner order."""
-    query = sa.select(Purpose).where(Purpose.property_id == property_id).order_by(Purpose.position)
-    return list(session.scalars(query))
+def consent_context(session: Session, property_key: str, *, now: dt.datetime) -> ConsentContext:
+    rows = execute_core(session, _context_query(), {"key": property_key, "now": now}).all()
+    if not rows:
+        raise UnknownProperty(f"there is no property {property_key!r}")
+    first = rows[0]
+    current = (
+        PolicyRef(first.version_id, first.version_number, first.version_sha256)
+        if first.version_id is not None
+        else None
+    )
+    return ConsentContext(
+        property_id=first.property_id,
+        property_key=property_key,
+        controller_name=(first.controller or {}).get("name"),
+        document_id=first.document_id,
+        document_key=first.document_key,
+        current=current,
+        last_material=first.last_material,
+        purposes=tuple(
+            OfferedPurpose(
+                r.purpose_id, r.purpose_key, r.essential, frozenset(r.opt_out_categories or ())
+            )
+            for r in rows
+            if r.purpose_id is not None
+        ),
+    )
+
+
+@functools.cache
+def _context_query() -> sa.Select[tuple[object, ...]]:
+    published_in_effect = sa.and_(
+        PolicyVersion.document_id == PolicyDocument.id,
+        PolicyVersion.status == VersionStatus.PUBLISHED,
+        PolicyVersion.effective_at <= sa.bindparam("now"),
+    )
+    current_id = (
+        sa.select(PolicyVersion.id)
+        .where(published_in_effect)
+        .order_by(PolicyVersion.number.desc())
+        .limit(1)
+        .correlate(PolicyDocument)
+        .scalar_subquery()
+    )
+    last_material = (
+        sa.select(sa.func.max(PolicyVersion.number))
+        .where(published_in_effect, PolicyVersion.material.is_(True))
+        .correlate(PolicyDocument)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(
+            Property.id.label("property_id"),
+            Property.controller,
+            Property.consent_document_key.label("document_key"),
+            PolicyDocument.id.label("document_id"),
+            PolicyVersion.id.label("version_id"),
+            PolicyVersion.number.label("version_number"),
+            PolicyVersion.sha256.label("version_sha256"),
+            last_material.label("last_material"),
+            Purpose.id.label("purpose_id"),
+            Purpose.key.label("purpose_key"),
+            Purpose.essential,
+            Purpose.opt_out_categories,
+        )
+        .select_from(Property)
+        .outerjoin(Purpose, Purpose.property_id == Property.id)
+        .outerjoin(
+            PolicyDocument,
+            sa.and_(
+                PolicyDocument.property_id == Property.id,
+                PolicyDocument.key == Property.consent_document_key,
+            ),
+        )
+        .outerjoin(PolicyVersion, PolicyVersion.id == current_id)
+        .where(Property.key == sa.bindparam("key"))
+        .order_by(Purpose.position)
+    )

@@ -5,15 +5,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
+import logging
 import uuid
 from collections.abc import Mapping
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent_service.database import begin_write
-from consent_service.database import dialect_insert
+from consent_service.database import dialect_insert_for
+from consent_service.database import execute_core
 from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import FieldError
 from consent_service.errors import PolicyVersionNotCurrent
@@ -23,18 +27,16 @@ from consent_service.errors import ValidationFailed
 from consent_service.jurisdictions import Jurisdiction
 from consent_service.jurisdictions import jurisdiction_for_region
 from consent_service.models import ConsentReceipt
-from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
-from consent_service.models import Property
-from consent_service.models import Purpose
 from consent_service.models import SigningKeyRecord
 from consent_service.models import Subject
 from consent_service.models import VersionStatus
 from consent_service.models.base import new_id
 from consent_service.models.base import utcnow
-from consent_service.policy_versions import current_version
-from consent_service.properties import get_property
-from consent_service.properties import purposes_of
+from consent_service.properties import ConsentContext
+from consent_service.properties import OfferedPurpose
+from consent_service.properties import PolicyRef
+from consent_service.properties import consent_context
 from consent_service.signing import SigningKey
 from consent_service.signing import jws_sha256
 from consent_service.state import GRANTED
@@ -42,6 +44,7 @@ from consent_service.state import state_rows
 from consent_service.state import upsert_state
 
 RECEIPT_SCHEMA = "consent-service/receipt/v1"
+log = logging.getLogger(__name__)
 DENIED = "denied"
 
 
@@ -76,12 +79,42 @@ class ConsentRequest:
     network: str | None = None
 
 
-@dataclasses.dataclass(frozen=True)
 class Issuer:
-    """Who signs receipts and where the policies they cite are published."""
+    """Who signs receipts and where the policies they cite are published; one per process.
 
-    key: SigningKey
-    base_url: str
+    The signing key's public half must be in ``signing_keys`` before its first receipt (the
+    receipts' foreign key insists). :meth:`register` does that once, committed on its own, at
+    start-up; until it has succeeded, every receipt registers the key in its own transaction.
+    """
+
+    def __init__(self, key: SigningKey, base_url: str) -> None:
+        self.key = key
+        self.base_url = base_url
+        self._registered = False
+
+    def register(self, engine: sa.Engine) -> bool:
+        """Register the key in its own transaction; False if the database is not ready."""
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    _statements_for(engine.dialect.name).register_key, self._key_row()
+                )
+        except sa.exc.DBAPIError:
+            log.info("signing key %s not registered yet: is the database migrated?", self.key.kid)
+            return False
+        self._registered = True
+        return True
+
+    def forget_registration(self) -> None:
+        """Register again with the next receipt: the database no longer has the key."""
+        self._registered = False
+
+    def ensure_registered(self, session: Session) -> None:
+        if not self._registered:
+            session.execute(_statements(session).register_key, self._key_row())
+
+    def _key_row(self) -> dict[str, object]:
+        return {"kid": self.key.kid, "public_x": self.key.public_x, "created_at": utcnow()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,34 +131,41 @@ def record_consent(
     transaction (the caller commits). Nothing is written when anything is refused."""
     now = _to_millis(now or utcnow())
     begin_write(session)
-    prop = get_property(session, request.property_key)
-    purposes = purposes_of(session, prop.id)
+    context = consent_context(session, request.property_key, now=now)
     jurisdiction = jurisdiction_for_region(request.region)
-    decisions = resolve_decisions(purposes, request, jurisdiction)
-    document, version = _current_policy(session, prop, request.policy_version, now)
-    subject = _lock_subject(session, prop.id, request.visitor_id)
-    previous = session.execute(
-        sa.select(ConsentReceipt.seq, ConsentReceipt.jws_sha256)
-        .where(ConsentReceipt.subject_id == subject.id)
-        .order_by(ConsentReceipt.seq.desc())
-        .limit(1)
-    ).first()
+    decisions = resolve_decisions(context.purposes, request, jurisdiction)
+    version = _check_policy_version(session, context, request.policy_version)
+    statements = _statements(session)
+    subject_id = execute_core(
+        session,
+        statements.lock_subject,
+        {
+            "id": new_id(),
+            "property_id": context.property_id,
+            "visitor_id": request.visitor_id,
+            "created_at": now,
+        },
+    ).scalar_one()
+    previous = execute_core(session, statements.chain_head, {"subject_id": subject_id}).first()
     receipt_id = new_id()
     seq = previous.seq + 1 if previous else 1
+    prev_hash = previous.jws_sha256 if previous else None
+    expires_at = now + jurisdiction.consent_lifetime
     payload: dict[str, object] = {
         "schema": RECEIPT_SCHEMA,
         "receipt_id": str(receipt_id),
-        "property": prop.key,
-        "controller": prop.controller.get("name"),
-        "subject": str(subject.id),
+        "property": context.property_key,
+        "controller": context.controller_name,
+        "subject": str(subject_id),
         "visitor_id": str(request.visitor_id),
         "seq": seq,
-        "prev": previous.jws_sha256 if previous else None,
+        "prev": prev_hash,
         "policy": {
-            "document": document.key,
+            "document": context.document_key,
             "version": version.number,
             "sha256": version.sha256,
-            "url": f"{issuer.base_url}/v1/policies/{prop.key}/{document.key}/{version.number}",
+            "url": f"{issuer.base_url}/v1/policies/{context.property_key}/"
+            f"{context.document_key}/{version.number}",
         },
         "jurisdiction": jurisdiction.code,
         "region": request.region,
@@ -135,45 +175,49 @@ def record_consent(
         "gpc": request.gpc,
         "network": request.network,
         "issued_at": _timestamp(now),
-        "expires_at": _timestamp(now + jurisdiction.consent_lifetime),
+        "expires_at": _timestamp(expires_at),
     }
-    _register_key(session, issuer.key)
+    issuer.ensure_registered(session)
     jws = issuer.key.sign(payload)
-    receipt = ConsentReceipt(
-        id=receipt_id,
-        property_id=prop.id,
-        subject_id=subject.id,
-        seq=seq,
-        policy_version_id=version.id,
-        policy_sha256=version.sha256,
-        jurisdiction=jurisdiction.code,
-        region=request.region,
-        method=request.method.value,
-        source=request.source,
-        gpc=request.gpc,
-        decisions=decisions,
-        network=request.network,
-        issued_at=now,
-        expires_at=now + jurisdiction.consent_lifetime,
-        prev_hash=payload["prev"],
-        kid=issuer.key.kid,
-        jws=jws,
-        jws_sha256=jws_sha256(jws),
-    )
-    session.add(receipt)
+    receipt = {
+        "id": receipt_id,
+        "property_id": context.property_id,
+        "subject_id": subject_id,
+        "seq": seq,
+        "policy_version_id": version.id,
+        "policy_sha256": version.sha256,
+        "jurisdiction": jurisdiction.code,
+        "region": request.region,
+        "method": request.method.value,
+        "source": request.source,
+        "gpc": request.gpc,
+        "decisions": decisions,
+        "network": request.network,
+        "issued_at": now,
+        "expires_at": expires_at,
+        "prev_hash": prev_hash,
+        "kid": issuer.key.kid,
+        "jws": jws,
+        "jws_sha256": jws_sha256(jws),
+    }
     try:
-        session.flush()
+        execute_core(session, statements.insert_receipt, receipt)
     except IntegrityError as exc:
+        if "seq" not in str(exc.orig):  # only the chain's (subject_id, seq) key means a race
+            # Otherwise a foreign key failed; SQLite does not say which, and the key row
+            # vanishing (a restored database) is the one this process can repair.
+            issuer.forget_registration()
+            raise
         raise ConcurrentConsentWrite(
             "another consent for this visitor was recorded at the same moment; retry"
         ) from exc
-    assert version.number is not None
-    upsert_state(session, state_rows(receipt, version.number, {p.key: p.id for p in purposes}))
+    purpose_ids = {p.key: p.id for p in context.purposes}
+    upsert_state(session, state_rows(receipt, version.number, purpose_ids))
     return RecordedReceipt(receipt_id=receipt_id, jws=jws, payload=payload)
 
 
 def resolve_decisions(
-    purposes: list[Purpose], request: ConsentRequest, jurisdiction: Jurisdiction
+    purposes: Sequence[OfferedPurpose], request: ConsentRequest, jurisdiction: Jurisdiction
 ) -> dict[str, str]:
     """The full snapshot for every offered purpose, or a ValidationFailed naming each bad field.
 
@@ -225,65 +269,77 @@ def resolve_decisions(
     return snapshot
 
 
-def _current_policy(
-    session: Session, prop: Property, number: int, now: dt.datetime
-) -> tuple[PolicyDocument, PolicyVersion]:
-    document = session.scalar(
-        sa.select(PolicyDocument).where(
-            PolicyDocument.property_id == prop.id, PolicyDocument.key == prop.consent_document_key
-        )
-    )
-    current = current_version(session, document.id, now=now) if document else None
-    if document is None or current is None:
+def _check_policy_version(session: Session, context: ConsentContext, number: int) -> PolicyRef:
+    """The current version, if that is what the person saw; otherwise 404 or 409."""
+    document_key = context.document_key
+    if context.current is None:
         raise PolicyVersionNotCurrent(
-            f"property {prop.key!r} has no published {prop.consent_document_key!r} in effect yet"
+            f"property {context.property_key!r} has no published {document_key!r} in effect yet"
         )
-    if current.number == number:
-        return document, current
+    if context.current.number == number:
+        return context.current
     exists = session.scalar(
         sa.select(sa.func.count()).where(
-            PolicyVersion.document_id == document.id,
+            PolicyVersion.document_id == context.document_id,
             PolicyVersion.number == number,
             PolicyVersion.status == VersionStatus.PUBLISHED,
         )
     )
     if not exists:
         raise UnknownPolicy(
-            f"{prop.consent_document_key!r} has no published version {number}",
+            f"{document_key!r} has no published version {number}",
             errors=[FieldError("/policy_version", f"no published version {number}")],
         )
     raise PolicyVersionNotCurrent(
-        f"version {number} of {prop.consent_document_key!r} is not current; "
-        f"the current version is {current.number}: show it and ask again",
-        errors=[FieldError("/policy_version", f"current version is {current.number}")],
+        f"version {number} of {document_key!r} is not current; "
+        f"the current version is {context.current.number}: show it and ask again",
+        errors=[FieldError("/policy_version", f"current version is {context.current.number}")],
     )
 
 
-def _lock_subject(session: Session, property_id: int, visitor_id: uuid.UUID) -> Subject:
-    """Find or create the visitor's subject and lock it, serialising writes to its chain."""
-    table = Subject.__table__
-    session.execute(
-        dialect_insert(session, table)  # type: ignore[arg-type]
-        .values(id=new_id(), property_id=property_id, visitor_id=visitor_id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["property_id", "visitor_id"])
-    )
-    subject = session.scalar(
-        sa.select(Subject)
-        .where(Subject.property_id == property_id, Subject.visitor_id == visitor_id)
-        .with_for_update()
-    )
-    assert subject is not None
-    return subject
+@dataclasses.dataclass(frozen=True)
+class _Statements:
+    """The hot path's statements, built once per dialect so only their execution costs."""
+
+    lock_subject: sa.Executable
+    chain_head: sa.Executable
+    insert_receipt: sa.Executable
+    register_key: sa.Executable
 
 
-def _register_key(session: Session, key: SigningKey) -> None:
-    """Publish the signing key's public half for good, before its first signature lands."""
-    if session.get(SigningKeyRecord, key.kid) is None:
-        session.execute(
-            dialect_insert(session, SigningKeyRecord.__table__)  # type: ignore[arg-type]
-            .values(kid=key.kid, public_x=key.public_x, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["kid"])
-        )
+@functools.cache
+def _statements_for(dialect: str) -> _Statements:
+    subjects = Subject.__table__
+    lock_subject = dialect_insert_for(dialect, subjects).values(
+        {c: sa.bindparam(c) for c in ("id", "property_id", "visitor_id", "created_at")}
+    )
+    # DO UPDATE (not DO NOTHING) so the statement always returns the id and, on PostgreSQL,
+    # locks the subject's row: concurrent writers of one chain queue here.
+    lock_subject = lock_subject.on_conflict_do_update(
+        index_elements=["property_id", "visitor_id"],
+        set_={"visitor_id": lock_subject.excluded.visitor_id},
+    ).returning(subjects.c.id)
+    register_key = (
+        dialect_insert_for(dialect, SigningKeyRecord.__table__)
+        .values({c: sa.bindparam(c) for c in ("kid", "public_x", "created_at")})
+        .on_conflict_do_nothing(index_elements=["kid"])
+    )
+    chain_head = (
+        sa.select(ConsentReceipt.seq, ConsentReceipt.jws_sha256)
+        .where(ConsentReceipt.subject_id == sa.bindparam("subject_id"))
+        .order_by(ConsentReceipt.seq.desc())
+        .limit(1)
+    )
+    return _Statements(
+        lock_subject=lock_subject,
+        chain_head=chain_head,
+        insert_receipt=sa.insert(ConsentReceipt.__table__),
+        register_key=register_key,
+    )
+
+
+def _statements(session: Session) -> _Statements:
+    return _statements_for(session.get_bind().dialect.name)
 
 
 def _to_millis(moment: dt.datetime) -> dt.datetime:

@@ -54,7 +54,10 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "MAX_CONTENT_LENGTH": self.max_body_bytes,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # A server connection can die while pooled; a file cannot.
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": not self.database_url.startswith("sqlite")
+            },
         }
 
     @classmethod

@@ -6,14 +6,17 @@ by construction; a property-based test checks it against random histories anyway
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from consent_service.database import dialect_insert
+from consent_service.database import dialect_insert_for
+from consent_service.database import execute_core
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import PolicyVersion
@@ -35,38 +38,57 @@ _STATE_COLUMNS = (
 
 
 def state_rows(
-    receipt: ConsentReceipt, policy_number: int, purpose_ids: Mapping[str, int]
+    receipt: Mapping[str, Any], policy_number: int, purpose_ids: Mapping[str, int]
 ) -> list[dict[str, object]]:
-    """The state rows one receipt produces (purposes no longer offered are skipped)."""
+    """The state rows one receipt (its column values) produces; purposes no longer offered
+    are skipped."""
     return [
         {
-            "subject_id": receipt.subject_id,
+            "subject_id": receipt["subject_id"],
             "purpose_id": purpose_ids[key],
-            "property_id": receipt.property_id,
+            "property_id": receipt["property_id"],
             "granted": value == GRANTED,
-            "receipt_id": receipt.id,
+            "receipt_id": receipt["id"],
             "policy_version": policy_number,
-            "jurisdiction": receipt.jurisdiction,
-            "method": receipt.method,
-            "gpc": receipt.gpc,
-            "given_at": receipt.issued_at,
-            "expires_at": receipt.expires_at,
+            "jurisdiction": receipt["jurisdiction"],
+            "method": receipt["method"],
+            "gpc": receipt["gpc"],
+            "given_at": receipt["issued_at"],
+            "expires_at": receipt["expires_at"],
         }
-        for key, value in receipt.decisions.items()
+        for key, value in receipt["decisions"].items()
         if key in purpose_ids
     ]
 
 
+_CHUNK = 50
+
+
 def upsert_state(session: Session, rows: list[dict[str, object]]) -> None:
-    if not rows:
-        return
+    """Insert or replace state rows: one multi-row statement (one round trip) per 50 rows."""
+    dialect = session.get_bind().dialect.name
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        params = {
+            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
+        }
+        execute_core(session, _upsert_statement(dialect, len(chunk)), params)
+
+
+@functools.lru_cache(maxsize=2 * _CHUNK)
+def _upsert_statement(dialect: str, count: int) -> sa.Executable:
+    """Built once per (dialect, row count): a receipt always has as many rows as purposes."""
     table = ConsentState.__table__
-    insert = dialect_insert(session, table)  # type: ignore[arg-type]
-    statement = insert.on_conflict_do_update(
+    names = ("subject_id", "purpose_id", *_STATE_COLUMNS)
+    values = [
+        {name: sa.bindparam(f"{name}_{i}", type_=table.c[name].type) for name in names}
+        for i in range(count)
+    ]
+    insert = dialect_insert_for(dialect, table).values(values)
+    return insert.on_conflict_do_update(
         index_elements=["subject_id", "purpose_id"],
         set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
     )
-    session.execute(statement, rows)
 
 
 def rebuild_state(session: Session, *, batch_size: int = 1000) -> int:
@@ -75,20 +97,21 @@ def rebuild_state(session: Session, *, batch_size: int = 1000) -> int:
     purpose_ids: dict[int, dict[str, int]] = {}
     for purpose in session.scalars(sa.select(Purpose)):
         purpose_ids.setdefault(purpose.property_id, {})[purpose.key] = purpose.id
+    receipts = ConsentReceipt.__table__
     query = (
-        sa.select(ConsentReceipt, PolicyVersion.number)
-        .join(PolicyVersion, PolicyVersion.id == ConsentReceipt.policy_version_id)
-        .order_by(ConsentReceipt.subject_id, ConsentReceipt.seq)
+        sa.select(receipts, PolicyVersion.number.label("policy_number"))
+        .join(PolicyVersion, PolicyVersion.id == receipts.c.policy_version_id)
+        .order_by(receipts.c.subject_id, receipts.c.seq)
         .execution_options(yield_per=batch_size)
     )
     written = 0
     latest: dict[tuple[uuid.UUID, int], dict[str, object]] = {}
-    for receipt, number in session.execute(query):
-        rows = state_rows(receipt, number, purpose_ids.get(receipt.property_id, {}))
-        for row in rows:
-            latest[(row["subject_id"], row["purpose_id"])] = row  # type: ignore[index]
+    for row in session.execute(query).mappings():
+        ids = purpose_ids.get(row["property_id"], {})
+        for state in state_rows(row, row["policy_number"], ids):
+            latest[(state["subject_id"], state["purpose_id"])] = state  # type: ignore[index]
         if len(latest) >= batch_size * 10:
-            written += _flush_subjects(session, latest, keep=receipt.subject_id)
+            written += _flush_subjects(session, latest, keep=row["subject_id"])
     written += _flush_subjects(session, latest, keep=None)
     return written
 

@@ -7,21 +7,18 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from consent_service import create_app
-from consent_service.demo import load_property_dir
 from consent_service.extensions import db
 from consent_service.models import ConsentReceipt
-from policies import DEMO_DIR
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
 from tests.support import postgres_url
+from tests.support import started_on_fresh_database
 
 DEMO_PROPERTY = "demo-shop"
 
@@ -37,14 +34,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    settings = make_settings(tmp_path_factory.mktemp("instance"), database_url)
-    app = create_app(settings)
+    app = started_on_fresh_database(
+        make_settings(tmp_path_factory.mktemp("instance"), database_url)
+    )
     app.config["TESTING"] = True
-    with app.app_context():
-        flask_migrate.downgrade(revision="base")  # a clean slate, even after an aborted run
-        flask_migrate.upgrade(revision="head")  # the schema under test is the migrated one
-        load_property_dir(db.session, DEMO_DIR / DEMO_PROPERTY)
-        db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()

@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import flask_migrate
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy.engine import make_url
 
+from consent_service import create_app
+from consent_service.demo import load_property_dir
+from consent_service.extensions import db
 from consent_service.settings import Environment
 from consent_service.settings import Settings
 from consent_service.signing import generate_signing_key
+from policies import DEMO_DIR
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/consent_test"
 
@@ -47,6 +53,23 @@ def ensure_postgres_database(url: str) -> None:
                 connection.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
     finally:
         admin.dispose()
+
+
+def started_on_fresh_database(settings: Settings) -> Flask:
+    """Migrate ``settings``' database from nothing, load the demo shop, then start the app.
+
+    The app starts on the migrated database, as in production: started earlier, it would
+    register its signing key in tables the migration then drops.
+    """
+    setup = create_app(settings)
+    with setup.app_context():
+        flask_migrate.downgrade(revision="base")  # a clean slate, even after an aborted run
+        flask_migrate.upgrade(revision="head")  # the schema under test is the migrated one
+        load_property_dir(db.session, DEMO_DIR / "demo-shop")
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return create_app(settings)
 
 
 def make_settings(instance_path: Path, database_url: str, **overrides: object) -> Settings:

@@ -13,7 +13,6 @@ from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.extensions import db
 from consent_service.network import truncate_ip
 from consent_service.receipts import ConsentRequest
-from consent_service.receipts import Issuer
 from consent_service.receipts import Method
 from consent_service.receipts import record_consent
 
@@ -23,7 +22,6 @@ _schema = ConsentRequestSchema()
 @bp.post("/v1/consents")
 def create_consent() -> tuple[Response, int]:
     body = load_json(_schema)
-    settings = current_app.extensions["consent_settings"]
     consent = ConsentRequest(
         property_key=body["property"],
         visitor_id=body["visitor_id"],
@@ -36,7 +34,7 @@ def create_consent() -> tuple[Response, int]:
     )
     try:
         recorded = record_consent(
-            db.session, consent, issuer=Issuer(settings.signing_keys[0], settings.base_url)
+            db.session, consent, issuer=current_app.extensions["receipt_issuer"]
         )
         db.session.commit()
     except Exception:

@@ -5,16 +5,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import flask_migrate
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from consent_service import create_app
-from consent_service.demo import load_property_dir
-from consent_service.extensions import db
-from policies import DEMO_DIR
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
+from tests.support import started_on_fresh_database
 
 
 def sqlite_url() -> str:
@@ -30,10 +26,5 @@ def prepared_app(database_url: str) -> Flask:
     """An app on a database migrated from scratch, holding only the demo shop."""
     if database_url.startswith("postgresql"):
         ensure_postgres_database(database_url)
-    app = create_app(make_settings(Path(tempfile.mkdtemp(prefix="consent-bench-")), database_url))
-    with app.app_context():
-        flask_migrate.downgrade(revision="base")
-        flask_migrate.upgrade(revision="head")
-        load_property_dir(db.session, DEMO_DIR / "demo-shop")
-        db.session.commit()
-    return app
+    instance = Path(tempfile.mkdtemp(prefix="consent-bench-"))
+    return started_on_fresh_database(make_settings(instance, database_url))

@@ -53,6 +53,7 @@ def post_rate(app: Callable, bodies: list[bytes], *, expect: int = 201) -> float
         path="/v1/consents", method="POST", content_type="application/json"
     ).get_environ()
     statuses: list[str] = []
+    failures: list[bytes] = []
 
     def start_response(status: str, headers: list, exc_info: object = None) -> None:
         statuses.append(status)
@@ -61,10 +62,10 @@ def post_rate(app: Callable, bodies: list[bytes], *, expect: int = 201) -> float
     for body in bodies:
         environ = dict(template, CONTENT_LENGTH=str(len(body)))
         environ["wsgi.input"] = io.BytesIO(body)
-        for _ in app(environ, start_response):
-            pass
+        chunks = b"".join(app(environ, start_response))
+        if not statuses[-1].startswith(str(expect)):
+            failures.append(chunks)
     elapsed = time.perf_counter() - started
-    failed = [s for s in statuses if not s.startswith(str(expect))]
-    if failed:
-        raise RuntimeError(f"{len(failed)} requests failed, e.g. {failed[0]}")
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed, e.g. {failures[0][:300]!r}")
     return len(bodies) / elapsed

@@ -7,15 +7,13 @@ import uuid
 import pytest
 
 from consent_service.receipts import ConsentRequest
-from consent_service.receipts import Issuer
 from consent_service.receipts import Method
 from consent_service.receipts import record_consent
 
 
 @pytest.fixture
 def issuer(app):
-    settings = app.extensions["consent_settings"]
-    return Issuer(settings.signing_keys[0], settings.base_url)
+    return app.extensions["receipt_issuer"]
 
 
 @pytest.fixture

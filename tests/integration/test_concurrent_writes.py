@@ -15,24 +15,21 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from consent_service import create_app
-from consent_service.demo import load_property_dir
 from consent_service.extensions import db
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import Purpose
 from consent_service.models import Subject
 from consent_service.verification import verify_receipts
-from policies import DEMO_DIR
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
 from tests.support import postgres_url
+from tests.support import started_on_fresh_database
 
 THREADS = 8
 WRITES_PER_THREAD = 10
@@ -53,13 +50,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         ensure_postgres_database(url)
     else:
         url = f"sqlite:///{instance / 'concurrency.db'}"
-    app = create_app(make_settings(instance, url))
+    app = started_on_fresh_database(make_settings(instance, url))
     app.config["TESTING"] = True
-    with app.app_context():
-        flask_migrate.downgrade(revision="base")  # a clean slate, even after an aborted run
-        flask_migrate.upgrade(revision="head")
-        load_property_dir(db.session, DEMO_DIR / "demo-shop")
-        db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()

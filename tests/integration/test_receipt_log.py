@@ -7,9 +7,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 
 from consent_service.keys import published_keys
 from consent_service.models import ConsentReceipt
+from consent_service.models import SigningKeyRecord
 from consent_service.receipts import Issuer
 from consent_service.signing import generate_signing_key
 from consent_service.verification import verify_receipts
@@ -108,3 +110,23 @@ def test_verification_can_be_limited_to_one_subject(session, record):
     subject = uuid.UUID(first.payload["subject"])
     report = verify_receipts(session, subject_id=subject)
     assert (report.receipts, report.subjects) == (1, 1)
+
+
+def test_the_signing_key_is_published_when_the_service_starts(session, app):
+    kid = app.extensions["consent_settings"].signing_keys[0].kid
+    assert session.get(SigningKeyRecord, kid) is not None
+
+
+def test_a_new_issuer_registers_its_key_with_its_first_receipt(session, record):
+    issuer = Issuer(generate_signing_key("fresh-key"), "http://consent.test")
+    record(uuid.uuid4(), analytics=True, issuer=issuer)
+    assert session.get(SigningKeyRecord, "fresh-key") is not None
+
+
+def test_an_issuer_whose_key_row_vanished_registers_it_again(session, record):
+    issuer = Issuer(generate_signing_key("vanishing-key"), "http://consent.test")
+    issuer._registered = True  # as after a start-up registration, before a database restore
+    with pytest.raises(IntegrityError), session.begin_nested():
+        record(uuid.uuid4(), analytics=True, issuer=issuer)
+    record(uuid.uuid4(), analytics=True, issuer=issuer)
+    assert session.get(SigningKeyRecord, "vanishing-key") is not None
