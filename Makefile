@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## run: migrate the SQLite database in instance/, load the demo shop, serve on HOST:PORT
+## (one process, as the embedded mode is meant to run; production: N gunicorn workers on PostgreSQL)
 run: $(STAMP)
 	$(BIN)/consent-service db upgrade
 	$(BIN)/consent-service demo load
 	@echo "consent-service on http://$(HOST):$(PORT)  (try /v1/policies/demo-shop/privacy-policy/latest)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --worker-class gthread --threads 4 \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gthread --threads 8 \
 		--access-logfile - wsgi:app
 
 ## test: lint, import contracts, the suite on SQLite, then on PostgreSQL when it is reachable

@@ -3,7 +3,6 @@ one rolled-back transaction per test so tests never see each other's rows."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from consent_service.extensions import db
 from consent_service.models import ConsentReceipt
+from tests.support import demo_consent
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
 from tests.support import postgres_url
+from tests.support import shut_down
 from tests.support import started_on_fresh_database
 
 DEMO_PROPERTY = "demo-shop"
@@ -39,10 +40,7 @@ def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     )
     app.config["TESTING"] = True
     yield app
-    with app.app_context():
-        db.session.remove()
-        for engine in db.engines.values():
-            engine.dispose()
+    shut_down(app)
 
 
 @pytest.fixture
@@ -94,18 +92,7 @@ def dialect(session: Session) -> str:
 @pytest.fixture
 def consent_body() -> dict[str, object]:
     """A valid custom choice on the demo shop's current privacy policy (version 2)."""
-    return {
-        "property": DEMO_PROPERTY,
-        "visitor_id": str(uuid.uuid4()),
-        "policy_version": 2,
-        "method": "custom",
-        "decisions": {
-            "preferences": True,
-            "analytics": True,
-            "marketing": False,
-            "advertising": False,
-        },
-    }
+    return demo_consent()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import flask_migrate
@@ -70,6 +71,26 @@ def started_on_fresh_database(settings: Settings) -> Flask:
         db.session.remove()
         db.engine.dispose()
     return create_app(settings)
+
+
+def shut_down(app: Flask) -> None:
+    """Close the app's sessions and pooled connections (no ResourceWarning, no open locks)."""
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+def demo_consent(visitor_id: uuid.UUID | None = None, **decisions: bool) -> dict[str, object]:
+    """A valid custom choice on the demo shop's current privacy policy (version 2)."""
+    chosen = {"preferences": True, "analytics": True, "marketing": False, "advertising": False}
+    return {
+        "property": "demo-shop",
+        "visitor_id": str(visitor_id or uuid.uuid4()),
+        "policy_version": 2,
+        "method": "custom",
+        "decisions": {**chosen, **decisions},
+    }
 
 
 def make_settings(instance_path: Path, database_url: str, **overrides: object) -> Settings:

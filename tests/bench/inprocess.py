@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import time
-import uuid
 from collections.abc import Callable
 
 from flask import Flask
 from flask import jsonify
 from flask import request
 from werkzeug.test import EnvironBuilder
+
+from tests.support import demo_consent
 
 
 def bare_app() -> Flask:
@@ -28,23 +29,7 @@ def bare_app() -> Flask:
 
 def consent_bodies(count: int) -> list[bytes]:
     """Distinct first-time visitors: the common case on a shop (a banner choice per visitor)."""
-    return [
-        json.dumps(
-            {
-                "property": "demo-shop",
-                "visitor_id": str(uuid.uuid4()),
-                "policy_version": 2,
-                "method": "custom",
-                "decisions": {
-                    "preferences": True,
-                    "analytics": True,
-                    "marketing": False,
-                    "advertising": False,
-                },
-            }
-        ).encode()
-        for _ in range(count)
-    ]
+    return [json.dumps(demo_consent()).encode() for _ in range(count)]
 
 
 def post_rate(app: Callable, bodies: list[bytes], *, expect: int = 201) -> float:

@@ -26,9 +26,11 @@ from consent_service.models import ConsentState
 from consent_service.models import Purpose
 from consent_service.models import Subject
 from consent_service.verification import verify_receipts
+from tests.support import demo_consent
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
 from tests.support import postgres_url
+from tests.support import shut_down
 from tests.support import started_on_fresh_database
 
 THREADS = 8
@@ -53,26 +55,18 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = started_on_fresh_database(make_settings(instance, url))
     app.config["TESTING"] = True
     yield app
-    with app.app_context():
-        db.session.remove()
-        for engine in db.engines.values():
-            engine.dispose()
+    shut_down(app)
 
 
 def _body(visitor: uuid.UUID, n: int) -> dict[str, object]:
     """A valid custom choice on policy version 2; the decisions vary with ``n``."""
-    return {
-        "property": "demo-shop",
-        "visitor_id": str(visitor),
-        "policy_version": 2,
-        "method": "custom",
-        "decisions": {
-            "preferences": n % 2 == 0,
-            "analytics": n % 3 == 0,
-            "marketing": n % 5 == 0,
-            "advertising": n % 7 == 0,
-        },
-    }
+    return demo_consent(
+        visitor,
+        preferences=n % 2 == 0,
+        analytics=n % 3 == 0,
+        marketing=n % 5 == 0,
+        advertising=n % 7 == 0,
+    )
 
 
 def _post_concurrently(app: Flask, bodies_per_thread: list[list[dict]]) -> list[Response]:
