@@ -7,12 +7,14 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 from typing import TypeVar
 
 import click
 from flask import Flask
 
 from consent_service.errors import ConsentServiceError
+from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.models import PolicyVersion
 
@@ -43,7 +45,7 @@ def demo_load(directory: Path | None) -> None:
 
     directories = [directory] if directory else sorted(p for p in DEMO_DIR.iterdir() if p.is_dir())
     for path in directories:
-        prop = load_property_dir(db.session, path)
+        prop = load_property_dir(current_session(), path)
         click.echo(f"loaded property {prop.key!r} from {path}")
     db.session.commit()
 
@@ -59,7 +61,7 @@ def receipts_verify(subject: uuid.UUID | None) -> None:
     """Check every receipt's signature and chain link; exit 1 on any break."""
     from consent_service.verification import verify_receipts
 
-    report = verify_receipts(db.session, subject_id=subject)
+    report = verify_receipts(current_session(), subject_id=subject)
     for item in report.breaks:
         click.echo(
             f"BREAK receipt {item.receipt_id} (subject {item.subject_id}, "
@@ -83,7 +85,7 @@ def state_rebuild() -> None:
     """Recompute the current consent state from the receipts alone."""
     from consent_service.state import rebuild_state
 
-    rows = rebuild_state(db.session)
+    rows = rebuild_state(current_session())
     db.session.commit()
     click.echo(f"rebuilt {rows} consent-state rows from receipts")
 
@@ -100,7 +102,7 @@ def policy_list(property_key: str, document_key: str) -> None:
     """List a document's versions."""
     from consent_service.policy_versions import get_document
 
-    document = _domain(lambda: get_document(db.session, property_key, document_key))
+    document = _domain(lambda: get_document(current_session(), property_key, document_key))
     for v in document.versions:
         label = f"v{v.number}" if v.number else "draft"
         click.echo(
@@ -119,7 +121,7 @@ def policy_list(property_key: str, document_key: str) -> None:
 def policy_draft(
     property_key: str,
     document_key: str,
-    body_file: click.utils.LazyFile,
+    body_file: IO[str],
     material: bool,
     summary: tuple[str, ...],
     effective_at: dt.datetime | None,
@@ -129,9 +131,9 @@ def policy_draft(
     from consent_service.policy_versions import get_document
 
     def run() -> int:
-        document = get_document(db.session, property_key, document_key)
+        document = get_document(current_session(), property_key, document_key)
         version = create_draft(
-            db.session,
+            current_session(),
             document,
             body_file.read(),
             material=material,
@@ -152,7 +154,7 @@ def policy_draft(
 @click.option("--summary", multiple=True, metavar="LOCALE=TEXT")
 def policy_edit(
     version_id: int,
-    body_file: click.utils.LazyFile | None,
+    body_file: IO[str] | None,
     material: bool | None,
     summary: tuple[str, ...],
 ) -> None:
@@ -162,7 +164,7 @@ def policy_edit(
     version = _version(version_id)
     _domain(
         lambda: edit_draft(
-            db.session,
+            current_session(),
             version,
             body=body_file.read() if body_file else None,
             material=material,
@@ -179,7 +181,7 @@ def policy_publish(version_id: int) -> None:
     """Publish a draft: it gets the next number and can never change again."""
     from consent_service.policy_versions import publish
 
-    version = _domain(lambda: publish(db.session, _version(version_id)))
+    version = _domain(lambda: publish(current_session(), _version(version_id)))
     db.session.commit()
     click.echo(
         f"published {version.document.key} v{version.number} "
@@ -210,7 +212,7 @@ def _domain(action: Callable[[], T]) -> T:
 
 
 def _version(version_id: int) -> PolicyVersion:
-    version = db.session.get(PolicyVersion, version_id)
+    version = current_session().get(PolicyVersion, version_id)
     if version is None:
         raise click.ClickException(f"no policy version with id {version_id}")
     return version

@@ -10,7 +10,6 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import scoped_session
 
 WRITE_INTENT = "consent_write_intent"
 _HOLDS_WRITE_LOCK = "consent_holds_write_lock"
@@ -58,13 +57,11 @@ def configure_engine(engine: sa.Engine) -> None:
             write_lock.release()
 
 
-def begin_write(session: Session | scoped_session[Session]) -> None:
+def begin_write(session: Session) -> None:
     """Declare that this transaction will write; call it before the first query.
 
     A no-op on PostgreSQL (row locks do the work there) and once a transaction has begun.
     """
-    if isinstance(session, scoped_session):
-        session = session()
     if not session.in_transaction():
         session.connection(execution_options={WRITE_INTENT: True})
 

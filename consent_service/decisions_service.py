@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -71,7 +72,7 @@ def _decide(
 
 
 @functools.cache
-def _states_query() -> sa.Select[tuple[object, ...]]:
+def _states_query() -> sa.Select[*tuple[Any, ...]]:
     """A visitor's whole current state: one row per purpose they were asked about."""
     return (
         sa.select(
@@ -92,7 +93,7 @@ def _states_query() -> sa.Select[tuple[object, ...]]:
     )
 
 
-def _choice(state: sa.Row[tuple[object, ...]] | None) -> RecordedChoice | None:
+def _choice(state: sa.Row[Any] | None) -> RecordedChoice | None:
     if state is None:
         return None
     return RecordedChoice(

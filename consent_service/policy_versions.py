@@ -132,7 +132,7 @@ def publish(
     return version
 
 
-def _published(document_id: int, now: dt.datetime) -> sa.Select[tuple[PolicyVersion]]:
+def _published(document_id: int, now: dt.datetime) -> sa.Select[PolicyVersion]:
     return sa.select(PolicyVersion).where(
         PolicyVersion.document_id == document_id,
         PolicyVersion.status == VersionStatus.PUBLISHED,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -94,7 +95,7 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
 
 
 @functools.cache
-def _context_query() -> sa.Select[tuple[object, ...]]:
+def _context_query() -> sa.Select[*tuple[Any, ...]]:
     published_in_effect = sa.and_(
         PolicyVersion.document_id == PolicyDocument.id,
         PolicyVersion.status == VersionStatus.PUBLISHED,

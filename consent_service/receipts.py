@@ -32,6 +32,7 @@ from consent_service.models import SigningKeyRecord
 from consent_service.models import Subject
 from consent_service.models import VersionStatus
 from consent_service.models.base import new_id
+from consent_service.models.base import table_of
 from consent_service.models.base import utcnow
 from consent_service.properties import ConsentContext
 from consent_service.properties import OfferedPurpose
@@ -309,7 +310,7 @@ class _Statements:
 
 @functools.cache
 def _statements_for(dialect: str) -> _Statements:
-    subjects = Subject.__table__
+    subjects = table_of(Subject)
     lock_subject = dialect_insert_for(dialect, subjects).values(
         {c: sa.bindparam(c) for c in ("id", "property_id", "visitor_id", "created_at")}
     )
@@ -320,7 +321,7 @@ def _statements_for(dialect: str) -> _Statements:
         set_={"visitor_id": lock_subject.excluded.visitor_id},
     ).returning(subjects.c.id)
     register_key = (
-        dialect_insert_for(dialect, SigningKeyRecord.__table__)
+        dialect_insert_for(dialect, table_of(SigningKeyRecord))
         .values({c: sa.bindparam(c) for c in ("kid", "public_x", "created_at")})
         .on_conflict_do_nothing(index_elements=["kid"])
     )
@@ -333,7 +334,7 @@ def _statements_for(dialect: str) -> _Statements:
     return _Statements(
         lock_subject=lock_subject,
         chain_head=chain_head,
-        insert_receipt=sa.insert(ConsentReceipt.__table__),
+        insert_receipt=sa.insert(table_of(ConsentReceipt)),
         register_key=register_key,
     )
 

@@ -134,7 +134,8 @@ def _dev_secrets(instance_path: Path, env: Mapping[str, str]) -> dict[str, str]:
         return {}
     path = instance_path / DEV_SECRETS_FILE
     if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+        stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return stored
     instance_path.mkdir(parents=True, exist_ok=True)
     values = {
         "secret_key": secrets.token_urlsafe(48),

@@ -21,6 +21,7 @@ from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import PolicyVersion
 from consent_service.models import Purpose
+from consent_service.models.base import table_of
 
 GRANTED = "granted"
 
@@ -38,7 +39,7 @@ _STATE_COLUMNS = (
 
 
 def state_rows(
-    receipt: Mapping[str, Any], policy_number: int, purpose_ids: Mapping[str, int]
+    receipt: Mapping[Any, Any], policy_number: int, purpose_ids: Mapping[str, int]
 ) -> list[dict[str, object]]:
     """The state rows one receipt (its column values) produces; purposes no longer offered
     are skipped."""
@@ -78,17 +79,18 @@ def upsert_state(session: Session, rows: list[dict[str, object]]) -> None:
 @functools.lru_cache(maxsize=2 * _CHUNK)
 def _upsert_statement(dialect: str, count: int) -> sa.Executable:
     """Built once per (dialect, row count): a receipt always has as many rows as purposes."""
-    table = ConsentState.__table__
+    table = table_of(ConsentState)
     names = ("subject_id", "purpose_id", *_STATE_COLUMNS)
     values = [
         {name: sa.bindparam(f"{name}_{i}", type_=table.c[name].type) for name in names}
         for i in range(count)
     ]
     insert = dialect_insert_for(dialect, table).values(values)
-    return insert.on_conflict_do_update(
+    statement: sa.Executable = insert.on_conflict_do_update(
         index_elements=["subject_id", "purpose_id"],
         set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
     )
+    return statement
 
 
 def rebuild_state(session: Session, *, batch_size: int = 1000) -> int:
@@ -97,7 +99,7 @@ def rebuild_state(session: Session, *, batch_size: int = 1000) -> int:
     purpose_ids: dict[int, dict[str, int]] = {}
     for purpose in session.scalars(sa.select(Purpose)):
         purpose_ids.setdefault(purpose.property_id, {})[purpose.key] = purpose.id
-    receipts = ConsentReceipt.__table__
+    receipts = table_of(ConsentReceipt)
     query = (
         sa.select(receipts, PolicyVersion.number.label("policy_number"))
         .join(PolicyVersion, PolicyVersion.id == receipts.c.policy_version_id)

@@ -66,7 +66,8 @@ def _receipts(
     )
     if subject_id is not None:
         query = query.where(ConsentReceipt.subject_id == subject_id)
-    yield from session.execute(query)
+    for receipt, number in session.execute(query):
+        yield receipt, int(number or 0)
 
 
 def _problems(

@@ -66,7 +66,7 @@ def started_on_fresh_database(settings: Settings) -> Flask:
     with setup.app_context():
         flask_migrate.downgrade(revision="base")  # a clean slate, even after an aborted run
         flask_migrate.upgrade(revision="head")  # the schema under test is the migrated one
-        load_property_dir(db.session, DEMO_DIR / "demo-shop")
+        load_property_dir(db.session(), DEMO_DIR / "demo-shop")
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

@@ -10,6 +10,7 @@ from flask import request
 from consent_service.api import bp
 from consent_service.api.request_body import load_json
 from consent_service.api.schemas import ConsentRequestSchema
+from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.network import truncate_ip
 from consent_service.receipts import ConsentRequest
@@ -34,7 +35,7 @@ def create_consent() -> tuple[Response, int]:
     )
     try:
         recorded = record_consent(
-            db.session, consent, issuer=current_app.extensions["receipt_issuer"]
+            current_session(), consent, issuer=current_app.extensions["receipt_issuer"]
         )
         db.session.commit()
     except Exception:

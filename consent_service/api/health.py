@@ -7,7 +7,7 @@ from flask import jsonify
 
 from consent_service.api import bp
 from consent_service.database import database_ready
-from consent_service.extensions import db
+from consent_service.extensions import current_session
 from consent_service.problems import problem
 
 
@@ -20,7 +20,7 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> Response:
     """Ready to serve: the database answers and has the schema."""
-    failure = database_ready(db.session)
+    failure = database_ready(current_session())
     if failure:
         return problem(503, title="Service Unavailable", detail=f"database not ready: {failure}")
     return jsonify(status="ready")

@@ -7,7 +7,7 @@ from flask import current_app
 from flask import jsonify
 
 from consent_service.api import bp
-from consent_service.extensions import db
+from consent_service.extensions import current_session
 from consent_service.keys import published_keys
 from consent_service.signing import jwk
 
@@ -15,7 +15,7 @@ from consent_service.signing import jwk
 @bp.get("/.well-known/jwks.json")
 def jwks() -> Response:
     settings = current_app.extensions["consent_settings"]
-    keys = published_keys(db.session, settings.signing_keys)
+    keys = published_keys(current_session(), settings.signing_keys)
     response = jsonify(keys=[jwk(kid, x) for kid, x in keys.items()])
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -8,10 +8,11 @@ from flask import Response
 from flask import redirect
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 
 from consent_service.api import bp
 from consent_service.errors import UnknownPolicy
-from consent_service.extensions import db
+from consent_service.extensions import current_session
 from consent_service.policy_versions import current_version
 from consent_service.policy_versions import get_document
 from consent_service.policy_versions import get_published
@@ -19,13 +20,14 @@ from consent_service.policy_versions import get_published
 
 @bp.get("/v1/policies/<property_key>/<document_key>/<int:number>")
 def policy_version(property_key: str, document_key: str, number: int) -> Response:
-    version = get_published(db.session, property_key, document_key, number)
+    version = get_published(current_session(), property_key, document_key, number)
     etag = version.sha256
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = Response(version.body.encode("utf-8"), mimetype="text/markdown")
-        response.charset = "utf-8"
+        response = Response(
+            version.body.encode("utf-8"), content_type="text/markdown; charset=utf-8"
+        )
         digest = base64.b64encode(bytes.fromhex(version.sha256)).decode()
         response.headers["Repr-Digest"] = f"sha-256=:{digest}:"  # RFC 9530
     response.set_etag(etag)
@@ -37,9 +39,9 @@ def policy_version(property_key: str, document_key: str, number: int) -> Respons
 
 
 @bp.get("/v1/policies/<property_key>/<document_key>/latest")
-def latest_policy_version(property_key: str, document_key: str) -> Response:
-    document = get_document(db.session, property_key, document_key)
-    version = current_version(db.session, document.id)
+def latest_policy_version(property_key: str, document_key: str) -> ResponseReturnValue:
+    document = get_document(current_session(), property_key, document_key)
+    version = current_version(current_session(), document.id)
     if version is None:
         raise UnknownPolicy(f"{document_key!r} of {property_key!r} has no version in effect yet")
     target = url_for(

@@ -34,13 +34,14 @@ def load_json(schema: Schema) -> dict[str, Any]:
             "the body must be a JSON object", errors=[FieldError("", "expected an object")]
         )
     try:
-        return schema.load(data)
+        loaded: dict[str, Any] = schema.load(data)
     except ValidationError as exc:
         field_errors = list(_field_errors(exc.messages, ""))
         summary = "; ".join(f"{e.pointer or '/'}: {e.detail}" for e in field_errors[:5])
         raise ValidationFailed(
             f"the request is not valid: {summary}", errors=field_errors
         ) from None
+    return loaded
 
 
 def _field_errors(messages: Any, pointer: str) -> list[FieldError]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from typing import ClassVar
 
 from marshmallow import Schema
 from marshmallow import fields
@@ -15,8 +14,10 @@ SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="must be a lowercase
 PUBLIC_METHODS = [m.value for m in Method]
 
 
-class StrictBoolean(fields.Field):
-    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "must be true or false"}
+class StrictBoolean(fields.Field[bool]):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid": "must be true or false"})
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
@@ -25,7 +26,9 @@ class StrictBoolean(fields.Field):
 
 
 class StrictInteger(fields.Integer):
-    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "must be an integer"}
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid": "must be an integer"})
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -43,6 +43,13 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC)
 
 
+def table_of(model: type[Base]) -> sa.Table:
+    """A model's Table, typed as one (``__table__`` is typed as any FromClause)."""
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

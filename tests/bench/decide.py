@@ -30,7 +30,7 @@ def decide_rate(app: Flask, calls: int, *, seed: int = 7) -> tuple[float, dict[s
         reasons: dict[str, int] = {}
         started = time.perf_counter()
         for visitor, purpose in pairs:
-            decision = decide_for_visitor(db.session, "demo-shop", visitor, purpose)
+            decision = decide_for_visitor(db.session(), "demo-shop", visitor, purpose)
             db.session.rollback()
             reasons[decision.reason.value] = reasons.get(decision.reason.value, 0) + 1
         elapsed = time.perf_counter() - started

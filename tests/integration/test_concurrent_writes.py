@@ -121,7 +121,7 @@ def test_concurrent_writes_for_one_visitor_all_succeed_and_chain_without_gaps(li
         chain = _chain(visitor)
         _assert_linear_and_complete(chain, total)
         assert {str(r.id) for r in chain} == {body["receipt_id"] for _, body in responses}
-        report = verify_receipts(db.session)
+        report = verify_receipts(db.session())
         assert report.ok, report.breaks
 
 
@@ -169,5 +169,5 @@ def test_concurrent_writes_for_different_visitors_keep_five_states_matching_the_
             for state, key in states:
                 assert state.receipt_id == latest.id
                 assert state.granted == (latest.decisions[key] == "granted")
-        report = verify_receipts(db.session)
+        report = verify_receipts(db.session())
         assert report.ok, report.breaks
