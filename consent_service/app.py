@@ -13,11 +13,14 @@ from flask import g
 from flask import request
 from flask.cli import FlaskGroup
 
+from consent_service.banner_cache import BannerCache
 from consent_service.database import configure_engine
 from consent_service.extensions import db
 from consent_service.extensions import migrate
+from consent_service.jurisdictions import rulebook
 from consent_service.problems import register_error_handlers
 from consent_service.receipts import Issuer
+from consent_service.regions import RegionResolver
 from consent_service.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -36,6 +39,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     issuer = Issuer(settings.signing_keys[0], settings.base_url)
     app.extensions["receipt_issuer"] = issuer
+    app.extensions["region_resolver"] = RegionResolver.from_settings(settings)
+    rulebook()  # a malformed rulebook stops start-up instead of failing the first visitor
+    app.extensions["banner_cache"] = BannerCache(ttl=settings.banner_cache_seconds)
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)

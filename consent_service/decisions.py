@@ -117,7 +117,7 @@ def decide(
         if not opt_out:
             return answer(False, lapse, choice)
 
-    # No (valid) record: opt-in denies, opt-out allows by default.
-    if opt_out:
+    # No (valid) record: opt-in denies; opt-out allows unless the rulebook defaults it off.
+    if opt_out and jurisdiction.purpose_defaults.get(purpose.key, True):
         return answer(True, Reason.OPT_OUT_DEFAULT)
     return answer(False, Reason.NO_RECORD)

@@ -63,7 +63,7 @@ def _decide(
     latest = max(states, key=lambda s: s.given_at, default=None)
     return decide(
         purpose.facts,
-        jurisdiction_by_code(latest.jurisdiction) if latest else STRICTEST,
+        jurisdiction_by_code(latest.jurisdiction, on=now.date()) if latest else STRICTEST,
         _choice(chosen),
         last_material_version=context.last_material,
         gpc_on_record=bool(latest and latest.gpc),

@@ -11,12 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.banner import BANNER_TEXT_KEYS
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Purpose
 from consent_service.models import Vendor
 from consent_service.models import VersionStatus
 from consent_service.policy_versions import body_sha256
+from consent_service.policy_versions import bump_config_version
 from consent_service.policy_versions import canonical_body
 from consent_service.policy_versions import create_draft
 from consent_service.policy_versions import ensure_document
@@ -30,13 +32,25 @@ class DemoDataError(ValueError):
 def load_property_dir(session: Session, directory: Path) -> Property:
     config = tomllib.loads((directory / "property.toml").read_text(encoding="utf-8"))
     prop = _upsert_property(session, config["property"])
+    prop.banner_texts = _banner_texts(config.get("banner", {}).get("texts", {}), directory)
     purposes = _upsert_purposes(session, prop, config.get("purposes", []))
     _upsert_vendors(session, prop, purposes, config.get("vendors", []))
     documents = tomllib.loads((directory / "documents.toml").read_text(encoding="utf-8"))
     for spec in documents.get("documents", []):
         _load_document(session, prop, directory, spec)
+    bump_config_version(session, prop.id)
     session.flush()
     return prop
+
+
+def _banner_texts(texts: dict[str, dict[str, str]], directory: Path) -> dict[str, dict[str, str]]:
+    for locale, values in texts.items():
+        missing = sorted(BANNER_TEXT_KEYS - values.keys())
+        if missing:
+            raise DemoDataError(
+                f"{directory}: banner texts for {locale!r} lack {', '.join(missing)}"
+            )
+    return {locale: dict(values) for locale, values in texts.items()}
 
 
 def _upsert_property(session: Session, spec: dict[str, Any]) -> Property:

@@ -60,6 +60,11 @@ class PublishedVersionImmutable(ConsentServiceError):
     title = "Published policy versions cannot change"
 
 
+class OriginNotAllowed(ConsentServiceError):
+    code = "origin-not-allowed"
+    title = "This website may not record consent for this property"
+
+
 class ConcurrentConsentWrite(ConsentServiceError):
     code = "concurrent-consent-write"
     title = "Another consent for this subject was recorded at the same moment"

@@ -128,8 +128,20 @@ def publish(
     version.status = VersionStatus.PUBLISHED
     version.published_at = now
     version.effective_at = version.effective_at or now
+    document = session.get(PolicyDocument, version.document_id)
+    assert document is not None
+    bump_config_version(session, document.property_id)
     session.flush()
     return version
+
+
+def bump_config_version(session: Session, property_id: int) -> None:
+    """Tell every banner cache that this property's banner changed (see ``banner.py``)."""
+    session.execute(
+        sa.update(Property)
+        .where(Property.id == property_id)
+        .values(config_version=Property.config_version + 1)
+    )
 
 
 def _published(document_id: int, now: dt.datetime) -> sa.Select[PolicyVersion]:

@@ -32,6 +32,7 @@ STATUS_FOR: dict[type[errors.ConsentServiceError], HTTPStatus] = {
     errors.PolicyVersionNotCurrent: HTTPStatus.CONFLICT,
     errors.PublishedVersionImmutable: HTTPStatus.CONFLICT,
     errors.ConcurrentConsentWrite: HTTPStatus.CONFLICT,
+    errors.OriginNotAllowed: HTTPStatus.FORBIDDEN,
 }
 
 # What each problem type means and what a client should do: served at /problems/<code>.
@@ -48,6 +49,8 @@ DESCRIPTIONS: dict[str, str] = {
     errors.PublishedVersionImmutable.code: "A published policy version never changes, so the "
     "receipts that cite it stay true. Create a new draft instead.",
     errors.ConcurrentConsentWrite.code: "Two choices for the same person arrived at once. Retry.",
+    errors.OriginNotAllowed.code: "The page that sent the choice is not on the property's list "
+    "of allowed origins. Add the shop's origin (scheme://host[:port]) to the property.",
 }
 
 

@@ -51,6 +51,10 @@ class ConsentContext:
 
     property_id: int
     property_key: str
+    config_version: int
+    allowed_origins: frozenset[str]
+    locales: tuple[str, ...]
+    default_locale: str
     controller_name: str | None
     document_id: int | None
     document_key: str
@@ -66,6 +70,15 @@ def get_property(session: Session, key: str) -> Property:
     return prop
 
 
+def any_property_allows(session: Session, origin: str) -> bool:
+    """Whether some property lists ``origin``: enough to answer a CORS preflight, which
+    does not say which property the request is for (the request itself is checked again)."""
+    for origins in session.scalars(sa.select(Property.allowed_origins)):
+        if origin in (origins or ()):
+            return True
+    return False
+
+
 def consent_context(session: Session, property_key: str, *, now: dt.datetime) -> ConsentContext:
     rows = execute_core(session, _context_query(), {"key": property_key, "now": now}).all()
     if not rows:
@@ -79,6 +92,10 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
     return ConsentContext(
         property_id=first.property_id,
         property_key=property_key,
+        config_version=first.config_version,
+        allowed_origins=frozenset(first.allowed_origins or ()),
+        locales=tuple(first.locales or ()),
+        default_locale=first.default_locale,
         controller_name=(first.controller or {}).get("name"),
         document_id=first.document_id,
         document_key=first.document_key,
@@ -118,6 +135,10 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
     return (
         sa.select(
             Property.id.label("property_id"),
+            Property.config_version,
+            Property.allowed_origins,
+            Property.locales,
+            Property.default_locale,
             Property.controller,
             Property.consent_document_key.label("document_key"),
             PolicyDocument.id.label("document_id"),

@@ -7,6 +7,7 @@ import datetime as dt
 import enum
 import functools
 import logging
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from consent_service.database import dialect_insert_for
 from consent_service.database import execute_core
 from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import FieldError
+from consent_service.errors import OriginNotAllowed
 from consent_service.errors import PolicyVersionNotCurrent
 from consent_service.errors import UnknownPolicy
 from consent_service.errors import UnknownPurpose
@@ -78,6 +80,8 @@ class ConsentRequest:
     source: str = "widget"
     region: str | None = None
     network: str | None = None
+    # The Origin of the page that sent the choice (browsers send it); None from servers.
+    origin: str | None = None
 
 
 class Issuer:
@@ -133,7 +137,8 @@ def record_consent(
     now = _to_millis(now or utcnow())
     begin_write(session)
     context = consent_context(session, request.property_key, now=now)
-    jurisdiction = jurisdiction_for_region(request.region)
+    _check_origin(context, request.origin, issuer.base_url)
+    jurisdiction = jurisdiction_for_region(request.region, on=now.date())
     decisions = resolve_decisions(context.purposes, request, jurisdiction)
     version = _check_policy_version(session, context, request.policy_version)
     statements = _statements(session)
@@ -268,6 +273,21 @@ def resolve_decisions(
             errors=errors,
         )
     return snapshot
+
+
+def _check_origin(context: ConsentContext, origin: str | None, base_url: str) -> None:
+    """A page may record consent only for a property that lists its origin (or the
+    service's own pages, such as its demo shop and preferences page)."""
+    own = urllib.parse.urlsplit(base_url)
+    if (
+        origin is None
+        or origin in context.allowed_origins
+        or origin == f"{own.scheme}://{own.netloc}"
+    ):
+        return
+    raise OriginNotAllowed(
+        f"{origin} is not an allowed origin of property {context.property_key!r}"
+    )
 
 
 def _check_policy_version(session: Session, context: ConsentContext, number: int) -> PolicyRef:

@@ -16,6 +16,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from consent_service.regions import RegionHeader
+from consent_service.regions import parse_region_headers
 from consent_service.signing import SigningKey
 from consent_service.signing import generate_signing_key
 from consent_service.signing import parse_signing_keys
@@ -44,6 +46,13 @@ class Settings:
     instance_path: Path
     max_body_bytes: int = 16 * 1024
     log_level: str = "INFO"
+    # Region resolution (ARCHITECTURE §5). No CDN header is trusted unless configured: a header
+    # from the open internet must not choose the law that applies.
+    region_headers: tuple[RegionHeader, ...] = ()
+    geoip_database: Path | None = None
+    trusted_proxy_hops: int = 0
+    # How stale a process's view of a property's banner may get after a publication.
+    banner_cache_seconds: int = 2
 
     @property
     def is_production(self) -> bool:
@@ -90,6 +99,13 @@ class Settings:
             signing_keys = parse_signing_keys(signing_spec)
         except ValueError as exc:
             raise SettingsError(f"CONSENT_SIGNING_KEYS: {exc}") from None
+        region_headers = _region_headers(env)
+        geoip_database = _geoip_database(env, environment)
+        if environment is Environment.PRODUCTION and not region_headers and not geoip_database:
+            log.warning(
+                "no CONSENT_REGION_HEADERS and no CONSENT_GEOIP_DATABASE: every visitor's "
+                "region is unknown and gets the strictest rule"
+            )
         return cls(
             environment=environment,
             database_url=env.get("CONSENT_DATABASE_URL")
@@ -100,6 +116,10 @@ class Settings:
             instance_path=instance_path,
             max_body_bytes=_positive_int(env, "CONSENT_MAX_BODY_BYTES", 16 * 1024),
             log_level=env.get("CONSENT_LOG_LEVEL", "INFO").upper(),
+            region_headers=region_headers,
+            geoip_database=geoip_database,
+            trusted_proxy_hops=_non_negative_int(env, "CONSENT_TRUSTED_PROXY_HOPS", 0),
+            banner_cache_seconds=_non_negative_int(env, "CONSENT_BANNER_CACHE_SECONDS", 2),
         )
 
 
@@ -122,6 +142,45 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive; got {value}")
     return value
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer; got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 or more; got {value}")
+    return value
+
+
+def _region_headers(env: Mapping[str, str]) -> tuple[RegionHeader, ...]:
+    raw = env.get("CONSENT_REGION_HEADERS", "")
+    if not raw.strip():
+        return ()
+    try:
+        return parse_region_headers(raw)
+    except ValueError as exc:
+        raise SettingsError(f"CONSENT_REGION_HEADERS: {exc}") from None
+
+
+def _geoip_database(env: Mapping[str, str], environment: Environment) -> Path | None:
+    """A missing database stops production (every visitor would silently become "unknown");
+    in development the service runs without GeoIP and says so."""
+    raw = env.get("CONSENT_GEOIP_DATABASE", "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if path.is_file():
+        return path
+    message = f"CONSENT_GEOIP_DATABASE: no such file: {path}"
+    if environment is Environment.PRODUCTION:
+        raise SettingsError(message)
+    log.warning("%s; running without GeoIP look-ups (development mode)", message)
+    return None
 
 
 def _dev_secrets(instance_path: Path, env: Mapping[str, str]) -> dict[str, str]:

@@ -6,3 +6,4 @@ This package holds data, not behaviour; the service reads it through ``DEMO_DIR`
 from pathlib import Path
 
 DEMO_DIR = Path(__file__).parent / "demo"
+RULEBOOK_DIR = Path(__file__).parent / "rulebook"

@@ -79,6 +79,7 @@ def shut_down(app: Flask) -> None:
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+    app.extensions["region_resolver"].close()
 
 
 def demo_consent(visitor_id: uuid.UUID | None = None, **decisions: bool) -> dict[str, object]:
@@ -102,6 +103,7 @@ def make_settings(instance_path: Path, database_url: str, **overrides: object) -
         "base_url": "http://consent.test",
         "instance_path": instance_path,
         "max_body_bytes": 16 * 1024,
+        "banner_cache_seconds": 0,  # every request sees a publication at once
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
+from consent_service.api import banner  # noqa: E402, F401
 from consent_service.api import consents  # noqa: E402, F401
 from consent_service.api import health  # noqa: E402, F401
 from consent_service.api import keys  # noqa: E402, F401

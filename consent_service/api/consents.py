@@ -1,4 +1,8 @@
-"""``POST /v1/consents``: record one act of consent and return its signed receipt."""
+"""``POST /v1/consents``: record one act of consent and return its signed receipt.
+
+Widgets post from the shops' own pages, so the route answers CORS preflights for origins a
+property lists, and the choice itself is refused (403) unless its property lists the origin.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,13 @@ from flask import request
 from consent_service.api import bp
 from consent_service.api.request_body import load_json
 from consent_service.api.schemas import ConsentRequestSchema
+from consent_service.api.visitor_region import visitor_ip
+from consent_service.api.visitor_region import visitor_region
+from consent_service.errors import OriginNotAllowed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.network import truncate_ip
+from consent_service.properties import any_property_allows
 from consent_service.receipts import ConsentRequest
 from consent_service.receipts import Method
 from consent_service.receipts import record_consent
@@ -20,9 +28,10 @@ from consent_service.receipts import record_consent
 _schema = ConsentRequestSchema()
 
 
-@bp.post("/v1/consents")
+@bp.post("/v1/consents", provide_automatic_options=False)
 def create_consent() -> tuple[Response, int]:
     body = load_json(_schema)
+    origin = request.headers.get("Origin")
     consent = ConsentRequest(
         property_key=body["property"],
         visitor_id=body["visitor_id"],
@@ -31,7 +40,9 @@ def create_consent() -> tuple[Response, int]:
         decisions=body["decisions"],
         gpc=body["gpc"] or "1" in request.headers.getlist("Sec-GPC"),
         source="widget",
-        network=truncate_ip(request.remote_addr),
+        region=visitor_region().region,
+        network=truncate_ip(visitor_ip()),
+        origin=origin,
     )
     try:
         recorded = record_consent(
@@ -45,4 +56,25 @@ def create_consent() -> tuple[Response, int]:
         receipt=recorded.jws, receipt_id=str(recorded.receipt_id), payload=recorded.payload
     )
     response.headers["Cache-Control"] = "no-store"
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
     return response, 201
+
+
+@bp.route("/v1/consents", methods=["OPTIONS"])
+def consent_preflight() -> Response:
+    origin = request.headers.get("Origin", "")
+    if not origin or not any_property_allows(current_session(), origin):
+        raise OriginNotAllowed(f"{origin or 'a request without Origin'} may not post consents")
+    response = Response(status=204)
+    response.headers.update(
+        {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "POST",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        }
+    )
+    return response

@@ -34,6 +34,13 @@ class Property(Base):
     controller: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     # The document whose version a consent refers to and whose material changes re-prompt.
     consent_document_key: Mapped[str] = mapped_column(sa.String(64), default="privacy-policy")
+    # {locale: {"title": ..., "description": ..., "accept_all": ..., ...}}: the banner's own words.
+    banner_texts: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
+    # Bumped by every change that alters the banner (publication, texts, purposes, vendors):
+    # banner caches in every process key on it.
+    config_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     purposes: Mapped[list[Purpose]] = relationship(

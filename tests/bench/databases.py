@@ -27,4 +27,6 @@ def prepared_app(database_url: str) -> Flask:
     if database_url.startswith("postgresql"):
         ensure_postgres_database(database_url)
     instance = Path(tempfile.mkdtemp(prefix="consent-bench-"))
-    return started_on_fresh_database(make_settings(instance, database_url))
+    # The production default: a publication reaches every process within 2 s.
+    settings = make_settings(instance, database_url, banner_cache_seconds=2)
+    return started_on_fresh_database(settings)

@@ -67,17 +67,21 @@ def _wait_until_listening(port: int, process: subprocess.Popen) -> None:
     raise RuntimeError("gunicorn did not start listening within 30 s")
 
 
-def _client(port: int, bodies: list[bytes]) -> int:
-    """One keep-alive connection posting each body; returns the number of non-201 answers."""
+def _client(port: int, bodies: list[bytes], path: str = "") -> int:
+    """One keep-alive connection: POSTs each body to /v1/consents, or (with ``path``) GETs
+    ``path`` as many times; returns the number of unexpected answers."""
     failures = 0
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for body in bodies:
-        connection.request(
-            "POST", "/v1/consents", body=body, headers={"Content-Type": "application/json"}
-        )
+        if path:
+            connection.request("GET", path)
+        else:
+            connection.request(
+                "POST", "/v1/consents", body=body, headers={"Content-Type": "application/json"}
+            )
         response = connection.getresponse()
         response.read()
-        failures += response.status != 201
+        failures += response.status != (200 if path else 201)
         if response.getheader("Connection", "").lower() == "close":
             connection.close()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -85,20 +89,35 @@ def _client(port: int, bodies: list[bytes]) -> int:
     return failures
 
 
-def _process(port: int, per_thread: int, threads: int) -> int:
+def _process(port: int, per_thread: int, threads: int, path: str = "") -> int:
     work = [consent_bodies(per_thread) for _ in range(threads)]
     with ThreadPoolExecutor(threads) as pool:
-        return sum(pool.map(_client, [port] * threads, work))
+        return sum(pool.map(_client, [port] * threads, work, [path] * threads))
 
 
 def post_rate(port: int, requests: int, *, processes: int = 2, threads: int = 4) -> float:
     """Requests per second for ``requests`` POSTs from processes x threads keep-alive clients."""
-    _process(port, 25, 2)  # warm up every worker
+    return _rate(port, requests, "", processes, threads)
+
+
+def get_rate(port: int, path: str, requests: int, *, processes: int = 2, threads: int = 4) -> float:
+    """Requests per second for ``requests`` GETs of ``path``, loaded like :func:`post_rate`."""
+    return _rate(port, requests, path, processes, threads)
+
+
+def _rate(port: int, requests: int, path: str, processes: int, threads: int) -> float:
+    _process(port, 25, 2, path)  # warm up every worker
     per_thread = requests // (processes * threads)
     with ProcessPoolExecutor(processes) as pool:
         started = time.perf_counter()
         failures = sum(
-            pool.map(_process, [port] * processes, [per_thread] * processes, [threads] * processes)
+            pool.map(
+                _process,
+                [port] * processes,
+                [per_thread] * processes,
+                [threads] * processes,
+                [path] * processes,
+            )
         )
         elapsed = time.perf_counter() - started
     if failures:

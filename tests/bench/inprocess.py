@@ -24,12 +24,33 @@ def bare_app() -> Flask:
         body = request.get_json()
         return jsonify(ok=True, fields=len(body)), 201
 
+    @app.get("/v1/banner")
+    def static_json():
+        return jsonify(property=request.args["property"], ok=True)
+
     return app
 
 
 def consent_bodies(count: int) -> list[bytes]:
     """Distinct first-time visitors: the common case on a shop (a banner choice per visitor)."""
     return [json.dumps(demo_consent()).encode() for _ in range(count)]
+
+
+def get_rate(app: Callable, path: str, count: int) -> float:
+    """Requests per second for ``count`` GETs of ``path`` (with query) through ``app``."""
+    environ_template = EnvironBuilder(path=path).get_environ()
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> None:
+        statuses.append(status)
+
+    started = time.perf_counter()
+    for _ in range(count):
+        b"".join(app(dict(environ_template), start_response))
+    elapsed = time.perf_counter() - started
+    if any(not s.startswith("200") for s in statuses):
+        raise RuntimeError(f"GET {path} failed: {statuses[0]}")
+    return count / elapsed
 
 
 def post_rate(app: Callable, bodies: list[bytes], *, expect: int = 201) -> float:

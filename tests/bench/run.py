@@ -35,6 +35,8 @@ def main() -> None:
             bare_http = http_load.post_rate(port, args.requests)
         print(f"bare Flask JSON endpoint, HTTP (gunicorn):     {bare_http:9.0f} req/s")
 
+    _bench_banner(args, bare)
+
     engines = [("sqlite", databases.sqlite_url())]
     if args.pg_url and postgres_reachable(args.pg_url):
         engines.append(("postgresql", databases.postgres_bench_url(args.pg_url)))
@@ -71,6 +73,42 @@ def _bench_engine(
         )
     rate, reasons = decide.decide_rate(app, args.lookups)
     print(f"[{name}] decide_for_visitor():              {rate:9.0f} look-ups/s  {reasons}")
+
+
+BANNER = "/v1/banner?property=demo-shop&locale=de"
+
+
+def _bench_banner(args: argparse.Namespace, bare: object) -> None:
+    """Banner configuration against the bare endpoint; the database barely matters here (the
+    banner is cached per process), so SQLite only."""
+    app = databases.prepared_app(databases.sqlite_url())
+    inprocess.get_rate(app, BANNER, 500)  # warm-up
+    bare_rate = inprocess.get_rate(bare, BANNER, args.requests * 3)
+    rate = inprocess.get_rate(app, BANNER, args.requests * 3)
+    print(f"\nbare Flask GET JSON, in-process:               {bare_rate:9.0f} req/s")
+    print(
+        f"GET /v1/banner, in-process:                    {rate:9.0f} req/s "
+        f"(ratio to bare: {rate / bare_rate:.2f}; target >= 0.85)"
+    )
+    if args.no_http:
+        return
+    with http_load.served("tests.bench.bare_wsgi:app", {}) as port:
+        bare_http = http_load.get_rate(port, BANNER, args.requests * 2)
+    settings = app.extensions["consent_settings"]
+    env = {
+        "CONSENT_DATABASE_URL": settings.database_url,
+        "CONSENT_INSTANCE_PATH": str(settings.instance_path),
+        "CONSENT_SECRET_KEY": settings.secret_key,
+        "CONSENT_SIGNING_KEYS": settings.signing_keys[0].spec(),
+        "CONSENT_LOG_LEVEL": "ERROR",
+    }
+    with http_load.served("wsgi:app", env) as port:
+        http_rate = http_load.get_rate(port, BANNER, args.requests * 2)
+    print(f"bare Flask GET JSON, HTTP (gunicorn):          {bare_http:9.0f} req/s")
+    print(
+        f"GET /v1/banner, HTTP (gunicorn):               {http_rate:9.0f} req/s "
+        f"(ratio to bare: {http_rate / bare_http:.2f}; target >= 0.85)"
+    )
 
 
 if __name__ == "__main__":

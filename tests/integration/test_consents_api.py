@@ -267,3 +267,96 @@ def test_a_refused_request_creates_no_subject(client, session, consent_body):
     post(client, consent_body)
     visitor = uuid.UUID(consent_body["visitor_id"])
     assert session.scalar(sa.select(Subject).where(Subject.visitor_id == visitor)) is None
+
+
+# --- region: the law of the visitor's region is recorded and applied -----------------------
+
+
+def test_the_receipt_records_the_region_and_its_jurisdiction(client, consent_body):
+    payload = client.post("/v1/consents?region=US-CA", json=consent_body).json["payload"]
+    assert (payload["region"], payload["jurisdiction"]) == ("US-CA", "US-CA")
+
+
+def test_the_consent_lifetime_follows_the_jurisdiction(client, consent_body):
+    from datetime import datetime
+
+    from consent_service.jurisdictions import jurisdiction_for_region
+
+    payload = client.post("/v1/consents?region=FR", json=consent_body).json["payload"]
+    issued = datetime.fromisoformat(payload["issued_at"])
+    expires = datetime.fromisoformat(payload["expires_at"])
+    assert expires - issued == jurisdiction_for_region("FR").consent_lifetime
+
+
+def test_gpc_denies_sale_purposes_where_the_law_honours_it(client, consent_body):
+    consent_body.update(method="accept_all", decisions={})
+    response = client.post("/v1/consents?region=US-CA", json=consent_body, headers={"Sec-GPC": "1"})
+    assert response.json["payload"]["decisions"]["advertising"] == "denied"
+
+
+def test_gpc_does_not_override_explicit_consent_where_the_law_gives_it_no_effect(
+    client, consent_body
+):
+    consent_body.update(method="accept_all", decisions={})
+    response = client.post("/v1/consents?region=FR", json=consent_body, headers={"Sec-GPC": "1"})
+    assert response.json["payload"]["decisions"]["advertising"] == "granted"
+    assert response.json["payload"]["gpc"] is True
+
+
+def test_behind_a_trusted_proxy_the_receipt_keeps_the_clients_network(tmp_path, consent_body):
+    from tests.support import make_settings
+    from tests.support import shut_down
+    from tests.support import started_on_fresh_database
+
+    app = started_on_fresh_database(
+        make_settings(tmp_path, f"sqlite:///{tmp_path / 'proxy.db'}", trusted_proxy_hops=1)
+    )
+    try:
+        response = app.test_client().post(
+            "/v1/consents",
+            json=consent_body,
+            headers={"X-Forwarded-For": "192.0.2.1, 203.0.113.77"},  # the first is spoofable
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        )
+        assert response.json["payload"]["network"] == "203.0.113.0/24"
+    finally:
+        shut_down(app)
+
+
+# --- origins: only the property's own websites may record its consents ----------------------
+
+
+def test_a_listed_origin_may_post_and_may_read_the_answer(client, consent_body):
+    response = post(client, consent_body, headers={"Origin": "https://shop.northwind.example"})
+    assert response.status_code == 201
+    assert response.headers["Access-Control-Allow-Origin"] == "https://shop.northwind.example"
+
+
+def test_an_unlisted_origin_is_refused_and_nothing_is_written(client, consent_body, receipt_count):
+    response = post(client, consent_body, headers={"Origin": "https://evil.example"})
+    assert_problem(response, 403, detail_contains="https://evil.example")
+    assert receipt_count() == 0
+
+
+def test_the_services_own_pages_may_post(client, consent_body):
+    response = post(client, consent_body, headers={"Origin": "http://consent.test"})
+    assert response.status_code == 201
+
+
+def test_a_preflight_from_a_listed_origin_is_allowed(client):
+    response = client.options(
+        "/v1/consents",
+        headers={
+            "Origin": "https://shop.northwind.example",
+            "Access-Control-Request-Method": "POST",
+        },
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "https://shop.northwind.example"
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_a_preflight_from_an_unlisted_origin_is_refused(client):
+    response = client.options("/v1/consents", headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert "Access-Control-Allow-Origin" not in response.headers

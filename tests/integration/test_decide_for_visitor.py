@@ -84,3 +84,27 @@ def test_a_database_error_fails_closed(session, record):
     assert (decision.allowed, decision.reason) == (False, Reason.ERROR)
     assert "internal error" in decision.error
     assert session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion)) >= 2
+
+
+def test_in_an_opt_out_state_a_withdrawal_is_an_opt_out(client, session):
+    from tests.support import demo_consent
+
+    visitor = uuid.uuid4()
+    body = demo_consent(visitor) | {"method": "withdrawal", "decisions": {}}
+    assert client.post("/v1/consents?region=US-CA", json=body).status_code == 201
+    decision = decide_for_visitor(session, "demo-shop", visitor, "analytics")
+    assert (decision.allowed, decision.reason, decision.jurisdiction) == (
+        False,
+        Reason.OPTED_OUT,
+        "US-CA",
+    )
+
+
+def test_in_an_opt_out_state_gpc_on_record_denies_advertising(client, session):
+    from tests.support import demo_consent
+
+    visitor = uuid.uuid4()
+    body = demo_consent(visitor, advertising=True)
+    client.post("/v1/consents?region=US-CA", json=body, headers={"Sec-GPC": "1"})
+    decision = decide_for_visitor(session, "demo-shop", visitor, "advertising")
+    assert (decision.allowed, decision.reason) == (False, Reason.GPC)

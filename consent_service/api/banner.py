@@ -1,0 +1,118 @@
+"""``GET /v1/banner``: the banner for the visitor's region and language, cached per process.
+
+The hot path is a cache hit: no database, one prepared body and header set per
+(property, fingerprint, jurisdiction, locale, cacheability).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from flask import Response
+from flask import current_app
+from flask import request
+
+from consent_service.api import bp
+from consent_service.api.visitor_region import visitor_region
+from consent_service.banner import Fingerprint
+from consent_service.banner import build_banner
+from consent_service.banner import load_fingerprint
+from consent_service.banner import negotiate_locale
+from consent_service.banner_cache import BannerCache
+from consent_service.errors import FieldError
+from consent_service.errors import ValidationFailed
+from consent_service.extensions import current_session
+from consent_service.jurisdictions import Jurisdiction
+from consent_service.jurisdictions import jurisdiction_for_region
+from consent_service.models.base import utcnow
+
+_PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+Prepared = tuple[str, bytes, list[tuple[str, str]]]
+
+
+@bp.get("/v1/banner")
+def banner() -> Response:
+    property_key = request.args.get("property", "")
+    if not _PROPERTY.match(property_key):
+        raise ValidationFailed(
+            "the 'property' query parameter must name a property, e.g. ?property=demo-shop",
+            errors=[FieldError("/property", "a lowercase slug is required")],
+        )
+    cache: BannerCache[Fingerprint, Prepared] = current_app.extensions["banner_cache"]
+    now = utcnow()
+    fingerprint = cache.fingerprint(
+        property_key, lambda: load_fingerprint(current_session(), property_key, now=now)
+    )
+    located = visitor_region()
+    jurisdiction = jurisdiction_for_region(located.region, on=now.date())
+    locale = negotiate_locale(
+        request.args.get("locale"),
+        request.headers.get("Accept-Language"),
+        fingerprint.locales,
+        fingerprint.default_locale,
+    )
+    cacheability = _cacheability(located.source)
+    key = (
+        property_key,
+        fingerprint.config_version,
+        fingerprint.policy_number,
+        jurisdiction.code,
+        jurisdiction.honours_gpc,
+        locale,
+        cacheability,
+    )
+    etag, body, headers = cache.body(
+        key, lambda: _prepare(property_key, fingerprint, jurisdiction, locale, cacheability)
+    )
+    if request.if_none_match.contains(etag):
+        response = Response(status=304, headers=headers)
+    else:
+        response = Response(body, headers=headers, mimetype="application/json")
+    response.headers["X-Consent-Region"] = located.region or "unknown"
+    return response
+
+
+def _prepare(
+    property_key: str,
+    fingerprint: Fingerprint,
+    jurisdiction: Jurisdiction,
+    locale: str,
+    cacheability: str,
+) -> Prepared:
+    """Build the body once, and the headers that go with it."""
+    settings = current_app.extensions["consent_settings"]
+    config = build_banner(
+        current_session(),
+        property_key,
+        jurisdiction=jurisdiction,
+        locale=locale,
+        base_url=settings.base_url,
+        now=utcnow(),
+    )
+    config["config_version"] = fingerprint.config_version
+    body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    resolver = current_app.extensions["region_resolver"]
+    headers = [
+        ("ETag", f'"{etag}"'),
+        ("Cache-Control", cacheability),
+        # Shared caches may keep a banner only when all it depends on is in what they key on.
+        ("Vary", ", ".join(["Accept-Language", *resolver.header_names])),
+        ("X-Consent-Jurisdiction", jurisdiction.code),
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Expose-Headers", "ETag, X-Consent-Jurisdiction"),
+    ]
+    return etag, body, headers
+
+
+def _cacheability(source: str) -> str:
+    ttl = current_app.extensions["consent_settings"].banner_cache_seconds
+    if source == "override":
+        return "no-store"
+    resolver = current_app.extensions["region_resolver"]
+    if source == "geoip" or (source == "unknown" and resolver.uses_geoip):
+        # Depends on the client's address, which no Vary header can name.
+        return f"private, max-age={ttl}"
+    return f"public, max-age={ttl}"

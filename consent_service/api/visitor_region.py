@@ -1,0 +1,29 @@
+"""Where the current request comes from, as the configured resolver sees it."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import request
+
+from consent_service.regions import RegionResolver
+from consent_service.regions import ResolvedRegion
+
+
+def visitor_region() -> ResolvedRegion:
+    """Trusted CDN header, then GeoIP, then unknown; ``?region=`` only outside production
+    (development and previews), never on a production visitor's say-so."""
+    resolver: RegionResolver = current_app.extensions["region_resolver"]
+    settings = current_app.extensions["consent_settings"]
+    return resolver.resolve(
+        request.headers,
+        request.remote_addr,
+        request.headers.getlist("X-Forwarded-For"),
+        override=request.args.get("region"),
+        allow_override=not settings.is_production,
+    )
+
+
+def visitor_ip() -> str | None:
+    """The client's address behind the configured number of trusted proxies."""
+    resolver: RegionResolver = current_app.extensions["region_resolver"]
+    return resolver.client_ip(request.remote_addr, request.headers.getlist("X-Forwarded-For"))

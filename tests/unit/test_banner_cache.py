@@ -1,0 +1,51 @@
+"""The per-process banner cache: fresh within its TTL, never older than it."""
+
+from __future__ import annotations
+
+from consent_service.banner_cache import BannerCache
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_fingerprint_is_reused_within_the_ttl():
+    clock, loads = Clock(), []
+    cache: BannerCache[int, bytes] = BannerCache(ttl=2, clock=clock)
+    cache.fingerprint("shop", lambda: loads.append(1) or 1)
+    clock.now += 1.9
+    cache.fingerprint("shop", lambda: loads.append(2) or 2)
+    assert loads == [1]
+
+
+def test_a_fingerprint_is_reloaded_once_the_ttl_has_passed():
+    clock = Clock()
+    cache: BannerCache[int, bytes] = BannerCache(ttl=2, clock=clock)
+    cache.fingerprint("shop", lambda: 1)
+    clock.now += 2
+    assert cache.fingerprint("shop", lambda: 2) == 2
+
+
+def test_a_banner_is_built_once_per_key():
+    built = []
+    cache: BannerCache[int, bytes] = BannerCache(ttl=2)
+    for _ in range(3):
+        cache.body(("shop", 1, "en"), lambda: built.append(1) or b"{}")
+    assert built == [1]
+
+
+def test_a_new_fingerprint_builds_a_new_banner():
+    cache: BannerCache[int, bytes] = BannerCache(ttl=2)
+    cache.body(("shop", 1, "en"), lambda: b"old")
+    assert cache.body(("shop", 2, "en"), lambda: b"new") == b"new"
+
+
+def test_the_cache_stays_bounded():
+    cache: BannerCache[int, bytes] = BannerCache(ttl=2, max_entries=10)
+    for version in range(25):
+        cache.body(("shop", version, "en"), lambda: b"{}")
+    assert len(cache._bodies) <= 10
