@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/consent_test
 export CONSENT_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-sqlite test-postgres lint bench clean
+.PHONY: run test test-sqlite test-postgres test-js test-browser lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,9 @@ run: $(STAMP)
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gthread --threads 8 \
 		--access-logfile - wsgi:app
 
-## test: lint, import contracts, the suite on SQLite, then on PostgreSQL when it is reachable
-test: lint test-sqlite test-postgres
+## test: lint, import contracts, the widget's JS units, the suite on SQLite, then on PostgreSQL
+## when it is reachable, then the widget in a real browser
+test: lint test-js test-sqlite test-postgres test-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -47,9 +48,24 @@ test-postgres: $(STAMP)
 		echo "== PostgreSQL not reachable at $(PG_TEST_URL): skipped the PostgreSQL run"; \
 	fi
 
+## test-js: the widget's pure parts (GPP encoder, decision rule, cookie format), Node's runner
+test-js:
+	@if command -v node >/dev/null; then \
+		node --test widget/tests/; \
+	elif [ -n "$$CI" ]; then \
+		echo "CI must run the widget's JS tests, but node is not installed"; exit 1; \
+	else \
+		echo "== node not installed: skipped the widget's JS tests"; \
+	fi
+
+## test-browser: the widget in Debian's chromium (Playwright) against the real app
+test-browser: $(STAMP)
+	TEST_BROWSER=1 $(BIN)/pytest -m browser tests/browser
+
 ## bench: throughput figures (receipt writes, decide(), bare Flask baseline) on SQLite and PostgreSQL
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL)
+	$(BIN)/python -m tests.bench.widget_size
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info

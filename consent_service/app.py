@@ -52,8 +52,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from consent_service.api import bp as api_bp
     from consent_service.cli import register_cli
+    from widget import bp as widget_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(widget_bp)
     register_cli(app)
 
     if not settings.is_production:

@@ -39,6 +39,8 @@ BANNER_TEXT_KEYS = frozenset(
         "policy_link",
         "policy_changed",
         "gpc_honoured",
+        "download_receipt",
+        "close",
     }
 )
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "dv", "yi", "ku"})

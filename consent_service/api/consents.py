@@ -62,6 +62,22 @@ def create_consent() -> tuple[Response, int]:
     return response, 201
 
 
+@bp.after_request
+def _let_allowed_origins_read_problems(response: Response) -> Response:
+    """A refused choice is still explained to the shop's page, if the page may post at all."""
+    origin = request.headers.get("Origin")
+    if (
+        request.path == "/v1/consents"
+        and origin
+        and response.status_code >= 400
+        and "Access-Control-Allow-Origin" not in response.headers
+        and any_property_allows(current_session(), origin)
+    ):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers.add("Vary", "Origin")
+    return response
+
+
 @bp.route("/v1/consents", methods=["OPTIONS"])
 def consent_preflight() -> Response:
     origin = request.headers.get("Origin", "")

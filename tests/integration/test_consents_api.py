@@ -360,3 +360,15 @@ def test_a_preflight_from_an_unlisted_origin_is_refused(client):
     response = client.options("/v1/consents", headers={"Origin": "https://evil.example"})
     assert response.status_code == 403
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_listed_origin_can_read_why_a_choice_was_refused(client, consent_body):
+    consent_body["policy_version"] = 1
+    response = post(client, consent_body, headers={"Origin": "https://shop.northwind.example"})
+    assert response.status_code == 409
+    assert response.headers["Access-Control-Allow-Origin"] == "https://shop.northwind.example"
+
+
+def test_an_unlisted_origin_cannot_read_the_problem(client, consent_body):
+    response = post(client, consent_body, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers

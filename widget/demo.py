@@ -1,0 +1,66 @@
+"""``GET /demo/``: a fictional shop that embeds the widget with its one tag, under a strict
+Content Security Policy, with stand-in analytics and ad tags that only run with consent."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
+
+from widget import bp
+
+# What a careful shop would send: no inline script or style, nothing from anywhere but itself
+# and the consent service. The widget must work under it, so the demo proves it does.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self' {service}",
+        "style-src 'self' {service}",
+        "img-src 'self' data:",
+        "connect-src 'self' {service}",
+        "frame-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+DEMO_PROPERTY = "demo-shop"
+REGIONS = ("FR", "DE", "GB", "US-CA", "US-TX", "CH")
+LANGUAGES = ("en", "de", "fr")
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+
+
+@bp.get("/demo/")
+def demo_shop() -> Response:
+    settings = current_app.extensions["consent_settings"]
+    if settings.is_production:
+        abort(404)  # a demo, not part of a production deployment
+    # The tag points at the service's public URL, as on a real shop: opened under another
+    # origin (http://localhost:8000 when the service says 127.0.0.1), the embed is cross-origin.
+    service = settings.base_url.rstrip("/")
+    lang = request.args.get("lang", "en")
+    html = render_template(
+        "widget/demo.html",
+        widget_src=f"{service}/v1/widget.js",
+        property_key=DEMO_PROPERTY,
+        lang=lang if _LANGUAGE.match(lang) else "en",
+        region=request.args.get("region"),
+        regions=REGIONS,
+        languages=LANGUAGES,
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
+        service=_origin(service)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,63 @@
+// The visitor's stored choice and what it means on this page. Pure functions, mirroring the
+// service's decision rule (consent_service/decisions.py) so the page and the integrations
+// agree on what may run.
+
+const DAY_MS = 864e5;
+
+// Cookie value: "1|visitor|receipt|policyVersion|unixSeconds|key:1+key:0". Every character is
+// allowed in a cookie value as is, so nothing needs escaping.
+function encodeChoice(choice) {
+  const pairs = Object.keys(choice.decisions).map((k) => k + ':' + (choice.decisions[k] ? 1 : 0));
+  return ['1', choice.visitorId, choice.receiptId, choice.policyVersion,
+    Math.floor(choice.at / 1000), pairs.join('+')].join('|');
+}
+
+function decodeChoice(value) {
+  const parts = (value || '').split('|');
+  if (parts.length !== 6 || parts[0] !== '1' || !/^[0-9a-f-]{36}$/.test(parts[1])) return null;
+  const decisions = {};
+  parts[5].split('+').forEach((pair) => {
+    const match = /^([a-z0-9_-]+):([01])$/.exec(pair);
+    if (match) decisions[match[1]] = match[2] === '1';
+  });
+  const policyVersion = parseInt(parts[3], 10);
+  const at = parseInt(parts[4], 10) * 1000;
+  if (!(policyVersion > 0) || !(at > 0)) return null;
+  return { visitorId: parts[1], receiptId: parts[2], policyVersion, at, decisions };
+}
+
+// Why the banner must ask (again), or 'current' when the stored choice still holds.
+function choiceStatus(config, stored, now) {
+  if (!stored) return 'none';
+  if (stored.policyVersion < (config.policy.last_material_version || 0)) return 'policy_changed';
+  if (now - stored.at > config.jurisdiction.consent_lifetime_days * DAY_MS) return 'expired';
+  const unanswered = config.purposes.some((p) => !p.essential && !(p.key in stored.decisions));
+  return unanswered ? 'incomplete' : 'current';
+}
+
+// Where the jurisdiction honours it, GPC switches off every purpose with an opt-out category.
+const gpcOverrides = (config, purpose, gpc) =>
+  gpc && config.jurisdiction.gpc_honoured && purpose.opt_out_categories.length > 0;
+
+// {purpose: bool} in effect: essential on; GPC off; a stored refusal always holds; a stored
+// grant only while current; otherwise the regime's default (never on where opt-in applies).
+function effectiveDecisions(config, stored, gpc, now) {
+  const current = choiceStatus(config, stored, now) === 'current';
+  const decisions = {};
+  config.purposes.forEach((purpose) => {
+    const given = stored ? stored.decisions[purpose.key] : undefined;
+    let value = purpose.default;
+    if (purpose.essential) value = true;
+    else if (gpcOverrides(config, purpose, gpc)) value = false;
+    else if (given === false || (given === true && current)) value = given;
+    decisions[purpose.key] = !!value;
+  });
+  return decisions;
+}
+
+// The service's snapshot ({key: "granted"|"denied"}) as booleans.
+function fromReceipt(snapshot) {
+  const decisions = {};
+  Object.keys(snapshot).forEach((key) => { decisions[key] = snapshot[key] === 'granted'; });
+  return decisions;
+}

@@ -1,0 +1,84 @@
+// The preferences layer, loaded only when a visitor asks for it (widget-preferences.js): one
+// switch per purpose, its vendors and their cookies, the policy and rulebook links, and the
+// visitor's last receipt to download.
+
+function vendorDetails(view, purpose) {
+  const vendors = view.config.vendors.filter((vendor) => purpose.vendors.indexOf(vendor.key) >= 0);
+  return vendors.length > 0 && h('details', { class: 'cw-vendors' },
+    h('summary', null, view.config.texts.vendors_heading + ' (' + vendors.length + ')'),
+    h('ul', null, vendors.map((vendor) => h('li', null,
+      link(vendor.privacy_policy_url, vendor.name), ' (' + vendor.country + ')',
+      h('ul', { class: 'cw-cookies' }, vendor.cookies.map((cookie) => h('li', null,
+        h('code', null, cookie.name), ' ' + cookie.duration + ' — ' + cookie.description)))))));
+}
+
+function purposeItem(view, purpose, initial, switches) {
+  const id = 'cw-p-' + purpose.key;
+  const locked = purpose.essential || view.gpcForcesOff(purpose);
+  const toggle = h('input', {
+    type: 'checkbox', role: 'switch', id, class: 'cw-switch', disabled: locked,
+    'aria-describedby': id + '-d'
+  });
+  toggle.checked = purpose.essential || (!locked && initial[purpose.key]);
+  if (!purpose.essential) switches[purpose.key] = toggle;
+  return h('li', { class: 'cw-purpose' },
+    h('div', { class: 'cw-row' }, h('label', { for: id }, purpose.name), toggle),
+    h('p', { id: id + '-d', class: 'cw-small' },
+      purpose.essential && h('strong', null, view.config.texts.always_on + '. '),
+      purpose.description),
+    vendorDetails(view, purpose));
+}
+
+// The preferences layer: a modal <dialog> (the browser traps focus and makes the page inert;
+// Escape closes it without recording anything). `offCategories` come from a rulebook link.
+function showPreferences(view, opener, offCategories) {
+  const config = view.config;
+  const texts = config.texts;
+  const switches = {};
+  const offer = (categories) => config.purposes.forEach((purpose) => {
+    const hit = purpose.opt_out_categories.some((c) => categories.indexOf(c) >= 0);
+    if (hit && switches[purpose.key]) switches[purpose.key].checked = false;
+  });
+  const receipt = view.receipt();
+  const receiptUrl = receipt &&
+    URL.createObjectURL(new Blob([receipt], { type: 'application/jose' }));
+  const finish = (method) => {
+    const chosen = {};
+    Object.keys(switches).forEach((key) => { chosen[key] = switches[key].checked; });
+    dialog.close();
+    view.choose(method, chosen);
+  };
+  const dialog = h('dialog', rootAttributes(view, {
+    class: 'cw cw-prefs', 'aria-labelledby': 'cw-p-title', 'aria-modal': 'true'
+  }),
+  h('div', { class: 'cw-head' },
+    h('h2', { id: 'cw-p-title', class: 'cw-title' }, texts.title),
+    h('button', {
+      type: 'button', class: 'cw-close', 'aria-label': texts.close || 'Close',
+      click: () => dialog.close()
+    }, '×')),
+  view.gpcHonoured && h('p', { class: 'cw-note' }, texts.gpc_honoured),
+  h('h3', null, texts.purposes_heading),
+  h('ul', { class: 'cw-purposes' },
+    config.purposes.map((purpose) => purposeItem(view, purpose, view.decisions(), switches))),
+  h('div', { class: 'cw-actions' },
+    button('primary', texts.reject_all, () => finish('reject_all')),
+    button('primary', texts.accept_all, () => finish('accept_all')),
+    button('secondary', texts.save, () => finish('custom'))),
+  h('p', { class: 'cw-links' },
+    config.documents.map((doc) => link(doc.url, doc.title)),
+    jurisdictionLinks(view, (target, categories) => offer(categories)),
+    receiptUrl && h('a', { href: receiptUrl, download: 'consent-receipt.jws' },
+      texts.download_receipt || 'Download receipt')));
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    if (receiptUrl) URL.revokeObjectURL(receiptUrl);
+    view.restoreFocus(opener);
+  });
+  offer(offCategories || []);
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+// Hands the layer to the widget that loaded this file, without a global.
+document.dispatchEvent(new CustomEvent('consent:preferences', { detail: showPreferences }));

@@ -1,0 +1,247 @@
+// The entry point: one <script src=".../v1/widget.js" data-property="shop" async> tag. It runs
+// synchronously on load (Consent Mode default first of all), then fetches the banner for the
+// visitor's region, applies the stored or default decisions, and asks when it must. Anything
+// going wrong leaves every non-essential purpose refused: the widget fails closed.
+
+const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+function uuid4() {
+  if (crypto.randomUUID) return crypto.randomUUID(); // secure contexts only
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 15) | 64;
+  bytes[8] = (bytes[8] & 63) | 128;
+  const hex = Array.from(bytes, (b) => (b + 256).toString(16).slice(1)).join('');
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)]
+    .join('-');
+}
+
+function readCookie(name) {
+  const pair = document.cookie.split('; ').find((p) => p.slice(0, name.length + 1) === name + '=');
+  return pair ? pair.slice(name.length + 1) : null;
+}
+
+function writeCookie(name, value, days) {
+  document.cookie = name + '=' + value + '; Max-Age=' + days * 86400 + '; Path=/; SameSite=Lax' +
+    (location.protocol === 'https:' ? '; Secure' : '');
+}
+
+const storage = (action) => {
+  try {
+    return action(window.localStorage);
+  } catch (error) {
+    return null; // storage disabled: the receipt is simply not kept
+  }
+};
+
+// Resolves once loaded or failed: an unstyled banner beats no banner.
+const loadStyles = (href) => new Promise((resolve) => {
+  const sheet = h('link', { rel: 'stylesheet', href });
+  sheet.onload = sheet.onerror = resolve;
+  document.head.append(sheet);
+});
+
+const domReady = () => new Promise((resolve) => {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', resolve);
+  else resolve();
+});
+
+function requestJson(url, body) {
+  const init = { credentials: 'omit' };
+  if (body) {
+    Object.assign(init, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body)
+    });
+  }
+  return fetch(url, init).then((response) => {
+    if (!response.ok) throw new Error('consent service answered ' + response.status);
+    return response.json();
+  });
+}
+
+function main() {
+  if (window.consent) return; // the tag is on the page twice
+  pushConsentDefault();
+  const gpp = installGpp();
+  const script = document.currentScript ||
+    document.querySelector('script[data-property][src*="/v1/widget.js"]');
+  const property = script && script.getAttribute('data-property');
+  const base = script && script.src.replace(/\/v1\/widget\.js([?#].*)?$/, '');
+  const gpc = navigator.globalPrivacyControl === true;
+  // The shop may name the cookie its cookie policy lists (data-cookie); a safe name only.
+  const named = script && script.getAttribute('data-cookie');
+  const cookieName = named && /^[A-Za-z0-9_-]{1,64}$/.test(named) ? named : 'consent_' + property;
+  const receiptKey = 'consent_receipt_' + property;
+  const listeners = [];
+  let config = null;
+  let decisions = null;
+  let stored = null;
+  let banner = null;
+  let reopen = null;
+  let openWhenReady = false;
+  let focusBeforeBanner = null;
+
+  window.consent = {
+    get: () => decisions && Object.assign({}, decisions),
+    open: () => (config ? openPreferences(document.activeElement) : (openWhenReady = true)),
+    on(event, listener) {
+      if (event === 'change') listeners.push(listener);
+      // Unsubscribes; a second call finds nothing (-1 >>> 0 is past the end) and does nothing.
+      return () => listeners.splice(listeners.indexOf(listener) >>> 0, 1);
+    }
+  };
+  if (!property) return gpp.fail();
+
+  // In development the service lets the page pick the region (?region=US-CA); in production
+  // it ignores the parameter.
+  const region = new URLSearchParams(location.search).get('region');
+  const regionQuery = region ? '?region=' + encodeURIComponent(region) : '';
+  const query = new URLSearchParams({ property });
+  const lang = document.documentElement.lang;
+  if (LOCALE.test(lang)) query.set('locale', lang);
+  if (region) query.set('region', region);
+
+  const allowed = (purposes) => purposes.every((key) => !!decisions && decisions[key] === true);
+  const gpcForcesOff = (purpose) => gpcOverrides(config, purpose, gpc);
+
+  function apply(next, reason) {
+    decisions = next;
+    pushConsentUpdate(config.purposes, decisions);
+    clearRefusedCookies(config.vendors, decisions);
+    applyTags(document, allowed);
+    gpp.update(/^US/.test(config.jurisdiction.code) ?
+      usnatFields(config.purposes, decisions, gpc) : null);
+    const detail = {
+      decisions: Object.assign({}, decisions), reason, gpc,
+      jurisdiction: config.jurisdiction.code, receiptId: stored ? stored.receiptId : null
+    };
+    listeners.slice().forEach((listener) => {
+      try {
+        listener(detail);
+      } catch (error) {
+        setTimeout(() => { throw error; }); // reported, but the other listeners still run
+      }
+    });
+    document.dispatchEvent(new CustomEvent('consent:change', { detail }));
+  }
+
+  function restoreFocus(target) {
+    const usable = target && target.isConnected && target !== document.body;
+    (usable ? target : reopen).focus();
+  }
+
+  function closeBanner() {
+    if (!banner) return;
+    const hadFocus = banner.contains(document.activeElement);
+    banner.remove();
+    banner = null;
+    reopen.hidden = false;
+    gpp.display(false);
+    if (hadFocus) restoreFocus(focusBeforeBanner);
+  }
+
+  // The preferences layer is a second pair of files, fetched the first time someone asks for
+  // it, so the first layer stays small. Should it fail to load, the first layer (with its
+  // refuse button) comes back: a way out must always be there.
+  let preferences = null;
+  function openPreferences(opener, offCategories) {
+    preferences = preferences || Promise.all([new Promise((resolve, reject) => {
+      const handOver = (event) => resolve(event.detail);
+      document.addEventListener('consent:preferences', handOver, { once: true });
+      const loader = h('script', { src: base + '/v1/widget-preferences.js' });
+      loader.onerror = reject;
+      document.head.append(loader);
+    }), loadStyles(base + '/v1/widget-preferences.css')]);
+    preferences.then((loaded) => loaded[0](view, opener, offCategories), () => {
+      preferences = null;
+      if (!banner) showFirstLayer('none');
+    });
+  }
+
+  function choose(method, chosen) {
+    closeBanner();
+    const offered = config.purposes.filter((purpose) => !purpose.essential);
+    const wanted = {};
+    offered.forEach((purpose) => {
+      wanted[purpose.key] = !gpcForcesOff(purpose) &&
+        (method === 'accept_all' || (method === 'custom' && !!chosen[purpose.key]));
+    });
+    const hadGranted = stored && offered.some((purpose) => stored.decisions[purpose.key]);
+    if (method !== 'accept_all' && hadGranted && !offered.some((p) => wanted[p.key])) {
+      method = 'withdrawal';
+    }
+    // Refusals take effect at once; grants only once the service has recorded them.
+    const refusedNow = offered.filter((purpose) => decisions[purpose.key] && !wanted[purpose.key]);
+    if (refusedNow.length) {
+      const interim = Object.assign({}, decisions);
+      refusedNow.forEach((purpose) => { interim[purpose.key] = false; });
+      apply(interim, 'choice');
+    }
+    const visitorId = stored ? stored.visitorId : uuid4();
+    const body = {
+      property, visitor_id: visitorId, policy_version: config.policy.version, method, gpc
+    };
+    if (method === 'custom') body.decisions = wanted;
+    requestJson(base + '/v1/consents' + regionQuery, body).then((recorded) => {
+      stored = {
+        visitorId, receiptId: recorded.receipt_id, at: Date.now(),
+        policyVersion: recorded.payload.policy.version,
+        decisions: fromReceipt(recorded.payload.decisions)
+      };
+      writeCookie(cookieName, encodeChoice(stored), config.jurisdiction.consent_lifetime_days);
+      storage((local) => local.setItem(receiptKey, recorded.receipt));
+      apply(effectiveDecisions(config, stored, gpc, Date.now()), 'choice');
+    }).catch(() => {
+      // Not recorded, so nothing may rely on it: every non-essential purpose stays off here,
+      // and the banner asks again on the next page.
+      const refused = {};
+      config.purposes.forEach((purpose) => { refused[purpose.key] = purpose.essential; });
+      apply(refused, 'choice');
+    });
+  }
+
+  const view = {
+    choose, openPreferences, restoreFocus, gpcForcesOff,
+    decisions: () => decisions,
+    receipt: () => storage((local) => local.getItem(receiptKey)),
+    dismiss: closeBanner
+  };
+
+  function showFirstLayer(status) {
+    focusBeforeBanner = document.activeElement;
+    banner = showBanner(view, status);
+    reopen.hidden = true;
+    gpp.display(true);
+    // Move focus in, unless the visitor is already busy elsewhere on the page.
+    if (!focusBeforeBanner || focusBeforeBanner === document.body) banner.focus();
+  }
+
+  function start(body) {
+    if (!body || !Array.isArray(body.purposes) || !body.policy || !body.policy.version) {
+      throw new Error('the banner has no purposes or no policy in effect');
+    }
+    config = body;
+    view.config = config;
+    view.gpcHonoured = gpc && config.jurisdiction.gpc_honoured;
+    stored = decodeChoice(readCookie(cookieName));
+    const status = choiceStatus(config, stored, Date.now());
+    apply(effectiveDecisions(config, stored, gpc, Date.now()), 'load');
+    watchTags(allowed);
+    reopen = reopenButton(view);
+    document.body.append(reopen);
+    if (status === 'current') reopen.hidden = false;
+    else showFirstLayer(status);
+    if (openWhenReady) openPreferences(document.activeElement);
+  }
+
+  const loaded = [
+    requestJson(base + '/v1/banner?' + query), loadStyles(base + '/v1/widget.css'), domReady()
+  ];
+  Promise.all(loaded)
+    .then((results) => start(results[0]))
+    .catch((error) => {
+      gpp.fail();
+      if (window.console) console.warn('consent widget: failing closed:', error);
+    });
+}
+
+main();
