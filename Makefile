@@ -66,6 +66,7 @@ test-browser: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.widget_size
+	$(BIN)/python -m tests.bench.banner_paint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info
