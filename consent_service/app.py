@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 from pathlib import Path
 
 from flask import Flask
 from flask import Response
-from flask import g
-from flask import request
 from flask.cli import FlaskGroup
 
 from consent_service.banner_cache import BannerCache
@@ -21,10 +17,10 @@ from consent_service.jurisdictions import rulebook
 from consent_service.problems import register_error_handlers
 from consent_service.receipts import Issuer
 from consent_service.regions import RegionResolver
+from consent_service.request_ids import request_id
 from consent_service.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 log = logging.getLogger(__name__)
 
 
@@ -79,13 +75,8 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    @app.before_request
-    def _assign_request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-
     @app.after_request
     def _common_headers(response: Response) -> Response:
-        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers["X-Request-ID"] = request_id()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response

@@ -13,12 +13,12 @@ from http import HTTPStatus
 from flask import Flask
 from flask import Response
 from flask import current_app
-from flask import g
 from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
 from consent_service import errors
+from consent_service.request_ids import request_id
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -66,9 +66,7 @@ def problem(
     if detail:
         body["detail"] = detail
     body["instance"] = request.path
-    request_id = g.get("request_id")
-    if request_id:
-        body["request_id"] = request_id
+    body["request_id"] = request_id()
     body.update(extensions)
     return Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
 
@@ -77,7 +75,7 @@ def problem_type_url(code: str) -> str:
     return f"{current_app.extensions['consent_settings'].base_url}/problems/{code}"
 
 
-def _handle_domain(exc: errors.ConsentServiceError) -> Response:
+def domain_problem(exc: errors.ConsentServiceError) -> Response:
     status = STATUS_FOR.get(type(exc), HTTPStatus.BAD_REQUEST)
     extensions: dict[str, object] = {}
     if exc.errors:
@@ -104,5 +102,5 @@ def _handle_http(exc: HTTPException) -> Response | HTTPException:
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(errors.ConsentServiceError, _handle_domain)
+    app.register_error_handler(errors.ConsentServiceError, domain_problem)
     app.register_error_handler(HTTPException, _handle_http)

@@ -210,7 +210,9 @@ class RegionResolver:
         for pair in self.headers:
             if region := self._from_header(headers, pair):
                 return ResolvedRegion(region, "header")
-        if region := self.geoip_region(self.client_ip(remote_addr, forwarded_for)):
+        if self._reader is not None and (
+            region := self.geoip_region(self.client_ip(remote_addr, forwarded_for))
+        ):
             return ResolvedRegion(region, "geoip")
         return ResolvedRegion(None, "unknown")
 

@@ -16,10 +16,12 @@ from consent_service.api.request_body import load_json
 from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.api.visitor_region import visitor_ip
 from consent_service.api.visitor_region import visitor_region
+from consent_service.errors import ConsentServiceError
 from consent_service.errors import OriginNotAllowed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.network import truncate_ip
+from consent_service.problems import domain_problem
 from consent_service.properties import any_property_allows
 from consent_service.receipts import ConsentRequest
 from consent_service.receipts import Method
@@ -29,9 +31,20 @@ _schema = ConsentRequestSchema()
 
 
 @bp.post("/v1/consents", provide_automatic_options=False)
-def create_consent() -> tuple[Response, int]:
-    body = load_json(_schema)
+def create_consent() -> Response:
     origin = request.headers.get("Origin")
+    try:
+        response = _record(origin)
+    except ConsentServiceError as exc:
+        response = domain_problem(exc)
+        # A refused choice is still explained to the shop's page, if it may post at all.
+        if origin and any_property_allows(current_session(), origin):
+            _allow(response, origin)
+    return response
+
+
+def _record(origin: str | None) -> Response:
+    body = load_json(_schema)
     consent = ConsentRequest(
         property_key=body["property"],
         visitor_id=body["visitor_id"],
@@ -55,27 +68,16 @@ def create_consent() -> tuple[Response, int]:
     response = jsonify(
         receipt=recorded.jws, receipt_id=str(recorded.receipt_id), payload=recorded.payload
     )
+    response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
-    return response, 201
-
-
-@bp.after_request
-def _let_allowed_origins_read_problems(response: Response) -> Response:
-    """A refused choice is still explained to the shop's page, if the page may post at all."""
-    origin = request.headers.get("Origin")
-    if (
-        request.path == "/v1/consents"
-        and origin
-        and response.status_code >= 400
-        and "Access-Control-Allow-Origin" not in response.headers
-        and any_property_allows(current_session(), origin)
-    ):
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers.add("Vary", "Origin")
+        _allow(response, origin)
     return response
+
+
+def _allow(response: Response, origin: str) -> None:
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers.add("Vary", "Origin")
 
 
 @bp.route("/v1/consents", methods=["OPTIONS"])

@@ -17,7 +17,7 @@ def visitor_region() -> ResolvedRegion:
     return resolver.resolve(
         request.headers,
         request.remote_addr,
-        request.headers.getlist("X-Forwarded-For"),
+        request.headers.getlist("X-Forwarded-For") if resolver.uses_geoip else None,
         override=request.args.get("region"),
         allow_override=not settings.is_production,
     )
