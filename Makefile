@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/consent_test
 export CONSENT_INSTANCE_PATH ?= $(CURDIR)/instance
+# Receipts, banner links and the demo's widget tag name the service by this URL.
+export CONSENT_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test test-sqlite test-postgres test-js test-browser lint bench clean
 
