@@ -74,11 +74,6 @@ def execute_core(
     return session.connection().execute(statement, params)
 
 
-def dialect_insert(session: Session, table: sa.Table) -> Any:
-    """An INSERT that supports ``on_conflict_do_*`` on the session's dialect."""
-    return dialect_insert_for(session.get_bind().dialect.name, table)
-
-
 def dialect_insert_for(name: str, table: sa.Table) -> Any:
     """An INSERT that supports ``on_conflict_do_*`` on the named dialect."""
     if name == "postgresql":

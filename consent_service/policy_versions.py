@@ -160,14 +160,6 @@ def current_version(
     return session.scalar(query.limit(1))
 
 
-def last_material_number(
-    session: Session, document_id: int, *, now: dt.datetime | None = None
-) -> int | None:
-    """The number of the newest material version in effect: consent before it is stale."""
-    query = _published(document_id, now or utcnow()).where(PolicyVersion.material.is_(True))
-    return session.scalar(query.with_only_columns(sa.func.max(PolicyVersion.number)))
-
-
 def get_published(
     session: Session, property_key: str, document_key: str, number: int
 ) -> PolicyVersion:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
@@ -128,7 +127,3 @@ def _flush_subjects(
     rows = [latest.pop(key) for key in done]
     upsert_state(session, rows)
     return len(rows)
-
-
-def states_for_subject(session: Session, subject_id: uuid.UUID) -> Iterable[ConsentState]:
-    return session.scalars(sa.select(ConsentState).where(ConsentState.subject_id == subject_id))

@@ -15,8 +15,8 @@ from consent_service.policy_versions import create_draft
 from consent_service.policy_versions import current_version
 from consent_service.policy_versions import edit_draft
 from consent_service.policy_versions import get_document
-from consent_service.policy_versions import last_material_number
 from consent_service.policy_versions import publish
+from consent_service.properties import consent_context
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
@@ -106,7 +106,7 @@ def test_a_version_becomes_current_only_when_it_takes_effect(session, document, 
 
 
 def test_the_last_material_version_is_the_newest_material_one_in_effect(session, document, draft):
-    assert last_material_number(session, document.id, now=NOW) == 2
+    assert consent_context(session, "demo-shop", now=NOW).last_material == 2
     edit_draft(session, draft, material=False)
     publish(session, draft, now=NOW)
-    assert last_material_number(session, document.id, now=NOW) == 2
+    assert consent_context(session, "demo-shop", now=NOW).last_material == 2
