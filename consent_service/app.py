@@ -9,11 +9,15 @@ from flask import Flask
 from flask import Response
 from flask.cli import FlaskGroup
 
+from consent_service.api_keys import CallerCache
 from consent_service.banner_cache import BannerCache
 from consent_service.database import configure_engine
 from consent_service.extensions import db
+from consent_service.extensions import limiter
 from consent_service.extensions import migrate
 from consent_service.jurisdictions import rulebook
+from consent_service.pii import Cipher
+from consent_service.pii import Vault
 from consent_service.problems import register_error_handlers
 from consent_service.receipts import Issuer
 from consent_service.regions import RegionResolver
@@ -32,6 +36,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     _configure_logging(settings)
 
     db.init_app(app)
+    limiter.init_app(app)
+    app.extensions["caller_cache"] = CallerCache(ttl=settings.api_key_cache_seconds)
+    app.extensions["vault"] = Vault(Cipher(settings.data_keys), settings.blind_index_key)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     issuer = Issuer(settings.signing_keys[0], settings.base_url)
     app.extensions["receipt_issuer"] = issuer

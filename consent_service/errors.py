@@ -68,3 +68,38 @@ class OriginNotAllowed(ConsentServiceError):
 class ConcurrentConsentWrite(ConsentServiceError):
     code = "concurrent-consent-write"
     title = "Another consent for this subject was recorded at the same moment"
+
+
+class InvalidCredentials(ConsentServiceError):
+    code = "invalid-credentials"
+    title = "Missing, invalid or revoked credentials"
+
+
+class InsufficientScope(ConsentServiceError):
+    code = "insufficient-scope"
+    title = "The credentials do not allow this"
+
+
+class SubjectNotAccessible(ConsentServiceError):
+    code = "subject-not-accessible"
+    title = "This subject is not one of this property's"
+
+
+class InvalidIdentityToken(ConsentServiceError):
+    code = "invalid-identity-token"
+    title = "The identity token is forged, expired or for another property"
+
+
+class IdentityConflict(ConsentServiceError):
+    code = "identity-conflict"
+    title = "This identity is already linked differently"
+
+
+class UnknownApiKey(ConsentServiceError):
+    code = "unknown-api-key"
+    title = "No such API key"
+
+
+class UnknownWebhookEndpoint(ConsentServiceError):
+    code = "unknown-webhook-endpoint"
+    title = "No such webhook endpoint"

@@ -33,6 +33,13 @@ STATUS_FOR: dict[type[errors.ConsentServiceError], HTTPStatus] = {
     errors.PublishedVersionImmutable: HTTPStatus.CONFLICT,
     errors.ConcurrentConsentWrite: HTTPStatus.CONFLICT,
     errors.OriginNotAllowed: HTTPStatus.FORBIDDEN,
+    errors.InvalidCredentials: HTTPStatus.UNAUTHORIZED,
+    errors.InsufficientScope: HTTPStatus.FORBIDDEN,
+    errors.SubjectNotAccessible: HTTPStatus.FORBIDDEN,
+    errors.InvalidIdentityToken: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.IdentityConflict: HTTPStatus.CONFLICT,
+    errors.UnknownApiKey: HTTPStatus.NOT_FOUND,
+    errors.UnknownWebhookEndpoint: HTTPStatus.NOT_FOUND,
 }
 
 # What each problem type means and what a client should do: served at /problems/<code>.
@@ -49,6 +56,19 @@ DESCRIPTIONS: dict[str, str] = {
     errors.PublishedVersionImmutable.code: "A published policy version never changes, so the "
     "receipts that cite it stay true. Create a new draft instead.",
     errors.ConcurrentConsentWrite.code: "Two choices for the same person arrived at once. Retry.",
+    errors.InvalidCredentials.code: "The request carries no API key, a malformed one, or one "
+    "that is unknown or revoked. Send 'Authorization: Bearer csk_...' with a live key.",
+    errors.InsufficientScope.code: "The API key is valid but lacks the scope this call needs, "
+    "or names another property. Create a key with the scope for the right property.",
+    errors.SubjectNotAccessible.code: "The subject id is not one of this property's subjects. "
+    "Whether it exists elsewhere is deliberately not said.",
+    errors.InvalidIdentityToken.code: "The identity token does not verify with any of the "
+    "property's live identity secrets, has expired, or was made for another property. "
+    "Nothing was linked. Sign a fresh token on the shop's backend.",
+    errors.IdentityConflict.code: "The customer reference, email or browser is already linked "
+    "to a different customer. Nothing was changed; customers are never merged implicitly.",
+    errors.UnknownApiKey.code: "No API key has this public id.",
+    errors.UnknownWebhookEndpoint.code: "This property has no webhook endpoint with this id.",
     errors.OriginNotAllowed.code: "The page that sent the choice is not on the property's list "
     "of allowed origins. Add the shop's origin (scheme://host[:port]) to the property.",
 }
@@ -80,9 +100,12 @@ def domain_problem(exc: errors.ConsentServiceError) -> Response:
     extensions: dict[str, object] = {}
     if exc.errors:
         extensions["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
-    return problem(
+    response = problem(
         status, title=exc.title, type_=problem_type_url(exc.code), detail=exc.detail, **extensions
     )
+    if status == HTTPStatus.UNAUTHORIZED:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="consent-service"'
+    return response
 
 
 def _handle_http(exc: HTTPException) -> Response | HTTPException:

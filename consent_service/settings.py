@@ -7,6 +7,7 @@ production a missing secret stops the service at start-up, all missing names lis
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import json
@@ -16,6 +17,9 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from consent_service.pii import DataKey
+from consent_service.pii import generate_data_key
+from consent_service.pii import parse_data_keys
 from consent_service.regions import RegionHeader
 from consent_service.regions import parse_region_headers
 from consent_service.signing import SigningKey
@@ -53,6 +57,21 @@ class Settings:
     trusted_proxy_hops: int = 0
     # How stale a process's view of a property's banner may get after a publication.
     banner_cache_seconds: int = 2
+    # Personal data at rest (emails, integration secrets): AES-GCM keys, the first current.
+    data_keys: tuple[DataKey, ...] = dataclasses.field(repr=False)
+    # HMAC key of the blind indexes that find encrypted emails; it cannot rotate in place.
+    blind_index_key: bytes = dataclasses.field(repr=False)
+    # Flask-Limiter storage: memory:// for the embedded mode, redis://host:6379 in production.
+    rate_limit_storage: str = "memory://"
+    # Each API key's limit unless the key sets its own.
+    api_rate_limit: str = "1200/minute"
+    # How long a process may keep trusting a verified API key: a revocation reaches every
+    # process within this time (the revoking process at once).
+    api_key_cache_seconds: int = 2
+    # Lifetime of identity tokens the shop backend signs for the widget to pass along.
+    identity_token_max_age: int = 1800
+    # Whether webhook endpoints may resolve to loopback / private addresses (SSRF guard).
+    webhook_allow_private_networks: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -63,6 +82,9 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "MAX_CONTENT_LENGTH": self.max_body_bytes,
+            "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
+            # A rate-limit store that is down must not take the consent API down with it.
+            "RATELIMIT_SWALLOW_ERRORS": True,
             # A server connection can die while pooled; a file cannot.
             "SQLALCHEMY_ENGINE_OPTIONS": {
                 "pool_pre_ping": not self.database_url.startswith("sqlite")
@@ -81,6 +103,8 @@ class Settings:
                 "CONSENT_SECRET_KEY",
                 "CONSENT_SIGNING_KEYS",
                 "CONSENT_BASE_URL",
+                "CONSENT_DATA_KEYS",
+                "CONSENT_BLIND_INDEX_KEY",
             ]
             missing = [name for name in required if not env.get(name)]
             if missing:
@@ -89,16 +113,25 @@ class Settings:
                 )
             secret_key = env["CONSENT_SECRET_KEY"]
             signing_spec = env["CONSENT_SIGNING_KEYS"]
+            data_key_spec = env["CONSENT_DATA_KEYS"]
+            index_key_spec = env["CONSENT_BLIND_INDEX_KEY"]
         else:
             dev = _dev_secrets(instance_path, env)
             secret_key = env.get("CONSENT_SECRET_KEY") or dev["secret_key"]
             signing_spec = env.get("CONSENT_SIGNING_KEYS") or dev["signing_keys"]
+            data_key_spec = env.get("CONSENT_DATA_KEYS") or dev["data_keys"]
+            index_key_spec = env.get("CONSENT_BLIND_INDEX_KEY") or dev["blind_index_key"]
         if environment is Environment.PRODUCTION and len(secret_key) < 32:
             raise SettingsError("CONSENT_SECRET_KEY must be at least 32 characters")
         try:
             signing_keys = parse_signing_keys(signing_spec)
         except ValueError as exc:
             raise SettingsError(f"CONSENT_SIGNING_KEYS: {exc}") from None
+        try:
+            data_keys = parse_data_keys(data_key_spec)
+        except ValueError as exc:
+            raise SettingsError(f"CONSENT_DATA_KEYS: {exc}") from None
+        blind_index_key = _blind_index_key(index_key_spec)
         region_headers = _region_headers(env)
         geoip_database = _geoip_database(env, environment)
         if environment is Environment.PRODUCTION and not region_headers and not geoip_database:
@@ -120,6 +153,17 @@ class Settings:
             geoip_database=geoip_database,
             trusted_proxy_hops=_non_negative_int(env, "CONSENT_TRUSTED_PROXY_HOPS", 0),
             banner_cache_seconds=_non_negative_int(env, "CONSENT_BANNER_CACHE_SECONDS", 2),
+            data_keys=data_keys,
+            blind_index_key=blind_index_key,
+            rate_limit_storage=env.get("CONSENT_RATE_LIMIT_STORAGE") or "memory://",
+            api_rate_limit=_rate_limit(env.get("CONSENT_API_RATE_LIMIT") or "1200/minute"),
+            api_key_cache_seconds=_non_negative_int(env, "CONSENT_API_KEY_CACHE_SECONDS", 2),
+            identity_token_max_age=_positive_int(env, "CONSENT_IDENTITY_TOKEN_MAX_AGE", 1800),
+            webhook_allow_private_networks=_flag(
+                env,
+                "CONSENT_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+                default=environment is Environment.DEVELOPMENT,
+            ),
         )
 
 
@@ -157,6 +201,39 @@ def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false; got {raw!r}")
+
+
+def _rate_limit(raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SettingsError(
+            f"CONSENT_API_RATE_LIMIT must read like '1200/minute'; got {raw!r}"
+        ) from None
+    return raw
+
+
+def _blind_index_key(spec: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(spec + "=" * (-len(spec) % 4))
+    except ValueError:
+        raise SettingsError("CONSENT_BLIND_INDEX_KEY must be base64url") from None
+    if len(key) < 32:
+        raise SettingsError("CONSENT_BLIND_INDEX_KEY must hold at least 32 bytes")
+    return key
+
+
 def _region_headers(env: Mapping[str, str]) -> tuple[RegionHeader, ...]:
     raw = env.get("CONSENT_REGION_HEADERS", "")
     if not raw.strip():
@@ -186,26 +263,41 @@ def _geoip_database(env: Mapping[str, str], environment: Environment) -> Path | 
 def _dev_secrets(instance_path: Path, env: Mapping[str, str]) -> dict[str, str]:
     """Load (or create once) development secrets kept in the instance folder.
 
-    Only the secrets the environment does not provide are generated, and the file is
-    readable by its owner only. These secrets never leave the machine they were made on.
+    Secrets a newer release needs are added to an existing file, never replacing one that
+    data may already depend on. The file is readable by its owner only; these secrets never
+    leave the machine they were made on.
     """
-    if env.get("CONSENT_SECRET_KEY") and env.get("CONSENT_SIGNING_KEYS"):
-        return {}
     path = instance_path / DEV_SECRETS_FILE
+    stored: dict[str, str] = {}
     if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-        return stored
-    instance_path.mkdir(parents=True, exist_ok=True)
-    values = {
-        "secret_key": secrets.token_urlsafe(48),
-        "signing_keys": generate_signing_key().spec(),
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    makers = {
+        "secret_key": lambda: secrets.token_urlsafe(48),
+        "signing_keys": lambda: generate_signing_key().spec(),
+        "data_keys": lambda: generate_data_key().spec(),
+        "blind_index_key": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    env_names = {
+        "secret_key": "CONSENT_SECRET_KEY",
+        "signing_keys": "CONSENT_SIGNING_KEYS",
+        "data_keys": "CONSENT_DATA_KEYS",
+        "blind_index_key": "CONSENT_BLIND_INDEX_KEY",
+    }
+    missing = [name for name in makers if name not in stored and not env.get(env_names[name])]
+    if not missing:
+        return stored
+    values = {**stored, **{name: makers[name]() for name in missing}}
+    instance_path.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(values, handle)
+    os.replace(temporary, path)
     log.warning(
-        "DEVELOPMENT MODE: generated secrets into %s. Never use them in production; "
-        "set CONSENT_ENV=production with CONSENT_SECRET_KEY and CONSENT_SIGNING_KEYS.",
+        "DEVELOPMENT MODE: generated %s into %s. Never use them in production; set "
+        "CONSENT_ENV=production with CONSENT_SECRET_KEY, CONSENT_SIGNING_KEYS, "
+        "CONSENT_DATA_KEYS and CONSENT_BLIND_INDEX_KEY.",
+        ", ".join(missing),
         path,
     )
     return values

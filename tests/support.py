@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from consent_service import create_app
 from consent_service.demo import load_property_dir
 from consent_service.extensions import db
+from consent_service.pii import DataKey
 from consent_service.settings import Environment
 from consent_service.settings import Settings
 from consent_service.signing import generate_signing_key
@@ -104,6 +105,10 @@ def make_settings(instance_path: Path, database_url: str, **overrides: object) -
         "instance_path": instance_path,
         "max_body_bytes": 16 * 1024,
         "banner_cache_seconds": 0,  # every request sees a publication at once
+        "api_key_cache_seconds": 0,  # a revocation is seen by the next request
+        "data_keys": (DataKey("test-dk-1", b"k" * 32),),
+        "blind_index_key": b"i" * 32,
+        "webhook_allow_private_networks": True,  # test receivers listen on 127.0.0.1
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

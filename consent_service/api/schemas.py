@@ -53,3 +53,46 @@ class ConsentRequestSchema(Schema):
         validate=validate.Length(max=64),
     )
     gpc = StrictBoolean(load_default=False)
+
+
+MAX_BULK_ITEMS = 10_000
+SUBJECT_REF = validate.Regexp(
+    r"^(visitor|customer|email|subject):.+$",
+    error="must be 'visitor:<uuid>', 'customer:<ref>', 'email:<address>' or 'subject:<uuid>'",
+)
+
+
+class DecisionQuerySchema(Schema):
+    """``GET /v1/decisions`` query string."""
+
+    subject = fields.String(required=True, validate=SUBJECT_REF)
+    purpose = fields.String(required=True, validate=SLUG)
+
+
+class BulkDecisionRequestSchema(Schema):
+    """``POST /v1/decisions``: every subject x every purpose, at most 10,000 items."""
+
+    subjects = fields.List(
+        fields.String(validate=SUBJECT_REF),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BULK_ITEMS),
+    )
+    purposes = fields.List(
+        fields.String(validate=SLUG), required=True, validate=validate.Length(min=1, max=64)
+    )
+
+
+class SubjectLinkRequestSchema(Schema):
+    """``POST /v1/subjects/link``: the shop backend says who a visitor (or customer) is."""
+
+    visitor_id = fields.UUID(load_default=None)
+    customer = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    email = fields.String(load_default=None, validate=validate.Length(min=3, max=254))
+
+
+class IdentifyRequestSchema(Schema):
+    """``POST /v1/identity``: the widget passes on a token the shop backend signed."""
+
+    property = fields.String(required=True, validate=SLUG)
+    visitor_id = fields.UUID(required=True)
+    identity_token = fields.String(required=True, validate=validate.Length(min=1, max=2048))

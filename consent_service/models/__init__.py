@@ -4,6 +4,13 @@ from consent_service.models.base import Base
 from consent_service.models.consent import ConsentReceipt
 from consent_service.models.consent import ConsentState
 from consent_service.models.consent import SigningKeyRecord
+from consent_service.models.identity import Identity
+from consent_service.models.identity import IdentitySecret
+from consent_service.models.integration import ApiKey
+from consent_service.models.integration import DecisionLogEntry
+from consent_service.models.outbox import OutboxMessage
+from consent_service.models.outbox import OutboxStatus
+from consent_service.models.outbox import WebhookEndpoint
 from consent_service.models.policy import PolicyDocument
 from consent_service.models.policy import PolicyVersion
 from consent_service.models.policy import VersionStatus
@@ -14,9 +21,15 @@ from consent_service.models.property import vendor_purposes
 from consent_service.models.subject import Subject
 
 __all__ = [
+    "ApiKey",
     "Base",
     "ConsentReceipt",
     "ConsentState",
+    "DecisionLogEntry",
+    "Identity",
+    "IdentitySecret",
+    "OutboxMessage",
+    "OutboxStatus",
     "PolicyDocument",
     "PolicyVersion",
     "Property",
@@ -25,5 +38,6 @@ __all__ = [
     "Subject",
     "Vendor",
     "VersionStatus",
+    "WebhookEndpoint",
     "vendor_purposes",
 ]

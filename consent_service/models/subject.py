@@ -23,4 +23,8 @@ class Subject(Base):
     property_id: Mapped[int] = mapped_column(sa.ForeignKey("properties.id", ondelete="CASCADE"))
     # Random id the widget creates and keeps in a first-party cookie.
     visitor_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    # The known customer this browser belongs to, once a trusted credential said so.
+    identity_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("identities.id"), index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

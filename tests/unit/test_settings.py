@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import stat
 
 import pytest
 
+from consent_service.pii import generate_data_key
 from consent_service.settings import DEV_SECRETS_FILE
 from consent_service.settings import Environment
 from consent_service.settings import Settings
@@ -43,6 +46,8 @@ def test_production_refuses_to_start_and_names_every_missing_secret(tmp_path):
         "CONSENT_SECRET_KEY",
         "CONSENT_SIGNING_KEYS",
         "CONSENT_BASE_URL",
+        "CONSENT_DATA_KEYS",
+        "CONSENT_BLIND_INDEX_KEY",
     ):
         assert name in str(error.value)
     assert not (tmp_path / DEV_SECRETS_FILE).exists()
@@ -55,6 +60,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "CONSENT_SECRET_KEY": "s" * 40,
         "CONSENT_SIGNING_KEYS": generate_signing_key("prod-1").spec(),
         "CONSENT_BASE_URL": "https://consent.example/",
+        "CONSENT_DATA_KEYS": generate_data_key("dk-prod-1").spec(),
+        "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(b"b" * 32).decode(),
     }
     env.update(overrides)
     return env
@@ -90,3 +97,37 @@ def test_secrets_never_appear_in_the_settings_repr():
 def test_malformed_values_are_refused_with_the_variable_named(name, value, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(production_env(**{name: value}))
+
+
+def test_secrets_a_newer_release_needs_are_added_to_an_existing_dev_secrets_file(tmp_path):
+    older = {"secret_key": "k" * 48, "signing_keys": generate_signing_key("old-1").spec()}
+    (tmp_path / DEV_SECRETS_FILE).write_text(json.dumps(older))
+    settings = Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    assert settings.secret_key == "k" * 48
+    assert settings.signing_keys[0].kid == "old-1"
+    stored = json.loads((tmp_path / DEV_SECRETS_FILE).read_text())
+    assert stored["data_keys"] == settings.data_keys[0].spec()
+
+
+def test_data_keys_must_be_256_bit():
+    with pytest.raises(SettingsError, match=r"CONSENT_DATA_KEYS: .*32 bytes"):
+        Settings.from_env(production_env(CONSENT_DATA_KEYS="dk1:c2hvcnQ"))
+
+
+def test_the_blind_index_key_must_be_at_least_256_bit():
+    with pytest.raises(SettingsError, match="at least 32 bytes"):
+        Settings.from_env(production_env(CONSENT_BLIND_INDEX_KEY="c2hvcnQ"))
+
+
+def test_an_unreadable_api_rate_limit_is_refused_at_start_up():
+    with pytest.raises(SettingsError, match="CONSENT_API_RATE_LIMIT"):
+        Settings.from_env(production_env(CONSENT_API_RATE_LIMIT="lots"))
+
+
+def test_webhooks_to_private_networks_are_refused_by_default_in_production():
+    assert Settings.from_env(production_env()).webhook_allow_private_networks is False
+
+
+def test_data_keys_never_appear_in_the_settings_repr():
+    settings = Settings.from_env(production_env())
+    assert settings.data_keys[0].spec().split(":")[1] not in repr(settings)

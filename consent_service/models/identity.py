@@ -1,0 +1,51 @@
+"""Known customers behind pseudonymous visitors, and the secrets that prove a link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from consent_service.models.base import Base
+from consent_service.models.base import UTCDateTime
+from consent_service.models.base import new_id
+from consent_service.models.base import utcnow
+
+
+class Identity(Base):
+    """A shop customer. Each of their browsers is a :class:`Subject` pointing here.
+
+    The email is stored only encrypted (AES-GCM, key id inside the ciphertext) and found by
+    ``email_index``, a keyed HMAC of the normalised address.
+    """
+
+    __tablename__ = "identities"
+    __table_args__ = (
+        sa.UniqueConstraint("property_id", "customer_ref"),
+        sa.UniqueConstraint("property_id", "email_index"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    property_id: Mapped[int] = mapped_column(sa.ForeignKey("properties.id", ondelete="CASCADE"))
+    customer_ref: Mapped[str | None] = mapped_column(sa.String(200))
+    email_ciphertext: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    email_index: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdentitySecret(Base):
+    """A property's secret for signing identity tokens; several may be live during rotation."""
+
+    __tablename__ = "identity_secrets"
+
+    id: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    property_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("properties.id", ondelete="CASCADE"), index=True
+    )
+    secret_ciphertext: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
