@@ -22,6 +22,11 @@ T = TypeVar("T")
 
 
 def register_cli(app: Flask) -> None:
+    from consent_service.cli_integrations import identity_secret_cli
+    from consent_service.cli_integrations import keys_cli
+
+    for group in (keys_cli, identity_secret_cli):
+        app.cli.add_command(group)
     for group in (demo_cli, receipts_cli, state_cli, policy_cli, signing_key_cli):
         app.cli.add_command(group)
 

@@ -1,26 +1,18 @@
-"""Loading the facts ``decide`` needs from the state projection, failing closed on any error."""
+"""A visitor's decision for the service's own pages, failing closed on any error."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import uuid
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from consent_service.database import execute_core
 from consent_service.decisions import Decision
-from consent_service.decisions import RecordedChoice
-from consent_service.decisions import decide
 from consent_service.errors import ConsentServiceError
-from consent_service.errors import UnknownPurpose
-from consent_service.jurisdictions import STRICTEST
-from consent_service.jurisdictions import jurisdiction_by_code
-from consent_service.models import ConsentState
-from consent_service.models import Subject
+from consent_service.lookups import SubjectRef
+from consent_service.lookups import look_up
+from consent_service.lookups import offered_purposes
 from consent_service.models.base import utcnow
 from consent_service.properties import consent_context
 
@@ -53,54 +45,7 @@ def _decide(
     now: dt.datetime,
 ) -> Decision:
     context = consent_context(session, property_key, now=now)
-    purpose = next((p for p in context.purposes if p.key == purpose_key), None)
-    if purpose is None:
-        raise UnknownPurpose(f"property {property_key!r} offers no purpose {purpose_key!r}")
-    states = execute_core(
-        session, _states_query(), {"property_id": context.property_id, "visitor_id": visitor_id}
-    ).all()
-    chosen = next((s for s in states if s.purpose_id == purpose.id), None)
-    latest = max(states, key=lambda s: s.given_at, default=None)
-    return decide(
-        purpose.facts,
-        jurisdiction_by_code(latest.jurisdiction, on=now.date()) if latest else STRICTEST,
-        _choice(chosen),
-        last_material_version=context.last_material,
-        gpc_on_record=bool(latest and latest.gpc),
-        now=now,
-    )
-
-
-@functools.cache
-def _states_query() -> sa.Select[*tuple[Any, ...]]:
-    """A visitor's whole current state: one row per purpose they were asked about."""
-    return (
-        sa.select(
-            ConsentState.purpose_id,
-            ConsentState.granted,
-            ConsentState.receipt_id,
-            ConsentState.policy_version,
-            ConsentState.jurisdiction,
-            ConsentState.gpc,
-            ConsentState.given_at,
-            ConsentState.expires_at,
-        )
-        .join(Subject, Subject.id == ConsentState.subject_id)
-        .where(
-            Subject.property_id == sa.bindparam("property_id"),
-            Subject.visitor_id == sa.bindparam("visitor_id"),
-        )
-    )
-
-
-def _choice(state: sa.Row[Any] | None) -> RecordedChoice | None:
-    if state is None:
-        return None
-    return RecordedChoice(
-        granted=state.granted,
-        receipt_id=str(state.receipt_id),
-        policy_version=state.policy_version,
-        given_at=state.given_at,
-        expires_at=state.expires_at,
-        gpc=state.gpc,
-    )
+    purposes = offered_purposes(context, [purpose_key], "")
+    ref = SubjectRef("visitor", str(visitor_id))
+    [answer] = look_up(session, context, [ref], purposes, vault=None, now=now)
+    return answer.decision

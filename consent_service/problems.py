@@ -117,7 +117,10 @@ def _handle_http(exc: HTTPException) -> Response | HTTPException:
             title=HTTPStatus(500).phrase,
             detail="An unexpected error occurred; it has been logged.",
         )
-    response = problem(status, title=HTTPStatus(status).phrase, detail=exc.description)
+    detail = exc.description
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        detail = f"rate limit of {exc.description} exceeded; retry after Retry-After seconds"
+    response = problem(status, title=HTTPStatus(status).phrase, detail=detail)
     for name, value in exc.get_headers():
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value

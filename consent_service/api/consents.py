@@ -12,12 +12,13 @@ from flask import jsonify
 from flask import request
 
 from consent_service.api import bp
+from consent_service.api.cors import allow_origin
+from consent_service.api.cors import preflight
 from consent_service.api.request_body import load_json
 from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.api.visitor_region import visitor_ip
 from consent_service.api.visitor_region import visitor_region
 from consent_service.errors import ConsentServiceError
-from consent_service.errors import OriginNotAllowed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.network import truncate_ip
@@ -39,7 +40,7 @@ def create_consent() -> Response:
         response = domain_problem(exc)
         # A refused choice is still explained to the shop's page, if it may post at all.
         if origin and any_property_allows(current_session(), origin):
-            _allow(response, origin)
+            allow_origin(response, origin)
     return response
 
 
@@ -71,28 +72,10 @@ def _record(origin: str | None) -> Response:
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     if origin:
-        _allow(response, origin)
+        allow_origin(response, origin)
     return response
-
-
-def _allow(response: Response, origin: str) -> None:
-    response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers.add("Vary", "Origin")
 
 
 @bp.route("/v1/consents", methods=["OPTIONS"])
 def consent_preflight() -> Response:
-    origin = request.headers.get("Origin", "")
-    if not origin or not any_property_allows(current_session(), origin):
-        raise OriginNotAllowed(f"{origin or 'a request without Origin'} may not post consents")
-    response = Response(status=204)
-    response.headers.update(
-        {
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "POST",
-            "Access-Control-Allow-Headers": "Content-Type",
-            "Access-Control-Max-Age": "600",
-            "Vary": "Origin",
-        }
-    )
-    return response
+    return preflight("POST", "post consents")

@@ -33,14 +33,27 @@ def load_json(schema: Schema) -> dict[str, Any]:
         raise ValidationFailed(
             "the body must be a JSON object", errors=[FieldError("", "expected an object")]
         )
+    return _load(schema, data, "request")
+
+
+def load_query(schema: Schema) -> dict[str, Any]:
+    """The query string loaded through ``schema`` (one value per name); a problem otherwise."""
+    repeated = [name for name in request.args if len(request.args.getlist(name)) > 1]
+    if repeated:
+        raise ValidationFailed(
+            f"give {repeated[0]!r} once",
+            errors=[FieldError(f"/{name}", "given more than once") for name in repeated],
+        )
+    return _load(schema, request.args.to_dict(), "query")
+
+
+def _load(schema: Schema, data: dict[str, Any], what: str) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema.load(data)
     except ValidationError as exc:
         field_errors = list(_field_errors(exc.messages, ""))
         summary = "; ".join(f"{e.pointer or '/'}: {e.detail}" for e in field_errors[:5])
-        raise ValidationFailed(
-            f"the request is not valid: {summary}", errors=field_errors
-        ) from None
+        raise ValidationFailed(f"the {what} is not valid: {summary}", errors=field_errors) from None
     return loaded
 
 

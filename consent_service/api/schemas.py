@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema
+from marshmallow import ValidationError
 from marshmallow import fields
 from marshmallow import validate
 
+from consent_service.errors import ValidationFailed
+from consent_service.lookups import KINDS
+from consent_service.lookups import parse_subject_ref
 from consent_service.receipts import Method
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="must be a lowercase slug")
@@ -56,10 +61,25 @@ class ConsentRequestSchema(Schema):
 
 
 MAX_BULK_ITEMS = 10_000
-SUBJECT_REF = validate.Regexp(
+
+
+_SUBJECT_PREFIX = validate.Regexp(
     r"^(visitor|customer|email|subject):.+$",
     error="must be 'visitor:<uuid>', 'customer:<ref>', 'email:<address>' or 'subject:<uuid>'",
 )
+
+
+def _subject_ref(value: str) -> None:
+    """The look-up's own check, so every bad reference is reported at once (a reference
+    without a known prefix is left to the pattern, which says so)."""
+    try:
+        parse_subject_ref(value, "")
+    except ValidationFailed as exc:
+        if ":" in value and value.split(":", 1)[0] in KINDS:
+            raise ValidationError(exc.errors[0].detail) from None
+
+
+SUBJECT_REF: list[Callable[[Any], Any]] = [_SUBJECT_PREFIX, _subject_ref]
 
 
 class DecisionQuerySchema(Schema):

@@ -48,3 +48,39 @@ def record(session, issuer):
         return record_consent(session, request, issuer=issuer, now=now)
 
     return _record
+
+
+@pytest.fixture
+def api_key(session):
+    """``api_key(*scopes, rate_limit=None)`` creates a committed key and returns auth headers."""
+    from consent_service.api_keys import create_api_key
+
+    def _make(*scopes: str, rate_limit: str | None = None, property_key: str = "demo-shop"):
+        issued = create_api_key(
+            session,
+            property_key,
+            name="test",
+            scopes=scopes or ("consent:read",),
+            rate_limit=rate_limit,
+        )
+        session.commit()
+        return {"Authorization": f"Bearer {issued.plaintext}"}
+
+    return _make
+
+
+@pytest.fixture
+def consent_via_widget(client):
+    """``consent_via_widget(visitor, region="FR", **decisions)`` posts a custom choice."""
+    from tests.support import demo_consent
+
+    def _post(visitor: uuid.UUID, region: str = "FR", **decisions: bool):
+        response = client.post(
+            "/v1/consents",
+            json=demo_consent(visitor, **decisions),
+            query_string={"region": region},
+        )
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return _post

@@ -1,0 +1,130 @@
+"""``GET/POST /v1/decisions``: may the shop process this person's data for this purpose?
+
+Answers are read in one transaction and logged in a second, short write before the response
+leaves: an answer that was given is an answer that was logged, and reads never queue behind
+the (on SQLite, single) writer. If the log cannot be written, no answer is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+
+from consent_service.access_log import log_lookup
+from consent_service.api import bp
+from consent_service.api.auth import current_caller
+from consent_service.api.auth import integration
+from consent_service.api.request_body import load_json
+from consent_service.api.request_body import load_query
+from consent_service.api.schemas import MAX_BULK_ITEMS
+from consent_service.api.schemas import BulkDecisionRequestSchema
+from consent_service.api.schemas import DecisionQuerySchema
+from consent_service.api_keys import Scope
+from consent_service.database import begin_write
+from consent_service.decisions import Decision
+from consent_service.errors import FieldError
+from consent_service.errors import ValidationFailed
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.lookups import Answer
+from consent_service.lookups import SubjectRef
+from consent_service.lookups import look_up
+from consent_service.lookups import offered_purposes
+from consent_service.lookups import parse_subject_ref
+from consent_service.lookups import parse_subject_refs
+from consent_service.models.base import utcnow
+from consent_service.properties import consent_context
+from consent_service.request_ids import request_id
+
+# 10,000 email subjects of up to 254 characters, with JSON overhead.
+BULK_BODY_BYTES = 4 * 1024 * 1024
+_query_schema = DecisionQuerySchema()
+_bulk_schema = BulkDecisionRequestSchema()
+
+
+@bp.get("/v1/decisions")
+@integration(Scope.CONSENT_READ)
+def decision() -> Response:
+    query = load_query(_query_schema)
+    if query["subject"].startswith("email:"):
+        raise ValidationFailed(
+            "email addresses must not travel in URLs (they end up in access logs): "
+            "ask with POST /v1/decisions instead",
+            errors=[FieldError("/subject", "use POST /v1/decisions for email: subjects")],
+        )
+    ref = parse_subject_ref(query["subject"], "/subject")
+    [answer] = _answer([ref], [query["purpose"]], "")
+    response = jsonify(_as_json(answer))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/v1/decisions")
+@integration(Scope.CONSENT_READ)
+def bulk_decisions() -> Response:
+    request.max_content_length = BULK_BODY_BYTES
+    body = load_json(_bulk_schema)
+    subjects, purposes = body["subjects"], body["purposes"]
+    if len(subjects) * len(purposes) > MAX_BULK_ITEMS:
+        raise ValidationFailed(
+            f"{len(subjects)} subjects x {len(purposes)} purposes is more than "
+            f"{MAX_BULK_ITEMS:,} items; split the request",
+            errors=[FieldError("/subjects", f"at most {MAX_BULK_ITEMS:,} items per request")],
+        )
+    refs = parse_subject_refs(subjects, "/subjects")
+    answers = _answer(refs, purposes, "/purposes")
+    response = jsonify(decisions=[_as_json(a) for a in answers])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _answer(refs: Sequence[SubjectRef], purpose_keys: Sequence[str], pointer: str) -> list[Answer]:
+    caller = current_caller()
+    session = current_session()
+    now = utcnow()
+    try:
+        context = consent_context(session, caller.property_key, now=now)
+        purposes = offered_purposes(context, purpose_keys, pointer)
+        answers = look_up(
+            session, context, refs, purposes, vault=current_app.extensions["vault"], now=now
+        )
+        session.rollback()  # the read ends here; the log is a separate, short write
+        begin_write(session)
+        log_lookup(
+            session,
+            property_id=caller.property_id,
+            api_key_id=caller.key_id,
+            request_id=request_id(),
+            purposes=purpose_keys,
+            answers=answers,
+            now=now,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return answers
+
+
+def _as_json(answer: Answer) -> dict[str, object]:
+    decision: Decision = answer.decision
+    return {
+        "subject": f"{answer.ref.kind}:{answer.ref.value}",
+        "purpose": decision.purpose,
+        "allowed": decision.allowed,
+        "reason": decision.reason.value,
+        "receipt_id": decision.receipt_id,
+        "policy_version": decision.policy_version,
+        "jurisdiction": decision.jurisdiction,
+        "expires_at": _timestamp(decision),
+    }
+
+
+def _timestamp(decision: Decision) -> str | None:
+    if decision.expires_at is None:
+        return None
+    return decision.expires_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,115 @@
+"""Identity linking: a visitor becomes a known customer only on a credential the browser
+cannot forge — an API key (``POST /v1/subjects/link``) or a token the shop's backend signed
+that the widget passes on (``POST /v1/identity``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+
+from consent_service.api import bp
+from consent_service.api.auth import current_caller
+from consent_service.api.auth import integration
+from consent_service.api.cors import allow_origin
+from consent_service.api.cors import preflight
+from consent_service.api.request_body import load_json
+from consent_service.api.schemas import IdentifyRequestSchema
+from consent_service.api.schemas import SubjectLinkRequestSchema
+from consent_service.api_keys import Scope
+from consent_service.errors import ConsentServiceError
+from consent_service.errors import OriginNotAllowed
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.identity import Link
+from consent_service.identity import link_identity
+from consent_service.identity import validate_claims
+from consent_service.identity import verify_identity_token
+from consent_service.models.base import utcnow
+from consent_service.problems import domain_problem
+from consent_service.properties import consent_context
+
+_link_schema = SubjectLinkRequestSchema()
+_identify_schema = IdentifyRequestSchema()
+
+
+@bp.post("/v1/subjects/link")
+@integration(Scope.SUBJECTS_WRITE)
+def link_subject() -> Response:
+    body = load_json(_link_schema)
+    claims = validate_claims(body["customer"], body["email"])
+    caller = current_caller()
+    link = _committed(
+        lambda: link_identity(
+            current_session(),
+            current_app.extensions["vault"],
+            caller.property_id,
+            claims,
+            visitor_id=body["visitor_id"],
+        )
+    )
+    return jsonify(
+        identity_id=str(link.identity_id),
+        subject_id=str(link.subject_id) if link.subject_id else None,
+        created=link.created,
+    )
+
+
+@bp.post("/v1/identity", provide_automatic_options=False)
+def identify_visitor() -> Response:
+    origin = request.headers.get("Origin")
+    try:
+        response = _identify(origin)
+    except ConsentServiceError as exc:
+        response = domain_problem(exc)
+    if origin and response.status_code != 403:
+        allow_origin(response, origin)
+    return response
+
+
+@bp.route("/v1/identity", methods=["OPTIONS"])
+def identity_preflight() -> Response:
+    return preflight("POST", "link visitors")
+
+
+def _identify(origin: str | None) -> Response:
+    body = load_json(_identify_schema)
+    session = current_session()
+    settings = current_app.extensions["consent_settings"]
+    context = consent_context(session, body["property"], now=utcnow())
+    if origin and origin not in context.allowed_origins and origin != _own_origin():
+        raise OriginNotAllowed(f"{origin} is not an allowed origin of {context.property_key!r}")
+    vault = current_app.extensions["vault"]
+    claims = verify_identity_token(
+        session,
+        vault,
+        context.property_id,
+        context.property_key,
+        body["identity_token"],
+        settings.identity_token_max_age,
+    )
+    _committed(
+        lambda: link_identity(
+            session, vault, context.property_id, claims, visitor_id=body["visitor_id"]
+        )
+    )
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _own_origin() -> str:
+    return str(current_app.extensions["consent_settings"].base_url).rstrip("/")
+
+
+def _committed(make_link: Callable[[], Link]) -> Link:
+    try:
+        link = make_link()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return link

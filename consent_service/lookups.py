@@ -1,0 +1,233 @@
+"""Consent look-ups for integrations: one subject or ten thousand, in a constant number of
+queries, each answer made by :func:`consent_service.decisions.decide`.
+
+A subject is named by reference: ``visitor:<uuid>`` (one browser), ``customer:<ref>`` or
+``email:<address>`` (a known customer: their most recent choice on any linked browser wins),
+or ``subject:<uuid>`` (the id receipts carry).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from consent_service.database import execute_core
+from consent_service.decisions import Decision
+from consent_service.decisions import RecordedChoice
+from consent_service.decisions import decide
+from consent_service.errors import FieldError
+from consent_service.errors import SubjectNotAccessible
+from consent_service.errors import UnknownPurpose
+from consent_service.errors import ValidationFailed
+from consent_service.identity import valid_customer_ref
+from consent_service.jurisdictions import STRICTEST
+from consent_service.jurisdictions import jurisdiction_by_code
+from consent_service.models import ConsentState
+from consent_service.models import Identity
+from consent_service.models import Subject
+from consent_service.pii import Vault
+from consent_service.pii import is_plausible_email
+from consent_service.pii import normalise_email
+from consent_service.properties import ConsentContext
+from consent_service.properties import OfferedPurpose
+
+KINDS = ("visitor", "customer", "email", "subject")
+_UUID_KINDS = ("visitor", "subject")
+
+
+@dataclasses.dataclass(frozen=True)
+class SubjectRef:
+    kind: str
+    value: str  # normalised: a canonical UUID string, the customer ref, the normalised email
+
+
+
+def parse_subject_ref(text: str, pointer: str) -> SubjectRef:
+    kind, _, value = text.partition(":")
+    problem = None
+    if kind in ("visitor", "subject"):
+        try:
+            value = str(uuid.UUID(value))
+        except ValueError:
+            problem = f"{kind}: must be followed by a UUID"
+    elif kind == "customer":
+        if not valid_customer_ref(value):
+            problem = "customer: must be followed by 1 to 200 printable characters"
+    elif kind == "email":
+        value = normalise_email(value)
+        if not is_plausible_email(value):
+            problem = "email: must be followed by an email address"
+    else:
+        problem = "must start with visitor:, customer:, email: or subject:"
+    if problem:
+        raise ValidationFailed(
+            f"{pointer or 'subject'}: {problem}", errors=[FieldError(pointer, problem)]
+        )
+    return SubjectRef(kind, value)
+
+
+def parse_subject_refs(texts: Sequence[str], pointer: str) -> list[SubjectRef]:
+    """Every reference, or one ValidationFailed listing each bad one (first 100)."""
+    refs: list[SubjectRef] = []
+    errors: list[FieldError] = []
+    for i, text in enumerate(texts):
+        try:
+            refs.append(parse_subject_ref(text, f"{pointer}/{i}"))
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(
+            f"{len(errors)} subject reference(s) are not valid", errors=errors[:100]
+        )
+    return refs
+
+
+def offered_purposes(
+    context: ConsentContext, keys: Sequence[str], pointer: str
+) -> list[OfferedPurpose]:
+    by_key = {p.key: p for p in context.purposes}
+    unknown = [(i, key) for i, key in enumerate(keys) if key not in by_key]
+    if unknown:
+        raise UnknownPurpose(
+            f"property {context.property_key!r} offers no purpose {unknown[0][1]!r}",
+            errors=[
+                FieldError(f"{pointer}/{i}" if pointer else "/purpose", "not offered")
+                for i, _ in unknown
+            ],
+        )
+    return [by_key[key] for key in keys]
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    ref: SubjectRef
+    decision: Decision
+    # How the access log names the subject: an email only by its blind index, never itself.
+    log_label: str
+
+
+def look_up(
+    session: Session,
+    context: ConsentContext,
+    refs: Sequence[SubjectRef],
+    purposes: Sequence[OfferedPurpose],
+    *,
+    vault: Vault | None,
+    now: dt.datetime,
+) -> list[Answer]:
+    """Decisions for every subject x purpose, subject-major, from the state projection.
+
+    One query per kind of reference present (at most four), whatever the number of subjects.
+    ``subject:`` references that are not this property's are refused as a whole
+    (SubjectNotAccessible), without saying whether they exist elsewhere.
+    """
+    keys_by_kind: dict[str, set[str]] = {}
+    for ref in refs:
+        keys_by_kind.setdefault(ref.kind, set()).add(_lookup_key(ref, context, vault))
+    rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]] = {}
+    for kind, keys in keys_by_kind.items():
+        found_keys: set[str] = set()
+        params = [uuid.UUID(k) for k in keys] if kind in _UUID_KINDS else list(keys)
+        for row in execute_core(
+            session, _states_query(kind), {"property_id": context.property_id, "keys": params}
+        ):
+            key = str(row.key)
+            found_keys.add(key)
+            if row.purpose_id is not None:
+                rows_by_ref.setdefault((kind, key), []).append(row)
+        if kind == "subject" and found_keys != keys:
+            raise SubjectNotAccessible(
+                "a subject: reference does not name a subject of this property"
+            )
+    answers: list[Answer] = []
+    for ref in refs:
+        key = _lookup_key(ref, context, vault)
+        label = f"email#{key[:16]}" if ref.kind == "email" else f"{ref.kind}:{key}"
+        states = rows_by_ref.get((ref.kind, key), [])
+        answers.extend(Answer(ref, d, label) for d in _decide_all(context, states, purposes, now))
+    return answers
+
+
+def _decide_all(
+    context: ConsentContext,
+    states: list[sa.Row[Any]],
+    purposes: Sequence[OfferedPurpose],
+    now: dt.datetime,
+) -> list[Decision]:
+    # A customer's browsers each have their own state; the most recent choice wins.
+    latest_by_purpose: dict[int, sa.Row[Any]] = {}
+    for state in states:
+        held = latest_by_purpose.get(state.purpose_id)
+        if held is None or state.given_at > held.given_at:
+            latest_by_purpose[state.purpose_id] = state
+    latest = max(states, key=lambda s: s.given_at, default=None)
+    jurisdiction = jurisdiction_by_code(latest.jurisdiction, on=now.date()) if latest else STRICTEST
+    return [
+        decide(
+            purpose.facts,
+            jurisdiction,
+            _choice(latest_by_purpose.get(purpose.id)),
+            last_material_version=context.last_material,
+            gpc_on_record=bool(latest and latest.gpc),
+            now=now,
+        )
+        for purpose in purposes
+    ]
+
+
+def _lookup_key(ref: SubjectRef, context: ConsentContext, vault: Vault | None) -> str:
+    if ref.kind != "email":
+        return ref.value
+    if vault is None:
+        raise ValueError("looking subjects up by email needs the vault's index key")
+    return vault.email_index(context.property_id, ref.value)
+
+
+@functools.cache
+def _states_query(kind: str) -> sa.Select[Any]:
+    """Every state row of the named subjects (a subject without states yields one row of
+    NULLs, so ``subject:`` references can be told apart from strangers)."""
+    key_column: Any = {
+        "visitor": Subject.visitor_id,
+        "subject": Subject.id,
+        "customer": Identity.customer_ref,
+        "email": Identity.email_index,
+    }[kind]
+    query = sa.select(
+        key_column.label("key"),
+        ConsentState.purpose_id,
+        ConsentState.granted,
+        ConsentState.receipt_id,
+        ConsentState.policy_version,
+        ConsentState.jurisdiction,
+        ConsentState.gpc,
+        ConsentState.given_at,
+        ConsentState.expires_at,
+    ).select_from(Subject)
+    if kind in ("customer", "email"):
+        query = query.join(Identity, Identity.id == Subject.identity_id)
+    column_type = key_column.type
+    return query.outerjoin(ConsentState, ConsentState.subject_id == Subject.id).where(
+        Subject.property_id == sa.bindparam("property_id"),
+        key_column.in_(sa.bindparam("keys", expanding=True, type_=column_type)),
+    )
+
+
+def _choice(state: sa.Row[Any] | None) -> RecordedChoice | None:
+    if state is None:
+        return None
+    return RecordedChoice(
+        granted=state.granted,
+        receipt_id=str(state.receipt_id),
+        policy_version=state.policy_version,
+        given_at=state.given_at,
+        expires_at=state.expires_at,
+        gpc=state.gpc,
+    )

@@ -1,0 +1,191 @@
+"""A visitor becomes a known customer only on a credential the browser cannot forge."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from consent_service.identity import Claims
+from consent_service.identity import create_identity_secret
+from consent_service.identity import revoke_identity_secret
+from consent_service.identity import sign_identity_token
+from consent_service.models import Identity
+from consent_service.models import Subject
+
+SHOP_ORIGIN = "https://shop.northwind.example"
+
+
+@pytest.fixture
+def linker(api_key):
+    return api_key("subjects:write")
+
+
+@pytest.fixture
+def identity_secret(app, session):
+    _secret_id, secret = create_identity_secret(session, app.extensions["vault"], "demo-shop")
+    session.commit()
+    return secret
+
+
+def identify(client, visitor, token, origin=SHOP_ORIGIN, property_key="demo-shop"):
+    return client.post(
+        "/v1/identity",
+        json={"property": property_key, "visitor_id": str(visitor), "identity_token": token},
+        headers={"Origin": origin},
+    )
+
+
+def identity_of(session, visitor) -> Identity | None:
+    return session.scalar(
+        sa.select(Identity)
+        .join(Subject, Subject.identity_id == Identity.id)
+        .where(Subject.visitor_id == visitor)
+    )
+
+
+def test_the_api_links_a_visitor_to_a_customer(client, session, linker):
+    visitor = uuid.uuid4()
+    response = client.post(
+        "/v1/subjects/link",
+        json={"visitor_id": str(visitor), "customer": "c-1", "email": "ada@example.com"},
+        headers=linker,
+    )
+    assert response.status_code == 200
+    assert response.json["created"] is True
+    assert identity_of(session, visitor).customer_ref == "c-1"
+
+
+def test_the_email_is_stored_only_encrypted_and_opens_with_the_data_key(
+    app, client, session, linker
+):
+    client.post(
+        "/v1/subjects/link",
+        json={"customer": "c-2", "email": "Grace@Example.com"},
+        headers=linker,
+    )
+    identity = session.scalar(sa.select(Identity).where(Identity.customer_ref == "c-2"))
+    assert b"grace" not in identity.email_ciphertext.lower()
+    assert "grace" not in identity.email_index
+    vault = app.extensions["vault"]
+    assert vault.open_email(identity.property_id, identity.email_ciphertext) == "grace@example.com"
+
+
+def test_linking_the_same_customer_again_reuses_the_identity(client, linker):
+    first = client.post("/v1/subjects/link", json={"customer": "c-3"}, headers=linker).json
+    again = client.post(
+        "/v1/subjects/link", json={"customer": "c-3", "email": "c3@example.com"}, headers=linker
+    ).json
+    assert again["identity_id"] == first["identity_id"]
+    assert again["created"] is False
+
+
+def test_an_email_that_belongs_to_another_customer_is_a_conflict(client, linker):
+    client.post(
+        "/v1/subjects/link", json={"customer": "c-4", "email": "x@example.com"}, headers=linker
+    )
+    response = client.post(
+        "/v1/subjects/link", json={"customer": "c-5", "email": "x@example.com"}, headers=linker
+    )
+    assert response.status_code == 409
+
+
+def test_a_browser_linked_to_one_customer_is_not_silently_moved_to_another(client, session, linker):
+    visitor = uuid.uuid4()
+    client.post(
+        "/v1/subjects/link", json={"visitor_id": str(visitor), "customer": "c-6"}, headers=linker
+    )
+    response = client.post(
+        "/v1/subjects/link", json={"visitor_id": str(visitor), "customer": "c-7"}, headers=linker
+    )
+    assert response.status_code == 409
+    assert identity_of(session, visitor).customer_ref == "c-6"
+
+
+def test_a_link_naming_nobody_is_422(client, linker):
+    response = client.post(
+        "/v1/subjects/link", json={"visitor_id": str(uuid.uuid4())}, headers=linker
+    )
+    assert response.status_code == 422
+
+
+def test_a_malformed_email_is_422_with_a_pointer(client, linker):
+    response = client.post("/v1/subjects/link", json={"email": "not-an-email"}, headers=linker)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["pointer"] == "/email"
+
+
+def test_linking_needs_the_subjects_write_scope(client, api_key):
+    response = client.post(
+        "/v1/subjects/link", json={"customer": "c-8"}, headers=api_key("consent:read")
+    )
+    assert response.status_code == 403
+
+
+def test_a_token_the_shop_backend_signed_links_the_visitor(client, session, identity_secret):
+    visitor = uuid.uuid4()
+    token = sign_identity_token(identity_secret, "demo-shop", Claims("c-10", "c10@example.com"))
+    response = identify(client, visitor, token)
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == SHOP_ORIGIN
+    assert identity_of(session, visitor).customer_ref == "c-10"
+
+
+def test_a_forged_token_links_nothing(client, session, identity_secret):
+    visitor = uuid.uuid4()
+    token = sign_identity_token("cis_guess_" + "x" * 43, "demo-shop", Claims("c-11", None))
+    response = identify(client, visitor, token)
+    assert response.status_code == 422
+    assert response.json["type"].endswith("/problems/invalid-identity-token")
+    assert identity_of(session, visitor) is None
+
+
+def test_an_expired_token_links_nothing(app, client, session, identity_secret, monkeypatch):
+    visitor = uuid.uuid4()
+    max_age = app.extensions["consent_settings"].identity_token_max_age
+    signed_at = time.time() - max_age - 5
+    monkeypatch.setattr(time, "time", lambda: signed_at)
+    token = sign_identity_token(identity_secret, "demo-shop", Claims("c-12", None))
+    monkeypatch.undo()
+    response = identify(client, visitor, token)
+    assert response.status_code == 422
+    assert "expired" in response.json["detail"]
+    assert identity_of(session, visitor) is None
+
+
+def test_a_token_made_for_another_property_links_nothing(client, session, identity_secret):
+    visitor = uuid.uuid4()
+    token = sign_identity_token(identity_secret, "another-shop", Claims("c-13", None))
+    assert identify(client, visitor, token).status_code == 422
+    assert identity_of(session, visitor) is None
+
+
+def test_a_token_signed_with_a_revoked_secret_links_nothing(app, client, session):
+    secret_id, secret = create_identity_secret(session, app.extensions["vault"], "demo-shop")
+    revoke_identity_secret(session, secret_id)
+    session.commit()
+    visitor = uuid.uuid4()
+    token = sign_identity_token(secret, "demo-shop", Claims("c-14", None))
+    assert identify(client, visitor, token).status_code == 422
+
+
+def test_a_token_posted_from_a_page_the_property_does_not_list_is_403(
+    client, session, identity_secret
+):
+    visitor = uuid.uuid4()
+    token = sign_identity_token(identity_secret, "demo-shop", Claims("c-15", None))
+    response = identify(client, visitor, token, origin="https://evil.example")
+    assert response.status_code == 403
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert identity_of(session, visitor) is None
+
+
+def test_the_identity_endpoint_answers_preflights_for_listed_origins(client):
+    response = client.options(
+        "/v1/identity",
+        headers={"Origin": SHOP_ORIGIN, "Access-Control-Request-Method": "POST"},
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == SHOP_ORIGIN
