@@ -48,7 +48,6 @@ class SubjectRef:
     value: str  # normalised: a canonical UUID string, the customer ref, the normalised email
 
 
-
 def parse_subject_ref(text: str, pointer: str) -> SubjectRef:
     kind, _, value = text.partition(":")
     problem = None
