@@ -23,6 +23,7 @@ from consent_service.receipts import Issuer
 from consent_service.regions import RegionResolver
 from consent_service.request_ids import request_id
 from consent_service.settings import Settings
+from consent_service.ttl_cache import TtlCache
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     limiter.init_app(app)
     app.extensions["caller_cache"] = CallerCache(ttl=settings.api_key_cache_seconds)
+    # Look-ups see a publication (or a purpose change) within the banner's staleness bound.
+    app.extensions["context_cache"] = TtlCache(ttl=settings.banner_cache_seconds)
     app.extensions["vault"] = Vault(Cipher(settings.data_keys), settings.blind_index_key)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     issuer = Issuer(settings.signing_keys[0], settings.base_url)

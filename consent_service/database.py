@@ -66,6 +66,19 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={WRITE_INTENT: True})
 
 
+def relax_commit_durability(session: Session) -> None:
+    """Let this transaction's commit return before its WAL record reaches disk (PostgreSQL's
+    ``synchronous_commit = off``, for this transaction only).
+
+    For records whose loss in a database crash costs little next to a disk flush on every
+    request (the look-up log): a crash can lose the last few hundred milliseconds of them,
+    never corrupt or reorder anything. SQLite in WAL mode with ``synchronous=NORMAL``
+    already behaves so.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+
+
 def execute_core(
     session: Session, statement: sa.Executable, params: Any = None
 ) -> sa.CursorResult[Any]:

@@ -127,16 +127,19 @@ def look_up(
     ``subject:`` references that are not this property's are refused as a whole
     (SubjectNotAccessible), without saying whether they exist elsewhere.
     """
+    purpose_ids = [p.id for p in purposes]
     keys_by_kind: dict[str, set[str]] = {}
     for ref in refs:
         keys_by_kind.setdefault(ref.kind, set()).add(_lookup_key(ref, context, vault))
     rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]] = {}
     for kind, keys in keys_by_kind.items():
         found_keys: set[str] = set()
-        params = [uuid.UUID(k) for k in keys] if kind in _UUID_KINDS else list(keys)
-        for row in execute_core(
-            session, _states_query(kind), {"property_id": context.property_id, "keys": params}
-        ):
+        params = {
+            "property_id": context.property_id,
+            "keys": [uuid.UUID(k) for k in keys] if kind in _UUID_KINDS else list(keys),
+            "purpose_ids": purpose_ids,
+        }
+        for row in execute_core(session, _states_query(kind), params):
             key = str(row.key)
             found_keys.add(key)
             if row.purpose_id is not None:
@@ -191,8 +194,8 @@ def _lookup_key(ref: SubjectRef, context: ConsentContext, vault: Vault | None) -
 
 @functools.cache
 def _states_query(kind: str) -> sa.Select[Any]:
-    """Every state row of the named subjects (a subject without states yields one row of
-    NULLs, so ``subject:`` references can be told apart from strangers)."""
+    """The named subjects' state rows for the asked-for purposes (a subject without any yields
+    one row of NULLs, so ``subject:`` references can be told apart from strangers)."""
     key_column: Any = {
         "visitor": Subject.visitor_id,
         "subject": Subject.id,
@@ -213,7 +216,14 @@ def _states_query(kind: str) -> sa.Select[Any]:
     if kind in ("customer", "email"):
         query = query.join(Identity, Identity.id == Subject.identity_id)
     column_type = key_column.type
-    return query.outerjoin(ConsentState, ConsentState.subject_id == Subject.id).where(
+    # Only the asked-for purposes' rows: every receipt writes a row for each offered purpose,
+    # so they carry the latest receipt's jurisdiction and GPC flag too. (A purpose added after
+    # a subject's last receipt has no row: that subject is then judged as unknown, strictest.)
+    asked = sa.and_(
+        ConsentState.subject_id == Subject.id,
+        ConsentState.purpose_id.in_(sa.bindparam("purpose_ids", expanding=True)),
+    )
+    return query.outerjoin(ConsentState, asked).where(
         Subject.property_id == sa.bindparam("property_id"),
         key_column.in_(sa.bindparam("keys", expanding=True, type_=column_type)),
     )

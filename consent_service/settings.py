@@ -20,6 +20,7 @@ from pathlib import Path
 from consent_service.pii import DataKey
 from consent_service.pii import generate_data_key
 from consent_service.pii import parse_data_keys
+from consent_service.rate_limit_storage import storage_uri
 from consent_service.regions import RegionHeader
 from consent_service.regions import parse_region_headers
 from consent_service.signing import SigningKey
@@ -55,7 +56,8 @@ class Settings:
     region_headers: tuple[RegionHeader, ...] = ()
     geoip_database: Path | None = None
     trusted_proxy_hops: int = 0
-    # How stale a process's view of a property's banner may get after a publication.
+    # How stale a process's view of a property's banner, and the configuration look-ups
+    # judge by, may get after a publication.
     banner_cache_seconds: int = 2
     # Personal data at rest (emails, integration secrets): AES-GCM keys, the first current.
     data_keys: tuple[DataKey, ...] = dataclasses.field(repr=False)
@@ -82,7 +84,7 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "MAX_CONTENT_LENGTH": self.max_body_bytes,
-            "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
+            "RATELIMIT_STORAGE_URI": storage_uri(self.rate_limit_storage),
             # A rate-limit store that is down must not take the consent API down with it.
             "RATELIMIT_SWALLOW_ERRORS": True,
             # A server connection can die while pooled; a file cannot.

@@ -7,6 +7,7 @@ the (on SQLite, single) writer. If the log cannot be written, no answer is given
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from flask import Response
@@ -25,6 +26,7 @@ from consent_service.api.schemas import BulkDecisionRequestSchema
 from consent_service.api.schemas import DecisionQuerySchema
 from consent_service.api_keys import Scope
 from consent_service.database import begin_write
+from consent_service.database import relax_commit_durability
 from consent_service.decisions import Decision
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
@@ -37,8 +39,10 @@ from consent_service.lookups import offered_purposes
 from consent_service.lookups import parse_subject_ref
 from consent_service.lookups import parse_subject_refs
 from consent_service.models.base import utcnow
+from consent_service.properties import ConsentContext
 from consent_service.properties import consent_context
 from consent_service.request_ids import request_id
+from consent_service.ttl_cache import TtlCache
 
 # 10,000 email subjects of up to 254 characters, with JSON overhead.
 BULK_BODY_BYTES = 4 * 1024 * 1024
@@ -77,7 +81,11 @@ def bulk_decisions() -> Response:
         )
     refs = parse_subject_refs(subjects, "/subjects")
     answers = _answer(refs, purposes, "/purposes")
-    response = jsonify(decisions=[_as_json(a) for a in answers])
+    # Serialised directly: Flask's provider sorts keys, which costs ~20% at 10,000 items.
+    response = Response(
+        json.dumps({"decisions": [_as_json(a) for a in answers]}, separators=(",", ":")),
+        mimetype="application/json",
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -87,13 +95,17 @@ def _answer(refs: Sequence[SubjectRef], purpose_keys: Sequence[str], pointer: st
     session = current_session()
     now = utcnow()
     try:
-        context = consent_context(session, caller.property_key, now=now)
+        contexts: TtlCache[str, ConsentContext] = current_app.extensions["context_cache"]
+        context = contexts.get(
+            caller.property_key, lambda: consent_context(session, caller.property_key, now=now)
+        )
         purposes = offered_purposes(context, purpose_keys, pointer)
         answers = look_up(
             session, context, refs, purposes, vault=current_app.extensions["vault"], now=now
         )
         session.rollback()  # the read ends here; the log is a separate, short write
         begin_write(session)
+        relax_commit_durability(session)
         log_lookup(
             session,
             property_id=caller.property_id,

@@ -28,5 +28,7 @@ def prepared_app(database_url: str) -> Flask:
         ensure_postgres_database(database_url)
     instance = Path(tempfile.mkdtemp(prefix="consent-bench-"))
     # The production default: a publication reaches every process within 2 s.
-    settings = make_settings(instance, database_url, banner_cache_seconds=2)
+    settings = make_settings(
+        instance, database_url, banner_cache_seconds=2, api_key_cache_seconds=2
+    )
     return started_on_fresh_database(settings)

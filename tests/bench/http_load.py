@@ -7,6 +7,7 @@ dedicated server; the baseline and the service are loaded identically, so the ra
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import os
 import socket
@@ -123,3 +124,73 @@ def _rate(port: int, requests: int, path: str, processes: int, threads: int) -> 
     if failures:
         raise RuntimeError(f"{failures} requests failed")
     return per_thread * processes * threads / elapsed
+
+
+@dataclasses.dataclass(frozen=True)
+class Load:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+
+    def __str__(self) -> str:
+        return f"{self.rate:7.0f} req/s, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms"
+
+
+def _timed_client(port: int, paths: list[str], headers: dict[str, str]) -> list[float]:
+    """One keep-alive connection GETting each path; the latency of each request, in ms."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    timings = []
+    for path in paths:
+        started = time.perf_counter()
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} answered {response.status}")
+    connection.close()
+    return timings
+
+
+def _timed_process(
+    port: int, paths: list[str], threads: int, headers: dict[str, str]
+) -> list[float]:
+    chunks = [paths[i::threads] for i in range(threads)]
+    with ThreadPoolExecutor(threads) as pool:
+        results = pool.map(_timed_client, [port] * threads, chunks, [headers] * threads)
+    return [t for chunk in results for t in chunk]
+
+
+def get_load(
+    port: int,
+    paths: list[str],
+    requests: int,
+    headers: dict[str, str],
+    *,
+    processes: int = 2,
+    threads: int = 4,
+) -> Load:
+    """Throughput and latency of GETs spread over ``paths`` from processes x threads clients."""
+    _timed_process(port, paths[:100], 2, headers)  # warm up every worker
+    per_process = [
+        [paths[(p * requests + i) % len(paths)] for i in range(requests // processes)]
+        for p in range(processes)
+    ]
+    with ProcessPoolExecutor(processes) as pool:
+        started = time.perf_counter()
+        results = list(
+            pool.map(
+                _timed_process,
+                [port] * processes,
+                per_process,
+                [threads] * processes,
+                [headers] * processes,
+            )
+        )
+        elapsed = time.perf_counter() - started
+    timings = sorted(t for chunk in results for t in chunk)
+    return Load(
+        rate=len(timings) / elapsed,
+        p50_ms=timings[len(timings) // 2],
+        p99_ms=timings[int(len(timings) * 0.99)],
+    )

@@ -28,6 +28,10 @@ def bare_app() -> Flask:
     def static_json():
         return jsonify(property=request.args["property"], ok=True)
 
+    @app.get("/v1/decisions")
+    def echo_query():
+        return jsonify(subject=request.args["subject"], purpose=request.args["purpose"], ok=True)
+
     return app
 
 

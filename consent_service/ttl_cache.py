@@ -1,0 +1,49 @@
+"""A per-process cache whose entries expire after a fixed time: for property configuration
+that changes rarely (publications) but is read on every request."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Hashable
+from typing import Generic
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class TtlCache(Generic[K, V]):
+    """``get(key, load)`` returns a value at most ``ttl`` seconds old (0: never cached).
+
+    Loads are not deduplicated across threads: two may load the same key at once, which
+    costs one extra query and keeps the hot path free of waiting.
+    """
+
+    def __init__(
+        self, ttl: float, *, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[K, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K, load: Callable[[], V]) -> V:
+        if self._ttl <= 0:
+            return load()
+        now = self._clock()
+        cached = self._entries.get(key)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        value = load()
+        with self._lock:
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[key] = (now, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
