@@ -12,6 +12,14 @@ from flask import current_app
 from flask import render_template
 from flask import request
 
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.identity import Claims
+from consent_service.identity import create_identity_secret
+from consent_service.identity import live_identity_secrets
+from consent_service.identity import sign_identity_token
+from consent_service.identity import valid_customer_ref
+from consent_service.properties import get_property
 from widget import bp
 
 # What a careful shop would send: no inline script or style, nothing from anywhere but itself
@@ -50,6 +58,7 @@ def demo_shop() -> Response:
         property_key=DEMO_PROPERTY,
         lang=lang if _LANGUAGE.match(lang) else "en",
         region=request.args.get("region"),
+        identity_token=_signed_in_customer_token(request.args.get("customer")),
         regions=REGIONS,
         languages=LANGUAGES,
     )
@@ -59,6 +68,21 @@ def demo_shop() -> Response:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _signed_in_customer_token(customer: str | None) -> str | None:
+    """What a shop's backend puts on a signed-in customer's pages (``?customer=`` plays the
+    sign-in here): an identity token signed with the property's identity secret."""
+    if not customer or not valid_customer_ref(customer):
+        return None
+    session = current_session()
+    vault = current_app.extensions["vault"]
+    prop = get_property(session, DEMO_PROPERTY)
+    secrets = live_identity_secrets(session, vault, prop.id)
+    if not secrets:
+        secrets = [create_identity_secret(session, vault, DEMO_PROPERTY)[1]]
+        db.session.commit()
+    return sign_identity_token(secrets[-1], DEMO_PROPERTY, Claims(customer, None))
 
 
 def _origin(url: str) -> str:

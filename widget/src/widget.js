@@ -71,6 +71,10 @@ function main() {
   const named = script && script.getAttribute('data-cookie');
   const cookieName = named && /^[A-Za-z0-9_-]{1,64}$/.test(named) ? named : 'consent_' + property;
   const receiptKey = 'consent_receipt_' + property;
+  // A signed-in customer's page carries a token the shop's backend signed (data-identity-token):
+  // passed on once per visitor and token, so the service links this browser to the customer.
+  const identityToken = script && script.getAttribute('data-identity-token');
+  const identityKey = 'consent_identified_' + property;
   const listeners = [];
   let config = null;
   let decisions = null;
@@ -157,6 +161,17 @@ function main() {
     });
   }
 
+  function identify(visitorId) {
+    const mark = identityToken && visitorId + identityToken.slice(-12);
+    if (!mark || storage((local) => local.getItem(identityKey)) === mark) return;
+    fetch(base + '/v1/identity', {
+      method: 'POST', credentials: 'omit', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ property, visitor_id: visitorId, identity_token: identityToken })
+    }).then((response) => {
+      if (response.ok) storage((local) => local.setItem(identityKey, mark));
+    }).catch(() => {}); // linking is best effort: it never changes what this page may do
+  }
+
   function choose(method, chosen) {
     closeBanner();
     const offered = config.purposes.filter((purpose) => !purpose.essential);
@@ -189,6 +204,7 @@ function main() {
       };
       writeCookie(cookieName, encodeChoice(stored), config.jurisdiction.consent_lifetime_days);
       storage((local) => local.setItem(receiptKey, recorded.receipt));
+      identify(visitorId);
       apply(effectiveDecisions(config, stored, gpc, Date.now()), 'choice');
     }).catch(() => {
       // Not recorded, so nothing may rely on it: every non-essential purpose stays off here,
@@ -223,6 +239,7 @@ function main() {
     view.config = config;
     view.gpcHonoured = gpc && config.jurisdiction.gpc_honoured;
     stored = decodeChoice(readCookie(cookieName));
+    if (stored) identify(stored.visitorId);
     const status = choiceStatus(config, stored, Date.now());
     apply(effectiveDecisions(config, stored, gpc, Date.now()), 'load');
     watchTags(allowed);

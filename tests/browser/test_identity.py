@@ -1,0 +1,53 @@
+"""A signed-in customer's page passes the backend's identity token on, and only that links."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from consent_service.extensions import db
+from consent_service.models import Identity
+from consent_service.models import Subject
+
+pytestmark = pytest.mark.browser
+LINKED = "() => localStorage.getItem('consent_identified_demo-shop') !== null"
+
+
+def customer_of(live_server, visitor_id: str) -> str | None:
+    with live_server.app.app_context():
+        found = db.session.scalar(
+            sa.select(Identity.customer_ref)
+            .join(Subject, Subject.identity_id == Identity.id)
+            .where(Subject.visitor_id == uuid.UUID(visitor_id))
+        )
+        db.session.remove()
+        return found
+
+
+def test_a_signed_in_customers_choice_is_linked_to_them(shop, live_server):
+    visitor = shop()
+    visitor.visit("?customer=c-77")
+    payload = visitor.choose_and_wait("Accept all")
+    visitor.page.wait_for_function(LINKED)
+    assert customer_of(live_server, payload["visitor_id"]) == "c-77"
+
+
+def test_a_returning_visitor_is_linked_when_they_sign_in_later(shop, live_server):
+    visitor = shop()
+    visitor.visit()
+    payload = visitor.choose_and_wait("Reject all")
+    assert customer_of(live_server, payload["visitor_id"]) is None
+    visitor.visit("?customer=c-78")
+    visitor.page.wait_for_function(LINKED)
+    assert customer_of(live_server, payload["visitor_id"]) == "c-78"
+
+
+def test_an_anonymous_visitor_is_linked_to_nobody(shop, live_server):
+    visitor = shop()
+    visitor.visit()
+    payload = visitor.choose_and_wait("Accept all")
+    visitor.reload()
+    assert visitor.page.evaluate(LINKED.replace("() => ", "")) is False
+    assert customer_of(live_server, payload["visitor_id"]) is None
