@@ -39,6 +39,9 @@ from consent_service.pii import normalise_email
 from consent_service.properties import get_property
 
 TOKEN_SALT = "consent-service/identity-token/v1"
+# Account subjects' visitor ids are UUIDv5 in this namespace: derived, so found without a
+# table, and never equal to a browser's random (v4) visitor id.
+ACCOUNT_NAMESPACE = uuid.UUID("6b1f5c8e-2f0e-4f4b-9d3c-5f0d8f1c7a21")
 SECRET_PREFIX = "cis_"
 MAX_CUSTOMER_REF = 200
 
@@ -171,6 +174,12 @@ def verify_identity_token(
 # --- linking ---------------------------------------------------------------------------------
 
 
+def account_visitor_id(identity_id: uuid.UUID) -> uuid.UUID:
+    """The visitor id of a customer's account subject: where consent a shop backend records
+    on the customer's behalf (checkout box, phone, paper form) is chained."""
+    return uuid.uuid5(ACCOUNT_NAMESPACE, str(identity_id))
+
+
 def link_identity(
     session: Session,
     vault: Vault,
@@ -178,13 +187,15 @@ def link_identity(
     claims: Claims,
     *,
     visitor_id: uuid.UUID | None = None,
+    account: bool = False,
     now: dt.datetime | None = None,
 ) -> Link:
     """Record that ``claims`` name one customer and, if given, that the visitor is them.
 
     Refuses (IdentityConflict) rather than merge two customers: when the customer reference
     and the email already belong to different customers, or the browser is linked to another
-    customer (a shared computer: the widget should start a new visitor id).
+    customer (a shared computer: the widget should start a new visitor id). With ``account``,
+    the customer's account subject (see :func:`account_visitor_id`) is attached instead.
     """
     now = now or utcnow()
     email_index = vault.email_index(property_id, claims.email) if claims.email is not None else None
@@ -196,6 +207,8 @@ def link_identity(
             identity.updated_at = now
             session.flush()
             subject_id = None
+            if account:
+                visitor_id = account_visitor_id(identity.id)
             if visitor_id is not None:
                 subject_id = _attach_visitor(session, property_id, visitor_id, identity.id, now)
     except IntegrityError:

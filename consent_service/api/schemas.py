@@ -144,3 +144,30 @@ class IdentifyRequestSchema(Schema):
     property = fields.String(required=True, validate=SLUG)
     visitor_id = fields.UUID(required=True)
     identity_token = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+
+
+class SubjectConsentRequestSchema(Schema):
+    """``POST /v1/subjects/consents``: a shop backend records consent on a person's behalf."""
+
+    subject = fields.String(required=True, validate=SUBJECT_REF)
+    policy_version = StrictInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    method = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            PUBLIC_METHODS, error="must be one of: " + ", ".join(PUBLIC_METHODS)
+        ),
+    )
+    decisions = fields.Dict(
+        keys=fields.String(validate=SLUG),
+        values=StrictBoolean(),
+        load_default=dict,
+        validate=validate.Length(max=64),
+    )
+    gpc = StrictBoolean(load_default=False)
+    # Where the person is (e.g. the billing country): it chooses the law; unknown is strictest.
+    region = fields.String(
+        load_default=None,
+        validate=validate.Regexp(
+            r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", error="an ISO 3166 code such as 'FR' or 'US-CA'"
+        ),
+    )

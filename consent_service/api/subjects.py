@@ -1,4 +1,6 @@
-"""Identity linking: a visitor becomes a known customer only on a credential the browser
+"""Identity linking and consent recorded by shop backends.
+
+A visitor becomes a known customer only on a credential the browser
 cannot forge — an API key (``POST /v1/subjects/link``) or a token the shop's backend signed
 that the widget passes on (``POST /v1/identity``)."""
 
@@ -18,22 +20,32 @@ from consent_service.api.cors import allow_origin
 from consent_service.api.cors import preflight
 from consent_service.api.request_body import load_json
 from consent_service.api.schemas import IdentifyRequestSchema
+from consent_service.api.schemas import SubjectConsentRequestSchema
 from consent_service.api.schemas import SubjectLinkRequestSchema
 from consent_service.api_keys import Scope
 from consent_service.errors import ConsentServiceError
+from consent_service.errors import FieldError
 from consent_service.errors import OriginNotAllowed
+from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.identity import Link
 from consent_service.identity import link_identity
 from consent_service.identity import validate_claims
 from consent_service.identity import verify_identity_token
+from consent_service.lookups import parse_subject_ref
 from consent_service.models.base import utcnow
 from consent_service.problems import domain_problem
 from consent_service.properties import consent_context
+from consent_service.receipts import ConsentRequest
+from consent_service.receipts import Method
+from consent_service.receipts import record_consent
+from consent_service.regions import normalise_region
+from consent_service.subject_consents import visitor_for
 
 _link_schema = SubjectLinkRequestSchema()
 _identify_schema = IdentifyRequestSchema()
+_consent_schema = SubjectConsentRequestSchema()
 
 
 @bp.post("/v1/subjects/link")
@@ -56,6 +68,51 @@ def link_subject() -> Response:
         subject_id=str(link.subject_id) if link.subject_id else None,
         created=link.created,
     )
+
+
+@bp.post("/v1/subjects/consents")
+@integration(Scope.CONSENT_WRITE)
+def record_subject_consent() -> Response:
+    """A receipt like the widget's, chained under the subject's account (source ``api``)."""
+    body = load_json(_consent_schema)
+    if body["region"] is not None and normalise_region(body["region"]) is None:
+        raise ValidationFailed(
+            f"{body['region']!r} is not an ISO 3166 country or subdivision",
+            errors=[FieldError("/region", "not an ISO 3166 code")],
+        )
+    caller = current_caller()
+    session = current_session()
+    try:
+        visitor_id = visitor_for(
+            session,
+            current_app.extensions["vault"],
+            caller.property_id,
+            parse_subject_ref(body["subject"], "/subject"),
+        )
+        recorded = record_consent(
+            session,
+            ConsentRequest(
+                property_key=caller.property_key,
+                visitor_id=visitor_id,
+                policy_version=body["policy_version"],
+                method=Method(body["method"]),
+                decisions=body["decisions"],
+                gpc=body["gpc"],
+                source=f"api:{caller.public_id}",
+                region=body["region"],
+            ),
+            issuer=current_app.extensions["receipt_issuer"],
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    response = jsonify(
+        receipt=recorded.jws, receipt_id=str(recorded.receipt_id), payload=recorded.payload
+    )
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/v1/identity", provide_automatic_options=False)
