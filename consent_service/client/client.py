@@ -195,6 +195,34 @@ class ConsentClient:
         self.forget(*_refs(visitor_id=visitor_id, customer=customer, email=email))
         return link
 
+    def record(
+        self,
+        subject: str,
+        *,
+        policy_version: int,
+        decisions: dict[str, bool],
+        method: str = "custom",
+        region: str | None = None,
+    ) -> dict[str, Any]:
+        """Record consent on the person's behalf (scope ``consent:write``): a checkout box, a
+        phone call. Returns ``{"receipt", "receipt_id", "payload"}``: the signed receipt.
+
+        Not a consent check, so it raises ServiceError on failure instead of guessing.
+        """
+        body: dict[str, Any] = {
+            "subject": subject,
+            "policy_version": policy_version,
+            "method": method,
+            "decisions": decisions,
+        }
+        if region is not None:
+            body["region"] = region
+        receipt = self._transport.post("/v1/subjects/consents", body)
+        if not isinstance(receipt, dict) or not isinstance(receipt.get("receipt_id"), str):
+            raise ServiceError("the consent answer is malformed")
+        self.forget(subject)
+        return receipt
+
     # --- housekeeping -------------------------------------------------------------------
 
     def forget(self, *subjects: str) -> None:

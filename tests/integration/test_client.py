@@ -156,6 +156,19 @@ def test_consent_mode_signals_follow_the_live_decisions_and_the_live_banners_map
 # --- failing closed ----------------------------------------------------------------------
 
 
+def test_a_backend_recorded_opt_in_is_answered_at_once_despite_the_cache(live, client):
+    key, _ = live.api_key("consent:read", "consent:write")
+    customer = f"customer:{unique_customer()}"
+    with ConsentClient(live.url, key, timeout=10) as writer:
+        assert writer.may_process(customer, "marketing") is False  # now cached
+        choice = {"preferences": False, "analytics": False, "advertising": False}
+        receipt = writer.record(
+            customer, policy_version=2, decisions={**choice, "marketing": True}, region="DE"
+        )
+        assert receipt["payload"]["decisions"]["marketing"] == "granted"
+        assert writer.may_process(customer, "marketing") is True
+
+
 def assert_fails_closed(client: ConsentClient, expected_error: str) -> None:
     """No check raises, and every one says "not allowed" because of an error."""
     subject = f"customer:{unique_customer()}"
