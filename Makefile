@@ -64,9 +64,11 @@ test-js:
 test-browser: $(STAMP)
 	TEST_BROWSER=1 $(BIN)/pytest -m browser tests/browser
 
-## bench: throughput figures (receipt writes, decide(), bare Flask baseline) on SQLite and PostgreSQL
+## bench: throughput figures (receipt writes, decide(), bare Flask baseline) on SQLite and PostgreSQL,
+## the integration look-ups (single over HTTP, bulk 10,000, latency from 10k to 1M customers)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL)
+	$(BIN)/python -m tests.bench.lookups --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.widget_size
 	$(BIN)/python -m tests.bench.banner_paint
 

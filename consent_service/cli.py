@@ -27,6 +27,11 @@ def register_cli(app: Flask) -> None:
 
     for group in (keys_cli, identity_secret_cli):
         app.cli.add_command(group)
+    from consent_service.cli_webhooks import webhooks_cli
+    from consent_service.cli_webhooks import worker_cli
+
+    for command in (webhooks_cli, worker_cli):
+        app.cli.add_command(command)
     for group in (demo_cli, receipts_cli, state_cli, policy_cli, signing_key_cli):
         app.cli.add_command(group)
 

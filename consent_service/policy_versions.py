@@ -17,6 +17,7 @@ from consent_service.models import Property
 from consent_service.models import VersionStatus
 from consent_service.models.base import utcnow
 from consent_service.properties import get_property
+from consent_service.webhooks import emit_policy_published
 
 
 def canonical_body(text: str) -> str:
@@ -132,6 +133,7 @@ def publish(
     assert document is not None
     bump_config_version(session, document.property_id)
     session.flush()
+    emit_policy_published(session, document.property_id, document.key, version, now)
     return version
 
 

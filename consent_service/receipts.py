@@ -45,6 +45,7 @@ from consent_service.signing import jws_sha256
 from consent_service.state import GRANTED
 from consent_service.state import state_rows
 from consent_service.state import upsert_state
+from consent_service.webhooks import emit_consent_changed
 
 RECEIPT_SCHEMA = "consent-service/receipt/v1"
 log = logging.getLogger(__name__)
@@ -219,6 +220,13 @@ def record_consent(
         ) from exc
     purpose_ids = {p.key: p.id for p in context.purposes}
     upsert_state(session, state_rows(receipt, version.number, purpose_ids))
+    emit_consent_changed(
+        session,
+        receipt,
+        property_key=context.property_key,
+        visitor_id=request.visitor_id,
+        policy_version=version.number,
+    )
     return RecordedReceipt(receipt_id=receipt_id, jws=jws, payload=payload)
 
 

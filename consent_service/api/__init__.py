@@ -14,3 +14,4 @@ from consent_service.api import keys  # noqa: E402, F401
 from consent_service.api import policies  # noqa: E402, F401
 from consent_service.api import problem_docs  # noqa: E402, F401
 from consent_service.api import subjects  # noqa: E402, F401
+from consent_service.api import webhooks  # noqa: E402, F401

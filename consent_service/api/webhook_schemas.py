@@ -1,0 +1,23 @@
+"""Request schemas of the webhook management API (strict: unknown fields are refused)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema
+from marshmallow import fields
+from marshmallow import validate
+
+from consent_service.webhooks import EVENT_TYPES
+
+
+class WebhookEndpointRequestSchema(Schema):
+    """``POST /v1/webhooks``. The URL's finer rules (https, public host) are the domain's."""
+
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    event_types = fields.List(
+        fields.String(
+            validate=validate.OneOf(EVENT_TYPES, error="must be one of: " + ", ".join(EVENT_TYPES))
+        ),
+        required=True,
+        validate=validate.Length(min=1, max=len(EVENT_TYPES), error="give 1 to {max} types"),
+    )
+    description = fields.String(load_default="", validate=validate.Length(max=200))
