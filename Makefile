@@ -10,7 +10,7 @@ export CONSENT_INSTANCE_PATH ?= $(CURDIR)/instance
 # Receipts, banner links and the demo's widget tag name the service by this URL.
 export CONSENT_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-sqlite test-postgres test-js test-browser lint bench clean
+.PHONY: run worker test test-sqlite test-postgres test-js test-browser lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(STAMP)
 	@echo "consent-service on http://$(HOST):$(PORT)  (try /v1/policies/demo-shop/privacy-policy/latest)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gthread --threads 8 \
 		--access-logfile - wsgi:app
+
+## worker: deliver the outbox (webhooks) for the database `make run` serves; Ctrl-C stops it
+worker: $(STAMP)
+	$(BIN)/consent-service worker
 
 ## test: lint, import contracts, the widget's JS units, the suite on SQLite, then on PostgreSQL
 ## when it is reachable, then the widget in a real browser

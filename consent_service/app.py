@@ -13,12 +13,12 @@ from consent_service.api_keys import CallerCache
 from consent_service.banner_cache import BannerCache
 from consent_service.database import configure_engine
 from consent_service.extensions import db
-from consent_service.extensions import limiter
 from consent_service.extensions import migrate
 from consent_service.jurisdictions import rulebook
 from consent_service.pii import Cipher
 from consent_service.pii import Vault
 from consent_service.problems import register_error_handlers
+from consent_service.rate_limits import KeyRateLimiter
 from consent_service.receipts import Issuer
 from consent_service.regions import RegionResolver
 from consent_service.request_ids import request_id
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _configure_logging(settings)
 
     db.init_app(app)
-    limiter.init_app(app)
+    app.extensions["rate_limiter"] = KeyRateLimiter(settings.rate_limit_storage)
     app.extensions["caller_cache"] = CallerCache(ttl=settings.api_key_cache_seconds)
     # Look-ups see a publication (or a purpose change) within the banner's staleness bound.
     app.extensions["context_cache"] = TtlCache(ttl=settings.banner_cache_seconds)

@@ -66,6 +66,18 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={WRITE_INTENT: True})
 
 
+def switch_to_writing(session: Session) -> None:
+    """End a read-only stretch of the transaction so that it may write.
+
+    On SQLite a read transaction cannot safely turn into a write one (another writer may
+    have committed since its snapshot), so the read ends and a write transaction begins,
+    queued behind other writers only now. PostgreSQL carries on in the same transaction.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.rollback()
+        begin_write(session)
+
+
 def relax_commit_durability(session: Session) -> None:
     """Let this transaction's commit return before its WAL record reaches disk (PostgreSQL's
     ``synchronous_commit = off``, for this transaction only).

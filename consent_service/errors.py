@@ -103,3 +103,12 @@ class UnknownApiKey(ConsentServiceError):
 class UnknownWebhookEndpoint(ConsentServiceError):
     code = "unknown-webhook-endpoint"
     title = "No such webhook endpoint"
+
+
+class RateLimited(ConsentServiceError):
+    code = "rate-limited"
+    title = "Too many requests for this API key"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
@@ -11,9 +10,6 @@ from consent_service.models import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-# Limits are declared per route (API keys get their own); nothing is limited by default.
-# The key function is replaced per limit; the remote address is only the fallback.
-limiter = Limiter(key_func=lambda: "anonymous", strategy="fixed-window", headers_enabled=True)
 
 
 def current_session() -> Session:

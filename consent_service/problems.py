@@ -16,6 +16,7 @@ from flask import current_app
 from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.urls import iri_to_uri
 
 from consent_service import errors
 from consent_service.request_ids import request_id
@@ -40,6 +41,7 @@ STATUS_FOR: dict[type[errors.ConsentServiceError], HTTPStatus] = {
     errors.IdentityConflict: HTTPStatus.CONFLICT,
     errors.UnknownApiKey: HTTPStatus.NOT_FOUND,
     errors.UnknownWebhookEndpoint: HTTPStatus.NOT_FOUND,
+    errors.RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 # What each problem type means and what a client should do: served at /problems/<code>.
@@ -68,6 +70,8 @@ DESCRIPTIONS: dict[str, str] = {
     errors.IdentityConflict.code: "The customer reference, email or browser is already linked "
     "to a different customer. Nothing was changed; customers are never merged implicitly.",
     errors.UnknownApiKey.code: "No API key has this public id.",
+    errors.RateLimited.code: "The API key has used up its requests for the current window. "
+    "Wait the number of seconds in Retry-After; ask for a higher limit if this is steady load.",
     errors.UnknownWebhookEndpoint.code: "This property has no webhook endpoint with this id.",
     errors.OriginNotAllowed.code: "The page that sent the choice is not on the property's list "
     "of allowed origins. Add the shop's origin (scheme://host[:port]) to the property.",
@@ -85,7 +89,7 @@ def problem(
     body: dict[str, object] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail
-    body["instance"] = request.path
+    body["instance"] = iri_to_uri(request.path)  # a URI reference, so percent-encoded
     body["request_id"] = request_id()
     body.update(extensions)
     return Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
@@ -105,6 +109,8 @@ def domain_problem(exc: errors.ConsentServiceError) -> Response:
     )
     if status == HTTPStatus.UNAUTHORIZED:
         response.headers["WWW-Authenticate"] = 'Bearer realm="consent-service"'
+    if isinstance(exc, errors.RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -117,10 +123,7 @@ def _handle_http(exc: HTTPException) -> Response | HTTPException:
             title=HTTPStatus(500).phrase,
             detail="An unexpected error occurred; it has been logged.",
         )
-    detail = exc.description
-    if status == HTTPStatus.TOO_MANY_REQUESTS:
-        detail = f"rate limit of {exc.description} exceeded; retry after Retry-After seconds"
-    response = problem(status, title=HTTPStatus(status).phrase, detail=detail)
+    response = problem(status, title=HTTPStatus(status).phrase, detail=exc.description)
     for name, value in exc.get_headers():
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value

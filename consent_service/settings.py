@@ -20,7 +20,7 @@ from pathlib import Path
 from consent_service.pii import DataKey
 from consent_service.pii import generate_data_key
 from consent_service.pii import parse_data_keys
-from consent_service.rate_limit_storage import storage_uri
+from consent_service.rate_limits import parsed_limit
 from consent_service.regions import RegionHeader
 from consent_service.regions import parse_region_headers
 from consent_service.signing import SigningKey
@@ -63,7 +63,7 @@ class Settings:
     data_keys: tuple[DataKey, ...] = dataclasses.field(repr=False)
     # HMAC key of the blind indexes that find encrypted emails; it cannot rotate in place.
     blind_index_key: bytes = dataclasses.field(repr=False)
-    # Flask-Limiter storage: memory:// for the embedded mode, redis://host:6379 in production.
+    # Rate-limit storage (``limits``): memory:// embedded, redis://host:6379 with several processes.
     rate_limit_storage: str = "memory://"
     # Each API key's limit unless the key sets its own.
     api_rate_limit: str = "1200/minute"
@@ -84,9 +84,6 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "MAX_CONTENT_LENGTH": self.max_body_bytes,
-            "RATELIMIT_STORAGE_URI": storage_uri(self.rate_limit_storage),
-            # A rate-limit store that is down must not take the consent API down with it.
-            "RATELIMIT_SWALLOW_ERRORS": True,
             # A server connection can die while pooled; a file cannot.
             "SQLALCHEMY_ENGINE_OPTIONS": {
                 "pool_pre_ping": not self.database_url.startswith("sqlite")
@@ -215,10 +212,8 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
 
 
 def _rate_limit(raw: str) -> str:
-    from limits import parse_many
-
     try:
-        parse_many(raw)
+        parsed_limit(raw)
     except ValueError:
         raise SettingsError(
             f"CONSENT_API_RATE_LIMIT must read like '1200/minute'; got {raw!r}"

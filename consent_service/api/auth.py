@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import ParamSpec
 from typing import TypeVar
 
+import sqlalchemy as sa
 from flask import current_app
 from flask import g
 from flask import request
@@ -16,12 +18,14 @@ from consent_service.api_keys import CallerCache
 from consent_service.api_keys import Scope
 from consent_service.api_keys import authenticate
 from consent_service.api_keys import mark_used
+from consent_service.database import switch_to_writing
 from consent_service.errors import InvalidCredentials
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.extensions import limiter
 from consent_service.models.base import utcnow
+from consent_service.rate_limits import KeyRateLimiter
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -30,14 +34,15 @@ def integration(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Authenticate the bearer key (401), check ``scope`` (403), then the key's limit (429)."""
 
     def decorate(view: Callable[P, R]) -> Callable[P, R]:
-        limited = limiter.limit(_limit_of_caller, key_func=_caller_key)(view)
-
         @functools.wraps(view)
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
             caller = _authenticated_caller()
             caller.require(scope)
+            limits: KeyRateLimiter = current_app.extensions["rate_limiter"]
+            default = current_app.extensions["consent_settings"].api_rate_limit
+            limits.check(f"api-key:{caller.public_id}", caller.rate_limit or default)
             g.caller = caller
-            return limited(*args, **kwargs)
+            return view(*args, **kwargs)
 
         return guarded
 
@@ -59,18 +64,11 @@ def _authenticated_caller() -> Caller:
     caller = cache.caller(token.strip(), lambda: authenticate(session, token.strip()))
     if cache.due_for_last_used(caller):
         try:
+            switch_to_writing(session)
             mark_used(session, caller.key_id, utcnow())
             db.session.commit()
-        except Exception:
+        except sa.exc.SQLAlchemyError:
+            # Bookkeeping: a busy database must not turn a valid call away.
             db.session.rollback()
-            raise
+            log.warning("could not record API key %s as used", caller.public_id)
     return caller
-
-
-def _limit_of_caller() -> str:
-    caller = current_caller()
-    return caller.rate_limit or current_app.extensions["consent_settings"].api_rate_limit
-
-
-def _caller_key() -> str:
-    return f"api-key:{current_caller().public_id}"

@@ -28,7 +28,7 @@ from consent_service.jurisdictions import Jurisdiction
 from consent_service.jurisdictions import jurisdiction_for_region
 from consent_service.models.base import utcnow
 
-_PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 Prepared = tuple[str, bytes, list[tuple[str, str]]]
 
 

@@ -1,8 +1,8 @@
 """``GET/POST /v1/decisions``: may the shop process this person's data for this purpose?
 
-Answers are read in one transaction and logged in a second, short write before the response
-leaves: an answer that was given is an answer that was logged, and reads never queue behind
-the (on SQLite, single) writer. If the log cannot be written, no answer is given.
+Answers are logged before the response leaves (on SQLite in a second, short write
+transaction, so reads never queue behind its single writer): an answer that was given is an
+answer that was logged. If the log cannot be written, no answer is given.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from consent_service.api.schemas import MAX_BULK_ITEMS
 from consent_service.api.schemas import BulkDecisionRequestSchema
 from consent_service.api.schemas import DecisionQuerySchema
 from consent_service.api_keys import Scope
-from consent_service.database import begin_write
 from consent_service.database import relax_commit_durability
+from consent_service.database import switch_to_writing
 from consent_service.decisions import Decision
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
@@ -103,8 +103,7 @@ def _answer(refs: Sequence[SubjectRef], purpose_keys: Sequence[str], pointer: st
         answers = look_up(
             session, context, refs, purposes, vault=current_app.extensions["vault"], now=now
         )
-        session.rollback()  # the read ends here; the log is a separate, short write
-        begin_write(session)
+        switch_to_writing(session)  # reads never queue behind SQLite's single writer
         relax_commit_durability(session)
         log_lookup(
             session,

@@ -18,7 +18,7 @@ from consent_service.policy_versions import get_document
 from consent_service.policy_versions import get_published
 
 
-@bp.get("/v1/policies/<property_key>/<document_key>/<int:number>")
+@bp.get("/v1/policies/<property_key>/<document_key>/<int(min=1, max=2147483647):number>")
 def policy_version(property_key: str, document_key: str, number: int) -> Response:
     version = get_published(current_session(), property_key, document_key, number)
     etag = version.sha256

@@ -15,7 +15,8 @@ from consent_service.lookups import KINDS
 from consent_service.lookups import parse_subject_ref
 from consent_service.receipts import Method
 
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="must be a lowercase slug")
+# \Z, not $: "$" also matches before a final newline, and "shop\n" is not a slug.
+SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}\Z", error="must be a lowercase slug")
 PUBLIC_METHODS = [m.value for m in Method]
 
 

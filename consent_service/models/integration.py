@@ -31,7 +31,7 @@ class ApiKey(Base):
     public_id: Mapped[str] = mapped_column(sa.String(16), unique=True)
     secret_sha256: Mapped[str] = mapped_column(sa.String(64))
     scopes: Mapped[list[str]] = mapped_column(sa.JSON)
-    # A Flask-Limiter limit such as "600/minute"; None: the service default.
+    # A limit such as "600/minute" (``limits`` notation); None: the service default.
     rate_limit: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -49,3 +49,13 @@ def test_an_unexpected_error_is_an_opaque_500_problem(failing_app, caplog):
     assert response.content_type == "application/problem+json"
     assert "hunter2" not in response.get_data(as_text=True)
     assert "hunter2" in caplog.text  # the operator still sees what happened
+
+
+def test_a_problems_instance_is_a_percent_encoded_uri_reference(client):
+    response = client.get("/problems/%C3%A9%20x")
+    assert response.json["instance"] == "/problems/%C3%A9%20x"
+
+
+def test_a_property_key_with_a_trailing_newline_is_not_a_slug(client):
+    response = client.get("/v1/banner", query_string={"property": "demo-shop\n"})
+    assert response.status_code in (400, 422)

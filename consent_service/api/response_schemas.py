@@ -1,0 +1,380 @@
+"""Response schemas (marshmallow): what the endpoints send back, for the OpenAPI document.
+
+The endpoints build their JSON by hand; these schemas only describe it (``openapi.py`` turns
+them into JSON Schema, and the contract tests check every response against that). Each one
+names exactly the members its endpoint sends, so an undocumented change fails those tests.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema
+from marshmallow import fields
+from marshmallow import validate
+
+from consent_service.banner import BANNER_TEXT_KEYS
+from consent_service.decisions import Reason
+from consent_service.jurisdictions import Regime
+from consent_service.models import OutboxStatus
+from consent_service.receipts import Method
+from consent_service.webhooks import EVENT_TYPES
+
+SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$")
+COMPACT_JWS = validate.Regexp(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+
+
+def _doc(text: str, **extra: object) -> dict[str, object]:
+    return {"description": text, **extra}
+
+
+# -- problems (RFC 9457) -----------------------------------------------------------------------
+
+
+class FieldErrorSchema(Schema):
+    pointer = fields.String(
+        required=True,
+        metadata=_doc(
+            "JSON Pointer (RFC 6901) to the offending member of the request body or query "
+            "(`/decisions/analytics`); the empty string means the whole body."
+        ),
+    )
+    detail = fields.String(required=True, metadata=_doc("What is wrong with it."))
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem: every 4xx and 5xx response, as ``application/problem+json``."""
+
+    type = fields.String(
+        required=True,
+        metadata=_doc(
+            "Identifies the problem type: a URL under `/problems/` that documents it, or "
+            "`about:blank` for plain HTTP errors (unknown route, wrong method, body too "
+            "large, unsupported media type, rate limited, internal error).",
+            format="uri",
+        ),
+    )
+    title = fields.String(required=True, metadata=_doc("Short summary of the problem type."))
+    status = fields.Integer(
+        required=True,
+        validate=validate.Range(min=400, max=599),
+        metadata=_doc("The HTTP status code."),
+    )
+    detail = fields.String(metadata=_doc("What went wrong with this request, for people."))
+    instance = fields.String(required=True, metadata=_doc("The request path (decoded)."))
+    request_id = fields.String(
+        required=True,
+        metadata=_doc("Also sent as the `X-Request-ID` header; quote it when reporting."),
+    )
+    errors = fields.List(
+        fields.Nested(FieldErrorSchema),
+        metadata=_doc("Present on validation problems: one entry per offending field."),
+    )
+
+
+class ProblemTypeSchema(Schema):
+    type = fields.String(required=True, metadata=_doc("The problem type's code."))
+    title = fields.String(required=True)
+    description = fields.String(
+        required=True, metadata=_doc("What the problem means and what a client should do.")
+    )
+
+
+# -- operations --------------------------------------------------------------------------------
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]))
+
+
+class ReadySchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ready"]))
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+class JwkSchema(Schema):
+    """A public Ed25519 key (RFC 8037 OKP JWK)."""
+
+    kty = fields.String(required=True, validate=validate.OneOf(["OKP"]))
+    crv = fields.String(required=True, validate=validate.OneOf(["Ed25519"]))
+    x = fields.String(required=True, metadata=_doc("The public key, base64url without padding."))
+    kid = fields.String(required=True, metadata=_doc("Matches the `kid` of receipts' headers."))
+    alg = fields.String(required=True, validate=validate.OneOf(["EdDSA"]))
+    use = fields.String(required=True, validate=validate.OneOf(["sig"]))
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Nested(JwkSchema), required=True)
+
+
+# -- consents ----------------------------------------------------------------------------------
+
+
+class ReceiptPolicySchema(Schema):
+    document = fields.String(required=True, metadata=_doc("The policy document's key."))
+    version = fields.Integer(required=True, metadata=_doc("The version the person saw."))
+    sha256 = fields.String(
+        required=True,
+        validate=SHA256_HEX,
+        metadata=_doc("Hex SHA-256 of the version's exact bytes (as served)."),
+    )
+    url = fields.String(required=True, metadata=_doc("Where that version is served.", format="uri"))
+
+
+class ReceiptPayloadSchema(Schema):
+    """The signed claims of a consent receipt, as also carried inside ``receipt``."""
+
+    schema = fields.String(required=True, validate=validate.OneOf(["consent-service/receipt/v1"]))
+    receipt_id = fields.UUID(required=True)
+    property = fields.String(required=True)
+    controller = fields.String(required=True, metadata=_doc("The controller's name."))
+    subject = fields.UUID(required=True, metadata=_doc("The subject id (per property)."))
+    visitor_id = fields.UUID(required=True)
+    seq = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata=_doc("Position in this subject's receipt chain, from 1."),
+    )
+    prev = fields.String(
+        required=True,
+        allow_none=True,
+        validate=SHA256_HEX,
+        metadata=_doc("Hex SHA-256 of the previous receipt's JWS; null for the first."),
+    )
+    policy = fields.Nested(ReceiptPolicySchema, required=True)
+    jurisdiction = fields.String(
+        required=True, metadata=_doc("The jurisdiction whose rules applied (`unknown` if none).")
+    )
+    region = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=_doc("The visitor's region (ISO 3166-1/-2), null when not known."),
+    )
+    decisions = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=validate.OneOf(["granted", "denied"])),
+        required=True,
+        metadata=_doc("Every purpose the property offers, granted or denied."),
+    )
+    method = fields.String(required=True, validate=validate.OneOf([m.value for m in Method]))
+    source = fields.String(required=True, metadata=_doc("Who recorded it, e.g. `widget`."))
+    gpc = fields.Boolean(required=True, metadata=_doc("A Global Privacy Control signal was on."))
+    network = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=_doc("The client's network, truncated (IPv4 /24, IPv6 /48)."),
+    )
+    issued_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class ConsentReceiptSchema(Schema):
+    receipt = fields.String(
+        required=True,
+        validate=COMPACT_JWS,
+        metadata=_doc(
+            "The signed receipt: a compact JWS (EdDSA); verify it with `/.well-known/jwks.json`."
+        ),
+    )
+    receipt_id = fields.UUID(required=True)
+    payload = fields.Nested(ReceiptPayloadSchema, required=True)
+
+
+# -- banner ------------------------------------------------------------------------------------
+
+
+class BannerLinkSchema(Schema):
+    key = fields.String(required=True)
+    text = fields.String(required=True)
+    exact_wording = fields.Boolean(
+        required=True, metadata=_doc("The law fixes `text`: show it word for word.")
+    )
+    alternative_to = fields.List(
+        fields.String(),
+        required=True,
+        metadata=_doc("This one link may replace the links with these keys."),
+    )
+
+
+class BannerJurisdictionSchema(Schema):
+    code = fields.String(required=True)
+    regime = fields.String(required=True, validate=validate.OneOf([r.value for r in Regime]))
+    reject_all_first_layer = fields.Boolean(required=True)
+    gpc_honoured = fields.Boolean(required=True)
+    consent_lifetime_days = fields.Integer(required=True)
+    reprompt_days = fields.Integer(required=True)
+    links = fields.List(fields.Nested(BannerLinkSchema), required=True)
+
+
+BannerTextsSchema = Schema.from_dict(
+    {key: fields.String(required=True) for key in sorted(BANNER_TEXT_KEYS)},
+    name="BannerTextsSchema",
+)
+
+
+class BannerPurposeSchema(Schema):
+    key = fields.String(required=True)
+    essential = fields.Boolean(required=True, metadata=_doc("Always on; cannot be refused."))
+    legal_basis = fields.String(required=True, metadata=_doc("E.g. `consent`, `contract`."))
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    default = fields.Boolean(
+        required=True, metadata=_doc("Pre-ticked in the preferences (never where opt-in rules).")
+    )
+    consent_mode = fields.List(
+        fields.String(), required=True, metadata=_doc("Google Consent Mode v2 types it grants.")
+    )
+    opt_out_categories = fields.List(
+        fields.String(),
+        required=True,
+        metadata=_doc("US-state opt-out categories: `sale`, `sharing`, `targeted_advertising`."),
+    )
+    vendors = fields.List(fields.String(), required=True, metadata=_doc("Vendor keys."))
+
+
+class BannerVendorSchema(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    country = fields.String(required=True, allow_none=True)
+    privacy_policy_url = fields.String(required=True, allow_none=True)
+    purposes = fields.List(fields.String(), required=True, metadata=_doc("Purpose keys."))
+    cookies = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.String()),
+        required=True,
+        metadata=_doc("Each cookie's `name`, `domain`, `duration` and `description`."),
+    )
+
+
+class BannerPolicySchema(Schema):
+    document = fields.String(required=True, metadata=_doc("The document consent refers to."))
+    version = fields.Integer(required=True, allow_none=True, metadata=_doc("Null: none yet."))
+    sha256 = fields.String(required=True, allow_none=True, validate=SHA256_HEX)
+    url = fields.String(required=True, allow_none=True, metadata={"format": "uri"})
+    last_material_version = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata=_doc("Consents to versions before this one are asked again."),
+    )
+
+
+class BannerDocumentSchema(Schema):
+    key = fields.String(required=True)
+    title = fields.String(required=True)
+    version = fields.Integer(required=True)
+    url = fields.String(required=True, metadata={"format": "uri"})
+
+
+class BannerSchema(Schema):
+    """Everything the widget needs for one property, jurisdiction and language."""
+
+    property = fields.String(required=True)
+    controller = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata=_doc("The controller's `name`, `address` and `contact`."),
+    )
+    locale = fields.String(required=True, metadata=_doc("The language chosen for this banner."))
+    locales = fields.List(fields.String(), required=True)
+    direction = fields.String(required=True, validate=validate.OneOf(["ltr", "rtl"]))
+    jurisdiction = fields.Nested(BannerJurisdictionSchema, required=True)
+    texts = fields.Nested(BannerTextsSchema, required=True)
+    purposes = fields.List(fields.Nested(BannerPurposeSchema), required=True)
+    vendors = fields.List(fields.Nested(BannerVendorSchema), required=True)
+    policy = fields.Nested(BannerPolicySchema, required=True)
+    documents = fields.List(
+        fields.Nested(BannerDocumentSchema),
+        required=True,
+        metadata=_doc("Every policy document's version in effect, for the banner's links."),
+    )
+    consents_url = fields.String(
+        required=True, metadata=_doc("Where to post the choice.", format="uri")
+    )
+    config_version = fields.Integer(
+        required=True, metadata=_doc("Changes whenever anything on the banner changes.")
+    )
+
+
+# -- integration: decisions and identities -----------------------------------------------------
+
+
+class DecisionSchema(Schema):
+    """May the shop process this subject's data for this purpose, and why."""
+
+    subject = fields.String(
+        required=True, metadata=_doc("The subject reference as asked, normalised.")
+    )
+    purpose = fields.String(required=True)
+    allowed = fields.Boolean(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in Reason]))
+    receipt_id = fields.UUID(
+        required=True, allow_none=True, metadata=_doc("The receipt the answer rests on.")
+    )
+    policy_version = fields.Integer(required=True, allow_none=True)
+    jurisdiction = fields.String(required=True, allow_none=True)
+    expires_at = fields.DateTime(
+        required=True, allow_none=True, metadata=_doc("When the recorded choice lapses.")
+    )
+
+
+class BulkDecisionsSchema(Schema):
+    decisions = fields.List(
+        fields.Nested(DecisionSchema),
+        required=True,
+        metadata=_doc("One per subject x purpose, subjects in the order asked, then purposes."),
+    )
+
+
+class SubjectLinkSchema(Schema):
+    identity_id = fields.UUID(required=True, metadata=_doc("The known customer."))
+    subject_id = fields.UUID(
+        required=True,
+        allow_none=True,
+        metadata=_doc("The browser's subject, when a visitor was linked and has one."),
+    )
+    created = fields.Boolean(required=True, metadata=_doc("A new identity was created."))
+
+
+# -- integration: webhooks ---------------------------------------------------------------------
+
+
+class WebhookEndpointSchema(Schema):
+    id = fields.UUID(required=True)
+    url = fields.String(required=True, metadata=_doc("Where events are posted.", format="uri"))
+    description = fields.String(required=True)
+    event_types = fields.List(
+        fields.String(validate=validate.OneOf(EVENT_TYPES)),
+        required=True,
+        metadata=_doc("The events sent to it."),
+    )
+    created_at = fields.DateTime(required=True)
+    disabled_at = fields.DateTime(
+        required=True, allow_none=True, metadata=_doc("Null while it is in use.")
+    )
+    disabled_reason = fields.String(required=True, allow_none=True)
+
+
+class ListedWebhookEndpointSchema(WebhookEndpointSchema):
+    deliveries = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([s.value for s in OutboxStatus])),
+        values=fields.Integer(validate=validate.Range(min=1)),
+        required=True,
+        metadata=_doc("Messages to it by delivery status; `dead` ones can be re-driven."),
+    )
+
+
+class WebhookListSchema(Schema):
+    webhooks = fields.List(fields.Nested(ListedWebhookEndpointSchema), required=True)
+
+
+class CreatedWebhookEndpointSchema(WebhookEndpointSchema):
+    """A new endpoint, with the signing secret: shown this once, never again."""
+
+    secret = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^whsec_"),
+        metadata=_doc(
+            "The Standard Webhooks signing secret (`whsec_<base64>`): verify every delivery's "
+            "`webhook-signature` with it."
+        ),
+    )

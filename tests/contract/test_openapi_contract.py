@@ -1,0 +1,66 @@
+"""Every operation of the served OpenAPI document, exercised with generated requests.
+
+Schemathesis generates valid and invalid requests from ``/v1/openapi.json`` and sends them to
+the app in-process. Every answer must be documented: no 5xx, a documented status code and
+content type, and a body that matches the response schema. Authenticated operations get a
+live API key with every scope.
+"""
+
+from __future__ import annotations
+
+import os
+
+import schemathesis
+from hypothesis import HealthCheck
+from hypothesis import settings
+from schemathesis import Case
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance
+from schemathesis.specs.openapi.checks import response_headers_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import status_code_conformance
+
+from consent_service.api.openapi import SPEC_URL
+from consent_service.api.openapi import openapi_document
+from tests.contract.conftest import ContractApp
+
+# The document is built once per process and depends on no app or database, so it can be loaded
+# at collection time, one test per operation; requests go to the fixture's app (WSGI), and
+# test_the_served_document_is_the_one_tested proves the app serves this very document.
+schema = schemathesis.openapi.from_dict(openapi_document())
+
+# Per operation and phase; CONTRACT_MAX_EXAMPLES=500 digs deeper locally.
+MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "25"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_operation_conforms(case: Case, contract_app: ContractApp) -> None:
+    if case.operation.definition.raw.get("security"):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {contract_app.api_key}"}
+    case.call_and_validate(app=contract_app.app, checks=CHECKS)
+
+
+def test_the_served_document_is_the_one_tested(contract_app: ContractApp) -> None:
+    served = schemathesis.openapi.from_wsgi(SPEC_URL, contract_app.app)
+    assert served.raw_schema == schema.raw_schema
+    labels = {operation.ok().label for operation in served.get_all_operations()}
+    assert {"GET /v1/decisions", "POST /v1/consents", "DELETE /v1/webhooks/{endpoint_id}"} <= labels
+
+
+def test_policy_numbers_beyond_the_database_range_are_404(contract_app: ContractApp):
+    client = contract_app.app.test_client()
+    response = client.get(f"/v1/policies/demo-shop/privacy-policy/{2**63}")  # both engines
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
