@@ -14,12 +14,14 @@ import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from consent_service.database import execute_core
 from consent_service.decisions import Decision
+from consent_service.decisions import PurposeFacts
 from consent_service.decisions import RecordedChoice
 from consent_service.decisions import decide
 from consent_service.errors import FieldError
@@ -28,6 +30,7 @@ from consent_service.errors import UnknownPurpose
 from consent_service.errors import ValidationFailed
 from consent_service.identity import valid_customer_ref
 from consent_service.jurisdictions import STRICTEST
+from consent_service.jurisdictions import Jurisdiction
 from consent_service.jurisdictions import jurisdiction_by_code
 from consent_service.models import ConsentState
 from consent_service.models import Identity
@@ -104,8 +107,7 @@ def offered_purposes(
     return [by_key[key] for key in keys]
 
 
-@dataclasses.dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     ref: SubjectRef
     decision: Decision
     # How the access log names the subject: an email only by its blind index, never itself.
@@ -128,9 +130,11 @@ def look_up(
     (SubjectNotAccessible), without saying whether they exist elsewhere.
     """
     purpose_ids = [p.id for p in purposes]
+    facts = [(p.id, p.facts) for p in purposes]
+    lookup_keys = {ref: _lookup_key(ref, context, vault) for ref in refs}
     keys_by_kind: dict[str, set[str]] = {}
-    for ref in refs:
-        keys_by_kind.setdefault(ref.kind, set()).add(_lookup_key(ref, context, vault))
+    for ref, key in lookup_keys.items():
+        keys_by_kind.setdefault(ref.kind, set()).add(key)
     rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]] = {}
     for kind, keys in keys_by_kind.items():
         found_keys: set[str] = set()
@@ -149,39 +153,93 @@ def look_up(
                 "a subject: reference does not name a subject of this property"
             )
     answers: list[Answer] = []
+    judge = _Judge(context.last_material, facts, now)
     for ref in refs:
-        key = _lookup_key(ref, context, vault)
+        key = lookup_keys[ref]
         label = f"email#{key[:16]}" if ref.kind == "email" else f"{ref.kind}:{key}"
         states = rows_by_ref.get((ref.kind, key), [])
-        answers.extend(Answer(ref, d, label) for d in _decide_all(context, states, purposes, now))
+        answers.extend(Answer(ref, d, label) for d in judge.decisions(states))
     return answers
 
 
-def _decide_all(
-    context: ConsentContext,
-    states: list[sa.Row[Any]],
-    purposes: Sequence[OfferedPurpose],
-    now: dt.datetime,
-) -> list[Decision]:
-    # A customer's browsers each have their own state; the most recent choice wins.
-    latest_by_purpose: dict[int, sa.Row[Any]] = {}
-    for state in states:
-        held = latest_by_purpose.get(state.purpose_id)
-        if held is None or state.given_at > held.given_at:
-            latest_by_purpose[state.purpose_id] = state
-    latest = max(states, key=lambda s: s.given_at, default=None)
-    jurisdiction = jurisdiction_by_code(latest.jurisdiction, on=now.date()) if latest else STRICTEST
-    return [
-        decide(
-            purpose.facts,
-            jurisdiction,
-            _choice(latest_by_purpose.get(purpose.id)),
-            last_material_version=context.last_material,
-            gpc_on_record=bool(latest and latest.gpc),
-            now=now,
+class _Judge:
+    """Applies :func:`decide` to many subjects, once per distinct situation.
+
+    What ``decide`` concludes depends only on the purpose, the jurisdiction, the GPC signals,
+    whether a choice exists and was granted, and whether it has lapsed or predates the last
+    material policy; ten thousand subjects fall into a few dozen such situations. Each
+    situation is decided once and each subject's answer then carries its own receipt.
+    """
+
+    def __init__(
+        self,
+        last_material: int | None,
+        purposes: Sequence[tuple[int, PurposeFacts]],
+        now: dt.datetime,
+    ) -> None:
+        self._last_material = last_material
+        self._purposes = purposes
+        self._now = now
+        self._jurisdictions: dict[str, Jurisdiction] = {}
+        self._decided: dict[tuple[object, ...], Decision] = {}
+
+    def decisions(self, states: list[sa.Row[Any]]) -> list[Decision]:
+        # A customer's browsers each have their own state; the most recent choice wins.
+        latest_by_purpose: dict[int, sa.Row[Any]] = {}
+        latest = None
+        for state in states:
+            held = latest_by_purpose.get(state.purpose_id)
+            if held is None or state.given_at > held.given_at:
+                latest_by_purpose[state.purpose_id] = state
+            if latest is None or state.given_at > latest.given_at:
+                latest = state
+        code = latest.jurisdiction if latest is not None else None
+        gpc_on_record = bool(latest is not None and latest.gpc)
+        return [
+            self._decide(facts, code, latest_by_purpose.get(purpose_id), gpc_on_record)
+            for purpose_id, facts in self._purposes
+        ]
+
+    def _decide(
+        self, facts: PurposeFacts, code: str | None, state: sa.Row[Any] | None, gpc: bool
+    ) -> Decision:
+        situation: tuple[object, ...] = (facts.key, code, gpc)
+        if state is not None:
+            situation += (
+                state.granted,
+                state.gpc,
+                state.expires_at <= self._now,
+                self._last_material is not None and state.policy_version < self._last_material,
+            )
+        decided = self._decided.get(situation)
+        if decided is None:
+            decided = decide(
+                facts,
+                self._jurisdiction(code),
+                _choice(state),
+                last_material_version=self._last_material,
+                gpc_on_record=gpc,
+                now=self._now,
+            )
+            self._decided[situation] = decided
+        if state is None or decided.receipt_id is None:
+            return decided  # no record behind the answer, so nothing subject-specific in it
+        return Decision(
+            decided.allowed,
+            decided.reason,
+            decided.purpose,
+            decided.jurisdiction,
+            _uuid_text(state.receipt_id),
+            state.policy_version,
+            state.expires_at,
         )
-        for purpose in purposes
-    ]
+
+    def _jurisdiction(self, code: str | None) -> Jurisdiction:
+        if code is None:
+            return STRICTEST
+        if code not in self._jurisdictions:
+            self._jurisdictions[code] = jurisdiction_by_code(code, on=self._now.date())
+        return self._jurisdictions[code]
 
 
 def _lookup_key(ref: SubjectRef, context: ConsentContext, vault: Vault | None) -> str:
@@ -206,7 +264,8 @@ def _states_query(kind: str) -> sa.Select[Any]:
         key_column.label("key"),
         ConsentState.purpose_id,
         ConsentState.granted,
-        ConsentState.receipt_id,
+        # As stored (no UUID object per row): formatted once, in _choice.
+        sa.type_coerce(ConsentState.receipt_id, sa.String).label("receipt_id"),
         ConsentState.policy_version,
         ConsentState.jurisdiction,
         ConsentState.gpc,
@@ -214,7 +273,15 @@ def _states_query(kind: str) -> sa.Select[Any]:
         ConsentState.expires_at,
     ).select_from(Subject)
     if kind in ("customer", "email"):
-        query = query.join(Identity, Identity.id == Subject.identity_id)
+        # Identity's own property_id too: its unique indexes lead with it, and without it
+        # PostgreSQL scans every identity (measured: 20 ms at 100k customers, 6 ms at 10k).
+        query = query.join(
+            Identity,
+            sa.and_(
+                Identity.id == Subject.identity_id,
+                Identity.property_id == sa.bindparam("property_id"),
+            ),
+        )
     column_type = key_column.type
     # Only the asked-for purposes' rows: every receipt writes a row for each offered purpose,
     # so they carry the latest receipt's jurisdiction and GPC flag too. (A purpose added after
@@ -229,12 +296,20 @@ def _states_query(kind: str) -> sa.Select[Any]:
     )
 
 
+def _uuid_text(value: object) -> str:
+    """A UUID's canonical text from what the driver returns: SQLite's 32 hex digits, or
+    PostgreSQL's UUID object."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
+
+
 def _choice(state: sa.Row[Any] | None) -> RecordedChoice | None:
     if state is None:
         return None
     return RecordedChoice(
         granted=state.granted,
-        receipt_id=str(state.receipt_id),
+        receipt_id=_uuid_text(state.receipt_id),
         policy_version=state.policy_version,
         given_at=state.given_at,
         expires_at=state.expires_at,
