@@ -1,5 +1,8 @@
 """SQLAlchemy models: structure and invariants only; business rules live in the domain modules."""
 
+from consent_service.models.admin import AdminRole
+from consent_service.models.admin import AdminUser
+from consent_service.models.admin import AuditEntry
 from consent_service.models.base import Base
 from consent_service.models.consent import ConsentReceipt
 from consent_service.models.consent import ConsentState
@@ -8,6 +11,8 @@ from consent_service.models.identity import Identity
 from consent_service.models.identity import IdentitySecret
 from consent_service.models.integration import ApiKey
 from consent_service.models.integration import DecisionLogEntry
+from consent_service.models.notifications import EmailCampaign
+from consent_service.models.notifications import EmailSubscription
 from consent_service.models.outbox import OutboxMessage
 from consent_service.models.outbox import OutboxStatus
 from consent_service.models.outbox import WebhookEndpoint
@@ -21,11 +26,16 @@ from consent_service.models.property import vendor_purposes
 from consent_service.models.subject import Subject
 
 __all__ = [
+    "AdminRole",
+    "AdminUser",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "ConsentReceipt",
     "ConsentState",
     "DecisionLogEntry",
+    "EmailCampaign",
+    "EmailSubscription",
     "Identity",
     "IdentitySecret",
     "OutboxMessage",

@@ -33,6 +33,8 @@ class Identity(Base):
     customer_ref: Mapped[str | None] = mapped_column(sa.String(200))
     email_ciphertext: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     email_index: Mapped[str | None] = mapped_column(sa.String(64))
+    # The customer's language for emails (BCP 47); None: the property's default.
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

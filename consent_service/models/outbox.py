@@ -49,13 +49,24 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Exactly one message per customer per campaign, whatever happens to the workers.
+        sa.UniqueConstraint("campaign_id", "identity_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
     property_id: Mapped[int] = mapped_column(sa.ForeignKey("properties.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(sa.String(16))
     endpoint_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    # Email rows: the campaign and the customer (the address is read, decrypted, at send time).
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("email_campaigns.id", ondelete="CASCADE")
+    )
+    identity_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("identities.id", ondelete="CASCADE")
     )
     event_type: Mapped[str] = mapped_column(sa.String(64))
     # The exact body to send (minified JSON); signatures cover these bytes.
