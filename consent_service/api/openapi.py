@@ -906,6 +906,51 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
             }
         },
+        "/policies/{property_key}/{document_key}/diff/{old}..{new}": {
+            "get": {
+                "operationId": "getPolicyDiffPage",
+                "tags": ["Policies"],
+                "summary": "What changed between two published versions, as a page for people",
+                "description": "The page every policy-change notice links to: both versions side "
+                "by side, changed words marked, the change summary in the reader's language "
+                "(`Accept-Language` or `?lang=`). No scripts; both versions are immutable, so "
+                "the page is cacheable.",
+                "parameters": [
+                    _path_param("property_key", "The property.", "demo-shop"),
+                    _path_param(
+                        "document_key", "The document, e.g. `privacy-policy`.", "privacy-policy"
+                    ),
+                    {
+                        "in": "path",
+                        "name": "old",
+                        "required": True,
+                        "description": "The version compared from.",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                        "example": 1,
+                    },
+                    {
+                        "in": "path",
+                        "name": "new",
+                        "required": True,
+                        "description": "The version compared to.",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                        "example": 2,
+                    },
+                    _query("lang", "Language of the change summary, e.g. `de`.", "de"),
+                ],
+                "responses": {
+                    "200": _ok(
+                        "An HTML page (no scripts).",
+                        {"type": "string"},
+                        media_type="text/html",
+                        headers={"Cache-Control": _header("CacheControl", required=True)},
+                    ),
+                    **_problems(
+                        errors.UnknownProperty, errors.UnknownPolicy, errors.ValidationFailed
+                    ),
+                },
+            }
+        },
         DOCS_URL: {
             "get": {
                 "operationId": "getApiDocs",
