@@ -117,7 +117,7 @@ def list_api_keys(session: Session, property_key: str | None = None) -> list[tup
     )
     if property_key is not None:
         query = query.where(Property.key == property_key)
-    return [(key, prop_key) for key, prop_key in session.execute(query).tuples()]
+    return [(key, prop_key) for key, prop_key in session.execute(query)]
 
 
 def revoke_api_key(session: Session, public_id: str, *, now: dt.datetime | None = None) -> ApiKey:
