@@ -56,12 +56,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     _register_request_hooks(app)
 
+    from admin import bp as admin_bp
     from consent_service.api import bp as api_bp
     from consent_service.cli import register_cli
     from widget import bp as widget_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(widget_bp)
+    app.register_blueprint(admin_bp)
     register_cli(app)
 
     if not settings.is_production:

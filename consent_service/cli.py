@@ -32,6 +32,12 @@ def register_cli(app: Flask) -> None:
 
     for command in (webhooks_cli, worker_cli):
         app.cli.add_command(command)
+    from consent_service.cli_campaigns import campaigns_cli
+
+    app.cli.add_command(campaigns_cli)
+    from consent_service.cli_admin import admin_cli
+
+    app.cli.add_command(admin_cli)
     for group in (demo_cli, receipts_cli, state_cli, policy_cli, signing_key_cli):
         app.cli.add_command(group)
 

@@ -38,8 +38,9 @@ from consent_service.webhooks import EVENT_TYPES
 def worker_cli(
     once: bool, batch_size: int, poll_interval: float, lease_seconds: float | None
 ) -> None:
-    """Send the outbox's messages (signed webhooks), retrying with backoff."""
+    """Send the outbox's messages (signed webhooks, notice emails), retrying with backoff."""
     from consent_service.worker import build_worker
+    from consent_service.worker import email_setup
     from consent_service.worker import stopped_by_signals
 
     settings = current_app.extensions["consent_settings"]
@@ -50,6 +51,7 @@ def worker_cli(
         batch_size=batch_size,
         poll_interval=poll_interval,
         lease=dt.timedelta(seconds=lease_seconds) if lease_seconds else None,
+        email=email_setup(settings, current_app.extensions["vault"]),
     )
     with stopped_by_signals(worker):
         total = worker.run(once=once)

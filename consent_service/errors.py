@@ -112,3 +112,8 @@ class RateLimited(ConsentServiceError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class InvalidUnsubscribeLink(ConsentServiceError):
+    code = "invalid-unsubscribe-link"
+    title = "The unsubscribe link is not valid"

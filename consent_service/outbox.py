@@ -1,6 +1,6 @@
 """The outbox's delivery engine: claim due messages, let a channel send them, settle the result.
 
-Generic over channels (``webhook`` now, ``email`` later): a :class:`ChannelHandler` turns
+Generic over channels (``webhook``, ``email``): a :class:`ChannelHandler` turns
 claimed rows into send jobs while the claiming transaction is open (it may read what it
 needs, such as an endpoint's URL and secret) and the jobs run after that transaction has
 committed, so a slow receiver never holds a database lock.
@@ -91,6 +91,9 @@ class ClaimedMessage:
     payload: str
     attempt: int  # this attempt's number, from 1
     lease: dt.datetime
+    # Email rows: the campaign and the customer (None for webhooks).
+    campaign_id: uuid.UUID | None = None
+    identity_id: uuid.UUID | None = None
 
 
 Send = Callable[[], Outcome]
@@ -136,6 +139,8 @@ def claim_due(
             outbox.c.event_type,
             outbox.c.payload,
             outbox.c.attempts,
+            outbox.c.campaign_id,
+            outbox.c.identity_id,
         )
         .where(
             outbox.c.status == OutboxStatus.PENDING.value,
@@ -167,6 +172,8 @@ def claim_due(
             payload=row.payload,
             attempt=row.attempts + 1,
             lease=until,
+            campaign_id=row.campaign_id,
+            identity_id=row.identity_id,
         )
         for row in rows
     ]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
+from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.policy_versions import get_document
 from consent_service.policy_versions import get_published
@@ -52,7 +53,7 @@ class Row:
 
 @dataclasses.dataclass(frozen=True)
 class VersionFacts:
-    number: int
+    number: int | None  # None: a draft
     sha256: str
     material: bool
     effective_at: dt.datetime | None
@@ -85,10 +86,18 @@ def diff_published(
     document = get_document(session, property_key, document_key)
     old = get_published(session, property_key, document_key, old_number)
     new = get_published(session, property_key, document_key, new_number)
+    return diff_versions(property_key, document, old, new)
+
+
+def diff_versions(
+    property_key: str, document: PolicyDocument, old: PolicyVersion, new: PolicyVersion
+) -> PolicyDiff:
+    """Any two versions of one document, drafts included (the admin compares a draft with
+    what is published before publishing it)."""
     rows = tuple(_fold(list(_rows(old.body.splitlines(), new.body.splitlines()))))
     return PolicyDiff(
         property_key=property_key,
-        document_key=document_key,
+        document_key=document.key,
         document_title=document.title,
         old=_facts(old),
         new=_facts(new),
@@ -100,7 +109,6 @@ def diff_published(
 
 
 def _facts(version: PolicyVersion) -> VersionFacts:
-    assert version.number is not None  # published versions are numbered
     return VersionFacts(
         number=version.number,
         sha256=version.sha256,

@@ -16,6 +16,7 @@ from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import VersionStatus
 from consent_service.models.base import utcnow
+from consent_service.notifications import start_policy_campaign
 from consent_service.properties import get_property
 from consent_service.webhooks import emit_policy_published
 
@@ -134,6 +135,8 @@ def publish(
     bump_config_version(session, document.property_id)
     session.flush()
     emit_policy_published(session, document.property_id, document.key, version, now)
+    # A material change of the consent document: notify every customer with an address.
+    start_policy_campaign(session, document.property_id, document.key, version, now)
     return version
 
 

@@ -42,6 +42,7 @@ STATUS_FOR: dict[type[errors.ConsentServiceError], HTTPStatus] = {
     errors.UnknownApiKey: HTTPStatus.NOT_FOUND,
     errors.UnknownWebhookEndpoint: HTTPStatus.NOT_FOUND,
     errors.RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
+    errors.InvalidUnsubscribeLink: HTTPStatus.BAD_REQUEST,
 }
 
 # What each problem type means and what a client should do: served at /problems/<code>.
@@ -75,6 +76,8 @@ DESCRIPTIONS: dict[str, str] = {
     errors.UnknownWebhookEndpoint.code: "This property has no webhook endpoint with this id.",
     errors.OriginNotAllowed.code: "The page that sent the choice is not on the property's list "
     "of allowed origins. Add the shop's origin (scheme://host[:port]) to the property.",
+    errors.InvalidUnsubscribeLink.code: "The unsubscribe link's token is missing, altered or "
+    "was not made by this service. Nothing was changed; use the link from the email as it is.",
 }
 
 
@@ -115,6 +118,11 @@ def domain_problem(exc: errors.ConsentServiceError) -> Response:
 
 
 def _handle_http(exc: HTTPException) -> Response | HTTPException:
+    # Server-rendered surfaces (the admin) register an HTML renderer for their path prefix.
+    for prefix, render in current_app.extensions.get("html_error_pages", ()):
+        if request.path == prefix.rstrip("/") or request.path.startswith(prefix):
+            page: Response = render(exc)
+            return page
     status = exc.code or 500
     if isinstance(exc, InternalServerError):
         # Never echo an unexpected error's message: it may carry internals.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import enum
 import json
 import logging
@@ -74,6 +75,23 @@ class Settings:
     identity_token_max_age: int = 1800
     # Whether webhook endpoints may resolve to loopback / private addresses (SSRF guard).
     webhook_allow_private_networks: bool = False
+    # Admin sessions end after this many idle minutes, and after ``admin_session_hours`` anyway.
+    admin_idle_minutes: int = 30
+    admin_session_hours: int = 12
+    # Sign-in attempts (password and second-factor steps) per client IP; accounts also lock.
+    admin_sign_in_rate_limit: str = "10/minute"
+    # Policy-change notices (``email_sender.py``): the SMTP relay, the sender, the pace.
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = dataclasses.field(default=None, repr=False)
+    smtp_from: str = "consent-service@localhost"
+    smtp_reply_to: str | None = None
+    # An address for RFC 2369 ``mailto:`` unsubscribes besides the one-click URL (optional).
+    smtp_unsubscribe_mailto: str | None = None
+    # Messages per second per worker process; 0: unthrottled.
+    smtp_rate_limit: float = 10.0
 
     @property
     def is_production(self) -> bool:
@@ -84,6 +102,13 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "MAX_CONTENT_LENGTH": self.max_body_bytes,
+            # The session cookie is only the admin's (ARCHITECTURE §7).
+            "SESSION_COOKIE_NAME": "consent_admin",
+            "SESSION_COOKIE_PATH": "/admin",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Strict",
+            "SESSION_COOKIE_SECURE": self.is_production,
+            "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=self.admin_session_hours),
             # A server connection can die while pooled; a file cannot.
             "SQLALCHEMY_ENGINE_OPTIONS": {
                 "pool_pre_ping": not self.database_url.startswith("sqlite")
@@ -163,6 +188,23 @@ class Settings:
                 "CONSENT_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
                 default=environment is Environment.DEVELOPMENT,
             ),
+            admin_idle_minutes=_positive_int(env, "CONSENT_ADMIN_IDLE_MINUTES", 30),
+            admin_session_hours=_positive_int(env, "CONSENT_ADMIN_SESSION_HOURS", 12),
+            admin_sign_in_rate_limit=_rate_limit(
+                env.get("CONSENT_ADMIN_SIGN_IN_RATE_LIMIT") or "10/minute",
+                "CONSENT_ADMIN_SIGN_IN_RATE_LIMIT",
+            ),
+            smtp_host=env.get("CONSENT_SMTP_HOST") or "localhost",
+            smtp_port=_positive_int(env, "CONSENT_SMTP_PORT", 1025),
+            smtp_starttls=_flag(
+                env, "CONSENT_SMTP_STARTTLS", default=environment is Environment.PRODUCTION
+            ),
+            smtp_username=env.get("CONSENT_SMTP_USERNAME") or None,
+            smtp_password=env.get("CONSENT_SMTP_PASSWORD") or None,
+            smtp_from=env.get("CONSENT_SMTP_FROM") or "consent-service@localhost",
+            smtp_reply_to=env.get("CONSENT_SMTP_REPLY_TO") or None,
+            smtp_unsubscribe_mailto=env.get("CONSENT_SMTP_UNSUBSCRIBE_MAILTO") or None,
+            smtp_rate_limit=_non_negative_float(env, "CONSENT_SMTP_RATE_LIMIT", 10.0),
         )
 
 
@@ -200,6 +242,19 @@ def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _non_negative_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number; got {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be 0 or more; got {raw!r}")
+    return value
+
+
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -211,13 +266,11 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false; got {raw!r}")
 
 
-def _rate_limit(raw: str) -> str:
+def _rate_limit(raw: str, name: str = "CONSENT_API_RATE_LIMIT") -> str:
     try:
         parsed_limit(raw)
     except ValueError:
-        raise SettingsError(
-            f"CONSENT_API_RATE_LIMIT must read like '1200/minute'; got {raw!r}"
-        ) from None
+        raise SettingsError(f"{name} must read like '1200/minute'; got {raw!r}") from None
     return raw
 
 

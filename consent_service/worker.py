@@ -5,7 +5,8 @@ transaction open, and each result settled in a transaction of its own: a worker 
 point loses at most its in-flight attempts, whose leases lapse so another worker sends them
 again. SIGTERM lets the in-flight message finish, hands the rest of the batch back, and stops.
 
-Also the webhook channel's HTTP transport: stdlib ``http.client``, redirects never followed,
+The email channel (``email_sender.py``) brings its own SMTP transport. Also the webhook
+channel's HTTP transport: stdlib ``http.client``, redirects never followed,
 and an SSRF guard that resolves the host, refuses non-public addresses (unless configured for
 development) and connects to exactly the address it checked, so DNS cannot change in between.
 """
@@ -32,6 +33,10 @@ from types import FrameType
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from consent_service.email_sender import CHANNEL as EMAIL_CHANNEL
+from consent_service.email_sender import EmailChannel
+from consent_service.email_sender import EmailSetup
+from consent_service.email_sender import SmtpConfig
 from consent_service.models import OutboxStatus
 from consent_service.models.base import utcnow
 from consent_service.outbox import ChannelHandler
@@ -43,6 +48,8 @@ from consent_service.outbox import claim_due
 from consent_service.outbox import record_outcome
 from consent_service.outbox import release
 from consent_service.pii import Cipher
+from consent_service.pii import Vault
+from consent_service.settings import Settings
 from consent_service.webhooks import CHANNEL as WEBHOOK_CHANNEL
 from consent_service.webhooks import HttpAnswer
 from consent_service.webhooks import TransportError
@@ -101,6 +108,15 @@ class Worker:
 
     def run(self, *, once: bool = False) -> BatchReport:
         """Work until stopped (or, with ``once``, until nothing is due); returns the totals."""
+        try:
+            return self._run(once=once)
+        finally:
+            for handler in self._handlers.values():
+                close = getattr(handler, "close", None)  # e.g. the email channel's connection
+                if close is not None:
+                    close()
+
+    def _run(self, *, once: bool) -> BatchReport:
         total = BatchReport()
         while not self.stopping:
             try:
@@ -211,11 +227,21 @@ def build_worker(
     lease: dt.timedelta | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     timeout: float = DELIVERY_TIMEOUT,
+    email: EmailSetup | None = None,
 ) -> Worker:
-    """The worker of every channel there is (webhooks; email comes next). ``clock`` is the
-    outbox's time (due, backoff); signatures always carry the real time of the attempt."""
+    """The worker of every channel there is: webhooks, and email when ``email`` is given.
+    ``clock`` is the outbox's time (due, backoff, leases); signatures and ``Date`` headers
+    always carry the real time of the attempt."""
     transport = HttpTransport(allow_private_networks=allow_private_networks, timeout=timeout)
     handlers: dict[str, ChannelHandler] = {WEBHOOK_CHANNEL: WebhookChannel(cipher, transport)}
+    if email is not None:
+        if lease is None and email.rate_per_second > 0:
+            # Room for a whole throttled batch on top of the timeouts.
+            base = batch_size * (DELIVERY_TIMEOUT + 5) + 30
+            lease = dt.timedelta(seconds=base + batch_size / email.rate_per_second)
+        # Never start a send the lease may not outlive (a quarter of a short test lease).
+        margin = min(dt.timedelta(seconds=5), (lease or dt.timedelta(seconds=60)) / 4)
+        handlers[EMAIL_CHANNEL] = EmailChannel(email, lease_margin=margin, clock=clock)
     return Worker(
         session,
         handlers,
@@ -223,6 +249,26 @@ def build_worker(
         lease=lease,
         poll_interval=poll_interval,
         clock=clock,
+    )
+
+
+def email_setup(settings: Settings, vault: Vault) -> EmailSetup:
+    """The email channel's configuration from the ``CONSENT_SMTP_*`` settings."""
+    return EmailSetup(
+        vault=vault,
+        smtp=SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+        ),
+        from_address=settings.smtp_from,
+        reply_to=settings.smtp_reply_to,
+        unsubscribe_mailto=settings.smtp_unsubscribe_mailto,
+        base_url=settings.base_url,
+        secret_key=settings.secret_key,
+        rate_per_second=settings.smtp_rate_limit,
     )
 
 

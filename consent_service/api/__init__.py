@@ -9,6 +9,7 @@ bp = Blueprint("api", __name__)
 from consent_service.api import banner  # noqa: E402, F401
 from consent_service.api import consents  # noqa: E402, F401
 from consent_service.api import decisions  # noqa: E402, F401
+from consent_service.api import email  # noqa: E402, F401
 from consent_service.api import health  # noqa: E402, F401
 from consent_service.api import keys  # noqa: E402, F401
 from consent_service.api import openapi  # noqa: E402, F401

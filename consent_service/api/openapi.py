@@ -69,6 +69,7 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "Identities", "description": "Linking browsers to known customers."},
     {"name": "Webhooks", "description": "Integration: where consent events are delivered."},
+    {"name": "Email", "description": "Links in the policy-change notices customers receive."},
     {"name": "Verification", "description": "Keys and documentation anyone may fetch."},
     {"name": "Operations", "description": "Probes for load balancers and orchestrators."},
     {"name": "API description", "description": "This document, and the page rendered from it."},
@@ -829,6 +830,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
             }
         },
+        **_email_paths(),
         **_widget_paths(),
         "/.well-known/jwks.json": {
             "get": {
@@ -971,6 +973,57 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
             }
         },
+    }
+
+
+def _email_paths() -> dict[str, dict[str, Any]]:
+    token = _query(
+        "token",
+        "The opaque signed token from the email's `List-Unsubscribe` header: it names the "
+        "customer and the list.",
+        "eyJpIjoiMGY4ZC4uLiIsImwiOiJwb2xpY3ktbm90aWNlcyJ9.c2lnbmF0dXJl",
+        required=True,
+    )
+    page = _ok(
+        "A small HTML page (no scripts).",
+        {"type": "string"},
+        media_type="text/html",
+        headers={"Cache-Control": _header("CacheControl", required=True)},
+    )
+    one_click = {
+        "type": "object",
+        "properties": {"List-Unsubscribe": {"type": "string", "const": "One-Click"}},
+    }
+    return {
+        "/v1/email/unsubscribe": {
+            "get": {
+                "operationId": "getUnsubscribePage",
+                "tags": ["Email"],
+                "summary": "Confirm unsubscribing from policy notices",
+                "description": "Shows a button that POSTs to the same URL. Changes nothing: "
+                "mail scanners prefetch links (RFC 8058 §4).",
+                "parameters": [token],
+                "responses": {"200": page, **_problems(errors.InvalidUnsubscribeLink)},
+            },
+            "post": {
+                "operationId": "unsubscribeOneClick",
+                "tags": ["Email"],
+                "summary": "One-click unsubscribe from policy notices (RFC 8058)",
+                "description": "What mail clients send for `List-Unsubscribe-Post: "
+                "List-Unsubscribe=One-Click`: no cookies, no credentials; the signed token is "
+                "the only proof. Idempotent; answers 200, never a redirect.",
+                "parameters": [token],
+                "requestBody": {
+                    "required": False,
+                    "description": "`List-Unsubscribe=One-Click`.",
+                    "content": {
+                        "application/x-www-form-urlencoded": {"schema": one_click},
+                        "multipart/form-data": {"schema": one_click},
+                    },
+                },
+                "responses": {"200": page, **_problems(errors.InvalidUnsubscribeLink, 413)},
+            },
+        }
     }
 
 

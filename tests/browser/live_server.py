@@ -27,7 +27,10 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self._server.port}"
         database = f"sqlite:///{instance_path / 'browser.db'}"
         self.app = started_on_fresh_database(
-            make_settings(instance_path, database, base_url=self.url)
+            # Every browser test signs in from 127.0.0.1: the per-IP sign-in limit is for people.
+            make_settings(
+                instance_path, database, base_url=self.url, admin_sign_in_rate_limit="1000/minute"
+            )
         )
         self._app = self.app
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -16,8 +16,8 @@ from werkzeug.routing import Rule
 from consent_service.api.openapi import openapi_document
 from consent_service.problems import DESCRIPTIONS
 
-# Not part of the API: Flask's static files and the demo shop's page.
-UNDOCUMENTED = re.compile(r"^/(static|demo)/")
+# Not part of the API: Flask's static files, the demo shop's page and the admin (HTML).
+UNDOCUMENTED = re.compile(r"^/(static|demo|admin)/")
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\((.*?)\))?:)?(\w+)>")
 
 

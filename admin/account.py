@@ -1,0 +1,56 @@
+"""``/admin/account/``: one's own password and authenticator app."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from admin import bp
+from admin.auth import start_re_enrolment
+from admin.guard import actor
+from admin.guard import current_user
+from admin.guard import rebind
+from admin.guard import requires
+from consent_service.admin_accounts import AdminAccountError
+from consent_service.admin_accounts import Permission
+from consent_service.admin_accounts import change_own_password
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+
+
+@bp.get("/account/")
+@requires(Permission.VIEW)
+def account() -> ResponseReturnValue:
+    return render_template("admin/account.html", user=current_user())
+
+
+@bp.post("/account/password")
+@requires(Permission.VIEW)
+def change_password() -> ResponseReturnValue:
+    user = current_user()
+    new = request.form.get("new_password", "")
+    if new != request.form.get("confirm_password", ""):
+        error = "The new password and its confirmation differ."
+        return render_template("admin/account.html", user=user, error=error), 422
+    try:
+        change_own_password(
+            current_session(), actor(), user, request.form.get("current_password", ""), new
+        )
+    except AdminAccountError as exc:
+        db.session.rollback()
+        return render_template("admin/account.html", user=user, error=str(exc)), 422
+    db.session.commit()
+    rebind(user)  # this session carries on; every other one has ended
+    flash("Your password is changed. Other sessions of your account have ended.", "success")
+    return redirect(url_for("admin.account"))
+
+
+@bp.post("/account/totp")
+@requires(Permission.VIEW)
+def re_enrol() -> ResponseReturnValue:
+    start_re_enrolment(current_user())
+    return redirect(url_for("admin.enrol"))

@@ -1,0 +1,300 @@
+"""What every admin request passes: the session (idle and absolute timeouts, bound to the
+account's current state), the CSRF token on every state-changing form, sign-in stages,
+security headers, and HTML error pages."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import ParamSpec
+from typing import TypeVar
+
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask.sansio.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import TooManyRequests
+
+from admin import bp
+from consent_service.admin_accounts import Permission
+from consent_service.admin_accounts import can
+from consent_service.admin_accounts import get_user
+from consent_service.admin_accounts import session_generation
+from consent_service.audit import Actor
+from consent_service.errors import RateLimited
+from consent_service.extensions import current_session
+from consent_service.models import AdminUser
+from consent_service.network import truncate_ip
+from consent_service.request_ids import request_id
+from consent_service.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Stages of a session: the password was right (the second factor is next), the account must
+# enrol a second factor first, or fully signed in.
+PASSWORD_OK = "password"
+MUST_ENROL = "enrol"
+SIGNED_IN = "full"
+PARTIAL_STAGE_SECONDS = 10 * 60
+PUBLIC_ENDPOINTS = {"admin.sign_in", "admin.static"}
+STAGE_ENDPOINTS = {
+    PASSWORD_OK: {"admin.second_factor", "admin.sign_out"},
+    MUST_ENROL: {"admin.enrol", "admin.sign_out"},
+}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSRF_FIELD = "csrf_token"
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    )
+)
+SESSION_KEYS = ("uid", "gen", "stage", "iat", "seen", "stage_at", "pending_totp")
+
+
+def settings() -> Settings:
+    settings_: Settings = current_app.extensions["consent_settings"]
+    return settings_
+
+
+def current_user() -> AdminUser:
+    user: AdminUser = g.admin_user
+    return user
+
+
+def actor() -> Actor:
+    user = current_user()
+    return Actor(
+        name=user.email,
+        admin_user_id=user.id,
+        network=truncate_ip(client_ip()),
+        request_id=request_id(),
+    )
+
+
+def client_ip() -> str | None:
+    resolver = current_app.extensions["region_resolver"]
+    ip: str | None = resolver.client_ip(
+        request.remote_addr, request.headers.getlist("X-Forwarded-For")
+    )
+    return ip
+
+
+def csrf_token() -> str:
+    token = session.get(CSRF_FIELD)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session[CSRF_FIELD] = token
+    return token
+
+
+def start_session(user: AdminUser, stage: str) -> None:
+    """A fresh session (never one carried over from before the password): new CSRF token."""
+    now = int(time.time())
+    session.clear()
+    session.permanent = True  # the cookie lasts the absolute lifetime, not the browser's
+    session.update(
+        uid=str(user.id),
+        gen=session_generation(user),
+        stage=stage,
+        iat=now,
+        seen=now,
+        stage_at=now,
+        csrf_token=secrets.token_urlsafe(32),
+    )
+
+
+def advance(user: AdminUser, stage: str) -> None:
+    """Move on a stage; the token changes with the privilege, as does the bound state."""
+    session["stage"] = stage
+    session["stage_at"] = int(time.time())
+    session["gen"] = session_generation(user)
+    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+
+
+def rebind(user: AdminUser) -> None:
+    """After changing one's own password or second factor: this session carries on, every
+    other session of the account ends."""
+    session["gen"] = session_generation(user)
+
+
+def end_session(message: str | None = None) -> None:
+    session.clear()
+    if message:
+        flash(message, "info")
+
+
+def check_sign_in_rate() -> None:
+    """A small per-IP limit on password and code attempts, on top of the account lock-out."""
+    limiter = current_app.extensions["rate_limiter"]
+    try:
+        limiter.check(f"admin-sign-in:{client_ip()}", settings().admin_sign_in_rate_limit)
+    except RateLimited as exc:
+        raise TooManyRequests(
+            "Too many sign-in attempts from your network. Wait a minute and try again.",
+            retry_after=exc.retry_after,
+        ) from None
+
+
+def requires(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Only roles holding ``permission`` reach the view; others get 403."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not can(current_user().role, permission):
+                raise Forbidden("Your role does not allow this page or action.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+@bp.before_request
+def _guard() -> ResponseReturnValue | None:
+    endpoint = request.endpoint or ""
+    if endpoint == "admin.static":
+        return None  # the stylesheet: no session, no cookie
+    ended = _load_session()
+    if endpoint in PUBLIC_ENDPOINTS:
+        _check_csrf()
+        return None
+    if g.get("admin_user") is None:
+        if ended:
+            flash(ended, "info")
+        return redirect(url_for("admin.sign_in"))
+    _check_csrf()
+    stage = session.get("stage")
+    if stage in STAGE_ENDPOINTS and endpoint not in STAGE_ENDPOINTS[stage]:
+        target = "admin.second_factor" if stage == PASSWORD_OK else "admin.enrol"
+        return redirect(url_for(target))
+    return None
+
+
+def _load_session() -> str | None:
+    """Put the session's account on ``g``, or end the session and say why."""
+    g.admin_user = None
+    if "uid" not in session:
+        return None
+    now = int(time.time())
+    limits = settings()
+    stage = session.get("stage")
+    reason = None
+    if now - int(session.get("iat", 0)) > limits.admin_session_hours * 3600:
+        reason = "Your session reached its maximum length. Please sign in again."
+    elif now - int(session.get("seen", 0)) > limits.admin_idle_minutes * 60:
+        reason = "Your session ended after a period of inactivity. Please sign in again."
+    elif stage != SIGNED_IN and now - int(session.get("stage_at", 0)) > PARTIAL_STAGE_SECONDS:
+        reason = "Signing in took too long. Please start again."
+    user = None if reason else _bound_user()
+    if user is None:
+        session.clear()
+        return reason or "Your session has ended. Please sign in again."
+    g.admin_user = user
+    session["seen"] = now
+    return None
+
+
+def _bound_user() -> AdminUser | None:
+    try:
+        user = get_user(current_session(), uuid.UUID(str(session.get("uid"))))
+    except ValueError:
+        return None
+    if user is None or user.disabled_at is not None:
+        return None
+    if not hmac.compare_digest(str(session.get("gen", "")), session_generation(user)):
+        return None  # password, role or second factor changed since: sign in again
+    return user
+
+
+def _check_csrf() -> None:
+    if request.method not in UNSAFE_METHODS:
+        csrf_token()  # forms rendered from here on carry one
+        return
+    expected = session.get(CSRF_FIELD)
+    sent = request.form.get(CSRF_FIELD, "")
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, sent):
+        raise BadRequest(
+            "The form's security token is missing or does not match your session, so nothing "
+            "was changed. Go back, reload the page and try again."
+        )
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, object]:
+    return {
+        "admin_csrf_token": csrf_token,
+        "admin_user": lambda: g.get("admin_user"),
+        "admin_can": lambda name: (
+            g.get("admin_user") is not None
+            and session.get("stage") == SIGNED_IN
+            and can(g.admin_user.role, Permission(name))
+        ),
+    }
+
+
+def _is_admin_path(path: str) -> bool:
+    prefix = bp.url_prefix or "/admin"
+    return path == prefix or path.startswith(prefix + "/")
+
+
+@bp.after_app_request
+def _security_headers(response: Response) -> Response:
+    if not _is_admin_path(request.path):
+        return response
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if settings().is_production:
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return response
+
+
+def error_page(exc: HTTPException) -> ResponseReturnValue:
+    """HTML for every error under /admin/ (the API keeps problem+json)."""
+    status = exc.code or 500
+    if status == HTTPStatus.UNAUTHORIZED:
+        return redirect(url_for("admin.sign_in"))
+    if isinstance(exc, InternalServerError) or status >= 500:
+        status, detail = 500, "Something went wrong on our side; it has been logged."
+    else:
+        detail = exc.description or ""
+    html = render_template(
+        "admin/error.html", status=status, title=HTTPStatus(status).phrase, detail=detail
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    for name, value in exc.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
+
+
+@bp.record_once
+def _register_error_pages(state: BlueprintSetupState) -> None:
+    app = state.app
+    prefix = (state.url_prefix or "/admin").rstrip("/") + "/"
+    app.extensions.setdefault("html_error_pages", []).append((prefix, error_page))

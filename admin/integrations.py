@@ -1,0 +1,180 @@
+"""``/admin/integrations/``: API keys and webhook endpoints of each property (the admin role).
+Secrets are shown once, on creation, and never again; every change is audited."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from admin import bp
+from admin.guard import actor
+from admin.guard import requires
+from consent_service.admin_accounts import Permission
+from consent_service.api_keys import Scope
+from consent_service.api_keys import create_api_key
+from consent_service.api_keys import list_api_keys
+from consent_service.api_keys import revoke_api_key
+from consent_service.audit import record_as
+from consent_service.errors import ConsentServiceError
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.models import Property
+from consent_service.properties import get_property
+from consent_service.webhooks import EVENT_TYPES
+from consent_service.webhooks import delivery_counts
+from consent_service.webhooks import disable_endpoint
+from consent_service.webhooks import get_endpoint
+from consent_service.webhooks import list_endpoints
+from consent_service.webhooks import register_endpoint
+
+SCOPES = [scope.value for scope in Scope]
+
+
+@bp.get("/integrations/")
+@requires(Permission.MANAGE_INTEGRATIONS)
+def integrations() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("/integrations/keys")
+@requires(Permission.MANAGE_INTEGRATIONS)
+def integration_key_create() -> ResponseReturnValue:
+    session = current_session()
+    property_key = request.form.get("property", "")
+    try:
+        issued = create_api_key(
+            session,
+            property_key,
+            name=request.form.get("name", ""),
+            scopes=request.form.getlist("scopes"),
+            rate_limit=request.form.get("rate_limit") or None,
+        )
+        record_as(
+            session,
+            actor(),
+            "api_key.created",
+            target_type="api_key",
+            target_id=issued.key.public_id,
+            before=None,
+            after={
+                "property": property_key,
+                "name": issued.key.name,
+                "scopes": issued.key.scopes,
+                "rate_limit": issued.key.rate_limit,
+            },
+        )
+        db.session.commit()
+    except ConsentServiceError as exc:
+        db.session.rollback()
+        return _page(error=_explained(exc)), 422
+    return _page(shown_once=("API key", issued.plaintext))
+
+
+@bp.post("/integrations/keys/<public_id>/revoke")
+@requires(Permission.MANAGE_INTEGRATIONS)
+def integration_key_revoke(public_id: str) -> ResponseReturnValue:
+    session = current_session()
+    try:
+        key = revoke_api_key(session, public_id)
+    except ConsentServiceError:
+        abort(404)
+    record_as(
+        session,
+        actor(),
+        "api_key.revoked",
+        target_type="api_key",
+        target_id=public_id,
+        before={"revoked": False},
+        after={"revoked": True, "name": key.name},
+    )
+    db.session.commit()
+    current_app.extensions["caller_cache"].forget()
+    flash(f"Revoked API key {public_id}.", "success")
+    return redirect(url_for("admin.integrations"))
+
+
+@bp.post("/integrations/webhooks")
+@requires(Permission.MANAGE_INTEGRATIONS)
+def integration_webhook_create() -> ResponseReturnValue:
+    session = current_session()
+    settings = current_app.extensions["consent_settings"]
+    try:
+        prop = get_property(session, request.form.get("property", ""))
+        registered = register_endpoint(
+            session,
+            current_app.extensions["vault"].cipher,
+            property_id=prop.id,
+            url=request.form.get("url", "").strip(),
+            event_types=request.form.getlist("event_types"),
+            description=request.form.get("description", ""),
+            allow_private_networks=settings.webhook_allow_private_networks,
+        )
+        endpoint = registered.endpoint
+        record_as(
+            session,
+            actor(),
+            "webhook.created",
+            target_type="webhook_endpoint",
+            target_id=str(endpoint.id),
+            before=None,
+            after={"property": prop.key, "url": endpoint.url, "events": endpoint.event_types},
+        )
+        db.session.commit()
+    except ConsentServiceError as exc:
+        db.session.rollback()
+        return _page(error=_explained(exc)), 422
+    return _page(shown_once=("Webhook signing secret", registered.secret))
+
+
+@bp.post("/integrations/webhooks/<int:property_id>/<uuid:endpoint_id>/disable")
+@requires(Permission.MANAGE_INTEGRATIONS)
+def integration_webhook_disable(property_id: int, endpoint_id: uuid.UUID) -> ResponseReturnValue:
+    session = current_session()
+    try:
+        endpoint = get_endpoint(session, property_id, endpoint_id)
+    except ConsentServiceError:
+        abort(404)
+    disable_endpoint(session, endpoint, reason=f"disabled in the admin by {actor().name}")
+    record_as(
+        session,
+        actor(),
+        "webhook.disabled",
+        target_type="webhook_endpoint",
+        target_id=str(endpoint.id),
+        before={"disabled": False},
+        after={"disabled": True, "url": endpoint.url},
+    )
+    db.session.commit()
+    flash("Webhook endpoint disabled; its pending messages will not be sent.", "success")
+    return redirect(url_for("admin.integrations"))
+
+
+def _page(*, error: str | None = None, shown_once: tuple[str, str] | None = None) -> str:
+    session = current_session()
+    properties = list(session.scalars(sa.select(Property).order_by(Property.key)))
+    return render_template(
+        "admin/integrations.html",
+        properties=properties,
+        keys=list_api_keys(session),
+        endpoints=[
+            (p, list_endpoints(session, p.id), delivery_counts(session, p.id)) for p in properties
+        ],
+        scopes=SCOPES,
+        event_types=sorted(EVENT_TYPES),
+        error=error,
+        shown_once=shown_once,
+    )
+
+
+def _explained(exc: ConsentServiceError) -> str:
+    details = "; ".join(f"{e.pointer.strip('/') or 'form'}: {e.detail}" for e in exc.errors)
+    return f"{exc.detail}{': ' + details if details else ''}"

@@ -1,0 +1,97 @@
+"""A publisher edits the privacy policy, compares it, and publishes it, in a real browser;
+axe-core finds nothing on the policy pages, the dashboard and the campaigns page."""
+
+from __future__ import annotations
+
+import uuid
+
+import pyotp
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from consent_service.extensions import db
+from tests.integration.test_admin_support import PASSWORD
+from tests.integration.test_admin_support import make_admin
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def publisher(live_server):
+    with live_server.app.app_context():
+        user, secret = make_admin(
+            db.session(),
+            live_server.app.extensions["vault"],
+            "publisher",
+            email=f"publisher-{uuid.uuid4().hex[:8]}@example.com",
+        )
+        email = user.email
+        db.session.remove()
+    return email, secret
+
+
+def sign_in(page, url, email, secret):
+    page.goto(f"{url}/admin/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/admin/sign-in/code")
+    page.get_by_label("6-digit code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")
+
+
+def no_violations(page):
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_a_publisher_edits_compares_and_publishes_a_policy(shop, live_server, publisher):
+    # The cookie policy: publishing the privacy policy (the consent document) would change
+    # what every other browser test's visitors are asked.
+    page = shop().page
+    sign_in(page, live_server.url, *publisher)
+    page.goto(f"{live_server.url}/admin/policies/")
+    no_violations(page)
+    page.get_by_role("link", name="New draft of Cookie Policy").click()
+    page.get_by_label("Policy text (Markdown)").fill("# Cookie Policy\n\nVersion 3: shorter.\n")
+    page.get_by_role("button", name="Preview").click()
+    assert page.locator(".preview h3").inner_text() == "Cookie Policy"  # demoted under h2
+    no_violations(page)
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Show the differences").click()
+    assert page.locator("ins").count() > 0
+    no_violations(page)
+    page.go_back()
+    page.get_by_role("link", name="Publish this draft…").click()
+    assert "Not a material change" in page.locator("main").inner_text()
+    no_violations(page)
+    page.get_by_role("button", name="Publish version 3").click()
+    assert "Published version 3." in page.locator("main").inner_text()
+    assert page.get_by_role("heading", level=1).inner_text().endswith("version 3")
+
+
+def test_the_dashboard_and_campaign_pages_are_accessible(shop, live_server, publisher):
+    page = shop().page
+    sign_in(page, live_server.url, *publisher)
+    page.goto(f"{live_server.url}/admin/dashboard/")
+    assert page.locator("svg[role=img]").count() >= 2  # per jurisdiction only with data
+    no_violations(page)
+    page.goto(f"{live_server.url}/admin/campaigns/")
+    no_violations(page)
+
+
+def test_the_integrations_page_is_accessible(shop, live_server):
+    with live_server.app.app_context():
+        user, secret = make_admin(
+            db.session(),
+            live_server.app.extensions["vault"],
+            "admin",
+            email=f"admin-{uuid.uuid4().hex[:8]}@example.com",
+        )
+        email = user.email
+        db.session.remove()
+    page = shop().page
+    sign_in(page, live_server.url, email, secret)
+    page.goto(f"{live_server.url}/admin/integrations/")
+    no_violations(page)
