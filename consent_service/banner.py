@@ -56,6 +56,12 @@ class Fingerprint:
     policy_number: int | None
     locales: tuple[str, ...]
     default_locale: str
+    # The property's jurisdiction overrides, frozen: (code, ((field, value), ...)), ...
+    overrides: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
+
+    @property
+    def override_map(self) -> dict[str, dict[str, object]]:
+        return {code: dict(fields) for code, fields in self.overrides}
 
 
 def load_fingerprint(session: Session, property_key: str, *, now: dt.datetime) -> Fingerprint:
@@ -65,6 +71,10 @@ def load_fingerprint(session: Session, property_key: str, *, now: dt.datetime) -
         policy_number=context.current.number if context.current else None,
         locales=context.locales,
         default_locale=context.default_locale,
+        overrides=tuple(
+            (code, tuple(sorted(fields.items())))
+            for code, fields in sorted(context.overrides.items())
+        ),
     )
 
 

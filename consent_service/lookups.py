@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import NamedTuple
@@ -29,6 +30,7 @@ from consent_service.errors import SubjectNotAccessible
 from consent_service.errors import UnknownPurpose
 from consent_service.errors import ValidationFailed
 from consent_service.identity import valid_customer_ref
+from consent_service.jurisdiction_overrides import apply_overrides
 from consent_service.jurisdictions import STRICTEST
 from consent_service.jurisdictions import Jurisdiction
 from consent_service.jurisdictions import jurisdiction_by_code
@@ -153,7 +155,7 @@ def look_up(
                 "a subject: reference does not name a subject of this property"
             )
     answers: list[Answer] = []
-    judge = _Judge(context.last_material, facts, now)
+    judge = _Judge(context.last_material, facts, now, context.overrides)
     for ref in refs:
         key = lookup_keys[ref]
         label = f"email#{key[:16]}" if ref.kind == "email" else f"{ref.kind}:{key}"
@@ -176,7 +178,9 @@ class _Judge:
         last_material: int | None,
         purposes: Sequence[tuple[int, PurposeFacts]],
         now: dt.datetime,
+        overrides: Mapping[str, Mapping[str, object]],
     ) -> None:
+        self._overrides = overrides
         self._last_material = last_material
         self._purposes = purposes
         self._now = now
@@ -238,7 +242,9 @@ class _Judge:
         if code is None:
             return STRICTEST
         if code not in self._jurisdictions:
-            self._jurisdictions[code] = jurisdiction_by_code(code, on=self._now.date())
+            self._jurisdictions[code] = apply_overrides(
+                jurisdiction_by_code(code, on=self._now.date()), self._overrides
+            )
         return self._jurisdictions[code]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,6 +62,9 @@ class ConsentContext:
     current: PolicyRef | None
     last_material: int | None
     purposes: tuple[OfferedPurpose, ...]
+    # The property's stricter-than-the-law settings per jurisdiction code (see
+    # ``jurisdiction_overrides.py``), as stored.
+    overrides: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
 
 
 def get_property(session: Session, key: str) -> Property:
@@ -108,6 +112,7 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
             for r in rows
             if r.purpose_id is not None
         ),
+        overrides=first.jurisdiction_overrides or {},
     )
 
 
@@ -140,6 +145,7 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
             Property.locales,
             Property.default_locale,
             Property.controller,
+            Property.jurisdiction_overrides,
             Property.consent_document_key.label("document_key"),
             PolicyDocument.id.label("document_id"),
             PolicyVersion.id.label("version_id"),

@@ -26,6 +26,7 @@ from consent_service.errors import PolicyVersionNotCurrent
 from consent_service.errors import UnknownPolicy
 from consent_service.errors import UnknownPurpose
 from consent_service.errors import ValidationFailed
+from consent_service.jurisdiction_overrides import apply_overrides
 from consent_service.jurisdictions import Jurisdiction
 from consent_service.jurisdictions import jurisdiction_for_region
 from consent_service.models import ConsentReceipt
@@ -139,7 +140,9 @@ def record_consent(
     begin_write(session)
     context = consent_context(session, request.property_key, now=now)
     _check_origin(context, request.origin, issuer.base_url)
-    jurisdiction = jurisdiction_for_region(request.region, on=now.date())
+    jurisdiction = apply_overrides(
+        jurisdiction_for_region(request.region, on=now.date()), context.overrides
+    )
     decisions = resolve_decisions(context.purposes, request, jurisdiction)
     version = _check_policy_version(session, context, request.policy_version)
     statements = _statements(session)

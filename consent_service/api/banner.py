@@ -24,6 +24,7 @@ from consent_service.banner_cache import BannerCache
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
+from consent_service.jurisdiction_overrides import apply_overrides
 from consent_service.jurisdictions import Jurisdiction
 from consent_service.jurisdictions import jurisdiction_for_region
 from consent_service.models.base import utcnow
@@ -46,7 +47,9 @@ def banner() -> Response:
         property_key, lambda: load_fingerprint(current_session(), property_key, now=now)
     )
     located = visitor_region()
-    jurisdiction = jurisdiction_for_region(located.region, on=now.date())
+    jurisdiction = apply_overrides(
+        jurisdiction_for_region(located.region, on=now.date()), fingerprint.override_map
+    )
     locale = negotiate_locale(
         request.args.get("locale"),
         request.headers.get("Accept-Language"),

@@ -1,0 +1,98 @@
+"""``/admin/jurisdictions/``: a property's stricter-than-the-law settings per jurisdiction.
+The form offers only what could be stricter and the domain refuses anything laxer."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from admin import bp
+from admin.guard import actor
+from admin.guard import requires
+from consent_service.admin_accounts import Permission
+from consent_service.audit import record_as
+from consent_service.errors import ValidationFailed
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.jurisdiction_overrides import Override
+from consent_service.jurisdiction_overrides import apply_overrides
+from consent_service.jurisdiction_overrides import set_override
+from consent_service.jurisdictions import Regime
+from consent_service.jurisdictions import rulebook
+from consent_service.models import Property
+from consent_service.models.base import utcnow
+
+
+@bp.get("/jurisdictions/")
+@requires(Permission.VIEW)
+def jurisdictions() -> ResponseReturnValue:
+    return _page(_property())
+
+
+@bp.post("/jurisdictions/")
+@requires(Permission.EDIT)
+def jurisdiction_save() -> ResponseReturnValue:
+    prop = _property()
+    code = request.form.get("code", "")
+    lifetime = request.form.get("consent_lifetime_days", "").strip()
+    if lifetime and not lifetime.isdigit():
+        return _page(prop, error="The consent lifetime is a whole number of days."), 422
+    override = Override(
+        regime=Regime(request.form["regime"]) if request.form.get("regime") else None,
+        honours_gpc=True if request.form.get("honours_gpc") == "on" else None,
+        reject_all_first_layer=True if request.form.get("reject_all_first_layer") == "on" else None,
+        consent_lifetime_days=int(lifetime) if lifetime else None,
+    )
+    session = current_session()
+    before = dict((prop.jurisdiction_overrides or {}).get(code, {}))
+    try:
+        set_override(session, prop, code, override)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _page(prop, error=exc.detail), 422
+    record_as(
+        session,
+        actor(),
+        "jurisdiction.overridden",
+        target_type="property",
+        target_id=f"{prop.key}:{code}"[:64],
+        before=before or None,
+        after=override.stored() or None,
+    )
+    db.session.commit()
+    flash(f"Saved the settings for {code}.", "success")
+    return redirect(url_for("admin.jurisdictions", property=prop.key))
+
+
+def _property() -> Property:
+    session = current_session()
+    key = request.values.get("property")
+    query = sa.select(Property).order_by(Property.key)
+    prop = session.scalar(query.where(Property.key == key) if key else query.limit(1))
+    if prop is None:
+        abort(404)
+    return prop
+
+
+def _page(prop: Property, *, error: str | None = None) -> str:
+    today = utcnow().date()
+    overrides = prop.jurisdiction_overrides or {}
+    rows = [
+        (rule.on(today), apply_overrides(rule.on(today), overrides), code in overrides)
+        for code, rule in sorted(rulebook().items())
+        if rule.effective_from <= today
+    ]
+    return render_template(
+        "admin/jurisdictions.html",
+        prop=prop,
+        properties=list(current_session().scalars(sa.select(Property.key).order_by(Property.key))),
+        rows=rows,
+        regimes=[r.value for r in Regime],
+        error=error,
+    )
