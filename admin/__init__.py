@@ -24,4 +24,6 @@ from admin import home  # noqa: E402, F401
 from admin import integrations  # noqa: E402, F401
 from admin import jurisdictions  # noqa: E402, F401
 from admin import policies  # noqa: E402, F401
+from admin import properties  # noqa: E402, F401
+from admin import purposes  # noqa: E402, F401
 from admin import users  # noqa: E402, F401

@@ -70,6 +70,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'none'",
     )
 )
+RELAXED_HEADERS = "consent_service.admin.relaxed_headers"  # in the request's environ
 SESSION_KEYS = ("uid", "gen", "stage", "iat", "seen", "stage_at", "pending_totp")
 
 
@@ -255,6 +256,12 @@ def _template_helpers() -> dict[str, object]:
     }
 
 
+def relax_security_headers(content_security_policy: str, frame_options: str) -> None:
+    """For the current response only: another policy than the admin's strict one (the
+    banner preview runs the widget's script, in a frame of the admin's own pages)."""
+    request.environ[RELAXED_HEADERS] = (content_security_policy, frame_options)
+
+
 def _is_admin_path(path: str) -> bool:
     prefix = bp.url_prefix or "/admin"
     return path == prefix or path.startswith(prefix + "/")
@@ -264,8 +271,9 @@ def _is_admin_path(path: str) -> bool:
 def _security_headers(response: Response) -> Response:
     if not _is_admin_path(request.path):
         return response
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Frame-Options"] = "DENY"
+    policy, frame_options = request.environ.get(RELAXED_HEADERS, (CONTENT_SECURITY_POLICY, "DENY"))
+    response.headers["Content-Security-Policy"] = policy
+    response.headers["X-Frame-Options"] = frame_options
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

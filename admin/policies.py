@@ -19,7 +19,9 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from admin import bp
+from admin.guard import CONTENT_SECURITY_POLICY
 from admin.guard import actor
+from admin.guard import relax_security_headers
 from admin.guard import requires
 from consent_service.admin_accounts import Permission
 from consent_service.audit import record_as
@@ -39,6 +41,7 @@ from consent_service.policy_versions import edit_draft
 from consent_service.policy_versions import publish
 
 MAX_BODY = 200_000
+EDITOR_CONTENT_SECURITY_POLICY = f"{CONTENT_SECURITY_POLICY}; script-src 'self'; connect-src 'self'"
 
 
 @bp.get("/policies/")
@@ -51,6 +54,16 @@ def policies() -> ResponseReturnValue:
         .order_by(Property.key, PolicyDocument.key)
     ).all()
     return render_template("admin/policies.html", documents=documents)
+
+
+@bp.post("/policies/preview")
+@requires(Permission.VIEW)
+def policy_preview() -> ResponseReturnValue:
+    """The editor's live preview: the same sanitised rendering as the Preview button."""
+    body = request.form.get("body", "")
+    if len(body) > MAX_BODY:
+        abort(413)
+    return render_policy(body, demote=2), 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
 @bp.get("/policies/<int:document_id>/new")
@@ -257,6 +270,8 @@ def _editor(
     summaries: dict[str, str] | None = None,
     error: str | None = None,
 ) -> str:
+    # The editor alone may run a script, and only the admin's own live-preview file.
+    relax_security_headers(EDITOR_CONTENT_SECURITY_POLICY, "DENY")
     return render_template(
         "admin/policy_editor.html",
         document=document,

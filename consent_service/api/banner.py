@@ -46,7 +46,7 @@ def banner() -> Response:
     fingerprint = cache.fingerprint(
         property_key, lambda: load_fingerprint(current_session(), property_key, now=now)
     )
-    located = visitor_region()
+    located = visitor_region(preview_tokens=True)  # the admin's preview picks the region
     jurisdiction = apply_overrides(
         jurisdiction_for_region(located.region, on=now.date()), fingerprint.override_map
     )

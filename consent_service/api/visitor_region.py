@@ -5,15 +5,22 @@ from __future__ import annotations
 from flask import current_app
 from flask import request
 
+from consent_service.banner_preview import preview_region
 from consent_service.regions import RegionResolver
 from consent_service.regions import ResolvedRegion
 
 
-def visitor_region() -> ResolvedRegion:
+def visitor_region(*, preview_tokens: bool = False) -> ResolvedRegion:
     """Trusted CDN header, then GeoIP, then unknown; ``?region=`` only outside production
-    (development and previews), never on a production visitor's say-so."""
+    (development and previews), never on a production visitor's say-so. With
+    ``preview_tokens``, a ``?region=`` that is a fresh token the admin's preview signed
+    overrides in every environment (``banner_preview.py``)."""
     resolver: RegionResolver = current_app.extensions["region_resolver"]
     settings = current_app.extensions["consent_settings"]
+    if preview_tokens and (
+        region := preview_region(settings.secret_key, request.args.get("region"))
+    ):
+        return ResolvedRegion(region, "override")
     return resolver.resolve(
         request.headers,
         request.remote_addr,

@@ -157,3 +157,23 @@ def test_any_two_versions_can_be_compared(editor, session, document):
         as_text=True
     )
     assert "<ins>" in page and "<del>" in page
+
+
+def test_the_live_preview_renders_sanitised_html(editor):
+    response = editor.post(
+        "/admin/policies/preview", {"body": "# Title\n\n<script>x</script> [a](javascript:y)"}
+    )
+    html = response.get_data(as_text=True)
+    assert "<h3>Title</h3>" in html
+    assert "<script>" not in html and 'href="javascript' not in html
+
+
+def test_only_the_editor_page_may_run_the_admins_own_script(editor, document):
+    editor_page = editor.get(f"/admin/policies/{document.id}/new")
+    assert "script-src 'self'" in editor_page.headers["Content-Security-Policy"]
+    assert "script-src" not in editor.get("/admin/policies/").headers["Content-Security-Policy"]
+
+
+def test_the_live_preview_needs_the_csrf_token(editor):
+    response = editor.post("/admin/policies/preview", {"body": "# x"}, csrf=False)
+    assert response.status_code == 400

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from consent_service.banner_preview import sign_preview_region
 from consent_service.policy_versions import create_draft
 from consent_service.policy_versions import get_document
 from consent_service.policy_versions import publish
@@ -149,4 +152,26 @@ def test_a_trusted_cdn_header_chooses_the_law_and_is_varied_on(production_app):
 
 def test_a_malformed_cdn_header_gets_the_strictest_banner(production_app):
     response = banner(production_app.test_client(), **{"CF-IPCountry": "XX"})
+    assert response.json["jurisdiction"]["code"] == "unknown"
+
+
+def test_a_signed_preview_token_chooses_the_law_in_production(production_app):
+    token = sign_preview_region(production_app.config["SECRET_KEY"], "US-CA")
+    response = banner(production_app.test_client(), f"&region={token}", **{"CF-IPCountry": "FR"})
+    assert response.json["jurisdiction"]["code"] == "US-CA"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("forged", ["unsigned", "another key", "expired"])
+def test_an_unsigned_or_expired_preview_token_is_ignored(production_app, forged, monkeypatch):
+    key = production_app.config["SECRET_KEY"]
+    if forged == "unsigned":
+        token = "eyJyIjoiVVMtQ0EifQ"  # {"r":"US-CA"} without a signature
+    elif forged == "another key":
+        token = sign_preview_region("x" * 40, "US-CA")
+    else:
+        with monkeypatch.context() as patched:
+            patched.setattr(time, "time", lambda: 1_700_000_000)
+            token = sign_preview_region(key, "US-CA")
+    response = banner(production_app.test_client(), f"&region={token}")
     assert response.json["jurisdiction"]["code"] == "unknown"

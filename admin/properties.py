@@ -1,0 +1,243 @@
+"""``/admin/properties/``: each property's own settings (name, the origins allowed to embed
+the widget, languages, cookie domain) and the banner's words per language, with a live
+preview of the real widget for a chosen region and language. Every save is audited and bumps
+the property's ``config_version``, so banner caches refresh at once."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import sqlalchemy as sa
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from admin import bp
+from admin.guard import CONTENT_SECURITY_POLICY
+from admin.guard import actor
+from admin.guard import relax_security_headers
+from admin.guard import requires
+from admin.guard import settings
+from consent_service.admin_accounts import Permission
+from consent_service.audit import record_as
+from consent_service.banner_preview import preview_region
+from consent_service.banner_preview import sign_preview_region
+from consent_service.errors import ValidationFailed
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.models import Property
+from consent_service.property_settings import LOCALE
+from consent_service.property_settings import REQUIRED_TEXT_KEYS
+from consent_service.property_settings import TEXT_KEYS
+from consent_service.property_settings import PropertySettings
+from consent_service.property_settings import snapshot
+from consent_service.property_settings import update_property_settings
+from consent_service.regions import normalise_region
+
+# Regions the preview offers (any ISO 3166 code works in the URL).
+PREVIEW_REGIONS = ("FR", "DE", "IT", "GB", "CH", "US-CA", "US-TX", "US-VA", "BR", "JP")
+DEFAULT_PREVIEW_REGION = "FR"
+# The edit page frames the preview; nothing else changes from the admin's strict policy.
+EDIT_PAGE_POLICY = CONTENT_SECURITY_POLICY + "; frame-src 'self'"
+# The preview runs the widget (its script, styles and API calls, all from this origin), and
+# only the admin's own pages may frame it.
+PREVIEW_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "img-src 'self' data:",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+        "base-uri 'none'",
+    )
+)
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+@bp.get("/properties/")
+@requires(Permission.VIEW)
+def properties() -> ResponseReturnValue:
+    rows = current_session().scalars(sa.select(Property).order_by(Property.key)).all()
+    return render_template("admin/properties.html", properties=rows)
+
+
+@bp.get("/properties/<key>")
+@requires(Permission.VIEW)
+def property_edit(key: str) -> ResponseReturnValue:
+    prop = _property(key)
+    return _editor(prop, _form_of(prop))
+
+
+@bp.post("/properties/<key>")
+@requires(Permission.EDIT)
+def property_save(key: str) -> ResponseReturnValue:
+    prop = _property(key)
+    form = _submitted(prop)
+    session = current_session()
+    before = snapshot(prop)
+    try:
+        changed = update_property_settings(session, prop, form.settings)
+    except ValidationFailed as exc:  # refused before anything changed
+        return _editor(prop, form, error=exc), 422
+    if not changed:
+        flash("Nothing changed.", "info")
+        return redirect(url_for("admin.property_edit", key=prop.key))
+    record_as(
+        session,
+        actor(),
+        "property.settings_changed",
+        target_type="property",
+        target_id=prop.key,
+        before=before,
+        after=snapshot(prop),
+    )
+    db.session.commit()
+    flash("Settings saved. The banner shows the new settings from now on.", "success")
+    return redirect(url_for("admin.property_edit", key=prop.key))
+
+
+@bp.get("/properties/<key>/preview")
+@requires(Permission.VIEW)
+def property_preview(key: str) -> ResponseReturnValue:
+    """The real widget, as a visitor of ``region`` sees it in ``locale``. The region travels
+    as a signed token (the widget passes the page's ``?region=`` on to the banner API, which
+    honours a fresh token in every environment, production included)."""
+    prop = _property(key)
+    locale = _preview_locale(prop, request.args.get("locale"))
+    given = request.args.get("region")
+    region = preview_region(settings().secret_key, given)
+    if region is None and (plain := normalise_region(given)):
+        return redirect(
+            url_for("admin.property_preview", key=prop.key, region=_token(plain), locale=locale)
+        )
+    relax_security_headers(PREVIEW_POLICY, "SAMEORIGIN")
+    return render_template(
+        "admin/banner_preview.html",
+        prop=prop,
+        region=region,
+        locale=locale,
+        # A fresh cookie name per view: no earlier choice hides the banner.
+        cookie_name=f"preview_{secrets.token_hex(8)}",
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+class EditForm:
+    """The editor's values: as stored, or as submitted (shown again when refused)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        origins: str,
+        default_locale: str,
+        locales: str,
+        cookie_domain: str,
+        texts: dict[str, dict[str, str]],
+    ) -> None:
+        self.name = name
+        self.origins = origins
+        self.default_locale = default_locale
+        self.locales = locales
+        self.cookie_domain = cookie_domain
+        self.texts = texts
+
+    @property
+    def locale_list(self) -> list[str]:
+        """One fieldset per language: the default first, then the others as listed."""
+        listed = [self.default_locale, *_SEPARATORS.split(self.locales)]
+        return list(dict.fromkeys(value for value in listed if LOCALE.match(value)))
+
+    @property
+    def settings(self) -> PropertySettings:
+        return PropertySettings(
+            name=self.name,
+            allowed_origins=self.origins.splitlines(),
+            default_locale=self.default_locale,
+            locales=[value for value in _SEPARATORS.split(self.locales) if value],
+            cookie_domain=self.cookie_domain,
+            banner_texts=self.texts,
+        )
+
+
+def _form_of(prop: Property) -> EditForm:
+    return EditForm(
+        name=prop.name,
+        origins="\n".join(prop.allowed_origins or []),
+        default_locale=prop.default_locale,
+        locales=" ".join(prop.locales or []),
+        cookie_domain=prop.cookie_domain or "",
+        texts={locale: dict(texts) for locale, texts in (prop.banner_texts or {}).items()},
+    )
+
+
+def _submitted(prop: Property) -> EditForm:
+    form = request.form
+    edit = EditForm(
+        name=form.get("name", ""),
+        origins=form.get("allowed_origins", ""),
+        default_locale=form.get("default_locale", "").strip(),
+        locales=form.get("locales", ""),
+        cookie_domain=form.get("cookie_domain", ""),
+        texts={},
+    )
+    edit.texts = {
+        locale: {key: form.get(f"text-{locale}-{key}", "") for key in TEXT_KEYS}
+        for locale in edit.locale_list
+    }
+    return edit
+
+
+def _editor(prop: Property, form: EditForm, *, error: ValidationFailed | None = None) -> str:
+    locales = list(dict.fromkeys([prop.default_locale, *(prop.locales or [])]))
+    region = normalise_region(request.args.get("region")) or DEFAULT_PREVIEW_REGION
+    preview_locale = _preview_locale(prop, request.args.get("locale"))
+    relax_security_headers(EDIT_PAGE_POLICY, "DENY")
+    return render_template(
+        "admin/property_edit.html",
+        prop=prop,
+        form=form,
+        text_keys=TEXT_KEYS,
+        required_keys=REQUIRED_TEXT_KEYS,
+        error=f"Nothing was saved: {error.detail}." if error else None,
+        invalid={_field(problem.pointer) for problem in error.errors} if error else set(),
+        regions=PREVIEW_REGIONS,
+        preview_region=region,
+        preview_locales=locales,
+        preview_locale=preview_locale,
+        preview_url=url_for(
+            "admin.property_preview", key=prop.key, region=_token(region), locale=preview_locale
+        ),
+    )
+
+
+def _field(pointer: str) -> str:
+    """The form field a problem is about: ``/allowed_origins/2`` -> ``/allowed_origins``."""
+    parts = pointer.split("/")
+    return "/".join(parts[:4] if parts[1:2] == ["banner_texts"] else parts[:2])
+
+
+def _token(region: str) -> str:
+    return sign_preview_region(current_app.extensions["consent_settings"].secret_key, region)
+
+
+def _preview_locale(prop: Property, wanted: str | None) -> str:
+    locales = [prop.default_locale, *(prop.locales or [])]
+    return wanted if wanted in locales else prop.default_locale
+
+
+def _property(key: str) -> Property:
+    prop = current_session().scalar(sa.select(Property).where(Property.key == key))
+    if prop is None:
+        abort(404)
+    return prop
