@@ -45,20 +45,27 @@ PREVIEW_REGIONS = ("FR", "DE", "IT", "GB", "CH", "US-CA", "US-TX", "US-VA", "BR"
 DEFAULT_PREVIEW_REGION = "FR"
 # The edit page frames the preview; nothing else changes from the admin's strict policy.
 EDIT_PAGE_POLICY = CONTENT_SECURITY_POLICY + "; frame-src 'self'"
-# The preview runs the widget (its script, styles and API calls, all from this origin), and
-# only the admin's own pages may frame it.
-PREVIEW_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "connect-src 'self'",
-        "img-src 'self' data:",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
-        "base-uri 'none'",
+
+
+def preview_policy(origin: str) -> str:
+    """The preview runs the widget (its script and styles from this origin), and only the
+    admin's own pages may frame it. It may fetch the banner and nothing else: a click in the
+    preview cannot post a consent (the browser blocks /v1/consents), so trying the banner
+    out never records anything."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"connect-src {origin}/v1/banner",
+            "img-src 'self' data:",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+            "base-uri 'none'",
+        )
     )
-)
+
+
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
@@ -118,7 +125,7 @@ def property_preview(key: str) -> ResponseReturnValue:
         return redirect(
             url_for("admin.property_preview", key=prop.key, region=_token(plain), locale=locale)
         )
-    relax_security_headers(PREVIEW_POLICY, "SAMEORIGIN")
+    relax_security_headers(preview_policy(request.host_url.rstrip("/")), "SAMEORIGIN")
     return render_template(
         "admin/banner_preview.html",
         prop=prop,

@@ -64,3 +64,28 @@ def test_the_preview_shows_the_real_banner_for_the_chosen_region(shop, live_serv
         "button", name="Do Not Sell or Share My Personal Information"
     ).is_visible()
     no_violations(page)
+
+
+def test_a_click_in_the_preview_records_no_consent(shop, live_server, editor):
+    import sqlalchemy as sa
+
+    from consent_service.models import ConsentReceipt
+
+    def receipts() -> int:
+        with live_server.app.app_context():
+            count = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentReceipt))
+            db.session.remove()
+            return int(count or 0)
+
+    visitor = shop(expect_errors=True)  # the browser reports the blocked post as a CSP error
+    page = visitor.page
+    sign_in(page, live_server.url, *editor)
+    before = receipts()
+    page.goto(f"{live_server.url}/admin/properties/demo-shop/preview?region=FR&locale=en")
+    page.locator("#cw-banner").get_by_role("button", name="Accept all").click()
+    for _ in range(50):  # until the browser reports the post it blocked
+        if any("Content Security Policy" in problem for problem in visitor.problems):
+            break
+        page.wait_for_timeout(100)
+    assert any("Content Security Policy" in problem for problem in visitor.problems)
+    assert receipts() == before
