@@ -28,11 +28,11 @@ from consent_service.audit import record_as
 from consent_service.errors import ConsentServiceError
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.models import Identity
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import VersionStatus
+from consent_service.notifications import count_recipients
 from consent_service.policy_diff import diff_versions
 from consent_service.policy_rendering import render_policy
 from consent_service.policy_versions import create_draft
@@ -324,18 +324,7 @@ def _draft(version_id: int) -> PolicyVersion:
 
 
 def _notice_recipients(version: PolicyVersion) -> int:
-    """Customers with a known email who would be told: the campaign's own rule is applied
-    when publishing; this count is what the confirmation shows beforehand."""
-    session = current_session()
-    count = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Identity)
-        .where(
-            Identity.property_id == version.document.property_id,
-            Identity.email_ciphertext.is_not(None),
-        )
-    )
-    return int(count or 0)
+    return count_recipients(current_session(), version.document.property_id)
 
 
 def _audited(version: PolicyVersion) -> dict[str, object]:

@@ -88,19 +88,19 @@ def start_policy_campaign(
     return campaign
 
 
-def enqueue_recipients(session: Session, campaign: EmailCampaign, now: dt.datetime) -> int:
-    """One pending email row per customer of the campaign's property with an address who
-    has not left the list, in one set-based statement; returns how many were written.
-    Customers who already have a row in this campaign are skipped, so it is safe to repeat."""
-    outbox = table_of(OutboxMessage)
+def count_recipients(session: Session, property_id: int) -> int:
+    """How many customers a policy notice of this property would go to now (what the
+    admin's publish confirmation says beforehand); the same rule as the enqueue."""
+    count = session.scalar(
+        sa.select(sa.func.count()).select_from(table_of(Identity)).where(*_audience(property_id))
+    )
+    return int(count or 0)
+
+
+def _audience(property_id: int) -> list[sa.ColumnElement[bool]]:
+    """Customers of the property with an address who have not left the policy-notice list."""
     identities = table_of(Identity)
     subscriptions = table_of(EmailSubscription)
-    dialect = session.get_bind().dialect.name
-    row_id: sa.ColumnElement[uuid.UUID]
-    if dialect == "postgresql":
-        row_id = sa.func.gen_random_uuid(type_=sa.Uuid)
-    else:  # sa.Uuid is CHAR(32) hex on SQLite
-        row_id = sa.func.lower(sa.func.hex(sa.func.randomblob(16)), type_=sa.Uuid)
     unsubscribed = (
         sa.select(subscriptions.c.identity_id)
         .where(
@@ -110,6 +110,25 @@ def enqueue_recipients(session: Session, campaign: EmailCampaign, now: dt.dateti
         )
         .exists()
     )
+    return [
+        identities.c.property_id == property_id,
+        identities.c.email_ciphertext.is_not(None),
+        ~unsubscribed,
+    ]
+
+
+def enqueue_recipients(session: Session, campaign: EmailCampaign, now: dt.datetime) -> int:
+    """One pending email row per customer of the campaign's property with an address who
+    has not left the list, in one set-based statement; returns how many were written.
+    Customers who already have a row in this campaign are skipped, so it is safe to repeat."""
+    outbox = table_of(OutboxMessage)
+    identities = table_of(Identity)
+    dialect = session.get_bind().dialect.name
+    row_id: sa.ColumnElement[uuid.UUID]
+    if dialect == "postgresql":
+        row_id = sa.func.gen_random_uuid(type_=sa.Uuid)
+    else:  # sa.Uuid is CHAR(32) hex on SQLite
+        row_id = sa.func.lower(sa.func.hex(sa.func.randomblob(16)), type_=sa.Uuid)
     already = (
         sa.select(outbox.c.id)
         .where(outbox.c.campaign_id == campaign.id, outbox.c.identity_id == identities.c.id)
@@ -132,12 +151,7 @@ def enqueue_recipients(session: Session, campaign: EmailCampaign, now: dt.dateti
         sa.literal(0),
         when,
         when,
-    ).where(
-        identities.c.property_id == campaign.property_id,
-        identities.c.email_ciphertext.is_not(None),
-        ~unsubscribed,
-        ~already,
-    )
+    ).where(*_audience(campaign.property_id), ~already)
     insert = outbox.insert().from_select(
         [
             "id",

@@ -177,3 +177,26 @@ def test_only_the_editor_page_may_run_the_admins_own_script(editor, document):
 def test_the_live_preview_needs_the_csrf_token(editor):
     response = editor.post("/admin/policies/preview", {"body": "# x"}, csrf=False)
     assert response.status_code == 400
+
+
+def test_the_confirmation_counts_only_customers_who_would_be_emailed(
+    app, publisher, session, document
+):
+    from consent_service.models.base import utcnow
+    from consent_service.notifications import count_recipients
+    from consent_service.notifications import set_subscription
+    from tests.integration.test_notifications_sink import add_customer
+
+    before = count_recipients(session, document.property_id)
+    add_customer(app, session, "stays@example.com")
+    leaves = add_customer(app, session, "leaves@example.com")
+    add_customer(app, session, None)  # no address: never emailed
+    set_subscription(
+        session, leaves.id, "policy-notices", subscribed=False, source="test", now=utcnow()
+    )
+    session.commit()
+    assert count_recipients(session, document.property_id) == before + 1
+    publisher.post(f"/admin/policies/{document.id}/new", draft_form(material="on", summary_en="x"))
+    draft = latest_draft(session, document)
+    page = publisher.get(f"/admin/policies/versions/{draft.id}/publish").get_data(as_text=True)
+    assert f"<strong>{before + 1}</strong> customer(s) will be sent" in page
