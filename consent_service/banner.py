@@ -24,25 +24,25 @@ from consent_service.models import Vendor
 from consent_service.models import VersionStatus
 from consent_service.properties import consent_context
 
-BANNER_TEXT_KEYS = frozenset(
-    {
-        "title",
-        "description",
-        "accept_all",
-        "reject_all",
-        "customize",
-        "save",
-        "privacy_choices",
-        "purposes_heading",
-        "vendors_heading",
-        "always_on",
-        "policy_link",
-        "policy_changed",
-        "gpc_honoured",
-        "download_receipt",
-        "close",
-    }
+# The banner's own words, in the order the widget shows them (and the admin lists them).
+BANNER_TEXT_ORDER: tuple[str, ...] = (
+    "title",
+    "description",
+    "accept_all",
+    "reject_all",
+    "customize",
+    "save",
+    "privacy_choices",
+    "purposes_heading",
+    "vendors_heading",
+    "always_on",
+    "policy_link",
+    "policy_changed",
+    "gpc_honoured",
+    "download_receipt",
+    "close",
 )
+BANNER_TEXT_KEYS = frozenset(BANNER_TEXT_ORDER)
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "dv", "yi", "ku"})
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 

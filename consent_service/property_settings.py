@@ -15,31 +15,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from consent_service.banner import BANNER_TEXT_KEYS
+from consent_service.banner import BANNER_TEXT_ORDER
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.models import Property
 from consent_service.policy_versions import bump_config_version
 
-# In the order the widget shows them, which is the order the editor lists them.
-TEXT_KEYS: tuple[str, ...] = (
-    "title",
-    "description",
-    "accept_all",
-    "reject_all",
-    "customize",
-    "save",
-    "privacy_choices",
-    "purposes_heading",
-    "vendors_heading",
-    "always_on",
-    "policy_link",
-    "policy_changed",
-    "gpc_honoured",
-    "download_receipt",
-    "close",
-)
-assert frozenset(TEXT_KEYS) == BANNER_TEXT_KEYS, "TEXT_KEYS must list every key the widget uses"
+TEXT_KEYS = BANNER_TEXT_ORDER
 # What the first layer and the preferences cannot do without, in every language. The other
 # keys may stay empty in a language other than the default one: the default's text is shown.
 REQUIRED_TEXT_KEYS = frozenset(

@@ -7,26 +7,23 @@ property lists, and the choice itself is refused (403) unless its property lists
 from __future__ import annotations
 
 from flask import Response
-from flask import current_app
-from flask import jsonify
 from flask import request
 
 from consent_service.api import bp
 from consent_service.api.cors import allow_origin
 from consent_service.api.cors import preflight
+from consent_service.api.recording import recorded_response
 from consent_service.api.request_body import load_json
 from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.api.visitor_region import visitor_ip
 from consent_service.api.visitor_region import visitor_region
 from consent_service.errors import ConsentServiceError
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.network import truncate_ip
 from consent_service.problems import domain_problem
 from consent_service.properties import any_property_allows
 from consent_service.receipts import ConsentRequest
 from consent_service.receipts import Method
-from consent_service.receipts import record_consent
 
 _schema = ConsentRequestSchema()
 
@@ -58,19 +55,7 @@ def _record(origin: str | None) -> Response:
         network=truncate_ip(visitor_ip()),
         origin=origin,
     )
-    try:
-        recorded = record_consent(
-            current_session(), consent, issuer=current_app.extensions["receipt_issuer"]
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    response = jsonify(
-        receipt=recorded.jws, receipt_id=str(recorded.receipt_id), payload=recorded.payload
-    )
-    response.status_code = 201
-    response.headers["Cache-Control"] = "no-store"
+    response = recorded_response(consent)
     if origin:
         allow_origin(response, origin)
     return response

@@ -42,9 +42,10 @@ class StrictInteger(fields.Integer):
         return value
 
 
-class ConsentRequestSchema(Schema):
-    property = fields.String(required=True, validate=SLUG)
-    visitor_id = fields.UUID(required=True)
+class ChoiceSchema(Schema):
+    """What a person chose, however it reaches us: the policy version they saw, the method
+    and the per-purpose decisions."""
+
     policy_version = StrictInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     method = fields.String(
         required=True,
@@ -59,6 +60,13 @@ class ConsentRequestSchema(Schema):
         validate=validate.Length(max=64),
     )
     gpc = StrictBoolean(load_default=False)
+
+
+class ConsentRequestSchema(ChoiceSchema):
+    """``POST /v1/consents``: the widget's choice for its visitor."""
+
+    property = fields.String(required=True, validate=SLUG)
+    visitor_id = fields.UUID(required=True)
 
 
 MAX_BULK_ITEMS = 10_000
@@ -147,24 +155,10 @@ class IdentifyRequestSchema(Schema):
     identity_token = fields.String(required=True, validate=validate.Length(min=1, max=2048))
 
 
-class SubjectConsentRequestSchema(Schema):
+class SubjectConsentRequestSchema(ChoiceSchema):
     """``POST /v1/subjects/consents``: a shop backend records consent on a person's behalf."""
 
     subject = fields.String(required=True, validate=SUBJECT_REF)
-    policy_version = StrictInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    method = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            PUBLIC_METHODS, error="must be one of: " + ", ".join(PUBLIC_METHODS)
-        ),
-    )
-    decisions = fields.Dict(
-        keys=fields.String(validate=SLUG),
-        values=StrictBoolean(),
-        load_default=dict,
-        validate=validate.Length(max=64),
-    )
-    gpc = StrictBoolean(load_default=False)
     # Where the person is (e.g. the billing country): it chooses the law; unknown is strictest.
     region = fields.String(
         load_default=None,

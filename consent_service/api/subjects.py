@@ -18,6 +18,7 @@ from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
 from consent_service.api.cors import allow_origin
 from consent_service.api.cors import preflight
+from consent_service.api.recording import recorded_response
 from consent_service.api.request_body import load_json
 from consent_service.api.schemas import IdentifyRequestSchema
 from consent_service.api.schemas import SubjectConsentRequestSchema
@@ -39,7 +40,6 @@ from consent_service.problems import domain_problem
 from consent_service.properties import consent_context
 from consent_service.receipts import ConsentRequest
 from consent_service.receipts import Method
-from consent_service.receipts import record_consent
 from consent_service.regions import normalise_region
 from consent_service.subject_consents import visitor_for
 
@@ -81,38 +81,29 @@ def record_subject_consent() -> Response:
             errors=[FieldError("/region", "not an ISO 3166 code")],
         )
     caller = current_caller()
-    session = current_session()
     try:
         visitor_id = visitor_for(
-            session,
+            current_session(),
             current_app.extensions["vault"],
             caller.property_id,
             parse_subject_ref(body["subject"], "/subject"),
         )
-        recorded = record_consent(
-            session,
-            ConsentRequest(
-                property_key=caller.property_key,
-                visitor_id=visitor_id,
-                policy_version=body["policy_version"],
-                method=Method(body["method"]),
-                decisions=body["decisions"],
-                gpc=body["gpc"],
-                source=f"api:{caller.public_id}",
-                region=body["region"],
-            ),
-            issuer=current_app.extensions["receipt_issuer"],
-        )
-        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    response = jsonify(
-        receipt=recorded.jws, receipt_id=str(recorded.receipt_id), payload=recorded.payload
+    # The same transaction: a refused consent also undoes an identity created for it.
+    return recorded_response(
+        ConsentRequest(
+            property_key=caller.property_key,
+            visitor_id=visitor_id,
+            policy_version=body["policy_version"],
+            method=Method(body["method"]),
+            decisions=body["decisions"],
+            gpc=body["gpc"],
+            source=f"api:{caller.public_id}",
+            region=body["region"],
+        )
     )
-    response.status_code = 201
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/v1/identity", provide_automatic_options=False)
