@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import uuid
 
-import pyotp
 import pytest
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
 
 from consent_service.extensions import db
 from consent_service.models import AdminUser
-from tests.integration.test_admin_support import PASSWORD
-from tests.integration.test_admin_support import make_admin
+from tests.browser.admin_support import admin_account as new_account
+from tests.browser.admin_support import no_violations
+from tests.browser.admin_support import password_step
+from tests.browser.admin_support import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,44 +22,17 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def admin_account(live_server):
     """A new admin with a second factor, in the live server's database: (email, secret)."""
-    with live_server.app.app_context():
-        vault = live_server.app.extensions["vault"]
-        user, secret = make_admin(
-            db.session(), vault, "admin", email=f"admin-{uuid.uuid4().hex[:8]}@example.com"
-        )
-        email = user.email
-        db.session.remove()
-    return email, secret
-
-
-def _password_step(page, url, email):
-    page.goto(f"{url}/admin/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/admin/sign-in/code")
-
-
-def _sign_in(page, url, email, secret):
-    _password_step(page, url, email)
-    page.get_by_label("6-digit code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
+    return new_account(live_server, "admin")
 
 
 def _nav(page, name):
     return page.get_by_role("navigation", name="Admin sections").get_by_role("link", name=name)
 
 
-def _no_violations(page):
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-
-
 def test_an_admin_signs_in_with_password_and_totp(shop, live_server, admin_account):
     visitor = shop()
     email, secret = admin_account
-    _sign_in(visitor.page, live_server.url, email, secret)
+    sign_in(visitor.page, live_server.url, email, secret)
     assert visitor.page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
     assert _nav(visitor.page, "Users").is_visible()
 
@@ -72,7 +45,7 @@ def test_an_admin_signs_in_with_password_and_totp(shop, live_server, admin_accou
 def test_an_admin_creates_a_user_through_the_users_page(shop, live_server, admin_account):
     visitor = shop()
     email, secret = admin_account
-    _sign_in(visitor.page, live_server.url, email, secret)
+    sign_in(visitor.page, live_server.url, email, secret)
     page = visitor.page
     _nav(page, "Users").click()
     new_email = f"editor-{uuid.uuid4().hex[:8]}@example.com"
@@ -95,17 +68,18 @@ def test_axe_finds_no_violation_on_the_sign_in_and_code_pages(shop, live_server,
     visitor = shop()
     email, _ = admin_account
     visitor.page.goto(f"{live_server.url}/admin/sign-in")
-    _no_violations(visitor.page)
-    _password_step(visitor.page, live_server.url, email)
-    _no_violations(visitor.page)
+    no_violations(visitor.page)
+    password_step(visitor.page, live_server.url, email)
+    visitor.page.wait_for_url("**/admin/sign-in/code")
+    no_violations(visitor.page)
 
 
 def test_axe_finds_no_violation_on_the_users_and_audit_pages(shop, live_server, admin_account):
     visitor = shop()
     email, secret = admin_account
-    _sign_in(visitor.page, live_server.url, email, secret)
+    sign_in(visitor.page, live_server.url, email, secret)
     visitor.page.goto(f"{live_server.url}/admin/users/")
-    _no_violations(visitor.page)
+    no_violations(visitor.page)
     visitor.page.goto(f"{live_server.url}/admin/audit/")
     assert visitor.page.get_by_role("cell", name="admin_user.create").first.is_visible()
-    _no_violations(visitor.page)
+    no_violations(visitor.page)

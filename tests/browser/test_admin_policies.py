@@ -3,47 +3,18 @@ axe-core finds nothing on the policy pages, the dashboard and the campaigns page
 
 from __future__ import annotations
 
-import uuid
-
-import pyotp
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from consent_service.extensions import db
-from tests.integration.test_admin_support import PASSWORD
-from tests.integration.test_admin_support import make_admin
+from tests.browser.admin_support import admin_account
+from tests.browser.admin_support import no_violations
+from tests.browser.admin_support import sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def publisher(live_server):
-    with live_server.app.app_context():
-        user, secret = make_admin(
-            db.session(),
-            live_server.app.extensions["vault"],
-            "publisher",
-            email=f"publisher-{uuid.uuid4().hex[:8]}@example.com",
-        )
-        email = user.email
-        db.session.remove()
-    return email, secret
-
-
-def sign_in(page, url, email, secret):
-    page.goto(f"{url}/admin/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/admin/sign-in/code")
-    page.get_by_label("6-digit code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
-
-
-def no_violations(page):
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
+    return admin_account(live_server, "publisher")
 
 
 def test_a_publisher_edits_compares_and_publishes_a_policy(shop, live_server, publisher):
@@ -83,15 +54,7 @@ def test_the_dashboard_and_campaign_pages_are_accessible(shop, live_server, publ
 
 
 def test_the_integrations_page_is_accessible(shop, live_server):
-    with live_server.app.app_context():
-        user, secret = make_admin(
-            db.session(),
-            live_server.app.extensions["vault"],
-            "admin",
-            email=f"admin-{uuid.uuid4().hex[:8]}@example.com",
-        )
-        email = user.email
-        db.session.remove()
+    email, secret = admin_account(live_server, "admin")
     page = shop().page
     sign_in(page, live_server.url, email, secret)
     page.goto(f"{live_server.url}/admin/integrations/")

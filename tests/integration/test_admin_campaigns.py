@@ -8,17 +8,9 @@ import sqlalchemy as sa
 from consent_service.models import EmailCampaign
 from consent_service.models import OutboxMessage
 from consent_service.models import OutboxStatus
-from tests.integration.test_admin_support import AdminClient
-from tests.integration.test_admin_support import make_admin
+from tests.integration.test_admin_support import signed_in
 from tests.integration.test_notifications_sink import add_customer
 from tests.integration.test_notifications_sink import publish_version
-
-
-def signed_in(app, session, role):
-    user, secret = make_admin(session, app.extensions["vault"], role)
-    client = AdminClient(app)
-    client.sign_in(user.email, secret=secret)
-    return client
 
 
 @pytest.fixture

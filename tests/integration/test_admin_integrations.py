@@ -8,15 +8,7 @@ import sqlalchemy as sa
 from consent_service.models import ApiKey
 from consent_service.models import AuditEntry
 from consent_service.models import WebhookEndpoint
-from tests.integration.test_admin_support import AdminClient
-from tests.integration.test_admin_support import make_admin
-
-
-def signed_in(app, session, role):
-    user, secret = make_admin(session, app.extensions["vault"], role)
-    client = AdminClient(app)
-    client.sign_in(user.email, secret=secret)
-    return client
+from tests.integration.test_admin_support import signed_in
 
 
 def test_an_admin_creates_a_key_that_is_shown_once_and_works(app, session, client):

@@ -10,8 +10,7 @@ from consent_service.models import AuditEntry
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import VersionStatus
-from tests.integration.test_admin_support import AdminClient
-from tests.integration.test_admin_support import make_admin
+from tests.integration.test_admin_support import signed_in
 
 
 @pytest.fixture
@@ -19,21 +18,14 @@ def vault(app):
     return app.extensions["vault"]
 
 
-def signed_in(app, session, vault, role):
-    user, secret = make_admin(session, vault, role)
-    client = AdminClient(app)
-    client.sign_in(user.email, secret=secret)
-    return client
-
-
 @pytest.fixture
 def editor(app, session, vault):
-    return signed_in(app, session, vault, "editor")
+    return signed_in(app, session, "editor")
 
 
 @pytest.fixture
 def publisher(app, session, vault):
-    return signed_in(app, session, vault, "publisher")
+    return signed_in(app, session, "publisher")
 
 
 @pytest.fixture
@@ -99,7 +91,7 @@ def test_a_material_draft_without_a_summary_is_refused(editor, session, document
 
 
 def test_a_viewer_cannot_create_drafts(app, session, vault, document):
-    viewer = signed_in(app, session, vault, "viewer")
+    viewer = signed_in(app, session, "viewer")
     assert viewer.post(f"/admin/policies/{document.id}/new", draft_form()).status_code == 403
 
 

@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from consent_service.banner_preview import preview_region
 from consent_service.models import Property
 from consent_service.property_settings import TEXT_KEYS
-from tests.integration.test_admin_support import AdminClient
 from tests.integration.test_admin_support import audit_entries
-from tests.integration.test_admin_support import make_admin
+from tests.integration.test_admin_support import signed_in
 
 URL = "/admin/properties/demo-shop"
 
@@ -24,21 +23,14 @@ def vault(app):
     return app.extensions["vault"]
 
 
-def signed_in(app, session, vault, role):
-    user, secret = make_admin(session, vault, role)
-    client = AdminClient(app)
-    client.sign_in(user.email, secret=secret)
-    return client
-
-
 @pytest.fixture
 def editor(app, session, vault):
-    return signed_in(app, session, vault, "editor")
+    return signed_in(app, session, "editor")
 
 
 @pytest.fixture
 def viewer(app, session, vault):
-    return signed_in(app, session, vault, "viewer")
+    return signed_in(app, session, "viewer")
 
 
 def demo(session) -> Property:

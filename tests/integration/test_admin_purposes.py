@@ -12,8 +12,7 @@ from consent_service.models import AuditEntry
 from consent_service.models import Property
 from consent_service.models import Purpose
 from consent_service.models import Vendor
-from tests.integration.test_admin_support import AdminClient
-from tests.integration.test_admin_support import make_admin
+from tests.integration.test_admin_support import signed_in
 
 BANNER = "/v1/banner?property=demo-shop"
 
@@ -31,21 +30,14 @@ def vault(app):
     return app.extensions["vault"]
 
 
-def signed_in(app, session, vault, role):
-    user, secret = make_admin(session, vault, role)
-    client = AdminClient(app)
-    client.sign_in(user.email, secret=secret)
-    return client
-
-
 @pytest.fixture
 def editor(app, session, vault):
-    return signed_in(app, session, vault, "editor")
+    return signed_in(app, session, "editor")
 
 
 @pytest.fixture
 def viewer(app, session, vault):
-    return signed_in(app, session, vault, "viewer")
+    return signed_in(app, session, "viewer")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from consent_service.models import AdminUser
 from tests.integration.test_admin_support import AdminClient
 from tests.integration.test_admin_support import audit_entries
 from tests.integration.test_admin_support import make_admin
+from tests.integration.test_admin_support import signed_in
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -25,13 +26,6 @@ def vault(app):
 @pytest.fixture
 def as_admin(app, session, vault):
     user, secret = make_admin(session, vault, "admin")
-    client = AdminClient(app)
-    client.sign_in(user.email, secret=secret)
-    return client
-
-
-def _signed_in(app, session, vault, role):
-    user, secret = make_admin(session, vault, role)
     client = AdminClient(app)
     client.sign_in(user.email, secret=secret)
     return client
@@ -137,7 +131,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(app):
 
 
 def test_a_viewer_opening_users_gets_403(app, session, vault):
-    viewer = _signed_in(app, session, vault, "viewer")
+    viewer = signed_in(app, session, "viewer")
     response = viewer.get("/admin/users/")
     assert response.status_code == 403
     assert response.mimetype == "text/html"
@@ -145,14 +139,14 @@ def test_a_viewer_opening_users_gets_403(app, session, vault):
 
 
 def test_a_viewer_cannot_open_the_audit_log(app, session, vault):
-    viewer = _signed_in(app, session, vault, "viewer")
+    viewer = signed_in(app, session, "viewer")
     assert viewer.get("/admin/audit/").status_code == 403
     assert viewer.get("/admin/audit/export.csv").status_code == 403
 
 
 @pytest.mark.parametrize("role", ["editor", "publisher"])
 def test_editors_and_publishers_cannot_manage_users(app, session, vault, role):
-    client = _signed_in(app, session, vault, role)
+    client = signed_in(app, session, role)
     victim, _ = make_admin(session, vault, "viewer")
     before = _user_count(session)
     assert client.get("/admin/users/").status_code == 403
@@ -165,7 +159,7 @@ def test_editors_and_publishers_cannot_manage_users(app, session, vault, role):
 
 
 def test_the_landing_page_lists_only_what_the_role_may_do(app, session, vault):
-    viewer = _signed_in(app, session, vault, "viewer")
+    viewer = signed_in(app, session, "viewer")
     home = viewer.get("/admin/").data
     assert b"Your account" in home
     assert b"/admin/users/" not in home and b"/admin/audit/" not in home

@@ -95,6 +95,14 @@ class AdminClient:
                 stored[key] = int(stored[key]) - seconds
 
 
+def signed_in(app, session, role, **account):
+    """A client signed in (both steps) to a new committed account of ``role``."""
+    user, secret = make_admin(session, app.extensions["vault"], role, **account)
+    client = AdminClient(app)
+    client.sign_in(user.email, secret=secret)
+    return client
+
+
 def audit_entries(session, action=None):
     session.expire_all()
     query = sa.select(AuditEntry).order_by(AuditEntry.at)
