@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from pathlib import Path
@@ -55,6 +56,19 @@ def ensure_postgres_database(url: str) -> None:
                 connection.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
     finally:
         admin.dispose()
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The ``CONSENT_*`` variables that configure another process (a worker, gunicorn) like
+    ``settings``: the same database, instance folder and secrets."""
+    return {
+        "CONSENT_DATABASE_URL": settings.database_url,
+        "CONSENT_INSTANCE_PATH": str(settings.instance_path),
+        "CONSENT_SECRET_KEY": settings.secret_key,
+        "CONSENT_SIGNING_KEYS": ",".join(key.spec() for key in settings.signing_keys),
+        "CONSENT_DATA_KEYS": ",".join(key.spec() for key in settings.data_keys),
+        "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(settings.blind_index_key).decode(),
+    }
 
 
 def started_on_fresh_database(settings: Settings) -> Flask:

@@ -9,7 +9,6 @@ Prints figures; asserts nothing about time.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import os
 import signal
@@ -33,6 +32,7 @@ from consent_service.policy_versions import get_document
 from consent_service.policy_versions import publish
 from consent_service.properties import get_property
 from tests.bench import databases
+from tests.support import settings_environment
 
 BATCH = 5000
 
@@ -95,15 +95,9 @@ def throughput(app: Flask, workers: int, seconds: float) -> float:
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     settings = app.extensions["consent_settings"]
-    (data_key,) = settings.data_keys
     env = {
         **os.environ,
-        "CONSENT_DATABASE_URL": settings.database_url,
-        "CONSENT_INSTANCE_PATH": str(settings.instance_path),
-        "CONSENT_SECRET_KEY": settings.secret_key,
-        "CONSENT_SIGNING_KEYS": settings.signing_keys[0].spec(),
-        "CONSENT_DATA_KEYS": data_key.spec(),
-        "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(settings.blind_index_key).decode(),
+        **settings_environment(settings),
         "CONSENT_SMTP_HOST": "127.0.0.1",
         "CONSENT_SMTP_PORT": str(port),
         "CONSENT_SMTP_RATE_LIMIT": "0",

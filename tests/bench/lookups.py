@@ -23,6 +23,7 @@ from tests.bench import http_load
 from tests.bench.seed import customer_ref
 from tests.bench.seed import seed_customers
 from tests.support import postgres_reachable
+from tests.support import settings_environment
 
 
 def main() -> None:
@@ -87,11 +88,7 @@ def _bench_http(
 ) -> None:
     settings = app.extensions["consent_settings"]
     env = {
-        "CONSENT_DATABASE_URL": settings.database_url,
-        "CONSENT_INSTANCE_PATH": str(settings.instance_path),
-        "CONSENT_SECRET_KEY": settings.secret_key,
-        "CONSENT_SIGNING_KEYS": settings.signing_keys[0].spec(),
-        "CONSENT_DATA_KEYS": settings.data_keys[0].spec(),
+        **settings_environment(settings),
         "CONSENT_LOG_LEVEL": "ERROR",
     }
     with http_load.served("wsgi:app", env) as port:

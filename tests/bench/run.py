@@ -11,6 +11,7 @@ from tests.bench import decide
 from tests.bench import http_load
 from tests.bench import inprocess
 from tests.support import postgres_reachable
+from tests.support import settings_environment
 
 
 def main() -> None:
@@ -59,10 +60,7 @@ def _bench_engine(
     if bare_http is not None:
         settings = app.extensions["consent_settings"]
         env = {
-            "CONSENT_DATABASE_URL": url,
-            "CONSENT_INSTANCE_PATH": str(settings.instance_path),
-            "CONSENT_SECRET_KEY": settings.secret_key,
-            "CONSENT_SIGNING_KEYS": settings.signing_keys[0].spec(),
+            **settings_environment(settings),
             "CONSENT_LOG_LEVEL": "ERROR",
         }
         with http_load.served("wsgi:app", env) as port:
@@ -100,10 +98,7 @@ def _bench_banner(args: argparse.Namespace, bare: object) -> None:
         bare_http = http_load.get_rate(port, BANNER, args.requests * 2)
     settings = app.extensions["consent_settings"]
     env = {
-        "CONSENT_DATABASE_URL": settings.database_url,
-        "CONSENT_INSTANCE_PATH": str(settings.instance_path),
-        "CONSENT_SECRET_KEY": settings.secret_key,
-        "CONSENT_SIGNING_KEYS": settings.signing_keys[0].spec(),
+        **settings_environment(settings),
         "CONSENT_LOG_LEVEL": "ERROR",
     }
     with http_load.served("wsgi:app", env) as port:

@@ -7,7 +7,6 @@ with TEST_DATABASE_URL the PostgreSQL database ``<test database>_mail_workers``.
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import subprocess
@@ -32,6 +31,7 @@ from tests.integration.test_notifications_sink import running_sink
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
 from tests.support import postgres_url
+from tests.support import settings_environment
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
 
@@ -76,15 +76,9 @@ def campaign(live_app: Flask) -> Iterator[set[str]]:
 
 def _worker(app: Flask, port: int, *options: str) -> subprocess.Popen[bytes]:
     settings = app.extensions["consent_settings"]
-    (data_key,) = settings.data_keys
     env = {
         **os.environ,
-        "CONSENT_DATABASE_URL": settings.database_url,
-        "CONSENT_INSTANCE_PATH": str(settings.instance_path),
-        "CONSENT_SECRET_KEY": settings.secret_key,
-        "CONSENT_SIGNING_KEYS": settings.signing_keys[0].spec(),
-        "CONSENT_DATA_KEYS": data_key.spec(),
-        "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(settings.blind_index_key).decode(),
+        **settings_environment(settings),
         "CONSENT_SMTP_HOST": "127.0.0.1",
         "CONSENT_SMTP_PORT": str(port),
         "CONSENT_SMTP_RATE_LIMIT": "50",

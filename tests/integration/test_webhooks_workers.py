@@ -8,7 +8,6 @@ a fresh SQLite file, or with TEST_DATABASE_URL the PostgreSQL database
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import subprocess
@@ -33,6 +32,7 @@ from consent_service.webhooks import webhook_id
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
 from tests.support import postgres_url
+from tests.support import settings_environment
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
 from tests.webhook_receiver import Answer
@@ -83,16 +83,9 @@ def _queue(app: Flask, receiver: Receiver, count: int) -> tuple[str, set[str]]:
 
 def _worker(app: Flask, *options: str) -> subprocess.Popen[bytes]:
     """``consent-service worker`` in its own process, configured like the test app."""
-    settings = app.extensions["consent_settings"]
-    (data_key,) = settings.data_keys
     env = {
         **os.environ,
-        "CONSENT_DATABASE_URL": settings.database_url,
-        "CONSENT_INSTANCE_PATH": str(settings.instance_path),
-        "CONSENT_SECRET_KEY": settings.secret_key,
-        "CONSENT_SIGNING_KEYS": settings.signing_keys[0].spec(),
-        "CONSENT_DATA_KEYS": data_key.spec(),
-        "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(settings.blind_index_key).decode(),
+        **settings_environment(app.extensions["consent_settings"]),
         "CONSENT_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
         "CONSENT_LOG_LEVEL": "WARNING",
     }
