@@ -23,6 +23,8 @@ from consent_service.models.property import Property
 from consent_service.models.property import Purpose
 from consent_service.models.property import Vendor
 from consent_service.models.property import vendor_purposes
+from consent_service.models.self_service import ErasureRequest
+from consent_service.models.self_service import MagicLink
 from consent_service.models.subject import Subject
 
 __all__ = [
@@ -35,9 +37,11 @@ __all__ = [
     "ConsentState",
     "DecisionLogEntry",
     "EmailCampaign",
+    "ErasureRequest",
     "EmailSubscription",
     "Identity",
     "IdentitySecret",
+    "MagicLink",
     "OutboxMessage",
     "OutboxStatus",
     "PolicyDocument",

@@ -37,6 +37,9 @@ class Identity(Base):
     locale: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the customer was erased: the row stays, without its PII, so that the receipts
+    # of the customer's browsers still belong together (pseudonymised proof).
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdentitySecret(Base):

@@ -28,3 +28,5 @@ class Subject(Base):
         sa.ForeignKey("identities.id"), index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the person asked to be erased: the widget then forgets this visitor id.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -17,7 +17,7 @@ from consent_service.api.openapi import openapi_document
 from consent_service.problems import DESCRIPTIONS
 
 # Not part of the API: Flask's static files, the demo shop's page and the admin (HTML).
-UNDOCUMENTED = re.compile(r"^/(static|demo|admin)/")
+UNDOCUMENTED = re.compile(r"^/(static|demo|admin|preferences)/")
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\((.*?)\))?:)?(\w+)>")
 
 
