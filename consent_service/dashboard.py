@@ -23,11 +23,11 @@ from consent_service.models import ApiKey
 from consent_service.models import ConsentReceipt
 from consent_service.models import DecisionLogEntry
 from consent_service.models import Identity
-from consent_service.models import PolicyVersion
 from consent_service.models import Subject
 from consent_service.pii import Vault
 from consent_service.properties import ConsentContext
-from consent_service.verification import verify_receipts
+from consent_service.receipt_proof import ReceiptLine
+from consent_service.receipt_proof import receipt_history
 
 MAX_DAYS = 366
 
@@ -182,57 +182,12 @@ def lookups_per_integration(
     ]
 
 
-@dataclasses.dataclass(frozen=True)
-class ReceiptLine:
-    receipt_id: uuid.UUID
-    subject_id: uuid.UUID
-    seq: int
-    issued_at: dt.datetime
-    policy_version: int
-    jurisdiction: str
-    method: str
-    source: str
-    gpc: bool
-    decisions: dict[str, str]
-    problems: tuple[str, ...]  # empty: signature, chain link and row all verify
-
-    @property
-    def verified(self) -> bool:
-        return not self.problems
-
-
 def subject_history(
     session: Session, vault: Vault, context: ConsentContext, ref: SubjectRef
 ) -> list[ReceiptLine]:
     """Every receipt of the person a reference names (all their browsers and their account),
     oldest first, each verified: signature against the published keys, chain link, row."""
-    subject_ids = _subjects_of(session, vault, context, ref)
-    problems: dict[uuid.UUID, list[str]] = {}
-    for subject_id in subject_ids:
-        for found in verify_receipts(session, subject_id=subject_id).breaks:
-            problems.setdefault(found.receipt_id, []).append(found.problem)
-    rows = session.execute(
-        sa.select(ConsentReceipt, PolicyVersion.number)
-        .join(PolicyVersion, PolicyVersion.id == ConsentReceipt.policy_version_id)
-        .where(ConsentReceipt.subject_id.in_(subject_ids))
-        .order_by(ConsentReceipt.issued_at, ConsentReceipt.seq)
-    )
-    return [
-        ReceiptLine(
-            receipt_id=receipt.id,
-            subject_id=receipt.subject_id,
-            seq=receipt.seq,
-            issued_at=receipt.issued_at,
-            policy_version=int(number or 0),
-            jurisdiction=receipt.jurisdiction,
-            method=receipt.method,
-            source=receipt.source,
-            gpc=receipt.gpc,
-            decisions=dict(receipt.decisions),
-            problems=tuple(problems.get(receipt.id, ())),
-        )
-        for receipt, number in rows
-    ]
+    return receipt_history(session, _subjects_of(session, vault, context, ref))
 
 
 def _subjects_of(

@@ -1,4 +1,5 @@
-"""The outbox's ``email`` channel: policy-change notices rendered per customer, sent by SMTP.
+"""The outbox's ``email`` channel: policy-change notices rendered per customer, and sign-in
+links to the preferences page, sent by SMTP.
 
 While the claiming transaction is open, :class:`EmailChannel` reads each row's campaign,
 version and customer, decrypts the address, and renders the message (text + HTML, in the
@@ -31,6 +32,7 @@ import datetime as dt
 import email.policy
 import email.utils
 import functools
+import json
 import logging
 import smtplib
 import socket
@@ -55,13 +57,17 @@ from sqlalchemy.orm import Session
 from consent_service.models import EmailCampaign
 from consent_service.models import EmailSubscription
 from consent_service.models import Identity
+from consent_service.models import MagicLink
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import VersionStatus
 from consent_service.models.base import utcnow
 from consent_service.notifications import CHANNEL
+from consent_service.notifications import MAGIC_LINK_EVENT
+from consent_service.notifications import MAGIC_LINK_LIFETIME
 from consent_service.notifications import POLICY_NOTICES_LIST
+from consent_service.notifications import magic_link_token
 from consent_service.notifications import preferences_token
 from consent_service.notifications import unsubscribe_token
 from consent_service.outbox import ClaimedMessage
@@ -345,6 +351,11 @@ class EmailChannel:
     def prepare(
         self, session: Session, messages: Sequence[ClaimedMessage]
     ) -> Mapping[uuid.UUID, Send | Outcome]:
+        jobs: dict[uuid.UUID, Send | Outcome] = {}
+        sign_ins = [m for m in messages if m.event_type == MAGIC_LINK_EVENT]
+        if sign_ins:
+            jobs.update(self._sign_in_jobs(session, sign_ins))
+            messages = [m for m in messages if m.event_type != MAGIC_LINK_EVENT]
         campaigns = self._campaigns(session, {m.campaign_id for m in messages if m.campaign_id})
         identity_ids = {m.identity_id for m in messages if m.identity_id}
         customers = {
@@ -364,7 +375,6 @@ class EmailChannel:
                 )
             )
         )
-        jobs: dict[uuid.UUID, Send | Outcome] = {}
         for message in messages:
             campaign = campaigns.get(message.campaign_id) if message.campaign_id else None
             customer = customers.get(message.identity_id) if message.identity_id else None
@@ -389,6 +399,74 @@ class EmailChannel:
                 built = self.build_message(message.id, campaign, customer.id, customer.locale)
                 jobs[message.id] = functools.partial(self._send, built, address, message.lease)
         return jobs
+
+    def _sign_in_jobs(
+        self, session: Session, messages: Sequence[ClaimedMessage]
+    ) -> dict[uuid.UUID, Send | Outcome]:
+        """Sign-in links: the token is made now, from the row's link id, never stored."""
+        jobs: dict[uuid.UUID, Send | Outcome] = {}
+        now = self._clock()
+        for message in messages:
+            link_id = uuid.UUID(json.loads(message.payload)["magic_link"])
+            row = session.execute(
+                sa.select(MagicLink, Identity.email_ciphertext, Identity.locale, Property)
+                .join(Identity, Identity.id == MagicLink.identity_id)
+                .join(Property, Property.id == MagicLink.property_id)
+                .where(MagicLink.id == link_id)
+            ).first()
+            if row is None:
+                jobs[message.id] = Outcome(Verdict.GIVE_UP, error="the sign-in link is gone")
+                continue
+            link, ciphertext, customer_locale, prop = row
+            if link.expires_at <= now or link.used_at is not None:
+                jobs[message.id] = Outcome(
+                    Verdict.GIVE_UP, error="the sign-in link expired before it could be sent"
+                )
+                continue
+            if ciphertext is None:
+                jobs[message.id] = Outcome(
+                    Verdict.GIVE_UP, error="the customer has no email address any more"
+                )
+                continue
+            try:
+                address = self._setup.vault.open_email(prop.id, ciphertext)
+            except UndecryptableData as exc:
+                jobs[message.id] = Outcome(Verdict.RETRY, error=f"address unreadable: {exc}")
+                continue
+            built = self.build_sign_in_message(
+                message.id, link_id, prop, link.locale or customer_locale
+            )
+            jobs[message.id] = functools.partial(self._send, built, address, message.lease)
+        return jobs
+
+    def build_sign_in_message(
+        self, message_id: uuid.UUID, link_id: uuid.UUID, prop: Property, locale: str | None
+    ) -> Message:
+        """A transactional message: no List-Unsubscribe, nothing but the link."""
+        setup = self._setup
+        token = magic_link_token(setup.secret_key, link_id)
+        chosen = choose_locale(locale, prop.default_locale, template_locales())
+        env = _templates()
+        context: dict[str, Any] = {
+            "property_name": prop.name,
+            "minutes": int(MAGIC_LINK_LIFETIME.total_seconds() // 60),
+            "sign_in_url": f"{setup.base_url.rstrip('/')}/preferences/sign-in?token={token}",
+        }
+        subject = " ".join(
+            env.get_template(f"{chosen}/magic_link.subject.txt").render(context).split()
+        )
+        context["subject"] = subject
+        message = MIMEMultipart("alternative", policy=COMPAT32)
+        message["Subject"] = cast(str, Header(subject, "utf-8", header_name="Subject"))
+        message["From"] = setup.from_address
+        message["Message-ID"] = f"<{message_id.hex}@{self._domain}>"
+        message["Auto-Submitted"] = "auto-generated"
+        message["Content-Language"] = chosen
+        text = env.get_template(f"{chosen}/magic_link.txt").render(context)
+        html = env.get_template(f"{chosen}/magic_link.html").render(context)
+        message.attach(MIMEText(text, "plain", "utf-8"))
+        message.attach(MIMEText(html, "html", "utf-8"))
+        return message
 
     def gone(self, session: Session, message: ClaimedMessage, now: dt.datetime) -> None:
         """No SMTP answer maps to "gone"; nothing to do."""

@@ -286,3 +286,13 @@ def _attach_visitor(
             sa.update(Subject).where(Subject.id == subject_id).values(identity_id=identity_id)
         )
     return uuid.UUID(str(subject_id))
+
+
+def ensure_account_subject(
+    session: Session, property_id: int, identity_id: uuid.UUID, now: dt.datetime | None = None
+) -> uuid.UUID:
+    """The visitor id of the customer's account subject, created and linked the first time:
+    where the customer's own choices on the preferences page are chained."""
+    visitor_id = account_visitor_id(identity_id)
+    _attach_visitor(session, property_id, visitor_id, identity_id, now or utcnow())
+    return visitor_id

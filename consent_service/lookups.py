@@ -44,7 +44,9 @@ from consent_service.properties import ConsentContext
 from consent_service.properties import OfferedPurpose
 
 KINDS = ("visitor", "customer", "email", "subject")
-_UUID_KINDS = ("visitor", "subject")
+_UUID_KINDS = ("visitor", "subject", "identity")
+# ``identity:`` (a customer by their row id) is for the service's own pages; the API's
+# references are the four KINDS above.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,6 +267,7 @@ def _states_query(kind: str) -> sa.Select[Any]:
         "subject": Subject.id,
         "customer": Identity.customer_ref,
         "email": Identity.email_index,
+        "identity": Subject.identity_id,
     }[kind]
     query = sa.select(
         key_column.label("key"),

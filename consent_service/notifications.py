@@ -48,6 +48,15 @@ EVENT_TYPE = "email.policy-notice"
 UNSUBSCRIBE_SALT = "consent-service/unsubscribe-link/v1"
 PREFERENCES_SALT = "consent-service/preferences-link/v1"
 PREFERENCES_MAX_AGE = dt.timedelta(days=180)
+# Sign-in links to the preferences page (the rows and their claiming: self_service_access.py).
+MAGIC_LINK_EVENT = "email.magic-link"
+MAGIC_LINK_SALT = "consent-service/magic-link/v1"
+MAGIC_LINK_LIFETIME = dt.timedelta(minutes=15)
+NEWSLETTERS_LIST = "newsletters"
+# The lists a customer can leave or join, and whether someone who never chose is on them:
+# policy notices are information owed to customers (opt-out); newsletters are marketing
+# (opt-in, never assumed).
+EMAIL_LISTS: dict[str, bool] = {POLICY_NOTICES_LIST: True, NEWSLETTERS_LIST: False}
 
 
 class InvalidLinkToken(ValueError):
@@ -283,6 +292,19 @@ def set_subscription(
     return True
 
 
+def subscriptions(session: Session, identity_id: uuid.UUID) -> dict[str, bool]:
+    """Every list and whether the customer is on it (their choice, else the list's default)."""
+    chosen = {
+        key: subscribed
+        for key, subscribed in session.execute(
+            sa.select(EmailSubscription.list_key, EmailSubscription.subscribed).where(
+                EmailSubscription.identity_id == identity_id
+            )
+        )
+    }
+    return {key: bool(chosen.get(key, default)) for key, default in EMAIL_LISTS.items()}
+
+
 def is_unsubscribed(session: Session, identity_id: uuid.UUID, list_key: str) -> bool:
     return bool(
         session.scalar(
@@ -311,6 +333,11 @@ def verify_unsubscribe_token(secret_key: str, token: str) -> tuple[uuid.UUID, st
         return uuid.UUID(hex=data["i"]), str(data["l"])
     except (BadData, KeyError, TypeError, ValueError):
         raise InvalidLinkToken("the unsubscribe link is not valid") from None
+
+
+def magic_link_token(secret_key: str, link_id: uuid.UUID) -> str:
+    """Made when the email is built: the outbox row holds only the link's id, no secret."""
+    return str(URLSafeTimedSerializer(secret_key, salt=MAGIC_LINK_SALT).dumps(link_id.hex))
 
 
 def preferences_token(secret_key: str, identity_id: uuid.UUID) -> str:

@@ -37,19 +37,20 @@ from consent_service.models import Subject
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
 from consent_service.notifications import CHANNEL as EMAIL_CHANNEL
+from consent_service.notifications import MAGIC_LINK_EVENT
+from consent_service.notifications import MAGIC_LINK_LIFETIME
+from consent_service.notifications import MAGIC_LINK_SALT
 from consent_service.notifications import InvalidLinkToken
 from consent_service.notifications import verify_preferences_token
 from consent_service.pii import Vault
 from consent_service.pii import normalise_email
 
 VISITOR_LINK_SALT = "consent-service/visitor-link/v1"
-MAGIC_LINK_SALT = "consent-service/magic-link/v1"
 SESSION_SALT = "consent-service/preferences-session/v1"
-LINK_LIFETIME = dt.timedelta(minutes=15)
+LINK_LIFETIME = MAGIC_LINK_LIFETIME
 # A session lasts at most this long after sign-in, and ends after this long unused.
 SESSION_LIFETIME = dt.timedelta(hours=2)
 SESSION_IDLE = dt.timedelta(minutes=30)
-MAGIC_LINK_EVENT = "email.magic-link"
 
 
 class Via(enum.StrEnum):
@@ -109,15 +110,14 @@ def visitor_link_token(secret_key: str, property_id: int, visitor_id: uuid.UUID)
     return str(_serializer(secret_key, VISITOR_LINK_SALT).dumps([property_id, visitor_id.hex]))
 
 
-def sign_in_visitor(
-    session: Session, secret_key: str, token: str, now: dt.datetime
-) -> Access:
+def sign_in_visitor(session: Session, secret_key: str, token: str, now: dt.datetime) -> Access:
     """The access a widget's visitor link grants, or SignInRefused."""
     data = _loads(secret_key, VISITOR_LINK_SALT, token, LINK_LIFETIME)
+    if not (isinstance(data, list) and len(data) == 2):
+        raise SignInRefused(LinkProblem.INVALID)
     try:
-        property_id, visitor_hex = data  # type: ignore[misc]
-        visitor_id = uuid.UUID(hex=str(visitor_hex))
-        property_id = int(property_id)
+        property_id = int(data[0])
+        visitor_id = uuid.UUID(hex=str(data[1]))
     except (TypeError, ValueError):
         raise SignInRefused(LinkProblem.INVALID) from None
     erased = session.scalar(
@@ -183,11 +183,6 @@ def request_magic_link(
         },
     )
     return True
-
-
-def magic_link_token(secret_key: str, link_id: uuid.UUID) -> str:
-    """Made when the email is built (the outbox row holds only the link's id, no secret)."""
-    return str(_serializer(secret_key, MAGIC_LINK_SALT).dumps(link_id.hex))
 
 
 def sign_in_with_magic_link(

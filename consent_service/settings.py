@@ -80,6 +80,9 @@ class Settings:
     admin_session_hours: int = 12
     # Sign-in attempts (password and second-factor steps) per client IP; accounts also lock.
     admin_sign_in_rate_limit: str = "10/minute"
+    # Sign-in links the preferences page emails: per client IP and per address asked for.
+    magic_link_rate_limit_ip: str = "20/hour"
+    magic_link_rate_limit_address: str = "5/hour"
     # Policy-change notices (``email_sender.py``): the SMTP relay, the sender, the pace.
     smtp_host: str = "localhost"
     smtp_port: int = 1025
@@ -193,6 +196,14 @@ class Settings:
             admin_sign_in_rate_limit=_rate_limit(
                 env.get("CONSENT_ADMIN_SIGN_IN_RATE_LIMIT") or "10/minute",
                 "CONSENT_ADMIN_SIGN_IN_RATE_LIMIT",
+            ),
+            magic_link_rate_limit_ip=_rate_limit(
+                env.get("CONSENT_MAGIC_LINK_RATE_LIMIT_IP") or "20/hour",
+                "CONSENT_MAGIC_LINK_RATE_LIMIT_IP",
+            ),
+            magic_link_rate_limit_address=_rate_limit(
+                env.get("CONSENT_MAGIC_LINK_RATE_LIMIT_ADDRESS") or "5/hour",
+                "CONSENT_MAGIC_LINK_RATE_LIMIT_ADDRESS",
             ),
             smtp_host=env.get("CONSENT_SMTP_HOST") or "localhost",
             smtp_port=_positive_int(env, "CONSENT_SMTP_PORT", 1025),

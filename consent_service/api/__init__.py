@@ -15,6 +15,9 @@ from consent_service.api import keys  # noqa: E402, F401
 from consent_service.api import openapi  # noqa: E402, F401
 from consent_service.api import policies  # noqa: E402, F401
 from consent_service.api import policy_diff_page  # noqa: E402, F401
+from consent_service.api import preferences_downloads  # noqa: E402, F401
+from consent_service.api import preferences_page  # noqa: E402, F401
+from consent_service.api import preferences_sign_in  # noqa: E402, F401
 from consent_service.api import problem_docs  # noqa: E402, F401
 from consent_service.api import subjects  # noqa: E402, F401
 from consent_service.api import webhooks  # noqa: E402, F401

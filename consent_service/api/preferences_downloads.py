@@ -1,0 +1,70 @@
+"""The preferences page's downloads: one receipt (the JWS as signed, or JSON with its decoded
+payload), all of them, and everything held about the person. Only the signed-in person's:
+another person's receipt id answers 404, exactly like one that does not exist."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from flask import current_app
+from werkzeug.wrappers import Response
+
+from consent_service.api import bp
+from consent_service.api.preferences_page import person_subjects
+from consent_service.api.preferences_session import current_access
+from consent_service.api.preferences_session import settings
+from consent_service.api.preferences_sign_in import sign_in_page
+from consent_service.api.preferences_view import attachment
+from consent_service.api.preferences_view import page_locale
+from consent_service.api.preferences_view import render
+from consent_service.api.preferences_view import texts
+from consent_service.data_export import export_person
+from consent_service.extensions import current_session
+from consent_service.models.base import utcnow
+from consent_service.receipt_proof import proof_bundle
+from consent_service.receipt_proof import receipt_jws
+from consent_service.receipt_proof import receipts_jws
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+@bp.get("/preferences/receipts/<uuid:receipt_id>.<any(jws, json):fmt>")
+def preferences_receipt_download(receipt_id: uuid.UUID, fmt: str) -> Response:
+    access = current_access()
+    if access is None:
+        return sign_in_page(status=401, notices=[("error", texts(page_locale()).session_expired)])
+    jws = receipt_jws(current_session(), person_subjects(access), receipt_id)
+    if jws is None:
+        return render("message.html", status=404, heading=texts(page_locale()).not_found)
+    if fmt == "jws":
+        return attachment(jws, f"receipt-{receipt_id}.jws", "application/jose")
+    bundle = proof_bundle([jws], base_url=settings().base_url, now=utcnow())
+    return attachment(_json(bundle), f"receipt-{receipt_id}.json", "application/json")
+
+
+@bp.get("/preferences/receipts.json")
+def preferences_receipts_download() -> Response:
+    access = current_access()
+    if access is None:
+        return sign_in_page(status=401, notices=[("error", texts(page_locale()).session_expired)])
+    jws_list = receipts_jws(current_session(), person_subjects(access))
+    bundle = proof_bundle(jws_list, base_url=settings().base_url, now=utcnow())
+    return attachment(_json(bundle), "consent-receipts.json", "application/json")
+
+
+@bp.get("/preferences/export.json")
+def preferences_export() -> Response:
+    access = current_access()
+    if access is None:
+        return sign_in_page(status=401, notices=[("error", texts(page_locale()).session_expired)])
+    data = export_person(
+        current_session(),
+        current_app.extensions["vault"],
+        access,
+        base_url=settings().base_url,
+        now=utcnow(),
+    )
+    return attachment(_json(data), "my-data.json", "application/json")

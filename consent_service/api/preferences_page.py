@@ -1,0 +1,274 @@
+"""``/preferences/``: a person's choices, email lists, receipts and data, server-rendered and
+usable without JavaScript (every action is a plain form; the small script only adds checking
+signatures in the browser)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import request
+from flask import url_for
+from werkzeug.wrappers import Response
+
+from consent_service.api import bp
+from consent_service.api.preferences_session import csrf_ok
+from consent_service.api.preferences_session import current_access
+from consent_service.api.preferences_session import end_session
+from consent_service.api.preferences_session import settings
+from consent_service.api.preferences_sign_in import notice_link_sign_in
+from consent_service.api.preferences_sign_in import sign_in_page
+from consent_service.api.preferences_view import date
+from consent_service.api.preferences_view import page_locale
+from consent_service.api.preferences_view import render
+from consent_service.api.preferences_view import texts
+from consent_service.api.visitor_region import visitor_ip
+from consent_service.api.visitor_region import visitor_region
+from consent_service.erasure import deadline_for
+from consent_service.erasure import erase
+from consent_service.errors import ConsentServiceError
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.models import Identity
+from consent_service.models import Property
+from consent_service.models.base import utcnow
+from consent_service.network import truncate_ip
+from consent_service.notifications import EMAIL_LISTS
+from consent_service.notifications import set_subscription
+from consent_service.notifications import subscriptions
+from consent_service.pii import UndecryptableData
+from consent_service.problems import STATUS_FOR
+from consent_service.receipt_proof import ReceiptLine
+from consent_service.receipt_proof import receipt_history
+from consent_service.receipt_proof import subject_of_visitor
+from consent_service.receipt_proof import subjects_of_identity
+from consent_service.request_ids import request_id
+from consent_service.self_service_access import Access
+from consent_service.self_service_choices import PurposeChoice
+from consent_service.self_service_choices import change_choices
+from consent_service.self_service_choices import load_choices
+
+HOME = "api.preferences_home"
+
+
+def person_subjects(access: Access) -> list[uuid.UUID]:
+    session = current_session()
+    if access.identity_id is not None:
+        return subjects_of_identity(session, access.property_id, access.identity_id)
+    assert access.visitor_id is not None
+    return subject_of_visitor(session, access.property_id, access.visitor_id)
+
+
+def _gpc() -> bool:
+    return request.headers.get("Sec-GPC", "").strip() == "1"
+
+
+def _who(access: Access) -> str:
+    t = texts(page_locale())
+    if access.identity_id is None:
+        return t.signed_in_visitor
+    identity = current_session().get(Identity, access.identity_id)
+    label = "—"
+    if identity is not None and identity.email_ciphertext is not None:
+        try:
+            email = current_app.extensions["vault"].open_email(
+                identity.property_id, identity.email_ciphertext
+            )
+            name, _, domain = email.partition("@")
+            label = f"{name[:1]}…@{domain}"  # enough to recognise, not to harvest
+        except UndecryptableData:
+            pass
+    elif identity is not None and identity.customer_ref:
+        label = identity.customer_ref
+    return t.signed_in_customer.format(who=label)
+
+
+def _state_text(purpose: PurposeChoice, history: list[ReceiptLine]) -> str:
+    t = texts(page_locale())
+    given = next((r.issued_at for r in history if purpose.receipt_id == str(r.receipt_id)), None)
+    return t[f"state_{purpose.reason.value}"].format(
+        date=date(given),
+        version=purpose.policy_version or "",
+        until=date(purpose.expires_at),
+    )
+
+
+def _page(
+    access: Access,
+    *,
+    status: int = 200,
+    notices: list[tuple[str, str]] | None = None,
+    **extra: object,
+) -> Response:
+    session = current_session()
+    locale = page_locale()
+    now = utcnow()
+    page = load_choices(
+        session,
+        access,
+        region=visitor_region().region,
+        locale=locale,
+        gpc=_gpc(),
+        base_url=settings().base_url,
+        now=now,
+    )
+    history = receipt_history(session, person_subjects(access))
+    latest_code = history[-1].jurisdiction if history else "unknown"
+    deadline = deadline_for(latest_code)
+    base = settings().base_url
+    return render(
+        "page.html",
+        status=status,
+        notices=notices or [],
+        locale=locale,
+        direction=page.direction if page.locale.split("-")[0] == locale else "ltr",
+        property_name=page.property_name,
+        page=page,
+        who=_who(access),
+        lists=subscriptions(session, access.identity_id) if access.identity_id else None,
+        history=history,
+        purpose_names={p.key: p.name for p in page.purposes},
+        state_text=lambda p: _state_text(p, history),
+        policy_url=lambda r: (
+            f"{base}/v1/policies/{page.property_key}/{r.document_key}/{r.policy_version}"
+        ),
+        jwks_url=f"{base}/.well-known/jwks.json",
+        deadline=deadline,
+        erase_due=deadline.due(now),
+        **extra,
+    )
+
+
+@bp.get("/preferences/")
+def preferences_home() -> Response:
+    token = request.args.get("token")
+    if token:  # the signed link in a policy-change email
+        return notice_link_sign_in(token)
+    access = current_access()
+    if access is None:
+        return sign_in_page()
+    t = texts(page_locale())
+    notices = []
+    notice = request.args.get("notice")
+    if notice in ("saved", "withdrawn"):
+        receipt = request.args.get("receipt", "")[:36]
+        notices.append(("info", t[notice].format(receipt=receipt)))
+    elif notice == "emails_saved":
+        notices.append(("info", t.emails_saved))
+    return _page(access, notices=notices)
+
+
+def _guarded() -> Access | Response:
+    """The signed-in person of a form post, or the page that explains why not."""
+    access = current_access()
+    t = texts(page_locale())
+    if access is None:
+        return sign_in_page(status=401, notices=[("error", t.session_expired)])
+    if not csrf_ok():
+        return _page(access, status=400, notices=[("error", t.csrf)])
+    return access
+
+
+@bp.post("/preferences/choices")
+def preferences_save_choices() -> Response:
+    guarded = _guarded()
+    if isinstance(guarded, Response):
+        return guarded
+    access = guarded
+    session = current_session()
+    now = utcnow()
+    page = load_choices(
+        session,
+        access,
+        region=visitor_region().region,
+        locale="en",
+        gpc=_gpc(),
+        base_url=settings().base_url,
+        now=now,
+    )
+    withdraw = request.form.get("action") == "withdraw_all"
+    # Only the purposes the page offers: anything else in the form is ignored, never recorded.
+    chosen = set(request.form.getlist("purpose"))
+    granted = {p.key: p.key in chosen for p in page.purposes if not p.essential}
+    try:
+        recorded = change_choices(
+            session,
+            access,
+            None if withdraw else granted,
+            issuer=current_app.extensions["receipt_issuer"],
+            region=visitor_region().region,
+            gpc=_gpc(),
+            network=truncate_ip(visitor_ip()),
+            origin=request.headers.get("Origin"),
+            now=now,
+            had_granted=any(p.allowed and not p.essential for p in page.purposes),
+        )
+    except ConsentServiceError as exc:
+        db.session.rollback()
+        return _page(
+            access, status=int(STATUS_FOR.get(type(exc), 400)), notices=[("error", exc.detail)]
+        )
+    db.session.commit()
+    notice = "withdrawn" if recorded.payload["method"] == "withdrawal" else "saved"
+    return redirect(url_for(HOME, notice=notice, receipt=str(recorded.receipt_id)), code=303)
+
+
+@bp.post("/preferences/emails")
+def preferences_save_emails() -> Response:
+    guarded = _guarded()
+    if isinstance(guarded, Response):
+        return guarded
+    access = guarded
+    if access.identity_id is None:
+        return _page(access, status=403)
+    chosen = set(request.form.getlist("list"))
+    now = utcnow()
+    for list_key in EMAIL_LISTS:
+        set_subscription(
+            current_session(),
+            access.identity_id,
+            list_key,
+            subscribed=list_key in chosen,
+            source="preferences",
+            now=now,
+        )
+    db.session.commit()
+    return redirect(url_for(HOME, notice="emails_saved"), code=303)
+
+
+@bp.post("/preferences/erase")
+def preferences_erase() -> Response:
+    guarded = _guarded()
+    if isinstance(guarded, Response):
+        return guarded
+    access = guarded
+    t = texts(page_locale())
+    if request.form.get("confirm") != "yes":
+        return _page(access, status=422, erase_error=t.erase_confirm_missing)
+    prop = current_session().get(Property, access.property_id)
+    erasure = erase(
+        current_session(),
+        access,
+        issuer=current_app.extensions["receipt_issuer"],
+        network=truncate_ip(visitor_ip()),
+        request_id=request_id(),
+        now=utcnow(),
+    )
+    db.session.commit()
+    g.preferences_signed_out = True  # the person is gone: no session to refresh
+    notices = []
+    if not erasure.done_now:
+        completed = erasure.request.completed_at
+        notices.append(
+            ("info", t.already_erased.format(completed=completed, id=erasure.request.id))
+        )
+    response = render(
+        "erased.html",
+        notices=notices,
+        request_=erasure.request,
+        property_name=prop.name if prop else None,
+    )
+    end_session(response)
+    return response

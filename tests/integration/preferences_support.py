@@ -1,0 +1,31 @@
+"""Signing in to the preferences page the ways people do, for integration tests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from consent_service.notifications import preferences_token
+from consent_service.self_service_access import visitor_link_token
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def sign_in_visitor(app: Flask, client: FlaskClient, property_id: int, visitor: uuid.UUID):
+    token = visitor_link_token(app.extensions["consent_settings"].secret_key, property_id, visitor)
+    return client.get(f"/preferences/visit?token={token}")
+
+
+def sign_in_customer(app: Flask, client: FlaskClient, identity_id: uuid.UUID):
+    """Through the signed link every policy-change email carries."""
+    token = preferences_token(app.extensions["consent_settings"].secret_key, identity_id)
+    return client.get(f"/preferences/?token={token}")
+
+
+def csrf_of(client: FlaskClient, path: str = "/preferences/") -> str:
+    match = CSRF.search(client.get(path).get_data(as_text=True))
+    assert match, f"no form on {path}"
+    return match.group(1)
