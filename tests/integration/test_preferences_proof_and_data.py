@@ -1,0 +1,221 @@
+"""Receipts as proof, the data export, and erasure, from the preferences page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from consent_service.erasure import deadline_for
+from consent_service.erasure import erase
+from consent_service.models import AuditEntry
+from consent_service.models import ConsentReceipt
+from consent_service.models import ConsentState
+from consent_service.models import ErasureRequest
+from consent_service.models import Identity
+from consent_service.models import OutboxMessage
+from consent_service.models import Subject
+from consent_service.models.base import utcnow
+from consent_service.properties import get_property
+from consent_service.self_service_access import Access
+from consent_service.self_service_access import Via
+from consent_service.signing import b64url_decode
+from consent_service.webhooks import register_endpoint
+from tests.integration.preferences_support import csrf_of
+from tests.integration.preferences_support import sign_in_customer
+from tests.integration.preferences_support import sign_in_visitor
+from tests.integration.test_notifications_sink import add_customer
+
+
+def verifies(client, jws: str) -> bool:
+    keys = {k["kid"]: k["x"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]}
+    header, payload, signature = jws.split(".")
+    kid = json.loads(b64url_decode(header))["kid"]
+    key = Ed25519PublicKey.from_public_bytes(b64url_decode(keys[kid]))
+    key.verify(b64url_decode(signature), f"{header}.{payload}".encode())
+    return True
+
+
+def visitor_with_receipt(app, client, session, record) -> tuple[uuid.UUID, uuid.UUID]:
+    visitor = uuid.uuid4()
+    receipt = record(visitor, "accept_all")
+    session.commit()
+    sign_in_visitor(app, client, get_property(session, "demo-shop").id, visitor)
+    return visitor, receipt.receipt_id
+
+
+def customer_with_browser(app, client, session, record) -> tuple[Identity, uuid.UUID]:
+    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
+    visitor = uuid.uuid4()
+    record(visitor, "accept_all")
+    session.execute(
+        sa.update(Subject).where(Subject.visitor_id == visitor).values(identity_id=identity.id)
+    )
+    session.commit()
+    sign_in_customer(app, client, identity.id)
+    return identity, visitor
+
+
+def test_the_history_lists_each_receipt_with_a_link_to_its_exact_policy_text(
+    app, client, session, record
+):
+    _, receipt_id = visitor_with_receipt(app, client, session, record)
+    page = client.get("/preferences/").get_data(as_text=True)
+    assert f'data-receipt="{receipt_id}"' in page
+    assert "/v1/policies/demo-shop/privacy-policy/2" in page
+    assert "✓ verified" in page
+
+
+def test_a_downloaded_receipt_verifies_against_the_published_keys(app, client, session, record):
+    _, receipt_id = visitor_with_receipt(app, client, session, record)
+    response = client.get(f"/preferences/receipts/{receipt_id}.jws")
+    assert response.headers["Content-Type"] == "application/jose"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert verifies(client, response.get_data(as_text=True))
+
+
+def test_the_json_download_carries_the_jws_its_payload_and_how_to_verify(
+    app, client, session, record
+):
+    _, receipt_id = visitor_with_receipt(app, client, session, record)
+    bundle = client.get(f"/preferences/receipts/{receipt_id}.json").get_json()
+    [entry] = bundle["receipts"]
+    assert entry["payload"]["receipt_id"] == str(receipt_id)
+    assert bundle["jwks_url"].endswith("/.well-known/jwks.json")
+    assert "Ed25519" in bundle["how_to_verify"]
+    assert verifies(client, entry["jws"])
+
+
+def test_all_receipts_download_in_one_file(app, client, session, record):
+    visitor, _ = visitor_with_receipt(app, client, session, record)
+    record(visitor, "reject_all")
+    session.commit()
+    bundle = client.get("/preferences/receipts.json").get_json()
+    assert [r["payload"]["seq"] for r in bundle["receipts"]] == [1, 2]
+
+
+def test_someone_elses_receipt_is_not_found(app, client, session, record):
+    other = record(uuid.uuid4(), "accept_all")
+    visitor_with_receipt(app, client, session, record)
+    response = client.get(f"/preferences/receipts/{other.receipt_id}.jws")
+    assert response.status_code == 404
+    assert "eyJ" not in response.get_data(as_text=True)
+
+
+def test_downloads_need_a_session(client):
+    assert client.get("/preferences/receipts.json").status_code == 401
+
+
+def test_the_export_holds_the_customer_record_browsers_choices_and_receipts(
+    app, client, session, record
+):
+    _identity, visitor = customer_with_browser(app, client, session, record)
+    data = client.get("/preferences/export.json").get_json()
+    assert data["customer"]["email"].startswith("c-")
+    assert [b["visitor_id"] for b in data["browsers"]] == [str(visitor)]
+    assert {c["purpose"] for c in data["current_choices"]} >= {"analytics", "marketing"}
+    assert len(data["receipts"]) == 1
+    assert data["email_lists"] == []
+
+
+def test_erasure_wipes_the_pii_and_keeps_the_receipts(app, client, session, record):
+    identity, _visitor = customer_with_browser(app, client, session, record)
+    receipts_before = session.scalar(sa.select(sa.func.count()).select_from(ConsentReceipt))
+    response = client.post(
+        "/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"}
+    )
+    assert response.status_code == 200
+    assert "Your data is erased" in response.get_data(as_text=True)
+    session.expire_all()
+    erased = session.get(Identity, identity.id)
+    assert (erased.email_ciphertext, erased.email_index, erased.customer_ref) == (None, None, None)
+    assert erased.erased_at is not None
+    # the old receipt stays; one withdrawal receipt is added on the browser that granted
+    receipts_after = session.scalar(sa.select(sa.func.count()).select_from(ConsentReceipt))
+    assert receipts_after == receipts_before + 1
+
+
+def test_after_erasure_nothing_of_the_person_is_granted_any_more(app, client, session, record):
+    _identity, visitor = customer_with_browser(app, client, session, record)
+    client.post("/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"})
+    granted = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ConsentState)
+        .join(Subject, Subject.id == ConsentState.subject_id)
+        .where(Subject.visitor_id == visitor, ConsentState.granted.is_(True))
+    )
+    assert granted == 1  # the essential purpose only
+
+
+def test_erasure_tells_the_shop_with_its_customer_reference(app, client, session, record):
+    prop = get_property(session, "demo-shop")
+    register_endpoint(
+        session,
+        app.extensions["vault"].cipher,
+        property_id=prop.id,
+        url="https://hooks.example.com/erased",
+        event_types=["subject.erased"],
+    )
+    identity, visitor = customer_with_browser(app, client, session, record)
+    reference = identity.customer_ref
+    client.post("/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"})
+    [message] = session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.event_type == "subject.erased")
+    )
+    data = json.loads(message.payload)["data"]
+    assert data["customer_ref"] == reference
+    assert data["visitor_ids"] == [str(visitor)]
+
+
+def test_erasure_is_logged_when_asked_for_and_when_done(app, client, session, record):
+    identity, _ = customer_with_browser(app, client, session, record)
+    client.post("/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"})
+    actions = session.scalars(
+        sa.select(AuditEntry.action).where(AuditEntry.target_id == str(identity.id))
+    ).all()
+    assert sorted(actions) == ["subject.erased", "subject.erasure_requested"]
+    request = session.scalar(
+        sa.select(ErasureRequest).where(ErasureRequest.identity_id == identity.id)
+    )
+    assert request.completed_at is not None
+
+
+def test_erasure_ends_the_session_and_the_links(app, client, session, record):
+    identity, _ = customer_with_browser(app, client, session, record)
+    client.post("/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"})
+    assert "Sign in with your email" in client.get("/preferences/").get_data(as_text=True)
+    response = sign_in_customer(app, client, identity.id)
+    assert response.status_code == 410
+    assert "erased" in response.get_data(as_text=True)
+
+
+def test_erasure_needs_the_confirmation_box(app, client, session, record):
+    identity, _ = customer_with_browser(app, client, session, record)
+    response = client.post("/preferences/erase", data={"csrf_token": csrf_of(client)})
+    assert response.status_code == 422
+    assert "Tick the box" in response.get_data(as_text=True)
+    assert session.get(Identity, identity.id).erased_at is None
+
+
+def test_asking_twice_finds_the_first_request(app, session, record):
+    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
+    session.commit()
+    access = Access(
+        get_property(session, "demo-shop").id, None, identity.id, Via.MAGIC_LINK, utcnow()
+    )
+    issuer = app.extensions["receipt_issuer"]
+    first = erase(session, access, issuer=issuer, network=None, request_id=None, now=utcnow())
+    second = erase(session, access, issuer=issuer, network=None, request_id=None, now=utcnow())
+    assert (first.done_now, second.done_now) == (True, False)
+    assert second.request.id == first.request.id
+
+
+def test_the_deadline_follows_the_law_where_consent_was_given():
+    requested = dt.datetime(2027, 1, 31, 12, tzinfo=dt.UTC)
+    assert deadline_for("US-CA").due(requested) == requested + dt.timedelta(days=45)
+    assert deadline_for("FR").due(requested) == dt.datetime(2027, 2, 28, 12, tzinfo=dt.UTC)
+    assert deadline_for("BR").due(requested) == requested + dt.timedelta(days=15)
+    assert deadline_for("unknown").due(requested) <= requested + dt.timedelta(days=15)
