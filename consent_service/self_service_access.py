@@ -156,6 +156,36 @@ def request_magic_link(
     )
     if identity_id is None:
         return False
+    _queue_magic_link(session, property_id, identity_id, locale, now)
+    return True
+
+
+def request_confirmation_link(
+    session: Session, access: Access, *, locale: str | None, now: dt.datetime
+) -> bool:
+    """A fresh sign-in link to the signed-in customer's own address (what exporting or
+    erasing asks of a session that came from a long-lived notice link); False if they have
+    no address."""
+    if access.identity_id is None:
+        return False
+    has_address = session.scalar(
+        sa.select(Identity.email_ciphertext.is_not(None)).where(
+            Identity.id == access.identity_id, Identity.erased_at.is_(None)
+        )
+    )
+    if not has_address:
+        return False
+    _queue_magic_link(session, access.property_id, access.identity_id, locale, now)
+    return True
+
+
+def _queue_magic_link(
+    session: Session,
+    property_id: int,
+    identity_id: uuid.UUID,
+    locale: str | None,
+    now: dt.datetime,
+) -> None:
     link = MagicLink(
         id=new_id(),
         property_id=property_id,
@@ -182,18 +212,33 @@ def request_magic_link(
             "created_at": now,
         },
     )
-    return True
+
+
+def _magic_link_id(secret_key: str, token: str) -> uuid.UUID:
+    data = _loads(secret_key, MAGIC_LINK_SALT, token, LINK_LIFETIME)
+    try:
+        return uuid.UUID(hex=str(data))
+    except ValueError:
+        raise SignInRefused(LinkProblem.INVALID) from None
+
+
+def check_magic_link(session: Session, secret_key: str, token: str, now: dt.datetime) -> None:
+    """SignInRefused if the link could not sign anyone in; claims nothing (opening a link
+    must not use it up: mail scanners open links)."""
+    link = session.get(MagicLink, _magic_link_id(secret_key, token))
+    if link is None:
+        raise SignInRefused(LinkProblem.INVALID)
+    if link.used_at is not None:
+        raise SignInRefused(LinkProblem.USED)
+    if link.expires_at <= now:
+        raise SignInRefused(LinkProblem.EXPIRED)
 
 
 def sign_in_with_magic_link(
     session: Session, secret_key: str, token: str, now: dt.datetime
 ) -> Access:
     """Claim the link (once, while it lives) and return its customer's access."""
-    data = _loads(secret_key, MAGIC_LINK_SALT, token, LINK_LIFETIME)
-    try:
-        link_id = uuid.UUID(hex=str(data))
-    except ValueError:
-        raise SignInRefused(LinkProblem.INVALID) from None
+    link_id = _magic_link_id(secret_key, token)
     links = table_of(MagicLink)
     claimed = execute_core(
         session,

@@ -11,6 +11,7 @@ from flask import current_app
 from werkzeug.wrappers import Response
 
 from consent_service.api import bp
+from consent_service.api.preferences_page import needs_fresh_sign_in
 from consent_service.api.preferences_page import person_subjects
 from consent_service.api.preferences_session import current_access
 from consent_service.api.preferences_session import settings
@@ -60,6 +61,9 @@ def preferences_export() -> Response:
     access = current_access()
     if access is None:
         return sign_in_page(status=401, notices=[("error", texts(page_locale()).session_expired)])
+    if needs_fresh_sign_in(access):
+        heading = texts(page_locale()).fresh_sign_in_needed
+        return render("message.html", status=403, heading=heading, body=None)
     data = export_person(
         current_session(),
         current_app.extensions["vault"],

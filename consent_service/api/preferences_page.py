@@ -29,6 +29,7 @@ from consent_service.api.visitor_region import visitor_region
 from consent_service.erasure import deadline_for
 from consent_service.erasure import erase
 from consent_service.errors import ConsentServiceError
+from consent_service.errors import RateLimited
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.models import Identity
@@ -40,12 +41,15 @@ from consent_service.notifications import set_subscription
 from consent_service.notifications import subscriptions
 from consent_service.pii import UndecryptableData
 from consent_service.problems import STATUS_FOR
+from consent_service.rate_limits import KeyRateLimiter
 from consent_service.receipt_proof import ReceiptLine
 from consent_service.receipt_proof import receipt_history
 from consent_service.receipt_proof import subject_of_visitor
 from consent_service.receipt_proof import subjects_of_identity
 from consent_service.request_ids import request_id
 from consent_service.self_service_access import Access
+from consent_service.self_service_access import Via
+from consent_service.self_service_access import request_confirmation_link
 from consent_service.self_service_choices import PurposeChoice
 from consent_service.self_service_choices import change_choices
 from consent_service.self_service_choices import load_choices
@@ -59,6 +63,12 @@ def person_subjects(access: Access) -> list[uuid.UUID]:
         return subjects_of_identity(session, access.property_id, access.identity_id)
     assert access.visitor_id is not None
     return subject_of_visitor(session, access.property_id, access.visitor_id)
+
+
+def needs_fresh_sign_in(access: Access) -> bool:
+    """A policy notice's link lives for months and may be forwarded: it lets its holder see
+    and change choices, but exporting or erasing takes a fresh single-use link."""
+    return access.via is Via.NOTICE_LINK
 
 
 def _gpc() -> bool:
@@ -137,6 +147,7 @@ def _page(
         jwks_url=f"{base}/.well-known/jwks.json",
         deadline=deadline,
         erase_due=deadline.due(now),
+        needs_fresh_sign_in=needs_fresh_sign_in(access),
         **extra,
     )
 
@@ -238,6 +249,29 @@ def preferences_save_emails() -> Response:
     return redirect(url_for(HOME, notice="emails_saved"), code=303)
 
 
+@bp.post("/preferences/confirm-by-email")
+def preferences_confirm_by_email() -> Response:
+    guarded = _guarded()
+    if isinstance(guarded, Response):
+        return guarded
+    access = guarded
+    t = texts(page_locale())
+    limiter: KeyRateLimiter = current_app.extensions["rate_limiter"]
+    try:
+        limiter.check(
+            f"magic-link-customer:{access.identity_id}", settings().magic_link_rate_limit_address
+        )
+    except RateLimited as exc:
+        minutes = max(1, exc.retry_after // 60)
+        return _page(
+            access, status=429, notices=[("error", t.rate_limited.format(minutes=minutes))]
+        )
+    sent = request_confirmation_link(current_session(), access, locale=page_locale(), now=utcnow())
+    db.session.commit()
+    notice = t.confirmation_sent if sent else t.no_address
+    return _page(access, notices=[("info" if sent else "error", notice)])
+
+
 @bp.post("/preferences/erase")
 def preferences_erase() -> Response:
     guarded = _guarded()
@@ -245,6 +279,8 @@ def preferences_erase() -> Response:
         return guarded
     access = guarded
     t = texts(page_locale())
+    if needs_fresh_sign_in(access):
+        return _page(access, status=403, notices=[("error", t.fresh_sign_in_needed)])
     if request.form.get("confirm") != "yes":
         return _page(access, status=422, erase_error=t.erase_confirm_missing)
     prop = current_session().get(Property, access.property_id)

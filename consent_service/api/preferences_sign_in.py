@@ -34,6 +34,7 @@ from consent_service.properties import get_property
 from consent_service.rate_limits import KeyRateLimiter
 from consent_service.self_service_access import Access
 from consent_service.self_service_access import SignInRefused
+from consent_service.self_service_access import check_magic_link
 from consent_service.self_service_access import request_magic_link
 from consent_service.self_service_access import sign_in_visitor
 from consent_service.self_service_access import sign_in_with_magic_link
@@ -98,6 +99,10 @@ def preferences_visit() -> Response:
 def preferences_confirm_sign_in() -> Response:
     """Changes nothing (a GET): shows the button that uses the link."""
     token = request.args.get("token", "")
+    try:
+        check_magic_link(current_session(), settings().secret_key, token, utcnow())
+    except SignInRefused as exc:
+        return refused(exc)
     return render("confirm_sign_in.html", token=token, property_name=None)
 
 

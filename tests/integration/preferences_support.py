@@ -5,10 +5,16 @@ from __future__ import annotations
 import re
 import uuid
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from consent_service.models import MagicLink
+from consent_service.models.base import utcnow
+from consent_service.notifications import magic_link_token
 from consent_service.notifications import preferences_token
+from consent_service.properties import get_property
+from consent_service.self_service_access import request_magic_link
 from consent_service.self_service_access import visitor_link_token
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -29,3 +35,17 @@ def csrf_of(client: FlaskClient, path: str = "/preferences/") -> str:
     match = CSRF.search(client.get(path).get_data(as_text=True))
     assert match, f"no form on {path}"
     return match.group(1)
+
+
+def sign_in_by_magic_link(app: Flask, client: FlaskClient, session, email: str):
+    """As a customer who asked for a link and pressed its button (the strongest sign-in)."""
+    prop = get_property(session, "demo-shop")
+    now = utcnow()
+    assert request_magic_link(
+        session, app.extensions["vault"], prop.id, email, locale=None, now=now
+    )
+    link_id = session.scalar(sa.select(MagicLink.id).order_by(MagicLink.created_at.desc()))
+    session.commit()
+    token = magic_link_token(app.extensions["consent_settings"].secret_key, link_id)
+    csrf = csrf_of(client, f"/preferences/sign-in?token={token}")
+    return client.post("/preferences/sign-in", data={"token": token, "csrf_token": csrf})

@@ -16,6 +16,7 @@ from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import ErasureRequest
 from consent_service.models import Identity
+from consent_service.models import MagicLink
 from consent_service.models import OutboxMessage
 from consent_service.models import Subject
 from consent_service.models.base import utcnow
@@ -25,6 +26,7 @@ from consent_service.self_service_access import Via
 from consent_service.signing import b64url_decode
 from consent_service.webhooks import register_endpoint
 from tests.integration.preferences_support import csrf_of
+from tests.integration.preferences_support import sign_in_by_magic_link
 from tests.integration.preferences_support import sign_in_customer
 from tests.integration.preferences_support import sign_in_visitor
 from tests.integration.test_notifications_sink import add_customer
@@ -48,14 +50,15 @@ def visitor_with_receipt(app, client, session, record) -> tuple[uuid.UUID, uuid.
 
 
 def customer_with_browser(app, client, session, record) -> tuple[Identity, uuid.UUID]:
-    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
+    email = f"c-{uuid.uuid4().hex[:8]}@example.com"
+    identity = add_customer(app, session, email)
     visitor = uuid.uuid4()
     record(visitor, "accept_all")
     session.execute(
         sa.update(Subject).where(Subject.visitor_id == visitor).values(identity_id=identity.id)
     )
     session.commit()
-    sign_in_customer(app, client, identity.id)
+    sign_in_by_magic_link(app, client, session, email)
     return identity, visitor
 
 
@@ -219,3 +222,45 @@ def test_the_deadline_follows_the_law_where_consent_was_given():
     assert deadline_for("FR").due(requested) == dt.datetime(2027, 2, 28, 12, tzinfo=dt.UTC)
     assert deadline_for("BR").due(requested) == requested + dt.timedelta(days=15)
     assert deadline_for("unknown").due(requested) <= requested + dt.timedelta(days=15)
+
+
+def test_a_policy_notice_link_cannot_export_or_erase_without_a_fresh_link(app, client, session):
+    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
+    session.commit()
+    sign_in_customer(app, client, identity.id)
+    page = client.get("/preferences/").get_data(as_text=True)
+    assert "confirm it is you with a fresh sign-in link" in page
+    assert client.get("/preferences/export.json").status_code == 403
+    erase_attempt = client.post(
+        "/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"}
+    )
+    assert erase_attempt.status_code == 403
+    assert session.get(Identity, identity.id).erased_at is None
+
+
+def test_a_notice_link_session_can_ask_for_a_fresh_link_to_its_own_address(app, client, session):
+    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
+    session.commit()
+    sign_in_customer(app, client, identity.id)
+    response = client.post("/preferences/confirm-by-email", data={"csrf_token": csrf_of(client)})
+    assert "A sign-in link is on its way" in response.get_data(as_text=True)
+    assert (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(MagicLink)
+            .where(MagicLink.identity_id == identity.id)
+        )
+        == 1
+    )
+
+
+def test_an_anonymous_visitor_can_erase_this_browsers_record(app, client, session, record):
+    visitor, _ = visitor_with_receipt(app, client, session, record)
+    response = client.post(
+        "/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"}
+    )
+    assert response.status_code == 200
+    subject = session.scalar(sa.select(Subject).where(Subject.visitor_id == visitor))
+    assert subject.erased_at is not None
+    again = sign_in_visitor(app, client, get_property(session, "demo-shop").id, visitor)
+    assert again.status_code == 410
