@@ -1,45 +1,35 @@
-"""One-click unsubscribe (RFC 8058) from policy-change notices.
+"""One-click unsubscribe (RFC 8058) from the lists customers are emailed on.
 
 ``POST /v1/email/unsubscribe?token=...`` is what mail clients send (body
 ``List-Unsubscribe=One-Click``, no cookies, no auth): it unsubscribes and answers 200, never a
 redirect. ``GET`` of the same URL only shows a page with a button that POSTs: link scanners
-prefetch URLs in mail, and a prefetch must not unsubscribe anyone.
+prefetch URLs in mail, and a prefetch must not unsubscribe anyone. Both pages are the
+preferences page's own (localized), with a way on to every other choice.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Response
 from flask import current_app
 from flask import request
-from markupsafe import escape
+from werkzeug.wrappers import Response
 
 from consent_service.api import bp
+from consent_service.api.preferences_view import page_locale
+from consent_service.api.preferences_view import render
+from consent_service.api.preferences_view import texts
 from consent_service.errors import InvalidUnsubscribeLink
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.models import Identity
+from consent_service.models import Property
 from consent_service.models.base import utcnow
 from consent_service.notifications import InvalidLinkToken
 from consent_service.notifications import set_subscription
 from consent_service.notifications import verify_unsubscribe_token
 
 UNSUBSCRIBE_URL = "/v1/email/unsubscribe"
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{title}</title></head>
-<body style="font-family: sans-serif; max-width: 32em; margin: 3em auto; line-height: 1.5">
-<h1 style="font-size: 1.3em">{title}</h1>{body}</body></html>
-"""
-
-
-def _page(title: str, body: str) -> Response:
-    response = Response(_PAGE.format(title=escape(title), body=body), mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the URL carries the token
-    return response
 
 
 def _verified() -> tuple[uuid.UUID, str]:
@@ -51,18 +41,28 @@ def _verified() -> tuple[uuid.UUID, str]:
         raise InvalidUnsubscribeLink(str(exc)) from None
 
 
+def _page(identity_id: uuid.UUID, list_key: str, *, done: bool) -> Response:
+    prop = current_session().scalar(
+        db.select(Property)
+        .join(Identity, Identity.property_id == Property.id)
+        .where(Identity.id == identity_id)
+    )
+    t = texts(page_locale())
+    return render(
+        "unsubscribe.html",
+        done=done,
+        list_name=t.get(f"list_{list_key}", list_key),
+        action=f"{UNSUBSCRIBE_URL}?token={request.args.get('token', '')}",
+        property_key=prop.key if prop else None,
+        property_name=prop.name if prop else None,
+    )
+
+
 @bp.get(UNSUBSCRIBE_URL)
 def unsubscribe_page() -> Response:
     """Confirmation page; changes nothing."""
-    _verified()
-    token = escape(request.args.get("token", ""))
-    form = (
-        f'<form method="post" action="{UNSUBSCRIBE_URL}?token={token}">'
-        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-        "<p>Stop receiving emails about changes to our privacy policy?</p>"
-        '<button type="submit">Unsubscribe</button></form>'
-    )
-    return _page("Unsubscribe from policy notices", form)
+    identity_id, list_key = _verified()
+    return _page(identity_id, list_key, done=False)
 
 
 @bp.post(UNSUBSCRIBE_URL)
@@ -78,4 +78,4 @@ def unsubscribe_one_click() -> Response:
         now=utcnow(),
     )
     db.session.commit()
-    return _page("You are unsubscribed", "<p>You will no longer receive policy notices.</p>")
+    return _page(identity_id, list_key, done=True)

@@ -87,3 +87,13 @@ def test_a_token_signed_with_another_key_is_refused(app, session, client):
     response = client.post(f"/v1/email/unsubscribe?token={forged}", data=ONE_CLICK)
     assert response.status_code == 400
     assert _subscription(session, ada) is None
+
+
+def test_the_landing_speaks_the_readers_language_and_leads_to_every_other_choice(
+    app, session, client
+):
+    ada = add_customer(app, session, "ada@example.com")
+    response = client.post(_url(app, ada), data=ONE_CLICK, headers={"Accept-Language": "de"})
+    page = response.get_data(as_text=True)
+    assert "Sie sind abgemeldet" in page
+    assert 'href="/preferences/?property=demo-shop"' in page
