@@ -212,7 +212,9 @@ def preferences_save_choices() -> Response:
             region=visitor_region().region,
             gpc=_gpc(),
             network=truncate_ip(visitor_ip()),
-            origin=request.headers.get("Origin"),
+            # The form is this service's own page, proven by its CSRF token: no shop origin
+            # applies (and a browser may send "Origin: null" for it).
+            origin=None,
             now=now,
             had_granted=any(p.allowed and not p.essential for p in page.purposes),
         )

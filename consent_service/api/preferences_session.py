@@ -130,7 +130,8 @@ def keep_form_nonce(response: Response) -> None:
 def page_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Cache-Control"] = "no-store"
-    # Sign-in URLs carry tokens: never leak them to another site.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Sign-in URLs carry tokens: never leak them to another site. (Not "no-referrer": with
+    # it browsers send "Origin: null" on the page's own forms.)
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     return response
