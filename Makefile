@@ -10,6 +10,10 @@ export CONSENT_INSTANCE_PATH ?= $(CURDIR)/instance
 # Receipts, banner links and the demo's widget tag name the service by this URL.
 export CONSENT_BASE_URL ?= http://$(HOST):$(PORT)
 
+# Path without the query string and no Referer: sign-in, preferences and unsubscribe links
+# carry their tokens in the query, and a log must never hold a token.
+ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms
+
 .PHONY: run worker test test-sqlite test-postgres test-js test-browser lint bench clean
 
 $(STAMP): pyproject.toml
@@ -25,7 +29,7 @@ run: $(STAMP)
 	$(BIN)/consent-service demo load
 	@echo "consent-service on http://$(HOST):$(PORT)  (try /v1/policies/demo-shop/privacy-policy/latest)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gthread --threads 8 \
-		--access-logfile - wsgi:app
+		--access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)' wsgi:app
 
 ## worker: deliver the outbox (webhooks) for the database `make run` serves; Ctrl-C stops it
 worker: $(STAMP)

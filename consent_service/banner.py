@@ -40,6 +40,7 @@ BANNER_TEXT_ORDER: tuple[str, ...] = (
     "policy_changed",
     "gpc_honoured",
     "download_receipt",
+    "manage_link",
     "close",
 )
 BANNER_TEXT_KEYS = frozenset(BANNER_TEXT_ORDER)

@@ -36,6 +36,9 @@ REQUIRED_TEXT_KEYS = frozenset(
         "close",
     }
 )
+# Keys added after properties existed, which the widget can do without (it has an English
+# fallback): optional even in the default language, so older properties still save.
+LATER_TEXT_KEYS = frozenset({"manage_link"})
 MAX_NAME = 200
 MAX_TEXT = 2000
 MAX_ORIGINS = 50
@@ -208,7 +211,9 @@ def _texts(
         texts[locale] = {}
         for key in TEXT_KEYS:
             text = given.get(key, "").strip()
-            required = key in REQUIRED_TEXT_KEYS or locale == default
+            required = key in REQUIRED_TEXT_KEYS or (
+                locale == default and key not in LATER_TEXT_KEYS
+            )
             if not text and required:
                 errors.append(
                     FieldError(f"/banner_texts/{locale}/{key}", f"{locale}: {key} is required")

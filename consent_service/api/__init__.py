@@ -20,4 +20,5 @@ from consent_service.api import preferences_page  # noqa: E402, F401
 from consent_service.api import preferences_sign_in  # noqa: E402, F401
 from consent_service.api import problem_docs  # noqa: E402, F401
 from consent_service.api import subjects  # noqa: E402, F401
+from consent_service.api import visitor_choice  # noqa: E402, F401
 from consent_service.api import webhooks  # noqa: E402, F401

@@ -193,6 +193,7 @@ def _components(spec: APISpec) -> None:
         ("SubjectLink", out.SubjectLinkSchema),
         ("SubjectConsentRequest", into.SubjectConsentRequestSchema),
         ("IdentifyRequest", into.IdentifyRequestSchema),
+        ("PreferencesLinkRequest", into.PreferencesLinkRequestSchema),
         ("WebhookEndpointRequest", WebhookEndpointRequestSchema),
         ("WebhookList", out.WebhookListSchema),
         ("CreatedWebhookEndpoint", out.CreatedWebhookEndpointSchema),
@@ -205,6 +206,8 @@ def _components(spec: APISpec) -> None:
         description = inspect.cleandoc(schema.__doc__) if schema.__doc__ else None
         component = {"description": description} if description else None
         spec.components.schema(name, component, schema=schema)
+    for name, raw in RAW_SCHEMAS.items():
+        spec.components.schema(name, raw)
     spec.components.security_scheme(
         BEARER,
         {
@@ -373,6 +376,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "visitor_id": VISITOR,
         "identity_token": "eyJjIjoiQy0xMDI5MyJ9.ZxY0kQ.signature-from-the-shop-backend",
     },
+    "PreferencesLinkRequest": {"property": "demo-shop", "visitor_id": VISITOR},
     "WebhookEndpointRequest": {
         "url": "https://shop.northwind.example/hooks/consent",
         "event_types": ["consent.changed", "subject.erased"],
@@ -772,6 +776,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             },
             "options": {"operationId": "preflightIdentity", **_preflight("identifying visitors")},
         },
+        **_visitor_paths(),
         "/v1/webhooks": {
             "get": {
                 "operationId": "listWebhooks",
@@ -1024,6 +1029,144 @@ def _email_paths() -> dict[str, dict[str, Any]]:
                 "responses": {"200": page, **_problems(errors.InvalidUnsubscribeLink, 413)},
             },
         }
+    }
+
+
+# Written as JSON Schema (not marshmallow): the members after ``status`` come exactly when it
+# is ``recorded``, which only a conditional can say.
+RAW_SCHEMAS: dict[str, dict[str, Any]] = {
+    "VisitorChoice": {
+        "description": "What the service holds as the visitor's current choice: the latest "
+        "receipt of the visitor or, once the browser is linked to a customer, of the "
+        "customer on any of their browsers or their account. `none`: nothing recorded (or an "
+        "unknown visitor); `erased`: the person asked to be erased, so the widget forgets "
+        "this visitor id.",
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["recorded", "none", "erased"]},
+            "receipt_id": {
+                "type": "string",
+                "format": "uuid",
+                "description": "Only when `recorded`: the latest receipt.",
+            },
+            "issued_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Only when `recorded`: when it was issued (UTC, milliseconds).",
+            },
+            "policy_version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Only when `recorded`: the policy version it cites.",
+            },
+            "decisions": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "enum": ["granted", "denied"]},
+                "description": "Only when `recorded`: every purpose the property offered then.",
+            },
+        },
+        "required": ["status"],
+        "additionalProperties": False,
+        "if": {"properties": {"status": {"const": "recorded"}}},
+        "then": {"required": ["receipt_id", "issued_at", "policy_version", "decisions"]},
+        "else": {"maxProperties": 1},
+    },
+    "PreferencesLink": {
+        "description": "A sign-in link to the self-service preferences page for this visitor.",
+        "type": "object",
+        "properties": {
+            "url": {
+                "type": "string",
+                "format": "uri",
+                "description": "Open it in the visitor's browser; it signs them in once.",
+            },
+            "expires_in": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Seconds the link stays valid.",
+            },
+        },
+        "required": ["url", "expires_in"],
+        "additionalProperties": False,
+    },
+}
+
+
+def _visitor_paths() -> dict[str, dict[str, Any]]:
+    origin = _header_param(
+        "Origin",
+        "The shop's page. A browser sends it; when it is not one of the property's allowed "
+        "origins, the answer is 403 `origin-not-allowed`.",
+        SHOP_ORIGIN,
+    )
+    no_store = {
+        "Cache-Control": _header("CacheControl", required=True),
+        "Access-Control-Allow-Origin": _header("AllowOrigin"),
+    }
+    return {
+        "/v1/visitors/{visitor_id}/choice": {
+            "get": {
+                "operationId": "getVisitorChoice",
+                "tags": ["Widget"],
+                "summary": "What the service holds as the visitor's current choice",
+                "description": "The widget asks on each page where its cookie holds a choice, "
+                "so that a withdrawal on the preferences page or a consent the shop's backend "
+                "recorded for the customer reaches the shop's pages: a different `receipt_id` "
+                "replaces the cookie's choice, `erased` deletes it. The random visitor id is "
+                "the only proof, as for recording consent. Never cached.",
+                "parameters": [
+                    {
+                        "in": "path",
+                        "name": "visitor_id",
+                        "required": True,
+                        "description": "The visitor id from the widget's cookie.",
+                        "schema": {"type": "string", "format": "uuid"},
+                        "example": VISITOR,
+                    },
+                    _query(
+                        "property",
+                        "The property (shop), as in the widget tag's `data-property`.",
+                        "demo-shop",
+                        required=True,
+                        pattern=SLUG_PATTERN,
+                    ),
+                    origin,
+                ],
+                "responses": {
+                    "200": _ok("The current choice.", _ref("VisitorChoice"), headers=no_store),
+                    **_problems(
+                        errors.ValidationFailed,
+                        errors.OriginNotAllowed,
+                        errors.UnknownProperty,
+                        404,
+                    ),
+                },
+            }
+        },
+        "/v1/preferences/link": {
+            "post": {
+                "operationId": "createPreferencesLink",
+                "tags": ["Widget"],
+                "summary": "A sign-in link to the self-service preferences page",
+                "description": "Called by the widget's preferences layer for a visitor with "
+                "a stored choice: the link opens the service's preferences page signed in as "
+                "that browser, where every choice, its receipts and the person's data can be "
+                "seen and changed. Valid for `expires_in` seconds; a fresh one is made on "
+                "each call, nothing is stored.",
+                "parameters": [origin],
+                "requestBody": _json_body("PreferencesLinkRequest", "The visitor."),
+                "responses": {
+                    "200": _ok("The link.", _ref("PreferencesLink"), headers=no_store),
+                    **_problems(
+                        *JSON_BODY_PROBLEMS, errors.OriginNotAllowed, errors.UnknownProperty
+                    ),
+                },
+            },
+            "options": {
+                "operationId": "preflightPreferencesLink",
+                **_preflight("asking for preferences links"),
+            },
+        },
     }
 
 

@@ -155,6 +155,14 @@ class IdentifyRequestSchema(Schema):
     identity_token = fields.String(required=True, validate=validate.Length(min=1, max=2048))
 
 
+class PreferencesLinkRequestSchema(Schema):
+    """``POST /v1/preferences/link``: the widget asks for a sign-in link to the self-service
+    page for its visitor; knowing the visitor id is the proof, as for recording consent."""
+
+    property = fields.String(required=True, validate=SLUG)
+    visitor_id = fields.UUID(required=True)
+
+
 class SubjectConsentRequestSchema(ChoiceSchema):
     """``POST /v1/subjects/consents``: a shop backend records consent on a person's behalf."""
 

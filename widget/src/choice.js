@@ -61,3 +61,16 @@ function fromReceipt(snapshot) {
   Object.keys(snapshot).forEach((key) => { decisions[key] = snapshot[key] === 'granted'; });
   return decisions;
 }
+
+// The stored choice against what the service holds (GET /v1/visitors/<id>/choice): its latest
+// receipt wins when it is another one (withdrawn on the preferences page, recorded by the
+// shop's backend, chosen on another of the customer's browsers); an erased visitor is
+// forgotten (null); otherwise the cookie stands.
+function mergeChoice(stored, server) {
+  if (server.status === 'erased') return null;
+  return server.status !== 'recorded' || server.receipt_id === stored.receiptId ? stored : {
+    visitorId: stored.visitorId, receiptId: server.receipt_id,
+    policyVersion: server.policy_version, at: Date.parse(server.issued_at),
+    decisions: fromReceipt(server.decisions)
+  };
+}

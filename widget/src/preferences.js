@@ -1,6 +1,6 @@
 // The preferences layer, loaded only when a visitor asks for it (widget-preferences.js): one
-// switch per purpose, its vendors and their cookies, the policy and rulebook links, and the
-// visitor's last receipt to download.
+// switch per purpose, its vendors and their cookies, the policy and rulebook links, the
+// visitor's last receipt to download, and the way to the service's own preferences page.
 
 function vendorDetails(view, purpose) {
   const vendors = view.config.vendors.filter((vendor) => purpose.vendors.indexOf(vendor.key) >= 0);
@@ -27,6 +27,27 @@ function purposeItem(view, purpose, initial, switches) {
       purpose.essential && h('strong', null, view.config.texts.always_on + '. '),
       purpose.description),
     vendorDetails(view, purpose));
+}
+
+// Everything else (every choice, its receipts, the person's data) is on the service's own
+// preferences page. The link is real (keyboard, new tab: the sign-in page); a click signs a
+// stored visitor straight in with a short-lived link the service makes for it.
+function manageLink(view) {
+  const fallback = view.base + '/preferences/?property=' + encodeURIComponent(view.property);
+  const go = (url) => location.assign(url);
+  return h('a', {
+    href: fallback,
+    click(event) {
+      const visitorId = view.visitor();
+      if (!visitorId || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      fetch(view.base + '/v1/preferences/link', {
+        method: 'POST', credentials: 'omit', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ property: view.property, visitor_id: visitorId })
+      }).then((response) => (response.ok ? response.json() : Promise.reject()))
+        .then((link) => go(link.url), () => go(fallback));
+    }
+  }, view.config.texts.manage_link || 'Manage all choices, receipts and your data');
 }
 
 // The preferences layer: a modal <dialog> (the browser traps focus and makes the page inert;
@@ -69,7 +90,8 @@ function showPreferences(view, opener, offCategories) {
     config.documents.map((doc) => link(doc.url, doc.title)),
     jurisdictionLinks(view, (target, categories) => offer(categories)),
     receiptUrl && h('a', { href: receiptUrl, download: 'consent-receipt.jws' },
-      texts.download_receipt || 'Download receipt')));
+      texts.download_receipt || 'Download receipt'),
+    manageLink(view)));
   dialog.addEventListener('close', () => {
     dialog.remove();
     if (receiptUrl) URL.revokeObjectURL(receiptUrl);

@@ -216,8 +216,9 @@ function main() {
   }
 
   const view = {
-    choose, openPreferences, restoreFocus, gpcForcesOff,
+    choose, openPreferences, restoreFocus, gpcForcesOff, base, property,
     decisions: () => decisions,
+    visitor: () => stored && stored.visitorId,
     receipt: () => storage((local) => local.getItem(receiptKey)),
     dismiss: closeBanner
   };
@@ -231,14 +232,21 @@ function main() {
     if (!focusBeforeBanner || focusBeforeBanner === document.body) banner.focus();
   }
 
-  function start(body) {
+  function start(body, held) {
     if (!body || !Array.isArray(body.purposes) || !body.policy || !body.policy.version) {
       throw new Error('the banner has no purposes or no policy in effect');
     }
     config = body;
     view.config = config;
     view.gpcHonoured = gpc && config.jurisdiction.gpc_honoured;
-    stored = decodeChoice(readCookie(cookieName));
+    const next = held ? mergeChoice(stored, held) : stored;
+    if (next !== stored) {
+      // The kept receipt is no longer the current one (or the visitor was erased).
+      storage((local) => local.removeItem(receiptKey));
+      writeCookie(cookieName, next ? encodeChoice(next) : '',
+        next ? config.jurisdiction.consent_lifetime_days : 0);
+      stored = next;
+    }
     if (stored) identify(stored.visitorId);
     const status = choiceStatus(config, stored, Date.now());
     apply(effectiveDecisions(config, stored, gpc, Date.now()), 'load');
@@ -250,11 +258,16 @@ function main() {
     if (openWhenReady) openPreferences(document.activeElement);
   }
 
+  // A stored choice is checked against the service's before anything applies: a withdrawal
+  // on the preferences page, or consent the shop's backend recorded, wins over the cookie.
+  stored = decodeChoice(readCookie(cookieName));
   const loaded = [
-    requestJson(base + '/v1/banner?' + query), loadStyles(base + '/v1/widget.css'), domReady()
+    requestJson(base + '/v1/banner?' + query), loadStyles(base + '/v1/widget.css'), domReady(),
+    stored && requestJson(base + '/v1/visitors/' + stored.visitorId + '/choice?' +
+      new URLSearchParams({ property }))
   ];
   Promise.all(loaded)
-    .then((results) => start(results[0]))
+    .then((results) => start(results[0], results[3]))
     .catch((error) => {
       gpp.fail();
       if (window.console) console.warn('consent widget: failing closed:', error);

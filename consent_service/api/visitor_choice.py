@@ -1,0 +1,127 @@
+"""The widget's per-visitor endpoints: what the service holds as the visitor's current choice
+(``GET /v1/visitors/<id>/choice``), and a sign-in link to the self-service preferences page
+(``POST /v1/preferences/link``).
+
+Both are public like the rest of the widget's: the random visitor id from the shop's
+first-party cookie is the proof, and a browser may call them only from an origin the
+property lists (or the service's own pages). Neither answer may be cached anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+import uuid
+from collections.abc import Callable
+
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+
+from consent_service.api import bp
+from consent_service.api.cors import allow_origin
+from consent_service.api.cors import preflight
+from consent_service.api.request_body import load_json
+from consent_service.api.schemas import PreferencesLinkRequestSchema
+from consent_service.errors import ConsentServiceError
+from consent_service.errors import FieldError
+from consent_service.errors import OriginNotAllowed
+from consent_service.errors import ValidationFailed
+from consent_service.extensions import current_session
+from consent_service.problems import domain_problem
+from consent_service.properties import any_property_allows
+from consent_service.self_service_access import LINK_LIFETIME
+from consent_service.self_service_access import visitor_link_token
+from consent_service.visitor_choice import ChoiceStatus
+from consent_service.visitor_choice import WidgetProperty
+from consent_service.visitor_choice import current_choice
+from consent_service.visitor_choice import widget_property
+
+_PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
+PREFERENCES_VISIT = "/preferences/visit"
+_link_schema = PreferencesLinkRequestSchema()
+
+
+@bp.get("/v1/visitors/<uuid:visitor_id>/choice")
+def get_visitor_choice(visitor_id: uuid.UUID) -> Response:
+    return _answer(lambda origin: _choice(origin, visitor_id))
+
+
+@bp.post("/v1/preferences/link", provide_automatic_options=False)
+def preferences_link() -> Response:
+    return _answer(_link)
+
+
+@bp.route("/v1/preferences/link", methods=["OPTIONS"])
+def preferences_link_preflight() -> Response:
+    return preflight("POST", "ask for preferences links")
+
+
+def _answer(respond: Callable[[str | None], Response]) -> Response:
+    """Never cached; a refusal is still explained to a page whose origin some property lists
+    (as ``POST /v1/consents`` does)."""
+    origin = request.headers.get("Origin")
+    try:
+        response = respond(origin)
+    except ConsentServiceError as exc:
+        response = domain_problem(exc)
+        if origin and any_property_allows(current_session(), origin):
+            allow_origin(response, origin)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
+    property_key = request.args.get("property", "")
+    if not _PROPERTY.match(property_key):
+        raise ValidationFailed(
+            "the 'property' query parameter must name a property, e.g. ?property=demo-shop",
+            errors=[FieldError("/property", "a lowercase slug is required")],
+        )
+    session = current_session()
+    prop = _allowed_property(property_key, origin)
+    choice = current_choice(session, prop.id, visitor_id)
+    body: dict[str, object] = {"status": choice.status.value}
+    if choice.status is ChoiceStatus.RECORDED and choice.receipt is not None:
+        receipt = choice.receipt
+        body |= {
+            "receipt_id": str(receipt.receipt_id),
+            "issued_at": receipt.issued_at.isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z"
+            ),
+            "policy_version": receipt.policy_version,
+            "decisions": dict(receipt.decisions),
+        }
+    return _json(body, origin)
+
+
+def _link(origin: str | None) -> Response:
+    body = load_json(_link_schema)
+    prop = _allowed_property(body["property"], origin)
+    settings = current_app.extensions["consent_settings"]
+    token = visitor_link_token(settings.secret_key, prop.id, body["visitor_id"])
+    url = f"{settings.base_url.rstrip('/')}{PREFERENCES_VISIT}?" + urllib.parse.urlencode(
+        {"token": token}
+    )
+    return _json({"url": url, "expires_in": int(LINK_LIFETIME.total_seconds())}, origin)
+
+
+def _allowed_property(property_key: str, origin: str | None) -> WidgetProperty:
+    """The property, if a browser at ``origin`` (None: not a browser) may ask about it."""
+    prop = widget_property(current_session(), property_key)
+    if origin and origin not in prop.allowed_origins and origin != _own_origin():
+        raise OriginNotAllowed(f"{origin} is not an allowed origin of property {property_key!r}")
+    return prop
+
+
+def _own_origin() -> str:
+    own = urllib.parse.urlsplit(current_app.extensions["consent_settings"].base_url)
+    return f"{own.scheme}://{own.netloc}"
+
+
+def _json(body: dict[str, object], origin: str | None) -> Response:
+    response = jsonify(body)
+    if origin:
+        allow_origin(response, origin)
+    return response
