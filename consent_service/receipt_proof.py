@@ -22,6 +22,7 @@ from consent_service.models import ConsentReceipt
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Subject
+from consent_service.self_service_access import Access
 from consent_service.signing import b64url_decode
 from consent_service.verification import verify_receipts
 
@@ -57,28 +58,13 @@ class ReceiptLine:
         return not self.problems
 
 
-def subjects_of_identity(
-    session: Session, property_id: int, identity_id: uuid.UUID
-) -> list[uuid.UUID]:
-    return list(
-        session.scalars(
-            sa.select(Subject.id).where(
-                Subject.property_id == property_id, Subject.identity_id == identity_id
-            )
-        )
-    )
-
-
-def subject_of_visitor(
-    session: Session, property_id: int, visitor_id: uuid.UUID
-) -> list[uuid.UUID]:
-    return list(
-        session.scalars(
-            sa.select(Subject.id).where(
-                Subject.property_id == property_id, Subject.visitor_id == visitor_id
-            )
-        )
-    )
+def person_subjects(session: Session, access: Access) -> list[uuid.UUID]:
+    """The subjects a preferences session speaks for: every browser (and the account) of a
+    customer, or the one browser of an anonymous visitor."""
+    query = sa.select(Subject.id).where(Subject.property_id == access.property_id)
+    if access.identity_id is not None:
+        return list(session.scalars(query.where(Subject.identity_id == access.identity_id)))
+    return list(session.scalars(query.where(Subject.visitor_id == access.visitor_id)))
 
 
 def receipt_history(session: Session, subject_ids: Sequence[uuid.UUID]) -> list[ReceiptLine]:

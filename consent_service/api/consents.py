@@ -11,17 +11,14 @@ from flask import request
 
 from consent_service.api import bp
 from consent_service.api.cors import allow_origin
+from consent_service.api.cors import answer_page
 from consent_service.api.cors import preflight
 from consent_service.api.recording import recorded_response
 from consent_service.api.request_body import load_json
 from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.api.visitor_region import visitor_ip
 from consent_service.api.visitor_region import visitor_region
-from consent_service.errors import ConsentServiceError
-from consent_service.extensions import current_session
 from consent_service.network import truncate_ip
-from consent_service.problems import domain_problem
-from consent_service.properties import any_property_allows
 from consent_service.receipts import ConsentRequest
 from consent_service.receipts import Method
 
@@ -30,15 +27,7 @@ _schema = ConsentRequestSchema()
 
 @bp.post("/v1/consents", provide_automatic_options=False)
 def create_consent() -> Response:
-    origin = request.headers.get("Origin")
-    try:
-        response = _record(origin)
-    except ConsentServiceError as exc:
-        response = domain_problem(exc)
-        # A refused choice is still explained to the shop's page, if it may post at all.
-        if origin and any_property_allows(current_session(), origin):
-            allow_origin(response, origin)
-    return response
+    return answer_page(_record)
 
 
 def _record(origin: str | None) -> Response:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response
 from flask import request
 
+from consent_service.errors import ConsentServiceError
 from consent_service.errors import OriginNotAllowed
 from consent_service.extensions import current_session
+from consent_service.problems import domain_problem
 from consent_service.properties import any_property_allows
 
 
@@ -32,3 +36,16 @@ def preflight(method: str, what: str) -> Response:
         }
     )
     return response
+
+
+def answer_page(respond: Callable[[str | None], Response]) -> Response:
+    """``respond(origin)``; a refusal is still explained to the shop's page, if some
+    property lists its origin at all (otherwise the browser hides the problem from it)."""
+    origin = request.headers.get("Origin")
+    try:
+        return respond(origin)
+    except ConsentServiceError as exc:
+        response = domain_problem(exc)
+        if origin and any_property_allows(current_session(), origin):
+            allow_origin(response, origin)
+        return response

@@ -13,9 +13,8 @@ from werkzeug.wrappers import Response
 from consent_service.api import bp
 from consent_service.api.preferences_page import needs_fresh_sign_in
 from consent_service.api.preferences_page import person_subjects
-from consent_service.api.preferences_session import current_access
+from consent_service.api.preferences_page import signed_in
 from consent_service.api.preferences_session import settings
-from consent_service.api.preferences_sign_in import sign_in_page
 from consent_service.api.preferences_view import attachment
 from consent_service.api.preferences_view import page_locale
 from consent_service.api.preferences_view import render
@@ -26,6 +25,7 @@ from consent_service.models.base import utcnow
 from consent_service.receipt_proof import proof_bundle
 from consent_service.receipt_proof import receipt_jws
 from consent_service.receipt_proof import receipts_jws
+from consent_service.self_service_access import Access
 
 
 def _json(value: object) -> str:
@@ -33,10 +33,8 @@ def _json(value: object) -> str:
 
 
 @bp.get("/preferences/receipts/<uuid:receipt_id>.<any(jws, json):fmt>")
-def preferences_receipt_download(receipt_id: uuid.UUID, fmt: str) -> Response:
-    access = current_access()
-    if access is None:
-        return sign_in_page(status=401, notices=[("error", texts(page_locale()).session_expired)])
+@signed_in
+def preferences_receipt_download(access: Access, receipt_id: uuid.UUID, fmt: str) -> Response:
     jws = receipt_jws(current_session(), person_subjects(access), receipt_id)
     if jws is None:
         return render("message.html", status=404, heading=texts(page_locale()).not_found)
@@ -47,20 +45,16 @@ def preferences_receipt_download(receipt_id: uuid.UUID, fmt: str) -> Response:
 
 
 @bp.get("/preferences/receipts.json")
-def preferences_receipts_download() -> Response:
-    access = current_access()
-    if access is None:
-        return sign_in_page(status=401, notices=[("error", texts(page_locale()).session_expired)])
+@signed_in
+def preferences_receipts_download(access: Access) -> Response:
     jws_list = receipts_jws(current_session(), person_subjects(access))
     bundle = proof_bundle(jws_list, base_url=settings().base_url, now=utcnow())
     return attachment(_json(bundle), "consent-receipts.json", "application/json")
 
 
 @bp.get("/preferences/export.json")
-def preferences_export() -> Response:
-    access = current_access()
-    if access is None:
-        return sign_in_page(status=401, notices=[("error", texts(page_locale()).session_expired)])
+@signed_in
+def preferences_export(access: Access) -> Response:
     if needs_fresh_sign_in(access):
         heading = texts(page_locale()).fresh_sign_in_needed
         return render("message.html", status=403, heading=heading, body=None)

@@ -4,7 +4,9 @@ signatures in the browser)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 
 from flask import current_app
 from flask import g
@@ -13,6 +15,7 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from consent_service import receipt_proof
 from consent_service.api import bp
 from consent_service.api.preferences_session import csrf_ok
 from consent_service.api.preferences_session import current_access
@@ -44,8 +47,6 @@ from consent_service.problems import STATUS_FOR
 from consent_service.rate_limits import KeyRateLimiter
 from consent_service.receipt_proof import ReceiptLine
 from consent_service.receipt_proof import receipt_history
-from consent_service.receipt_proof import subject_of_visitor
-from consent_service.receipt_proof import subjects_of_identity
 from consent_service.request_ids import request_id
 from consent_service.self_service_access import Access
 from consent_service.self_service_access import Via
@@ -58,11 +59,7 @@ HOME = "api.preferences_home"
 
 
 def person_subjects(access: Access) -> list[uuid.UUID]:
-    session = current_session()
-    if access.identity_id is not None:
-        return subjects_of_identity(session, access.property_id, access.identity_id)
-    assert access.visitor_id is not None
-    return subject_of_visitor(session, access.property_id, access.visitor_id)
+    return receipt_proof.person_subjects(current_session(), access)
 
 
 def needs_fresh_sign_in(access: Access) -> bool:
@@ -171,23 +168,26 @@ def preferences_home() -> Response:
     return _page(access, notices=notices)
 
 
-def _guarded() -> Access | Response:
-    """The signed-in person of a form post, or the page that explains why not."""
-    access = current_access()
-    t = texts(page_locale())
-    if access is None:
-        return sign_in_page(status=401, notices=[("error", t.session_expired)])
-    if not csrf_ok():
-        return _page(access, status=400, notices=[("error", t.csrf)])
-    return access
+def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
+    """``view(access, ...)`` for the signed-in person: without a session it asks to sign in;
+    a form post without the form's CSRF token changes nothing."""
+
+    @functools.wraps(view)
+    def guarded(**kwargs: object) -> Response:
+        access = current_access()
+        t = texts(page_locale())
+        if access is None:
+            return sign_in_page(status=401, notices=[("error", t.session_expired)])
+        if request.method == "POST" and not csrf_ok():
+            return _page(access, status=400, notices=[("error", t.csrf)])
+        return view(access, **kwargs)
+
+    return guarded
 
 
 @bp.post("/preferences/choices")
-def preferences_save_choices() -> Response:
-    guarded = _guarded()
-    if isinstance(guarded, Response):
-        return guarded
-    access = guarded
+@signed_in
+def preferences_save_choices(access: Access) -> Response:
     session = current_session()
     now = utcnow()
     page = load_choices(
@@ -229,11 +229,8 @@ def preferences_save_choices() -> Response:
 
 
 @bp.post("/preferences/emails")
-def preferences_save_emails() -> Response:
-    guarded = _guarded()
-    if isinstance(guarded, Response):
-        return guarded
-    access = guarded
+@signed_in
+def preferences_save_emails(access: Access) -> Response:
     if access.identity_id is None:
         return _page(access, status=403)
     chosen = set(request.form.getlist("list"))
@@ -252,11 +249,8 @@ def preferences_save_emails() -> Response:
 
 
 @bp.post("/preferences/confirm-by-email")
-def preferences_confirm_by_email() -> Response:
-    guarded = _guarded()
-    if isinstance(guarded, Response):
-        return guarded
-    access = guarded
+@signed_in
+def preferences_confirm_by_email(access: Access) -> Response:
     t = texts(page_locale())
     limiter: KeyRateLimiter = current_app.extensions["rate_limiter"]
     try:
@@ -275,11 +269,8 @@ def preferences_confirm_by_email() -> Response:
 
 
 @bp.post("/preferences/erase")
-def preferences_erase() -> Response:
-    guarded = _guarded()
-    if isinstance(guarded, Response):
-        return guarded
-    access = guarded
+@signed_in
+def preferences_erase(access: Access) -> Response:
     t = texts(page_locale())
     if needs_fresh_sign_in(access):
         return _page(access, status=403, notices=[("error", t.fresh_sign_in_needed)])

@@ -21,16 +21,14 @@ from flask import request
 
 from consent_service.api import bp
 from consent_service.api.cors import allow_origin
+from consent_service.api.cors import answer_page
 from consent_service.api.cors import preflight
 from consent_service.api.request_body import load_json
 from consent_service.api.schemas import PreferencesLinkRequestSchema
-from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
-from consent_service.problems import domain_problem
-from consent_service.properties import any_property_allows
 from consent_service.self_service_access import LINK_LIFETIME
 from consent_service.self_service_access import visitor_link_token
 from consent_service.visitor_choice import ChoiceStatus
@@ -59,15 +57,8 @@ def preferences_link_preflight() -> Response:
 
 
 def _answer(respond: Callable[[str | None], Response]) -> Response:
-    """Never cached; a refusal is still explained to a page whose origin some property lists
-    (as ``POST /v1/consents`` does)."""
-    origin = request.headers.get("Origin")
-    try:
-        response = respond(origin)
-    except ConsentServiceError as exc:
-        response = domain_problem(exc)
-        if origin and any_property_allows(current_session(), origin):
-            allow_origin(response, origin)
+    """Never cached, refusals included."""
+    response = answer_page(respond)
     response.headers["Cache-Control"] = "no-store"
     return response
 
