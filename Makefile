@@ -80,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.widget_size
 	$(BIN)/python -m tests.bench.banner_paint
 	$(BIN)/python -m tests.bench.campaigns --pg-url $(PG_TEST_URL)
+	$(BIN)/python -m tests.bench.self_service --pg-url $(PG_TEST_URL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info

@@ -171,3 +171,16 @@ def test_an_anonymous_visitor_has_no_email_lists(app, client, session, record):
     assert "Emails from us" not in client.get("/preferences/").get_data(as_text=True)
     response = client.post("/preferences/emails", data={"csrf_token": csrf_of(client)})
     assert response.status_code == 403
+
+
+def test_someone_elses_visitor_id_in_the_form_changes_only_ones_own_choices(
+    app, client, session, record
+):
+    """The session says whose choices these are; nothing in the form can name another."""
+    other = uuid.uuid4()
+    record(other, "accept_all")
+    visitor = signed_in_visitor(app, client, session, record)
+    before = latest_receipt(session, other).id
+    post_choices(client, action="withdraw_all", visitor_id=str(other), subject=str(other))
+    assert latest_receipt(session, other).id == before
+    assert latest_receipt(session, visitor).method == "withdrawal"

@@ -264,3 +264,19 @@ def test_an_anonymous_visitor_can_erase_this_browsers_record(app, client, sessio
     assert subject.erased_at is not None
     again = sign_in_visitor(app, client, get_property(session, "demo-shop").id, visitor)
     assert again.status_code == 410
+
+
+def test_an_erasure_posted_again_from_another_tab_changes_nothing(app, client, session, record):
+    identity, _ = customer_with_browser(app, client, session, record)
+    cookie = client.get_cookie("consent_preferences", path="/preferences").value
+    token = csrf_of(client)
+    client.post("/preferences/erase", data={"csrf_token": token, "confirm": "yes"})
+    other_tab = app.test_client()
+    other_tab.set_cookie("consent_preferences", cookie, path="/preferences")
+    again = other_tab.post("/preferences/erase", data={"csrf_token": token, "confirm": "yes"})
+    assert again.status_code == 401
+    assert "Your session has ended" in again.get_data(as_text=True)
+    requests = sa.select(sa.func.count()).where(ErasureRequest.identity_id == identity.id)
+    assert session.scalar(requests) == 1
+    audited = sa.select(sa.func.count()).where(AuditEntry.target_id == str(identity.id))
+    assert session.scalar(audited) == 2
