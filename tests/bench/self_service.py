@@ -48,7 +48,7 @@ def main() -> None:
         print("(PostgreSQL not reachable: SQLite only)")
     bare = None
     if not args.no_http:
-        paths = [f"/v1/visitors/{uuid.uuid4()}/choice" for _ in range(5000)]
+        paths = ["/v1/banner?property=demo-shop"] * 5000  # the bare app's one-field JSON GET
         with http_load.served("tests.bench.bare_wsgi:app", {}) as port:
             bare = http_load.get_load(port, paths, args.requests, {})
         print(f"bare Flask GET JSON, HTTP (gunicorn): {bare}")
@@ -73,7 +73,9 @@ def main() -> None:
 
 def _visitors(app: Flask, count: int) -> list[uuid.UUID]:
     with app.app_context():
-        rows = db.session.scalars(sa.select(Subject.visitor_id)).all()
+        rows = db.session.scalars(
+            sa.select(Subject.visitor_id).where(Subject.erased_at.is_(None))
+        ).all()
         db.session.remove()
     return random.Random(count).sample(list(rows), min(count, len(rows)))
 
