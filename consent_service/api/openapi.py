@@ -1078,7 +1078,8 @@ RAW_SCHEMAS: dict[str, dict[str, Any]] = {
             "url": {
                 "type": "string",
                 "format": "uri",
-                "description": "Open it in the visitor's browser; it signs them in once.",
+                "description": "Open it in the visitor's browser within `expires_in` seconds: it "
+                "signs that browser in to the preferences page.",
             },
             "expires_in": {
                 "type": "integer",

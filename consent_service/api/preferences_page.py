@@ -4,6 +4,7 @@ signatures in the browser)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable
@@ -51,6 +52,7 @@ from consent_service.request_ids import request_id
 from consent_service.self_service_access import Access
 from consent_service.self_service_access import Via
 from consent_service.self_service_access import request_confirmation_link
+from consent_service.self_service_choices import ChoicesPage
 from consent_service.self_service_choices import PurposeChoice
 from consent_service.self_service_choices import change_choices
 from consent_service.self_service_choices import load_choices
@@ -66,6 +68,19 @@ def needs_fresh_sign_in(access: Access) -> bool:
     """A policy notice's link lives for months and may be forwarded: it lets its holder see
     and change choices, but exporting or erasing takes a fresh single-use link."""
     return access.via is Via.NOTICE_LINK
+
+
+def _choices(access: Access, locale: str, now: dt.datetime) -> ChoicesPage:
+    """The person's choices as they stand where this request comes from."""
+    return load_choices(
+        current_session(),
+        access,
+        region=visitor_region().region,
+        locale=locale,
+        gpc=_gpc(),
+        base_url=settings().base_url,
+        now=now,
+    )
 
 
 def _gpc() -> bool:
@@ -112,15 +127,7 @@ def _page(
     session = current_session()
     locale = page_locale()
     now = utcnow()
-    page = load_choices(
-        session,
-        access,
-        region=visitor_region().region,
-        locale=locale,
-        gpc=_gpc(),
-        base_url=settings().base_url,
-        now=now,
-    )
+    page = _choices(access, locale, now)
     history = receipt_history(session, person_subjects(access))
     latest_code = history[-1].jurisdiction if history else "unknown"
     deadline = deadline_for(latest_code)
@@ -190,15 +197,7 @@ def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
 def preferences_save_choices(access: Access) -> Response:
     session = current_session()
     now = utcnow()
-    page = load_choices(
-        session,
-        access,
-        region=visitor_region().region,
-        locale="en",
-        gpc=_gpc(),
-        base_url=settings().base_url,
-        now=now,
-    )
+    page = _choices(access, "en", now)
     withdraw = request.form.get("action") == "withdraw_all"
     # Only the purposes the page offers: anything else in the form is ignored, never recorded.
     chosen = set(request.form.getlist("purpose"))

@@ -43,6 +43,14 @@ def emailed_link(app, session, email: str) -> str:
     return LINK.search(text).group(1).split("/preferences/", 1)[1]
 
 
+def link_emailed_to(app, client, session, address: str) -> str:
+    """A customer with ``address`` asks for a link; the path of the link the email carries."""
+    add_customer(app, session, address)
+    session.commit()
+    ask_for_link(client, address)
+    return emailed_link(app, session, address)
+
+
 def press_sign_in(client, path: str):
     """Open the emailed link, then press its button (POST), as a person does. A link that
     cannot sign in is refused already on opening, so the POST is sent as a forger would."""
@@ -102,10 +110,7 @@ def test_a_magic_link_is_emailed_to_a_known_customer_and_signs_them_in(app, clie
 
 
 def test_an_opened_link_that_cannot_sign_in_says_so_before_the_button(app, client, session, ada):
-    add_customer(app, session, ada)
-    session.commit()
-    ask_for_link(client, ada)
-    path = emailed_link(app, session, ada)
+    path = link_emailed_to(app, client, session, ada)
     press_sign_in(client, path)
     page = client.get(f"/preferences/{path}")
     assert page.status_code == 410
@@ -114,19 +119,13 @@ def test_an_opened_link_that_cannot_sign_in_says_so_before_the_button(app, clien
 
 def test_opening_a_magic_link_does_not_use_it_up(app, client, session, ada):
     """Mail scanners open links: only the button press (a POST) claims it."""
-    add_customer(app, session, ada)
-    session.commit()
-    ask_for_link(client, ada)
-    path = emailed_link(app, session, ada)
+    path = link_emailed_to(app, client, session, ada)
     assert client.get(f"/preferences/{path}").status_code == 200
     assert session.scalar(sa.select(MagicLink.used_at)) is None
 
 
 def test_a_magic_link_works_only_once(app, client, session, ada):
-    add_customer(app, session, ada)
-    session.commit()
-    ask_for_link(client, ada)
-    path = emailed_link(app, session, ada)
+    path = link_emailed_to(app, client, session, ada)
     press_sign_in(client, path)
     other = app.test_client()
     response = press_sign_in(other, path)
@@ -135,10 +134,7 @@ def test_a_magic_link_works_only_once(app, client, session, ada):
 
 
 def test_an_expired_magic_link_is_refused(app, client, session, ada):
-    add_customer(app, session, ada)
-    session.commit()
-    ask_for_link(client, ada)
-    path = emailed_link(app, session, ada)
+    path = link_emailed_to(app, client, session, ada)
     session.execute(sa.update(MagicLink).values(expires_at=MagicLink.created_at))
     session.commit()
     response = press_sign_in(client, path)
@@ -147,10 +143,7 @@ def test_an_expired_magic_link_is_refused(app, client, session, ada):
 
 
 def test_a_tampered_magic_link_is_refused(app, client, session, ada):
-    add_customer(app, session, ada)
-    session.commit()
-    ask_for_link(client, ada)
-    path = emailed_link(app, session, ada)
+    path = link_emailed_to(app, client, session, ada)
     response = press_sign_in(client, path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
     assert response.status_code == 400
     assert SIGNED_IN not in client.get("/preferences/").get_data(as_text=True)
