@@ -19,6 +19,7 @@ from admin import audit_log  # noqa: E402, F401
 from admin import auth  # noqa: E402, F401
 from admin import campaigns  # noqa: E402, F401
 from admin import dashboard  # noqa: E402, F401
+from admin import erasures  # noqa: E402, F401
 from admin import guard  # noqa: E402, F401
 from admin import home  # noqa: E402, F401
 from admin import integrations  # noqa: E402, F401

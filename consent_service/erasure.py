@@ -123,6 +123,13 @@ def deadline_for(jurisdiction_code: str) -> Deadline:
     return table["*"]
 
 
+def list_requests(session: Session, *, limit: int = 500) -> Sequence[ErasureRequest]:
+    """The newest erasure requests first (pseudonymous ids only: nothing to identify)."""
+    return session.scalars(
+        sa.select(ErasureRequest).order_by(ErasureRequest.requested_at.desc()).limit(limit)
+    ).all()
+
+
 def find_request(session: Session, access: Access) -> ErasureRequest | None:
     if access.identity_id is not None:
         where = ErasureRequest.identity_id == access.identity_id

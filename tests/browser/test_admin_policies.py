@@ -1,5 +1,5 @@
 """A publisher edits the privacy policy, compares it, and publishes it, in a real browser;
-axe-core finds nothing on the policy pages, the dashboard and the campaigns page."""
+axe-core finds nothing on the policy pages, the dashboard, the campaigns and erasures pages."""
 
 from __future__ import annotations
 
@@ -43,13 +43,15 @@ def test_a_publisher_edits_compares_and_publishes_a_policy(shop, live_server, pu
     assert page.get_by_role("heading", level=1).inner_text().endswith("version 3")
 
 
-def test_the_dashboard_and_campaign_pages_are_accessible(shop, live_server, publisher):
+def test_the_dashboard_campaign_and_erasure_pages_are_accessible(shop, live_server, publisher):
     page = shop().page
     sign_in(page, live_server.url, *publisher)
     page.goto(f"{live_server.url}/admin/dashboard/")
     assert page.locator("svg[role=img]").count() >= 2  # per jurisdiction only with data
     no_violations(page)
     page.goto(f"{live_server.url}/admin/campaigns/")
+    no_violations(page)
+    page.goto(f"{live_server.url}/admin/erasures/")
     no_violations(page)
 
 
