@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
+from tests.support import postgres_reachable
 from tests.support import started_on_fresh_database
 
 
@@ -20,6 +21,17 @@ def sqlite_url() -> str:
 def postgres_bench_url(test_url: str) -> str:
     url = make_url(test_url)
     return url.set(database=f"{url.database}_bench").render_as_string(hide_password=False)
+
+
+def engines(pg_url: str | None) -> list[tuple[str, str]]:
+    """The databases a benchmark runs on: a fresh SQLite file, and PostgreSQL's bench
+    database when ``pg_url`` is given and reachable (said so when it is not)."""
+    found = [("sqlite", sqlite_url())]
+    if pg_url and postgres_reachable(pg_url):
+        found.append(("postgresql", postgres_bench_url(pg_url)))
+    else:
+        print("(PostgreSQL not reachable: SQLite only)")
+    return found
 
 
 def prepared_app(database_url: str) -> Flask:

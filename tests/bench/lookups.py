@@ -22,7 +22,6 @@ from tests.bench import databases
 from tests.bench import http_load
 from tests.bench.seed import customer_ref
 from tests.bench.seed import seed_customers
-from tests.support import postgres_reachable
 from tests.support import settings_environment
 
 
@@ -37,11 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    engines = [("sqlite", databases.sqlite_url())]
-    if args.pg_url and postgres_reachable(args.pg_url):
-        engines.append(("postgresql", databases.postgres_bench_url(args.pg_url)))
-    else:
-        print("(PostgreSQL not reachable: SQLite only)")
+    engines = databases.engines(args.pg_url)
     bare_http = None
     if not args.no_http:
         with http_load.served("tests.bench.bare_wsgi:app", {}) as port:

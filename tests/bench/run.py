@@ -10,7 +10,6 @@ from tests.bench import databases
 from tests.bench import decide
 from tests.bench import http_load
 from tests.bench import inprocess
-from tests.support import postgres_reachable
 from tests.support import settings_environment
 
 
@@ -38,11 +37,7 @@ def main() -> None:
 
     _bench_banner(args, bare)
 
-    engines = [("sqlite", databases.sqlite_url())]
-    if args.pg_url and postgres_reachable(args.pg_url):
-        engines.append(("postgresql", databases.postgres_bench_url(args.pg_url)))
-    else:
-        print("(PostgreSQL not reachable: SQLite only)")
+    engines = databases.engines(args.pg_url)
     for name, url in engines:
         _bench_engine(name, url, args, bare_inproc, bare_http)
 

@@ -29,7 +29,6 @@ from consent_service.self_service_access import Via
 from tests.bench import databases
 from tests.bench import http_load
 from tests.bench.seed import seed_customers
-from tests.support import postgres_reachable
 from tests.support import settings_environment
 
 
@@ -41,11 +40,7 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn runs")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    engines = [("sqlite", databases.sqlite_url())]
-    if args.pg_url and postgres_reachable(args.pg_url):
-        engines.append(("postgresql", databases.postgres_bench_url(args.pg_url)))
-    else:
-        print("(PostgreSQL not reachable: SQLite only)")
+    engines = databases.engines(args.pg_url)
     bare = None
     if not args.no_http:
         paths = ["/v1/banner?property=demo-shop"] * 5000  # the bare app's one-field JSON GET
