@@ -16,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,6 +31,8 @@ from consent_service.jurisdictions import jurisdiction_for_region
 from consent_service.lookups import SubjectRef
 from consent_service.lookups import look_up
 from consent_service.models import Property
+from consent_service.properties import ConsentContext
+from consent_service.properties import OfferedPurpose
 from consent_service.properties import consent_context
 from consent_service.receipts import ConsentRequest
 from consent_service.receipts import Issuer
@@ -157,7 +161,7 @@ def recording_visitor(session: Session, access: Access, now: dt.datetime) -> uui
 def change_choices(
     session: Session,
     access: Access,
-    granted: Mapping[str, bool] | None,
+    chosen: Collection[str] | None,
     *,
     issuer: Issuer,
     region: str | None,
@@ -165,19 +169,22 @@ def change_choices(
     network: str | None,
     origin: str | None,
     now: dt.datetime,
-    had_granted: bool,
 ) -> RecordedReceipt:
-    """Record the person's new choices (``granted`` per non-essential purpose), or withdraw
-    every consent (``granted`` None), as one receipt in the caller's transaction.
+    """Record the person's new choices (``chosen``: the purposes they allow; any key the
+    property does not offer is ignored), or withdraw every consent (``chosen`` None), as one
+    receipt in the caller's transaction.
 
     Refusing everything after having granted something is a withdrawal, as in the widget."""
     prop = session.get(Property, access.property_id)
     assert prop is not None
     context = consent_context(session, prop.key, now=now)
-    if granted is None or (had_granted and not any(granted.values())):
+    optional = [p for p in context.purposes if not p.essential]
+    granted = {p.key: p.key in chosen for p in optional} if chosen is not None else None
+    refuses_all = granted is not None and not any(granted.values())
+    if granted is None or (refuses_all and _allows_any(session, context, access, optional, now)):
         method, decisions = Method.WITHDRAWAL, {}
     else:
-        method, decisions = Method.CUSTOM, dict(granted)
+        method, decisions = Method.CUSTOM, granted
     request = ConsentRequest(
         property_key=prop.key,
         visitor_id=recording_visitor(session, access, now),
@@ -191,3 +198,15 @@ def change_choices(
         origin=origin,
     )
     return record_consent(session, request, issuer=issuer, now=now)
+
+
+def _allows_any(
+    session: Session,
+    context: ConsentContext,
+    access: Access,
+    purposes: Sequence[OfferedPurpose],
+    now: dt.datetime,
+) -> bool:
+    """Whether any of ``purposes`` is allowed for the person at this moment."""
+    answers = look_up(session, context, [person_ref(access)], purposes, vault=None, now=now)
+    return any(answer.decision.allowed for answer in answers)

@@ -4,7 +4,6 @@ signatures in the browser)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable
@@ -52,7 +51,6 @@ from consent_service.request_ids import request_id
 from consent_service.self_service_access import Access
 from consent_service.self_service_access import Via
 from consent_service.self_service_access import request_confirmation_link
-from consent_service.self_service_choices import ChoicesPage
 from consent_service.self_service_choices import PurposeChoice
 from consent_service.self_service_choices import change_choices
 from consent_service.self_service_choices import load_choices
@@ -68,19 +66,6 @@ def needs_fresh_sign_in(access: Access) -> bool:
     """A policy notice's link lives for months and may be forwarded: it lets its holder see
     and change choices, but exporting or erasing takes a fresh single-use link."""
     return access.via is Via.NOTICE_LINK
-
-
-def _choices(access: Access, locale: str, now: dt.datetime) -> ChoicesPage:
-    """The person's choices as they stand where this request comes from."""
-    return load_choices(
-        current_session(),
-        access,
-        region=visitor_region().region,
-        locale=locale,
-        gpc=_gpc(),
-        base_url=settings().base_url,
-        now=now,
-    )
 
 
 def _gpc() -> bool:
@@ -127,7 +112,15 @@ def _page(
     session = current_session()
     locale = page_locale()
     now = utcnow()
-    page = _choices(access, locale, now)
+    page = load_choices(
+        session,
+        access,
+        region=visitor_region().region,
+        locale=locale,
+        gpc=_gpc(),
+        base_url=settings().base_url,
+        now=now,
+    )
     history = receipt_history(session, person_subjects(access))
     latest_code = history[-1].jurisdiction if history else "unknown"
     deadline = deadline_for(latest_code)
@@ -195,18 +188,12 @@ def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
 @bp.post("/preferences/choices")
 @signed_in
 def preferences_save_choices(access: Access) -> Response:
-    session = current_session()
-    now = utcnow()
-    page = _choices(access, "en", now)
     withdraw = request.form.get("action") == "withdraw_all"
-    # Only the purposes the page offers: anything else in the form is ignored, never recorded.
-    chosen = set(request.form.getlist("purpose"))
-    granted = {p.key: p.key in chosen for p in page.purposes if not p.essential}
     try:
         recorded = change_choices(
-            session,
+            current_session(),
             access,
-            None if withdraw else granted,
+            None if withdraw else set(request.form.getlist("purpose")),
             issuer=current_app.extensions["receipt_issuer"],
             region=visitor_region().region,
             gpc=_gpc(),
@@ -214,8 +201,7 @@ def preferences_save_choices(access: Access) -> Response:
             # The form is this service's own page, proven by its CSRF token: no shop origin
             # applies (and a browser may send "Origin: null" for it).
             origin=None,
-            now=now,
-            had_granted=any(p.allowed and not p.essential for p in page.purposes),
+            now=utcnow(),
         )
     except ConsentServiceError as exc:
         db.session.rollback()
