@@ -47,6 +47,7 @@ from consent_service.models.base import new_id
 from consent_service.models.base import table_of
 from consent_service.notifications import CHANNEL as EMAIL_CHANNEL
 from consent_service.properties import consent_context
+from consent_service.receipt_proof import person_subjects
 from consent_service.receipts import ConsentRequest
 from consent_service.receipts import Issuer
 from consent_service.receipts import Method
@@ -134,10 +135,10 @@ def find_request(session: Session, access: Access) -> ErasureRequest | None:
     if access.identity_id is not None:
         where = ErasureRequest.identity_id == access.identity_id
     else:
-        subject_id = _visitor_subject(session, access)
-        if subject_id is None:
+        subject_ids = person_subjects(session, access)
+        if not subject_ids:
             return None
-        where = ErasureRequest.subject_id == subject_id
+        where = ErasureRequest.subject_id == subject_ids[0]
     return session.scalar(sa.select(ErasureRequest).where(where))
 
 
@@ -228,36 +229,22 @@ def erase(
     return Erasure(request, done_now=True, withdrawn_receipts=withdrawn)
 
 
-def _visitor_subject(session: Session, access: Access) -> uuid.UUID | None:
-    return session.scalar(
-        sa.select(Subject.id).where(
-            Subject.property_id == access.property_id, Subject.visitor_id == access.visitor_id
+def _subjects(session: Session, access: Access, now: dt.datetime) -> list[uuid.UUID]:
+    found = person_subjects(session, access)
+    if found or access.identity_id is not None:
+        return found
+    # A visitor who never chose: the request still needs its subject (and the widget must
+    # learn that this visitor id is erased).
+    subject_id = new_id()
+    session.add(
+        Subject(
+            id=subject_id,
+            property_id=access.property_id,
+            visitor_id=access.visitor_id,
+            created_at=now,
         )
     )
-
-
-def _subjects(session: Session, access: Access, now: dt.datetime) -> list[uuid.UUID]:
-    if access.identity_id is not None:
-        return list(
-            session.scalars(
-                sa.select(Subject.id).where(
-                    Subject.property_id == access.property_id,
-                    Subject.identity_id == access.identity_id,
-                )
-            )
-        )
-    subject_id = _visitor_subject(session, access)
-    if subject_id is None:  # a visitor who never chose: the request still needs its subject
-        subject_id = new_id()
-        session.add(
-            Subject(
-                id=subject_id,
-                property_id=access.property_id,
-                visitor_id=access.visitor_id,
-                created_at=now,
-            )
-        )
-        session.flush()
+    session.flush()
     return [subject_id]
 
 
