@@ -9,13 +9,16 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from consent_service.erasure import erase
 from consent_service.models import MagicLink
 from consent_service.models.base import utcnow
 from consent_service.notifications import magic_link_token
 from consent_service.notifications import preferences_token
 from consent_service.properties import get_property
+from consent_service.self_service_access import Access
 from consent_service.self_service_access import request_magic_link
 from consent_service.self_service_access import visitor_link_token
+from consent_service.webhooks import register_endpoint
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -49,3 +52,29 @@ def sign_in_by_magic_link(app: Flask, client: FlaskClient, session, email: str):
     token = magic_link_token(app.extensions["consent_settings"].secret_key, link_id)
     csrf = csrf_of(client, f"/preferences/sign-in?token={token}")
     return client.post("/preferences/sign-in", data={"token": token, "csrf_token": csrf})
+
+
+def erase_now(app: Flask, session, access: Access):
+    """Erase the person ``access`` names through the domain, committed; the Erasure."""
+    done = erase(
+        session,
+        access,
+        issuer=app.extensions["receipt_issuer"],
+        network=None,
+        request_id=None,
+        now=utcnow(),
+    )
+    session.commit()
+    return done
+
+
+def listening(app: Flask, session, *event_types: str) -> None:
+    """A webhook endpoint of the demo shop subscribed to ``event_types`` (nothing delivers
+    it here: tests read the outbox)."""
+    register_endpoint(
+        session,
+        app.extensions["vault"].cipher,
+        property_id=get_property(session, "demo-shop").id,
+        url="https://hooks.example.com/consent",
+        event_types=list(event_types),
+    )

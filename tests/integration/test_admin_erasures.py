@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from consent_service.erasure import erase
 from consent_service.models.base import utcnow
 from consent_service.properties import get_property
 from consent_service.self_service_access import Access
 from consent_service.self_service_access import Via
+from tests.integration.preferences_support import erase_now
 from tests.integration.test_admin_support import signed_in
 from tests.integration.test_notifications_sink import add_customer
 
@@ -20,15 +20,7 @@ def test_each_erasure_request_is_listed_with_its_status_and_deadline(app, sessio
     access = Access(
         get_property(session, "demo-shop").id, None, identity.id, Via.MAGIC_LINK, utcnow()
     )
-    done = erase(
-        session,
-        access,
-        issuer=app.extensions["receipt_issuer"],
-        network=None,
-        request_id=None,
-        now=utcnow(),
-    )
-    session.commit()
+    done = erase_now(app, session, access)
     page = signed_in(app, session, "viewer").get("/admin/erasures/").get_data(as_text=True)
     assert f"customer {identity.id}" in page
     assert "completed" in page

@@ -16,8 +16,8 @@ from consent_service.models.base import utcnow
 from consent_service.notifications import subscriptions
 from consent_service.properties import consent_context
 from consent_service.properties import get_property
-from consent_service.webhooks import register_endpoint
 from tests.integration.preferences_support import csrf_of
+from tests.integration.preferences_support import listening
 from tests.integration.preferences_support import sign_in_customer
 from tests.integration.preferences_support import sign_in_visitor
 from tests.integration.test_notifications_sink import add_customer
@@ -79,14 +79,7 @@ def test_withdrawing_all_consent_is_one_step(app, client, session, record):
 
 
 def test_a_change_fires_the_consent_changed_webhook(app, client, session, record):
-    prop = get_property(session, "demo-shop")
-    register_endpoint(
-        session,
-        app.extensions["vault"].cipher,
-        property_id=prop.id,
-        url="https://hooks.example.com/consent",
-        event_types=["consent.changed"],
-    )
+    listening(app, session, "consent.changed")
     visitor = signed_in_visitor(app, client, session, record)
     post_choices(client, action="withdraw_all")
     bodies = [

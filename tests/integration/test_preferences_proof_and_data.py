@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from consent_service.erasure import deadline_for
-from consent_service.erasure import erase
 from consent_service.models import AuditEntry
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
@@ -24,8 +23,9 @@ from consent_service.properties import get_property
 from consent_service.self_service_access import Access
 from consent_service.self_service_access import Via
 from consent_service.signing import b64url_decode
-from consent_service.webhooks import register_endpoint
 from tests.integration.preferences_support import csrf_of
+from tests.integration.preferences_support import erase_now
+from tests.integration.preferences_support import listening
 from tests.integration.preferences_support import sign_in_by_magic_link
 from tests.integration.preferences_support import sign_in_customer
 from tests.integration.preferences_support import sign_in_visitor
@@ -154,14 +154,7 @@ def test_after_erasure_nothing_of_the_person_is_granted_any_more(app, client, se
 
 
 def test_erasure_tells_the_shop_with_its_customer_reference(app, client, session, record):
-    prop = get_property(session, "demo-shop")
-    register_endpoint(
-        session,
-        app.extensions["vault"].cipher,
-        property_id=prop.id,
-        url="https://hooks.example.com/erased",
-        event_types=["subject.erased"],
-    )
+    listening(app, session, "subject.erased")
     identity, visitor = customer_with_browser(app, client, session, record)
     reference = identity.customer_ref
     client.post("/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"})
@@ -209,9 +202,8 @@ def test_asking_twice_finds_the_first_request(app, session, record):
     access = Access(
         get_property(session, "demo-shop").id, None, identity.id, Via.MAGIC_LINK, utcnow()
     )
-    issuer = app.extensions["receipt_issuer"]
-    first = erase(session, access, issuer=issuer, network=None, request_id=None, now=utcnow())
-    second = erase(session, access, issuer=issuer, network=None, request_id=None, now=utcnow())
+    first = erase_now(app, session, access)
+    second = erase_now(app, session, access)
     assert (first.done_now, second.done_now) == (True, False)
     assert second.request.id == first.request.id
 

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 
-from consent_service.erasure import erase as erase_person
 from consent_service.models import Property
 from consent_service.models import Subject
 from consent_service.models.base import utcnow
@@ -22,6 +21,7 @@ from consent_service.self_service_access import Via
 from consent_service.visitor_choice import ChoiceStatus
 from consent_service.visitor_choice import current_choice
 from consent_service.visitor_choice import widget_property
+from tests.integration.preferences_support import erase_now
 
 SHOP_ORIGIN = "https://shop.northwind.example"
 ELSEWHERE = "https://evil.example"
@@ -179,15 +179,7 @@ def test_erasing_one_browser_withdraws_for_the_customers_other_browsers_too(
     session.commit()
     prop_id = session.scalar(sa.select(Subject.property_id).where(Subject.visitor_id == laptop))
     access = Access(prop_id, laptop, None, Via.VISITOR_LINK, utcnow())
-    erase_person(
-        session,
-        access,
-        issuer=app.extensions["receipt_issuer"],
-        network=None,
-        request_id=None,
-        now=utcnow(),
-    )
-    session.commit()
+    erase_now(app, session, access)
     answer = choice(client, phone).json
     assert answer["status"] == "recorded"
     assert set(answer["decisions"].values()) == {"granted", "denied"}
