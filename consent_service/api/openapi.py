@@ -256,6 +256,11 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Remaining": _header("RateLimitRemaining"),
     "X-RateLimit-Reset": _header("RateLimitReset"),
 }
+# Every integration answer: never cached, and the caller's rate-limit budget.
+INTEGRATION_HEADERS = {
+    "Cache-Control": _header("CacheControl", required=True),
+    **RATE_LIMIT_HEADERS,
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -649,10 +654,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "200": _ok(
                         "The decision.",
                         _ref("Decision"),
-                        headers={
-                            "Cache-Control": _header("CacheControl", required=True),
-                            **RATE_LIMIT_HEADERS,
-                        },
+                        headers=INTEGRATION_HEADERS,
                     ),
                     **_problems(
                         *INTEGRATION_PROBLEMS,
@@ -675,10 +677,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "200": _ok(
                         "One decision per pair.",
                         _ref("BulkDecisions"),
-                        headers={
-                            "Cache-Control": _header("CacheControl", required=True),
-                            **RATE_LIMIT_HEADERS,
-                        },
+                        headers=INTEGRATION_HEADERS,
                     ),
                     **_problems(
                         *INTEGRATION_PROBLEMS,
@@ -729,10 +728,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "201": _ok(
                         "Recorded.",
                         _ref("ConsentReceipt"),
-                        headers={
-                            "Cache-Control": _header("CacheControl", required=True),
-                            **RATE_LIMIT_HEADERS,
-                        },
+                        headers=INTEGRATION_HEADERS,
                     ),
                     **_problems(
                         *INTEGRATION_PROBLEMS,
@@ -803,10 +799,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "201": _ok(
                         "Registered.",
                         _ref("CreatedWebhookEndpoint"),
-                        headers={
-                            "Cache-Control": _header("CacheControl", required=True),
-                            **RATE_LIMIT_HEADERS,
-                        },
+                        headers=INTEGRATION_HEADERS,
                     ),
                     **_problems(*INTEGRATION_PROBLEMS, *JSON_BODY_PROBLEMS),
                 },
