@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import uuid
+from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import flask_migrate
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import make_url
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import make_server
 
 from consent_service import create_app
 from consent_service.demo import load_property_dir
@@ -40,6 +46,20 @@ def postgres_reachable(url: str = DEFAULT_PG_URL) -> bool:
         return False
     finally:
         engine.dispose()
+
+
+def own_database_url(instance_path: Path, name: str) -> str:
+    """A database of its own for tests whose requests really commit (other processes or
+    threads must see the data, so the per-test rolled-back transaction cannot hold it):
+    ``<TEST_DATABASE_URL's database>_<name>`` on PostgreSQL (created if missing), else a
+    SQLite file ``<name>.db`` in ``instance_path``."""
+    url = postgres_url()
+    if not url:
+        return f"sqlite:///{instance_path / f'{name}.db'}"
+    target = make_url(url)
+    own = target.set(database=f"{target.database}_{name}").render_as_string(hide_password=False)
+    ensure_postgres_database(own)
+    return own
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -126,3 +146,33 @@ def make_settings(instance_path: Path, database_url: str, **overrides: object) -
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+class ServedApp:
+    """The real app on a free loopback port, served from a background thread.
+
+    Binds first, then builds the app: receipts, banner links and emailed links name the
+    service's public URL, which must be the address clients really talk to.
+    """
+
+    def __init__(self, instance_path: Path, database_url: str, **overrides: object) -> None:
+        self._app: Flask | None = None
+        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.port}"
+        settings = make_settings(instance_path, database_url, base_url=self.url, **overrides)
+        self.app = started_on_fresh_database(settings)
+        self._app = self.app
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _dispatch(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        assert self._app is not None, "a request arrived before the app was built"
+        return self._app(environ, start_response)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+        self._server.server_close()
+        shut_down(self.app)

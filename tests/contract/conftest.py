@@ -9,14 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from consent_service.api_keys import Scope
 from consent_service.api_keys import create_api_key
 from consent_service.extensions import db
-from tests.support import ensure_postgres_database
 from tests.support import make_settings
-from tests.support import postgres_url
+from tests.support import own_database_url
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
 
@@ -30,15 +28,7 @@ class ContractApp:
 @pytest.fixture(scope="module")
 def contract_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractApp]:
     instance = tmp_path_factory.mktemp("contract")
-    url = postgres_url()
-    if url:
-        target = make_url(url)
-        url = target.set(database=f"{target.database}_contract").render_as_string(
-            hide_password=False
-        )
-        ensure_postgres_database(url)
-    else:
-        url = f"sqlite:///{instance / 'contract.db'}"
+    url = own_database_url(instance, "contract")
     app = started_on_fresh_database(make_settings(instance, url))
     app.config["TESTING"] = True
     with app.app_context():

@@ -8,59 +8,23 @@ rolled-back transaction of ``conftest.py`` cannot reach it, and must not be wipe
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 import uuid
-from collections.abc import Callable
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-from flask import Flask
-from sqlalchemy.engine import make_url
-from werkzeug.serving import BaseWSGIServer
-from werkzeug.serving import make_server
 
 from consent_service.api_keys import create_api_key
 from consent_service.api_keys import revoke_api_key
 from consent_service.extensions import db
 from consent_service.identity import create_identity_secret
+from tests.support import ServedApp
 from tests.support import demo_consent
-from tests.support import ensure_postgres_database
-from tests.support import make_settings
-from tests.support import postgres_url
-from tests.support import shut_down
-from tests.support import started_on_fresh_database
+from tests.support import own_database_url
 
 
-def live_database_url(instance_path: Path) -> str:
-    url = postgres_url()
-    if not url:
-        return f"sqlite:///{instance_path / 'live.db'}"
-    parsed = make_url(url)
-    live = parsed.set(database=f"{parsed.database}_live").render_as_string(hide_password=False)
-    ensure_postgres_database(live)
-    return live
-
-
-class LiveApp:
-    """Binds first, then builds the app, so the service's public URL is the real address."""
-
+class LiveApp(ServedApp):
     def __init__(self, instance_path: Path) -> None:
-        self._app: Flask | None = None
-        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.port}"
-        settings = make_settings(instance_path, live_database_url(instance_path), base_url=self.url)
-        self.app = started_on_fresh_database(settings)
-        self._app = self.app
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def _dispatch(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        assert self._app is not None, "a request arrived before the app was built"
-        return self._app(environ, start_response)
+        super().__init__(instance_path, own_database_url(instance_path, "live"))
 
     def api_key(self, *scopes: str, name: str = "client tests") -> tuple[str, str]:
         """A new key for the demo shop: (the key as issued, its public id)."""
@@ -101,9 +65,3 @@ class LiveApp:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
             result: dict[str, Any] = json.loads(response.read())
             return result
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
-        self._server.server_close()
-        shut_down(self.app)

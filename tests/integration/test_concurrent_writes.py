@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from consent_service.extensions import db
 from consent_service.models import ConsentReceipt
@@ -27,9 +26,8 @@ from consent_service.models import Purpose
 from consent_service.models import Subject
 from consent_service.verification import verify_receipts
 from tests.support import demo_consent
-from tests.support import ensure_postgres_database
 from tests.support import make_settings
-from tests.support import postgres_url
+from tests.support import own_database_url
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
 
@@ -44,14 +42,7 @@ Response = tuple[int, dict]
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app on its own freshly migrated database, where every request really commits."""
     instance = tmp_path_factory.mktemp("concurrency")
-    url = postgres_url()
-    if url:
-        target = make_url(url)
-        target = target.set(database=f"{target.database}_concurrency")
-        url = target.render_as_string(hide_password=False)
-        ensure_postgres_database(url)
-    else:
-        url = f"sqlite:///{instance / 'concurrency.db'}"
+    url = own_database_url(instance, "concurrency")
     app = started_on_fresh_database(make_settings(instance, url))
     app.config["TESTING"] = True
     yield app

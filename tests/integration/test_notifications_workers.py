@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from consent_service.extensions import db
 from consent_service.models import EmailCampaign
@@ -28,9 +27,8 @@ from consent_service.models import OutboxMessage
 from tests.integration.test_notifications_sink import add_customer
 from tests.integration.test_notifications_sink import publish_version
 from tests.integration.test_notifications_sink import running_sink
-from tests.support import ensure_postgres_database
 from tests.support import make_settings
-from tests.support import postgres_url
+from tests.support import own_database_url
 from tests.support import settings_environment
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
@@ -41,15 +39,7 @@ CUSTOMERS = 12
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("mail-workers")
-    url = postgres_url()
-    if url:
-        target = make_url(url)
-        url = target.set(database=f"{target.database}_mail_workers").render_as_string(
-            hide_password=False
-        )
-        ensure_postgres_database(url)
-    else:
-        url = f"sqlite:///{instance / 'mail.db'}"
+    url = own_database_url(instance, "mail_workers")
     app = started_on_fresh_database(make_settings(instance, url))
     yield app
     shut_down(app)

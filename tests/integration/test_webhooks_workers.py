@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from consent_service.extensions import db
 from consent_service.models import OutboxMessage
@@ -29,9 +28,8 @@ from consent_service.models import WebhookEndpoint
 from consent_service.models.base import utcnow
 from consent_service.webhooks import emit_event
 from consent_service.webhooks import webhook_id
-from tests.support import ensure_postgres_database
 from tests.support import make_settings
-from tests.support import postgres_url
+from tests.support import own_database_url
 from tests.support import settings_environment
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
@@ -44,15 +42,7 @@ from tests.webhook_receiver import running_receiver
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("webhook-workers")
-    url = postgres_url()
-    if url:
-        target = make_url(url)
-        url = target.set(database=f"{target.database}_webhook_workers").render_as_string(
-            hide_password=False
-        )
-        ensure_postgres_database(url)
-    else:
-        url = f"sqlite:///{instance / 'workers.db'}"
+    url = own_database_url(instance, "webhook_workers")
     app = started_on_fresh_database(make_settings(instance, url))
     yield app
     shut_down(app)
