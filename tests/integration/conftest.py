@@ -1,4 +1,5 @@
-"""Helpers to record consents straight through the domain (no HTTP), for integration tests."""
+"""Fixtures for integration tests: consents recorded straight through the domain (no HTTP),
+API keys, and admin clients signed in as each role."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from consent_service.receipts import ConsentRequest
 from consent_service.receipts import Method
 from consent_service.receipts import record_consent
+from tests.integration.test_admin_support import signed_in
 
 
 @pytest.fixture
@@ -84,3 +86,26 @@ def consent_via_widget(client):
         return response.json
 
     return _post
+
+
+# --- the admin, signed in as each role ---------------------------------------------------------
+
+
+@pytest.fixture
+def vault(app):
+    return app.extensions["vault"]
+
+
+@pytest.fixture
+def viewer(app, session):
+    return signed_in(app, session, "viewer")
+
+
+@pytest.fixture
+def editor(app, session):
+    return signed_in(app, session, "editor")
+
+
+@pytest.fixture
+def publisher(app, session):
+    return signed_in(app, session, "publisher")

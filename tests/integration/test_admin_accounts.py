@@ -21,11 +21,6 @@ from tests.integration.test_admin_support import make_admin
 NOW = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
 def test_the_lock_lifts_after_fifteen_minutes(session, vault):
     user, _ = make_admin(session, vault, "viewer")
     for _ in range(MAX_FAILED_ATTEMPTS):

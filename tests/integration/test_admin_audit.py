@@ -21,11 +21,6 @@ from tests.integration.test_admin_support import make_admin
 
 
 @pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
-@pytest.fixture
 def admin(app, session, vault):
     user, secret = make_admin(session, vault, "admin")
     client = AdminClient(app)

@@ -17,11 +17,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
 def test_create_user_prompts_for_the_password_twice(runner, session, app):
     password = "first admin password 1"
     result = runner.invoke(

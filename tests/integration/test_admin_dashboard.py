@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 import sqlalchemy as sa
 
 from consent_service.models import AuditEntry
-from tests.integration.test_admin_support import AdminClient
-from tests.integration.test_admin_support import make_admin
-
-
-@pytest.fixture
-def viewer(app, session):
-    user, secret = make_admin(session, app.extensions["vault"], "viewer")
-    client = AdminClient(app)
-    client.sign_in(user.email, secret=secret)
-    return client
 
 
 def test_the_dashboard_shows_rate_and_receipt_charts_with_their_tables(viewer, consent_via_widget):

@@ -14,21 +14,6 @@ from tests.integration.test_admin_support import signed_in
 
 
 @pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
-@pytest.fixture
-def editor(app, session, vault):
-    return signed_in(app, session, "editor")
-
-
-@pytest.fixture
-def publisher(app, session, vault):
-    return signed_in(app, session, "publisher")
-
-
-@pytest.fixture
 def document(session):
     return session.scalar(sa.select(PolicyDocument).where(PolicyDocument.key == "privacy-policy"))
 

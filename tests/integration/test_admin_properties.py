@@ -13,24 +13,8 @@ from consent_service.banner_preview import preview_region
 from consent_service.models import Property
 from consent_service.property_settings import TEXT_KEYS
 from tests.integration.test_admin_support import audit_entries
-from tests.integration.test_admin_support import signed_in
 
 URL = "/admin/properties/demo-shop"
-
-
-@pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
-@pytest.fixture
-def editor(app, session, vault):
-    return signed_in(app, session, "editor")
-
-
-@pytest.fixture
-def viewer(app, session, vault):
-    return signed_in(app, session, "viewer")
 
 
 def demo(session) -> Property:

@@ -12,7 +12,6 @@ from consent_service.models import AuditEntry
 from consent_service.models import Property
 from consent_service.models import Purpose
 from consent_service.models import Vendor
-from tests.integration.test_admin_support import signed_in
 
 BANNER = "/v1/banner?property=demo-shop"
 
@@ -23,21 +22,6 @@ def fresh_banner_cache(app, monkeypatch):
     ``config_version`` with different catalogues: banners cached by an earlier test must
     not be served to a later one."""
     monkeypatch.setitem(app.extensions, "banner_cache", BannerCache(ttl=0))
-
-
-@pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
-@pytest.fixture
-def editor(app, session, vault):
-    return signed_in(app, session, "editor")
-
-
-@pytest.fixture
-def viewer(app, session, vault):
-    return signed_in(app, session, "viewer")
 
 
 @pytest.fixture

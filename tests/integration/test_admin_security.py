@@ -19,11 +19,6 @@ CSP = (
 
 
 @pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
-@pytest.fixture
 def as_admin(app, session, vault):
     user, secret = make_admin(session, vault, "admin")
     client = AdminClient(app)

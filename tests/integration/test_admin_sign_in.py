@@ -17,11 +17,6 @@ from tests.integration.test_admin_support import wrong_code
 
 
 @pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
-@pytest.fixture
 def browser(app):
     return AdminClient(app)
 

@@ -18,11 +18,6 @@ SECRETS = ("argon2", "password_hash", "totp_secret", "$argon2id")
 
 
 @pytest.fixture
-def vault(app):
-    return app.extensions["vault"]
-
-
-@pytest.fixture
 def admin(app, session, vault):
     user, secret = make_admin(session, vault, "admin")
     client = AdminClient(app)
