@@ -6,19 +6,16 @@ from __future__ import annotations
 import uuid
 
 from flask import abort
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from admin import bp
-from admin.guard import actor
+from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.admin_accounts import Permission
-from consent_service.audit import record_as
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.models import EmailCampaign
 from consent_service.models.base import utcnow
 from consent_service.notifications import campaign_progress
@@ -50,17 +47,14 @@ def campaign_retry(campaign_id: uuid.UUID) -> ResponseReturnValue:
     session = current_session()
     found = _campaign(campaign_id)
     count = retry_failed(session, found, utcnow())
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "campaign.retried",
         target_type="email_campaign",
         target_id=str(found.id),
         before=None,
         after={"messages": count},
+        message=f"{count} failed message(s) will be sent again.",
     )
-    db.session.commit()
-    flash(f"{count} failed message(s) will be sent again.", "success")
     return redirect(url_for("admin.campaign", campaign_id=found.id))
 
 

@@ -10,6 +10,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import ParamSpec
 from typing import TypeVar
@@ -37,8 +38,10 @@ from consent_service.admin_accounts import can
 from consent_service.admin_accounts import get_user
 from consent_service.admin_accounts import session_generation
 from consent_service.audit import Actor
+from consent_service.audit import record_as
 from consent_service.errors import RateLimited
 from consent_service.extensions import current_session
+from consent_service.extensions import db
 from consent_service.models import AdminUser
 from consent_service.network import truncate_ip
 from consent_service.request_ids import request_id
@@ -82,6 +85,30 @@ def settings() -> Settings:
 def current_user() -> AdminUser:
     user: AdminUser = g.admin_user
     return user
+
+
+def commit_audited(
+    action: str,
+    *,
+    target_type: str,
+    target_id: str | None,
+    before: Mapping[str, object] | None,
+    after: Mapping[str, object] | None,
+    message: str,
+) -> None:
+    """Write the change to the audit log as the signed-in admin, commit both together, and
+    say so to the admin on the next page."""
+    record_as(
+        current_session(),
+        actor(),
+        action,
+        target_type=target_type,
+        target_id=target_id,
+        before=before,
+        after=after,
+    )
+    db.session.commit()
+    flash(message, "success")
 
 
 def actor() -> Actor:

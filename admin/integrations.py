@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from admin import bp
 from admin.guard import actor
+from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.admin_accounts import Permission
 from consent_service.api_keys import Scope
@@ -144,17 +145,14 @@ def integration_webhook_disable(property_id: int, endpoint_id: uuid.UUID) -> Res
     except ConsentServiceError:
         abort(404)
     disable_endpoint(session, endpoint, reason=f"disabled in the admin by {actor().name}")
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "webhook.disabled",
         target_type="webhook_endpoint",
         target_id=str(endpoint.id),
         before={"disabled": False},
         after={"disabled": True, "url": endpoint.url},
+        message="Webhook endpoint disabled; its pending messages will not be sent.",
     )
-    db.session.commit()
-    flash("Webhook endpoint disabled; its pending messages will not be sent.", "success")
     return redirect(url_for("admin.integrations"))
 
 

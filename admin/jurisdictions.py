@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -13,10 +12,9 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from admin import bp
-from admin.guard import actor
+from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.admin_accounts import Permission
-from consent_service.audit import record_as
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
@@ -56,17 +54,14 @@ def jurisdiction_save() -> ResponseReturnValue:
     except ValidationFailed as exc:
         db.session.rollback()
         return _page(prop, error=exc.detail), 422
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "jurisdiction.overridden",
         target_type="property",
         target_id=f"{prop.key}:{code}"[:64],
         before=before or None,
         after=override.stored() or None,
+        message=f"Saved the settings for {code}.",
     )
-    db.session.commit()
-    flash(f"Saved the settings for {code}.", "success")
     return redirect(url_for("admin.jurisdictions", property=prop.key))
 
 

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from admin import bp
 from admin.guard import CONTENT_SECURITY_POLICY
 from admin.guard import actor
+from admin.guard import commit_audited
 from admin.guard import relax_security_headers
 from admin.guard import requires
 from consent_service.admin_accounts import Permission
@@ -91,17 +92,14 @@ def policy_create(document_id: int) -> ResponseReturnValue:
         effective_at=form.effective_at,
     )
     session.flush()
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "policy.draft_created",
         target_type="policy_version",
         target_id=str(version.id),
         before=None,
         after=_audited(version),
+        message="Draft saved.",
     )
-    db.session.commit()
-    flash("Draft saved.", "success")
     return redirect(url_for("admin.policy_version", version_id=version.id))
 
 
@@ -146,17 +144,14 @@ def policy_save(version_id: int) -> ResponseReturnValue:
         change_summary=form.change_summary,
         effective_at=form.effective_at,
     )
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "policy.draft_edited",
         target_type="policy_version",
         target_id=str(version.id),
         before=before,
         after=_audited(version),
+        message="Draft saved.",
     )
-    db.session.commit()
-    flash("Draft saved.", "success")
     return redirect(url_for("admin.policy_version", version_id=version.id))
 
 

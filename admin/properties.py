@@ -20,17 +20,15 @@ from flask.typing import ResponseReturnValue
 
 from admin import bp
 from admin.guard import CONTENT_SECURITY_POLICY
-from admin.guard import actor
+from admin.guard import commit_audited
 from admin.guard import relax_security_headers
 from admin.guard import requires
 from admin.guard import settings
 from consent_service.admin_accounts import Permission
-from consent_service.audit import record_as
 from consent_service.banner_preview import preview_region
 from consent_service.banner_preview import sign_preview_region
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.models import Property
 from consent_service.property_settings import LOCALE
 from consent_service.property_settings import REQUIRED_TEXT_KEYS
@@ -97,17 +95,14 @@ def property_save(key: str) -> ResponseReturnValue:
     if not changed:
         flash("Nothing changed.", "info")
         return redirect(url_for("admin.property_edit", key=prop.key))
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "property.settings_changed",
         target_type="property",
         target_id=prop.key,
         before=before,
         after=snapshot(prop),
+        message="Settings saved. The banner shows the new settings from now on.",
     )
-    db.session.commit()
-    flash("Settings saved. The banner shows the new settings from now on.", "success")
     return redirect(url_for("admin.property_edit", key=prop.key))
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -17,10 +16,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
 from admin import bp
-from admin.guard import actor
+from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.admin_accounts import Permission
-from consent_service.audit import record_as
 from consent_service.catalogue import CONSENT_MODE_TYPES
 from consent_service.catalogue import COOKIE_FIELDS
 from consent_service.catalogue import LEGAL_BASES
@@ -77,17 +75,14 @@ def purpose_add(property_id: int) -> ResponseReturnValue:
         db.session.rollback()
         form = {"property_id": property_id, "key": key, "name": name}
         return _overview(error=exc.detail, form=form), 422
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "purpose.added",
         target_type="purpose",
         target_id=str(purpose.id),
         before=None,
         after={"property": prop.key, **purpose_snapshot(purpose)},
+        message=f"Added the purpose {purpose.key}. Add its texts in the other languages.",
     )
-    db.session.commit()
-    flash(f"Added the purpose {purpose.key}. Add its texts in the other languages.", "success")
     return redirect(url_for("admin.purpose_edit", purpose_id=purpose.id))
 
 
@@ -137,17 +132,14 @@ def purpose_save(purpose_id: int) -> ResponseReturnValue:
             "position": position_raw,
         }
         return _purpose_page(_purpose(purpose_id), shown, error=exc.detail), 422
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "purpose.edited",
         target_type="purpose",
         target_id=str(purpose.id),
         before={"property": prop.key, **before},
         after={"property": prop.key, **purpose_snapshot(purpose)},
+        message=f"Saved the purpose {purpose.key}; the banner shows it now.",
     )
-    db.session.commit()
-    flash(f"Saved the purpose {purpose.key}; the banner shows it now.", "success")
     return redirect(url_for("admin.purposes"))
 
 
@@ -172,17 +164,14 @@ def vendor_create(property_id: int) -> ResponseReturnValue:
         db.session.rollback()
         shown = _vendor_shown(change, key)
         return _vendor_page(_property(property_id), None, shown, error=exc.detail), 422
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "vendor.added",
         target_type="vendor",
         target_id=str(vendor.id),
         before=None,
         after={"property": prop.key, **vendor_snapshot(vendor)},
+        message=f"Added the vendor {vendor.name}; the banner lists it now.",
     )
-    db.session.commit()
-    flash(f"Added the vendor {vendor.name}; the banner lists it now.", "success")
     return redirect(url_for("admin.purposes"))
 
 
@@ -211,17 +200,14 @@ def vendor_save(vendor_id: int) -> ResponseReturnValue:
         vendor = _vendor(vendor_id)
         shown = _vendor_shown(change, vendor.key)
         return _vendor_page(vendor.property, vendor, shown, error=exc.detail), 422
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "vendor.edited",
         target_type="vendor",
         target_id=str(vendor.id),
         before={"property": prop.key, **before},
         after={"property": prop.key, **vendor_snapshot(vendor)},
+        message=f"Saved the vendor {vendor.name}; the banner shows it now.",
     )
-    db.session.commit()
-    flash(f"Saved the vendor {vendor.name}; the banner shows it now.", "success")
     return redirect(url_for("admin.purposes"))
 
 
@@ -233,17 +219,14 @@ def vendor_delete(vendor_id: int) -> ResponseReturnValue:
     before = {"property": vendor.property.key, **vendor_snapshot(vendor)}
     name = vendor.name
     delete_vendor(session, vendor)
-    record_as(
-        session,
-        actor(),
+    commit_audited(
         "vendor.deleted",
         target_type="vendor",
         target_id=str(vendor_id),
         before=before,
         after=None,
+        message=f"Deleted the vendor {name}; the banner no longer lists it.",
     )
-    db.session.commit()
-    flash(f"Deleted the vendor {name}; the banner no longer lists it.", "success")
     return redirect(url_for("admin.purposes"))
 
 
