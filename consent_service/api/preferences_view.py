@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from flask import g
 from flask import render_template
 from flask import request
 from werkzeug.wrappers import Response
@@ -50,16 +51,21 @@ def texts(locale: str) -> Texts:
 
 
 def page_locale() -> str:
-    """``?lang=`` (or the form's ``lang``), then Accept-Language, then English."""
+    """``?lang=`` (or the form's ``lang``), then Accept-Language, then English; decided once
+    per request (every text of the page asks)."""
+    if "preferences_locale" not in g:
+        g.preferences_locale = _negotiated_locale()
+    locale: str = g.preferences_locale
+    return locale
+
+
+def _negotiated_locale() -> str:
     wanted = request.values.get("lang") or None
+    accept = request.headers.get("Accept-Language")
     try:
-        return negotiate_locale(
-            wanted, request.headers.get("Accept-Language"), text_locales(), FALLBACK
-        )
-    except ValidationFailed:
-        return negotiate_locale(
-            None, request.headers.get("Accept-Language"), text_locales(), FALLBACK
-        )
+        return negotiate_locale(wanted, accept, text_locales(), FALLBACK)
+    except ValidationFailed:  # a malformed ?lang= is ignored, not an error page
+        return negotiate_locale(None, accept, text_locales(), FALLBACK)
 
 
 def date(moment: dt.datetime | None) -> str:

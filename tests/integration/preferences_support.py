@@ -19,6 +19,7 @@ from consent_service.self_service_access import Access
 from consent_service.self_service_access import request_magic_link
 from consent_service.self_service_access import visitor_link_token
 from consent_service.webhooks import register_endpoint
+from tests.integration.test_notifications_sink import add_customer
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -78,3 +79,18 @@ def listening(app: Flask, session, *event_types: str) -> None:
         url="https://hooks.example.com/consent",
         event_types=list(event_types),
     )
+
+
+def new_customer(app: Flask, session, email: str | None = None):
+    """A committed customer of the demo shop with a fresh address (rate limits outlive
+    tests' rolled-back data)."""
+    identity = add_customer(app, session, email or f"c-{uuid.uuid4().hex[:8]}@example.com")
+    session.commit()
+    return identity
+
+
+def customer_via_notice_link(app: Flask, client: FlaskClient, session):
+    """A new customer, signed in by the link in a policy-change email."""
+    identity = new_customer(app, session)
+    sign_in_customer(app, client, identity.id)
+    return identity

@@ -17,10 +17,9 @@ from consent_service.notifications import subscriptions
 from consent_service.properties import consent_context
 from consent_service.properties import get_property
 from tests.integration.preferences_support import csrf_of
+from tests.integration.preferences_support import customer_via_notice_link
 from tests.integration.preferences_support import listening
-from tests.integration.preferences_support import sign_in_customer
 from tests.integration.preferences_support import sign_in_visitor
-from tests.integration.test_notifications_sink import add_customer
 
 
 def signed_in_visitor(app, client, session, record, **granted: bool) -> uuid.UUID:
@@ -113,9 +112,7 @@ def test_a_change_without_a_session_asks_to_sign_in(app, client, session):
 
 
 def test_a_customers_change_governs_every_browser_linked_to_them(app, client, session):
-    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
-    session.commit()
-    sign_in_customer(app, client, identity.id)
+    identity = customer_via_notice_link(app, client, session)
     post_choices(client, "analytics")
     context = consent_context(session, "demo-shop", now=utcnow())
     [analytics] = [p for p in context.purposes if p.key == "analytics"]
@@ -140,18 +137,14 @@ def test_gpc_switches_off_sale_and_sharing_purposes_where_the_law_honours_it(
 
 
 def test_a_customer_sees_both_email_lists_with_their_defaults(app, client, session):
-    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
-    session.commit()
-    sign_in_customer(app, client, identity.id)
+    customer_via_notice_link(app, client, session)
     page = client.get("/preferences/").get_data(as_text=True)
     assert 'id="list-policy-notices" name="list" value="policy-notices" checked' in page
     assert 'id="list-newsletters" name="list" value="newsletters" >' in page
 
 
 def test_a_customer_can_join_the_newsletter_and_leave_policy_notices(app, client, session):
-    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
-    session.commit()
-    sign_in_customer(app, client, identity.id)
+    identity = customer_via_notice_link(app, client, session)
     response = client.post(
         "/preferences/emails", data={"csrf_token": csrf_of(client), "list": ["newsletters"]}
     )

@@ -24,8 +24,10 @@ from consent_service.self_service_access import Access
 from consent_service.self_service_access import Via
 from consent_service.signing import b64url_decode
 from tests.integration.preferences_support import csrf_of
+from tests.integration.preferences_support import customer_via_notice_link
 from tests.integration.preferences_support import erase_now
 from tests.integration.preferences_support import listening
+from tests.integration.preferences_support import new_customer
 from tests.integration.preferences_support import sign_in_by_magic_link
 from tests.integration.preferences_support import sign_in_customer
 from tests.integration.preferences_support import sign_in_visitor
@@ -197,8 +199,7 @@ def test_erasure_needs_the_confirmation_box(app, client, session, record):
 
 
 def test_asking_twice_finds_the_first_request(app, session, record):
-    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
-    session.commit()
+    identity = new_customer(app, session)
     access = Access(
         get_property(session, "demo-shop").id, None, identity.id, Via.MAGIC_LINK, utcnow()
     )
@@ -217,9 +218,7 @@ def test_the_deadline_follows_the_law_where_consent_was_given():
 
 
 def test_a_policy_notice_link_cannot_export_or_erase_without_a_fresh_link(app, client, session):
-    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
-    session.commit()
-    sign_in_customer(app, client, identity.id)
+    identity = customer_via_notice_link(app, client, session)
     page = client.get("/preferences/").get_data(as_text=True)
     assert "confirm it is you with a fresh sign-in link" in page
     assert client.get("/preferences/export.json").status_code == 403
@@ -231,9 +230,7 @@ def test_a_policy_notice_link_cannot_export_or_erase_without_a_fresh_link(app, c
 
 
 def test_a_notice_link_session_can_ask_for_a_fresh_link_to_its_own_address(app, client, session):
-    identity = add_customer(app, session, f"c-{uuid.uuid4().hex[:8]}@example.com")
-    session.commit()
-    sign_in_customer(app, client, identity.id)
+    identity = customer_via_notice_link(app, client, session)
     response = client.post("/preferences/confirm-by-email", data={"csrf_token": csrf_of(client)})
     assert "A sign-in link is on its way" in response.get_data(as_text=True)
     assert (
