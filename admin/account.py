@@ -15,11 +15,11 @@ from admin.guard import actor
 from admin.guard import current_user
 from admin.guard import rebind
 from admin.guard import requires
-from consent_service.admin_accounts import AdminAccountError
-from consent_service.admin_accounts import Permission
-from consent_service.admin_accounts import change_own_password
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.staff.accounts import AdminAccountError
+from consent_service.staff.accounts import Permission
+from consent_service.staff.accounts import change_own_password
 
 
 @bp.get("/account/")

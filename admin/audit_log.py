@@ -12,14 +12,14 @@ from werkzeug.exceptions import BadRequest
 
 from admin import bp
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
-from consent_service.audit import AuditFilter
-from consent_service.audit import distinct_actions
-from consent_service.audit import export_csv
-from consent_service.audit import export_json
-from consent_service.audit import iter_entries
-from consent_service.audit import list_entries
 from consent_service.extensions import current_session
+from consent_service.infra.audit import AuditFilter
+from consent_service.infra.audit import distinct_actions
+from consent_service.infra.audit import export_csv
+from consent_service.infra.audit import export_json
+from consent_service.infra.audit import iter_entries
+from consent_service.infra.audit import list_entries
+from consent_service.staff.accounts import Permission
 
 PER_PAGE = 50
 FILTER_FIELDS = ("actor", "action", "target_type", "target_id", "since", "until")

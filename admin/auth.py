@@ -24,21 +24,21 @@ from admin.guard import check_sign_in_rate
 from admin.guard import current_user
 from admin.guard import end_session
 from admin.guard import start_session
-from consent_service.admin_accounts import SIGN_IN_FAILED
-from consent_service.admin_accounts import SignInFailed
-from consent_service.admin_accounts import authenticate
-from consent_service.admin_accounts import can_sign_in
-from consent_service.admin_accounts import complete_sign_in
-from consent_service.admin_accounts import confirm_enrolment
-from consent_service.admin_accounts import enrolment_for
-from consent_service.admin_accounts import needs_enrolment
-from consent_service.admin_accounts import new_enrolment
-from consent_service.admin_accounts import verify_totp
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.infra.pii import UndecryptableData
+from consent_service.infra.pii import Vault
 from consent_service.models import AdminUser
-from consent_service.pii import UndecryptableData
-from consent_service.pii import Vault
+from consent_service.staff.accounts import SIGN_IN_FAILED
+from consent_service.staff.accounts import SignInFailed
+from consent_service.staff.accounts import authenticate
+from consent_service.staff.accounts import can_sign_in
+from consent_service.staff.accounts import complete_sign_in
+from consent_service.staff.accounts import confirm_enrolment
+from consent_service.staff.accounts import enrolment_for
+from consent_service.staff.accounts import needs_enrolment
+from consent_service.staff.accounts import new_enrolment
+from consent_service.staff.accounts import verify_totp
 
 WRONG_CODE = "That code is not right, or it was used already. Wait for the next one."
 

@@ -14,14 +14,14 @@ from flask.typing import ResponseReturnValue
 from admin import bp
 from admin.guard import commit_audited
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
 from consent_service.extensions import current_session
+from consent_service.messaging.campaigns import campaign_progress
+from consent_service.messaging.campaigns import get_campaign
+from consent_service.messaging.campaigns import list_campaigns
+from consent_service.messaging.campaigns import retry_failed
 from consent_service.models import EmailCampaign
 from consent_service.models.base import utcnow
-from consent_service.notifications import campaign_progress
-from consent_service.notifications import get_campaign
-from consent_service.notifications import list_campaigns
-from consent_service.notifications import retry_failed
+from consent_service.staff.accounts import Permission
 
 
 @bp.get("/campaigns/")

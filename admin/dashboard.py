@@ -13,23 +13,23 @@ from markupsafe import Markup
 from admin import bp
 from admin.guard import actor
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
-from consent_service.audit import record_as
-from consent_service.dashboard import PurposeRates
-from consent_service.dashboard import Window
-from consent_service.dashboard import consent_rates
-from consent_service.dashboard import lookups_per_integration
-from consent_service.dashboard import subject_history
 from consent_service.errors import ConsentServiceError
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.lookups import parse_subject_ref
+from consent_service.infra.audit import record_as
+from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.models import Property
 from consent_service.models.base import utcnow
-from consent_service.properties import consent_context
-from consent_service.svg_charts import Series
-from consent_service.svg_charts import bar_chart
-from consent_service.svg_charts import line_chart
+from consent_service.properties.lookup import consent_context
+from consent_service.staff.accounts import Permission
+from consent_service.staff.dashboard import PurposeRates
+from consent_service.staff.dashboard import Window
+from consent_service.staff.dashboard import consent_rates
+from consent_service.staff.dashboard import lookups_per_integration
+from consent_service.staff.dashboard import subject_history
+from consent_service.staff.svg_charts import Series
+from consent_service.staff.svg_charts import bar_chart
+from consent_service.staff.svg_charts import line_chart
 
 WINDOWS = (7, 30, 90)
 MAX_JURISDICTIONS = 6

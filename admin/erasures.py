@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 
 from admin import bp
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
-from consent_service.erasure import list_requests
 from consent_service.extensions import current_session
+from consent_service.self_service.erasure import list_requests
+from consent_service.staff.accounts import Permission
 
 
 @bp.get("/erasures/")

@@ -33,19 +33,19 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import TooManyRequests
 
 from admin import bp
-from consent_service.admin_accounts import Permission
-from consent_service.admin_accounts import can
-from consent_service.admin_accounts import get_user
-from consent_service.admin_accounts import session_generation
-from consent_service.audit import Actor
-from consent_service.audit import record_as
 from consent_service.errors import RateLimited
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.infra.audit import Actor
+from consent_service.infra.audit import record_as
+from consent_service.infra.network import truncate_ip
 from consent_service.models import AdminUser
-from consent_service.network import truncate_ip
-from consent_service.request_ids import request_id
 from consent_service.settings import Settings
+from consent_service.staff.accounts import Permission
+from consent_service.staff.accounts import can
+from consent_service.staff.accounts import get_user
+from consent_service.staff.accounts import session_generation
+from consent_service.web.request_ids import request_id
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 from admin import bp
 from admin.guard import current_user
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
-from consent_service.admin_accounts import can
+from consent_service.staff.accounts import Permission
+from consent_service.staff.accounts import can
 
 
 @bp.get("/")

@@ -19,23 +19,23 @@ from admin import bp
 from admin.guard import actor
 from admin.guard import commit_audited
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
-from consent_service.api_keys import Scope
-from consent_service.api_keys import create_api_key
-from consent_service.api_keys import list_api_keys
-from consent_service.api_keys import revoke_api_key
-from consent_service.audit import record_as
 from consent_service.errors import ConsentServiceError
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.infra.audit import record_as
+from consent_service.integrations.api_keys import Scope
+from consent_service.integrations.api_keys import create_api_key
+from consent_service.integrations.api_keys import list_api_keys
+from consent_service.integrations.api_keys import revoke_api_key
+from consent_service.messaging.webhooks import EVENT_TYPES
+from consent_service.messaging.webhooks import delivery_counts
+from consent_service.messaging.webhooks import disable_endpoint
+from consent_service.messaging.webhooks import get_endpoint
+from consent_service.messaging.webhooks import list_endpoints
+from consent_service.messaging.webhooks import register_endpoint
 from consent_service.models import Property
-from consent_service.properties import get_property
-from consent_service.webhooks import EVENT_TYPES
-from consent_service.webhooks import delivery_counts
-from consent_service.webhooks import disable_endpoint
-from consent_service.webhooks import get_endpoint
-from consent_service.webhooks import list_endpoints
-from consent_service.webhooks import register_endpoint
+from consent_service.properties.lookup import get_property
+from consent_service.staff.accounts import Permission
 
 SCOPES = [scope.value for scope in Scope]
 

@@ -14,17 +14,17 @@ from flask.typing import ResponseReturnValue
 from admin import bp
 from admin.guard import commit_audited
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.jurisdiction_overrides import Override
-from consent_service.jurisdiction_overrides import apply_overrides
-from consent_service.jurisdiction_overrides import set_override
-from consent_service.jurisdictions import Regime
-from consent_service.jurisdictions import rulebook
+from consent_service.jurisdictions.rulebook import rulebook
+from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
 from consent_service.models.base import utcnow
+from consent_service.properties.jurisdiction_overrides import Override
+from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.properties.jurisdiction_overrides import set_override
+from consent_service.staff.accounts import Permission
 
 
 @bp.get("/jurisdictions/")

@@ -24,22 +24,22 @@ from admin.guard import actor
 from admin.guard import commit_audited
 from admin.guard import relax_security_headers
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
-from consent_service.audit import record_as
+from consent_service.documents.diff import diff_versions
+from consent_service.documents.rendering import render_policy
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import current_version
+from consent_service.documents.versions import edit_draft
+from consent_service.documents.versions import publish
 from consent_service.errors import ConsentServiceError
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.infra.audit import record_as
+from consent_service.messaging.campaigns import count_recipients
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import VersionStatus
-from consent_service.notifications import count_recipients
-from consent_service.policy_diff import diff_versions
-from consent_service.policy_rendering import render_policy
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import current_version
-from consent_service.policy_versions import edit_draft
-from consent_service.policy_versions import publish
+from consent_service.staff.accounts import Permission
 
 MAX_BODY = 200_000
 EDITOR_CONTENT_SECURITY_POLICY = f"{CONTENT_SECURITY_POLICY}; script-src 'self'; connect-src 'self'"

@@ -24,19 +24,19 @@ from admin.guard import commit_audited
 from admin.guard import relax_security_headers
 from admin.guard import requires
 from admin.guard import settings
-from consent_service.admin_accounts import Permission
-from consent_service.banner_preview import preview_region
-from consent_service.banner_preview import sign_preview_region
+from consent_service.banner.preview import preview_region
+from consent_service.banner.preview import sign_preview_region
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
+from consent_service.jurisdictions.regions import normalise_region
 from consent_service.models import Property
-from consent_service.property_settings import LOCALE
-from consent_service.property_settings import REQUIRED_TEXT_KEYS
-from consent_service.property_settings import TEXT_KEYS
-from consent_service.property_settings import PropertySettings
-from consent_service.property_settings import snapshot
-from consent_service.property_settings import update_property_settings
-from consent_service.regions import normalise_region
+from consent_service.properties.settings import BANNER_TEXT_ORDER
+from consent_service.properties.settings import LOCALE
+from consent_service.properties.settings import REQUIRED_TEXT_KEYS
+from consent_service.properties.settings import PropertySettings
+from consent_service.properties.settings import snapshot
+from consent_service.properties.settings import update_property_settings
+from consent_service.staff.accounts import Permission
 
 # Regions the preview offers (any ISO 3166 code works in the URL).
 PREVIEW_REGIONS = ("FR", "DE", "IT", "GB", "CH", "US-CA", "US-TX", "US-VA", "BR", "JP")
@@ -194,7 +194,7 @@ def _submitted(prop: Property) -> EditForm:
         texts={},
     )
     edit.texts = {
-        locale: {key: form.get(f"text-{locale}-{key}", "") for key in TEXT_KEYS}
+        locale: {key: form.get(f"text-{locale}-{key}", "") for key in BANNER_TEXT_ORDER}
         for locale in edit.locale_list
     }
     return edit
@@ -209,7 +209,7 @@ def _editor(prop: Property, form: EditForm, *, error: ValidationFailed | None = 
         "admin/property_edit.html",
         prop=prop,
         form=form,
-        text_keys=TEXT_KEYS,
+        text_keys=BANNER_TEXT_ORDER,
         required_keys=REQUIRED_TEXT_KEYS,
         error=f"Nothing was saved: {error.detail}." if error else None,
         invalid={_field(problem.pointer) for problem in error.errors} if error else set(),

@@ -18,29 +18,29 @@ from sqlalchemy.orm import selectinload
 from admin import bp
 from admin.guard import commit_audited
 from admin.guard import requires
-from consent_service.admin_accounts import Permission
-from consent_service.catalogue import CONSENT_MODE_TYPES
-from consent_service.catalogue import COOKIE_FIELDS
-from consent_service.catalogue import LEGAL_BASES
-from consent_service.catalogue import MAX_COOKIES
-from consent_service.catalogue import OPT_OUT_CATEGORIES
-from consent_service.catalogue import PurposeChange
-from consent_service.catalogue import VendorChange
-from consent_service.catalogue import add_purpose
-from consent_service.catalogue import add_vendor
-from consent_service.catalogue import delete_vendor
-from consent_service.catalogue import edit_purpose
-from consent_service.catalogue import edit_vendor
-from consent_service.catalogue import locales
-from consent_service.catalogue import next_position
-from consent_service.catalogue import purpose_snapshot
-from consent_service.catalogue import vendor_snapshot
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.jurisdictions.rules import OPT_OUT_CATEGORIES
 from consent_service.models import Property
 from consent_service.models import Purpose
 from consent_service.models import Vendor
+from consent_service.properties.catalogue import CONSENT_MODE_TYPES
+from consent_service.properties.catalogue import COOKIE_FIELDS
+from consent_service.properties.catalogue import LEGAL_BASES
+from consent_service.properties.catalogue import MAX_COOKIES
+from consent_service.properties.catalogue import PurposeChange
+from consent_service.properties.catalogue import VendorChange
+from consent_service.properties.catalogue import add_purpose
+from consent_service.properties.catalogue import add_vendor
+from consent_service.properties.catalogue import delete_vendor
+from consent_service.properties.catalogue import edit_purpose
+from consent_service.properties.catalogue import edit_vendor
+from consent_service.properties.catalogue import locales
+from consent_service.properties.catalogue import next_position
+from consent_service.properties.catalogue import purpose_snapshot
+from consent_service.properties.catalogue import vendor_snapshot
+from consent_service.staff.accounts import Permission
 
 CHOICES = {
     "legal_bases": LEGAL_BASES,

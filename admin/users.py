@@ -17,19 +17,19 @@ from flask.typing import ResponseReturnValue
 from admin import bp
 from admin.guard import actor
 from admin.guard import requires
-from consent_service.admin_accounts import ROLE_ORDER
-from consent_service.admin_accounts import AdminAccountError
-from consent_service.admin_accounts import Permission
-from consent_service.admin_accounts import change_role
-from consent_service.admin_accounts import create_user
-from consent_service.admin_accounts import disable_user
-from consent_service.admin_accounts import generate_password
-from consent_service.admin_accounts import get_user
-from consent_service.admin_accounts import list_users
-from consent_service.admin_accounts import reset_totp
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.models import AdminUser
+from consent_service.staff.accounts import ROLE_ORDER
+from consent_service.staff.accounts import AdminAccountError
+from consent_service.staff.accounts import Permission
+from consent_service.staff.accounts import change_role
+from consent_service.staff.accounts import create_user
+from consent_service.staff.accounts import disable_user
+from consent_service.staff.accounts import generate_password
+from consent_service.staff.accounts import get_user
+from consent_service.staff.accounts import list_users
+from consent_service.staff.accounts import reset_totp
 
 ROLES = [role.value for role in ROLE_ORDER]
 

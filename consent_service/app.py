@@ -9,21 +9,21 @@ from flask import Flask
 from flask import Response
 from flask.cli import FlaskGroup
 
-from consent_service.api_keys import CallerCache
-from consent_service.banner_cache import BannerCache
-from consent_service.database import configure_engine
+from consent_service.banner.cache import BannerCache
+from consent_service.consent.receipts import Issuer
 from consent_service.extensions import db
 from consent_service.extensions import migrate
-from consent_service.jurisdictions import rulebook
-from consent_service.pii import Cipher
-from consent_service.pii import Vault
+from consent_service.infra.database import configure_engine
+from consent_service.infra.pii import Cipher
+from consent_service.infra.pii import Vault
+from consent_service.infra.rate_limits import KeyRateLimiter
+from consent_service.infra.ttl_cache import TtlCache
+from consent_service.integrations.api_keys import CallerCache
+from consent_service.jurisdictions.regions import RegionResolver
+from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.problems import register_error_handlers
-from consent_service.rate_limits import KeyRateLimiter
-from consent_service.receipts import Issuer
-from consent_service.regions import RegionResolver
-from consent_service.request_ids import request_id
 from consent_service.settings import Settings
-from consent_service.ttl_cache import TtlCache
+from consent_service.web.request_ids import request_id
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 log = logging.getLogger(__name__)
@@ -45,7 +45,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     issuer = Issuer(settings.signing_keys[0], settings.base_url)
     app.extensions["receipt_issuer"] = issuer
-    app.extensions["region_resolver"] = RegionResolver.from_settings(settings)
+    # Raises GeoIPDatabaseError for an unusable database: better at start-up than per visitor.
+    app.extensions["region_resolver"] = RegionResolver(
+        settings.region_headers,
+        settings.geoip_database,
+        trusted_proxy_hops=settings.trusted_proxy_hops,
+    )
     rulebook()  # a malformed rulebook stops start-up instead of failing the first visitor
     app.extensions["banner_cache"] = BannerCache(ttl=settings.banner_cache_seconds)
     with app.app_context():
@@ -58,10 +63,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from admin import bp as admin_bp
     from consent_service.api import bp as api_bp
-    from consent_service.cli import register_cli
+    from consent_service.cli.core import register_cli
+    from consent_service.preferences import bp as preferences_bp
     from widget import bp as widget_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(preferences_bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(admin_bp)
     register_cli(app)

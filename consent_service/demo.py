@@ -11,18 +11,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from consent_service.banner import BANNER_TEXT_KEYS
+from consent_service.documents.versions import body_sha256
+from consent_service.documents.versions import canonical_body
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import ensure_document
+from consent_service.documents.versions import publish
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Purpose
 from consent_service.models import Vendor
 from consent_service.models import VersionStatus
-from consent_service.policy_versions import body_sha256
-from consent_service.policy_versions import bump_config_version
-from consent_service.policy_versions import canonical_body
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import ensure_document
-from consent_service.policy_versions import publish
+from consent_service.properties.config_version import bump_config_version
+from consent_service.properties.settings import BANNER_TEXT_KEYS
 
 
 class DemoDataError(ValueError):

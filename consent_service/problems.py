@@ -19,66 +19,10 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.urls import iri_to_uri
 
 from consent_service import errors
-from consent_service.request_ids import request_id
+from consent_service.web.request_ids import request_id
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
-
-STATUS_FOR: dict[type[errors.ConsentServiceError], HTTPStatus] = {
-    errors.ValidationFailed: HTTPStatus.UNPROCESSABLE_ENTITY,
-    errors.UnknownPurpose: HTTPStatus.UNPROCESSABLE_ENTITY,
-    errors.MalformedRequest: HTTPStatus.BAD_REQUEST,
-    errors.UnknownProperty: HTTPStatus.NOT_FOUND,
-    errors.UnknownPolicy: HTTPStatus.NOT_FOUND,
-    errors.PolicyVersionNotCurrent: HTTPStatus.CONFLICT,
-    errors.PublishedVersionImmutable: HTTPStatus.CONFLICT,
-    errors.ConcurrentConsentWrite: HTTPStatus.CONFLICT,
-    errors.OriginNotAllowed: HTTPStatus.FORBIDDEN,
-    errors.InvalidCredentials: HTTPStatus.UNAUTHORIZED,
-    errors.InsufficientScope: HTTPStatus.FORBIDDEN,
-    errors.SubjectNotAccessible: HTTPStatus.FORBIDDEN,
-    errors.InvalidIdentityToken: HTTPStatus.UNPROCESSABLE_ENTITY,
-    errors.IdentityConflict: HTTPStatus.CONFLICT,
-    errors.UnknownApiKey: HTTPStatus.NOT_FOUND,
-    errors.UnknownWebhookEndpoint: HTTPStatus.NOT_FOUND,
-    errors.RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
-    errors.InvalidUnsubscribeLink: HTTPStatus.BAD_REQUEST,
-}
-
-# What each problem type means and what a client should do: served at /problems/<code>.
-DESCRIPTIONS: dict[str, str] = {
-    errors.ValidationFailed.code: "A field is missing, of the wrong type, or not allowed. "
-    "`errors[]` lists each one with a JSON Pointer to it. Fix the request; do not retry as is.",
-    errors.UnknownPurpose.code: "A decision names a purpose the property does not offer. "
-    "Fetch the property's purposes and send decisions for exactly those.",
-    errors.MalformedRequest.code: "The body is not valid JSON, or not JSON at all.",
-    errors.UnknownProperty.code: "No property has this id. Check the data-property attribute.",
-    errors.UnknownPolicy.code: "The policy document or version does not exist or is unpublished.",
-    errors.PolicyVersionNotCurrent.code: "The person saw a policy version that is no longer "
-    "(or not yet) current. Show the current version and ask again.",
-    errors.PublishedVersionImmutable.code: "A published policy version never changes, so the "
-    "receipts that cite it stay true. Create a new draft instead.",
-    errors.ConcurrentConsentWrite.code: "Two choices for the same person arrived at once. Retry.",
-    errors.InvalidCredentials.code: "The request carries no API key, a malformed one, or one "
-    "that is unknown or revoked. Send 'Authorization: Bearer csk_...' with a live key.",
-    errors.InsufficientScope.code: "The API key is valid but lacks the scope this call needs, "
-    "or names another property. Create a key with the scope for the right property.",
-    errors.SubjectNotAccessible.code: "The subject id is not one of this property's subjects. "
-    "Whether it exists elsewhere is deliberately not said.",
-    errors.InvalidIdentityToken.code: "The identity token does not verify with any of the "
-    "property's live identity secrets, has expired, or was made for another property. "
-    "Nothing was linked. Sign a fresh token on the shop's backend.",
-    errors.IdentityConflict.code: "The customer reference, email or browser is already linked "
-    "to a different customer. Nothing was changed; customers are never merged implicitly.",
-    errors.UnknownApiKey.code: "No API key has this public id.",
-    errors.RateLimited.code: "The API key has used up its requests for the current window. "
-    "Wait the number of seconds in Retry-After; ask for a higher limit if this is steady load.",
-    errors.UnknownWebhookEndpoint.code: "This property has no webhook endpoint with this id.",
-    errors.OriginNotAllowed.code: "The page that sent the choice is not on the property's list "
-    "of allowed origins. Add the shop's origin (scheme://host[:port]) to the property.",
-    errors.InvalidUnsubscribeLink.code: "The unsubscribe link's token is missing, altered or "
-    "was not made by this service. Nothing was changed; use the link from the email as it is.",
-}
 
 
 def problem(
@@ -103,7 +47,7 @@ def problem_type_url(code: str) -> str:
 
 
 def domain_problem(exc: errors.ConsentServiceError) -> Response:
-    status = STATUS_FOR.get(type(exc), HTTPStatus.BAD_REQUEST)
+    status = exc.status
     extensions: dict[str, object] = {}
     if exc.errors:
         extensions["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]

@@ -18,15 +18,15 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from consent_service.pii import DataKey
-from consent_service.pii import generate_data_key
-from consent_service.pii import parse_data_keys
-from consent_service.rate_limits import parsed_limit
-from consent_service.regions import RegionHeader
-from consent_service.regions import parse_region_headers
-from consent_service.signing import SigningKey
-from consent_service.signing import generate_signing_key
-from consent_service.signing import parse_signing_keys
+from consent_service.infra.pii import DataKey
+from consent_service.infra.pii import generate_data_key
+from consent_service.infra.pii import parse_data_keys
+from consent_service.infra.rate_limits import parsed_limit
+from consent_service.infra.signing import SigningKey
+from consent_service.infra.signing import generate_signing_key
+from consent_service.infra.signing import parse_signing_keys
+from consent_service.jurisdictions.regions import RegionHeader
+from consent_service.jurisdictions.regions import parse_region_headers
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from werkzeug.serving import make_server
 from consent_service import create_app
 from consent_service.demo import load_property_dir
 from consent_service.extensions import db
-from consent_service.pii import DataKey
+from consent_service.infra.pii import DataKey
+from consent_service.infra.signing import generate_signing_key
 from consent_service.settings import Environment
 from consent_service.settings import Settings
-from consent_service.signing import generate_signing_key
 from policies import DEMO_DIR
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/consent_test"

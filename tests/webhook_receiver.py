@@ -132,8 +132,8 @@ def register(
     property_key: str = "demo-shop",
 ) -> object:
     """Register an endpoint for ``property_key`` through the domain (not committed)."""
-    from consent_service.properties import get_property
-    from consent_service.webhooks import register_endpoint
+    from consent_service.messaging.webhooks import register_endpoint
+    from consent_service.properties.lookup import get_property
 
     return register_endpoint(
         session,  # type: ignore[arg-type]

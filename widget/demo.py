@@ -14,12 +14,12 @@ from flask import request
 
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.identity import Claims
-from consent_service.identity import create_identity_secret
-from consent_service.identity import live_identity_secrets
-from consent_service.identity import sign_identity_token
-from consent_service.identity import valid_customer_ref
-from consent_service.properties import get_property
+from consent_service.integrations.identity import Claims
+from consent_service.integrations.identity import create_identity_secret
+from consent_service.integrations.identity import live_identity_secrets
+from consent_service.integrations.identity import sign_identity_token
+from consent_service.integrations.identity import valid_customer_ref
+from consent_service.properties.lookup import get_property
 from widget import bp
 
 # What a careful shop would send: no inline script or style, nothing from anywhere but itself

@@ -13,17 +13,17 @@ from flask import current_app
 from flask import g
 from flask import request
 
-from consent_service.api_keys import Caller
-from consent_service.api_keys import CallerCache
-from consent_service.api_keys import Scope
-from consent_service.api_keys import authenticate
-from consent_service.api_keys import mark_used
-from consent_service.database import switch_to_writing
 from consent_service.errors import InvalidCredentials
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.infra.database import switch_to_writing
+from consent_service.infra.rate_limits import KeyRateLimiter
+from consent_service.integrations.api_keys import Caller
+from consent_service.integrations.api_keys import CallerCache
+from consent_service.integrations.api_keys import Scope
+from consent_service.integrations.api_keys import authenticate
+from consent_service.integrations.api_keys import mark_used
 from consent_service.models.base import utcnow
-from consent_service.rate_limits import KeyRateLimiter
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")

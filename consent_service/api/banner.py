@@ -15,19 +15,19 @@ from flask import current_app
 from flask import request
 
 from consent_service.api import bp
-from consent_service.api.visitor_region import visitor_region
-from consent_service.banner import Fingerprint
-from consent_service.banner import build_banner
-from consent_service.banner import load_fingerprint
-from consent_service.banner import negotiate_locale
-from consent_service.banner_cache import BannerCache
+from consent_service.banner.cache import BannerCache
+from consent_service.banner.configuration import Fingerprint
+from consent_service.banner.configuration import build_banner
+from consent_service.banner.configuration import load_fingerprint
+from consent_service.banner.configuration import negotiate_locale
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
-from consent_service.jurisdiction_overrides import apply_overrides
-from consent_service.jurisdictions import Jurisdiction
-from consent_service.jurisdictions import jurisdiction_for_region
+from consent_service.jurisdictions.rulebook import jurisdiction_for_region
+from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.models.base import utcnow
+from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.web.visitor_region import visitor_region
 
 _PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 Prepared = tuple[str, bytes, list[tuple[str, str]]]

@@ -10,17 +10,17 @@ from flask import Response
 from flask import request
 
 from consent_service.api import bp
-from consent_service.api.cors import allow_origin
-from consent_service.api.cors import answer_page
-from consent_service.api.cors import preflight
 from consent_service.api.recording import recorded_response
-from consent_service.api.request_body import load_json
 from consent_service.api.schemas import ConsentRequestSchema
-from consent_service.api.visitor_region import visitor_ip
-from consent_service.api.visitor_region import visitor_region
-from consent_service.network import truncate_ip
-from consent_service.receipts import ConsentRequest
-from consent_service.receipts import Method
+from consent_service.consent.receipts import ConsentRequest
+from consent_service.consent.receipts import Method
+from consent_service.infra.network import truncate_ip
+from consent_service.web.cors import allow_origin
+from consent_service.web.cors import answer_page
+from consent_service.web.cors import preflight
+from consent_service.web.request_body import load_json
+from consent_service.web.visitor_region import visitor_ip
+from consent_service.web.visitor_region import visitor_region
 
 _schema = ConsentRequestSchema()
 

@@ -15,34 +15,34 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 
-from consent_service.access_log import log_lookup
 from consent_service.api import bp
 from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
-from consent_service.api.request_body import load_json
-from consent_service.api.request_body import load_query
 from consent_service.api.schemas import MAX_BULK_ITEMS
 from consent_service.api.schemas import BulkDecisionRequestSchema
 from consent_service.api.schemas import DecisionQuerySchema
-from consent_service.api_keys import Scope
-from consent_service.database import relax_commit_durability
-from consent_service.database import switch_to_writing
-from consent_service.decisions import Decision
+from consent_service.decisions.access_log import log_lookup
+from consent_service.decisions.lookups import Answer
+from consent_service.decisions.lookups import look_up
+from consent_service.decisions.lookups import offered_purposes
+from consent_service.decisions.rule import Decision
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.lookups import Answer
-from consent_service.lookups import SubjectRef
-from consent_service.lookups import look_up
-from consent_service.lookups import offered_purposes
-from consent_service.lookups import parse_subject_ref
-from consent_service.lookups import parse_subject_refs
+from consent_service.infra.database import relax_commit_durability
+from consent_service.infra.database import switch_to_writing
+from consent_service.infra.ttl_cache import TtlCache
+from consent_service.integrations.api_keys import Scope
+from consent_service.integrations.subject_refs import SubjectRef
+from consent_service.integrations.subject_refs import parse_subject_ref
+from consent_service.integrations.subject_refs import parse_subject_refs
 from consent_service.models.base import utcnow
-from consent_service.properties import ConsentContext
-from consent_service.properties import consent_context
-from consent_service.request_ids import request_id
-from consent_service.ttl_cache import TtlCache
+from consent_service.properties.lookup import ConsentContext
+from consent_service.properties.lookup import consent_context
+from consent_service.web.request_body import load_json
+from consent_service.web.request_body import load_query
+from consent_service.web.request_ids import request_id
 
 # 10,000 email subjects of up to 254 characters, with JSON overhead.
 BULK_BODY_BYTES = 4 * 1024 * 1024

@@ -6,8 +6,8 @@ from flask import Response
 from flask import jsonify
 
 from consent_service.api import bp
-from consent_service.database import database_ready
 from consent_service.extensions import current_session
+from consent_service.infra.database import database_ready
 from consent_service.problems import problem
 
 

@@ -7,9 +7,9 @@ from flask import current_app
 from flask import jsonify
 
 from consent_service.api import bp
+from consent_service.consent.jwks import published_keys
 from consent_service.extensions import current_session
-from consent_service.keys import published_keys
-from consent_service.signing import jwk
+from consent_service.infra.signing import jwk
 
 
 @bp.get("/.well-known/jwks.json")

@@ -38,10 +38,8 @@ from consent_service.api import bp
 from consent_service.api import response_schemas as out
 from consent_service.api import schemas as into
 from consent_service.api.webhook_schemas import WebhookEndpointRequestSchema
-from consent_service.api_keys import Scope
-from consent_service.problems import DESCRIPTIONS
+from consent_service.integrations.api_keys import Scope
 from consent_service.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
-from consent_service.problems import STATUS_FOR
 
 SPEC_URL = "/v1/openapi.json"
 DOCS_URL = "/v1/docs"
@@ -295,11 +293,11 @@ ProblemKind = type[errors.ConsentServiceError] | int
 
 
 def _problems(*kinds: ProblemKind) -> dict[str, dict[str, Any]]:
-    """4xx/5xx responses: domain errors (their status from ``problems.STATUS_FOR``) and plain
+    """4xx/5xx responses: domain errors (each with its class's ``status``) and plain
     HTTP errors by status, each an ``application/problem+json`` Problem."""
     by_status: dict[int, list[ProblemKind]] = {}
     for kind in kinds:
-        status = kind if isinstance(kind, int) else int(STATUS_FOR[kind])
+        status = kind if isinstance(kind, int) else int(kind.status)
         by_status.setdefault(status, []).append(kind)
     responses: dict[str, dict[str, Any]] = {}
     for status in sorted(by_status):
@@ -310,7 +308,7 @@ def _problems(*kinds: ProblemKind) -> dict[str, dict[str, Any]]:
                 lines.append(f"`about:blank`: {_PLAIN[kind]}")
             else:
                 codes.append(kind.code)
-                lines.append(f"`{kind.code}`: {DESCRIPTIONS[kind.code]}")
+                lines.append(f"`{kind.code}`: {kind.description}")
         response = _ok(
             HTTPStatus(status).phrase + ". " + " ".join(lines),
             _ref("Problem"),
@@ -857,7 +855,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                         "name": "code",
                         "required": True,
                         "description": "The last segment of a problem's `type` URL.",
-                        "schema": {"type": "string", "enum": sorted(DESCRIPTIONS)},
+                        "schema": {"type": "string", "enum": list(errors.problem_types())},
                     }
                 ],
                 "responses": {
@@ -1406,23 +1404,14 @@ def _operations(document: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _problem_types() -> list[dict[str, Any]]:
-    titles: dict[str, str] = {}
-    statuses: dict[str, int] = {}
-    pending: list[type[errors.ConsentServiceError]] = [errors.ConsentServiceError]
-    while pending:
-        cls = pending.pop()
-        titles[cls.code] = cls.title
-        if cls in STATUS_FOR:
-            statuses[cls.code] = int(STATUS_FOR[cls])
-        pending.extend(cls.__subclasses__())
     return [
         {
             "code": code,
-            "title": titles.get(code, ""),
-            "status": statuses.get(code),
-            "description": _inline(description),
+            "title": kind.title,
+            "status": int(kind.status),
+            "description": _inline(kind.description),
         }
-        for code, description in sorted(DESCRIPTIONS.items())
+        for code, kind in errors.problem_types().items()
     ]
 
 

@@ -11,11 +11,11 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from consent_service.api import bp
+from consent_service.documents.versions import current_version
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import get_published
 from consent_service.errors import UnknownPolicy
 from consent_service.extensions import current_session
-from consent_service.policy_versions import current_version
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import get_published
 
 
 @bp.get("/v1/policies/<property_key>/<document_key>/<int(min=1, max=2147483647):number>")

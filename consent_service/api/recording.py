@@ -7,10 +7,10 @@ from flask import Response
 from flask import current_app
 from flask import jsonify
 
+from consent_service.consent.receipts import ConsentRequest
+from consent_service.consent.receipts import record_consent
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.receipts import ConsentRequest
-from consent_service.receipts import record_consent
 
 
 def recorded_response(consent: ConsentRequest) -> Response:

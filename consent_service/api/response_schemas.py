@@ -11,12 +11,12 @@ from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
 
-from consent_service.banner import BANNER_TEXT_KEYS
-from consent_service.decisions import Reason
-from consent_service.jurisdictions import Regime
+from consent_service.consent.receipts import Method
+from consent_service.decisions.rule import Reason
+from consent_service.jurisdictions.rules import Regime
+from consent_service.messaging.webhooks import EVENT_TYPES
 from consent_service.models import OutboxStatus
-from consent_service.receipts import Method
-from consent_service.webhooks import EVENT_TYPES
+from consent_service.properties.settings import BANNER_TEXT_KEYS
 
 SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$")
 COMPACT_JWS = validate.Regexp(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")

@@ -10,10 +10,10 @@ from marshmallow import ValidationError
 from marshmallow import fields
 from marshmallow import validate
 
+from consent_service.consent.receipts import Method
 from consent_service.errors import ValidationFailed
-from consent_service.lookups import KINDS
-from consent_service.lookups import parse_subject_ref
-from consent_service.receipts import Method
+from consent_service.integrations.subject_refs import KINDS
+from consent_service.integrations.subject_refs import parse_subject_ref
 
 # \Z, not $: "$" also matches before a final newline, and "shop\n" is not a slug.
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}\Z", error="must be a lowercase slug")

@@ -16,32 +16,32 @@ from flask import request
 from consent_service.api import bp
 from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
-from consent_service.api.cors import allow_origin
-from consent_service.api.cors import preflight
 from consent_service.api.recording import recorded_response
-from consent_service.api.request_body import load_json
 from consent_service.api.schemas import IdentifyRequestSchema
 from consent_service.api.schemas import SubjectConsentRequestSchema
 from consent_service.api.schemas import SubjectLinkRequestSchema
-from consent_service.api_keys import Scope
+from consent_service.consent.receipts import ConsentRequest
+from consent_service.consent.receipts import Method
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.identity import Link
-from consent_service.identity import link_identity
-from consent_service.identity import validate_claims
-from consent_service.identity import verify_identity_token
-from consent_service.lookups import parse_subject_ref
+from consent_service.integrations.api_keys import Scope
+from consent_service.integrations.identity import Link
+from consent_service.integrations.identity import link_identity
+from consent_service.integrations.identity import validate_claims
+from consent_service.integrations.identity import verify_identity_token
+from consent_service.integrations.subject_consents import visitor_for
+from consent_service.integrations.subject_refs import parse_subject_ref
+from consent_service.jurisdictions.regions import normalise_region
 from consent_service.models.base import utcnow
 from consent_service.problems import domain_problem
-from consent_service.properties import consent_context
-from consent_service.receipts import ConsentRequest
-from consent_service.receipts import Method
-from consent_service.regions import normalise_region
-from consent_service.subject_consents import visitor_for
+from consent_service.properties.lookup import consent_context
+from consent_service.web.cors import allow_origin
+from consent_service.web.cors import preflight
+from consent_service.web.request_body import load_json
 
 _link_schema = SubjectLinkRequestSchema()
 _identify_schema = IdentifyRequestSchema()

@@ -20,21 +20,21 @@ from flask import jsonify
 from flask import request
 
 from consent_service.api import bp
-from consent_service.api.cors import allow_origin
-from consent_service.api.cors import answer_page
-from consent_service.api.cors import preflight
-from consent_service.api.request_body import load_json
 from consent_service.api.schemas import PreferencesLinkRequestSchema
+from consent_service.consent.visitor_choice import ChoiceStatus
+from consent_service.consent.visitor_choice import WidgetProperty
+from consent_service.consent.visitor_choice import current_choice
+from consent_service.consent.visitor_choice import widget_property
 from consent_service.errors import FieldError
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
-from consent_service.self_service_access import LINK_LIFETIME
-from consent_service.self_service_access import visitor_link_token
-from consent_service.visitor_choice import ChoiceStatus
-from consent_service.visitor_choice import WidgetProperty
-from consent_service.visitor_choice import current_choice
-from consent_service.visitor_choice import widget_property
+from consent_service.self_service.access import LINK_LIFETIME
+from consent_service.self_service.access import visitor_link_token
+from consent_service.web.cors import allow_origin
+from consent_service.web.cors import answer_page
+from consent_service.web.cors import preflight
+from consent_service.web.request_body import load_json
 
 _PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 PREFERENCES_VISIT = "/preferences/visit"

@@ -6,7 +6,7 @@ from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
 
-from consent_service.webhooks import EVENT_TYPES
+from consent_service.messaging.webhooks import EVENT_TYPES
 
 
 class WebhookEndpointRequestSchema(Schema):

@@ -15,17 +15,17 @@ from flask import jsonify
 from consent_service.api import bp
 from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
-from consent_service.api.request_body import load_json
 from consent_service.api.webhook_schemas import WebhookEndpointRequestSchema
-from consent_service.api_keys import Scope
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.integrations.api_keys import Scope
+from consent_service.messaging.webhooks import delivery_counts
+from consent_service.messaging.webhooks import disable_endpoint
+from consent_service.messaging.webhooks import get_endpoint
+from consent_service.messaging.webhooks import list_endpoints
+from consent_service.messaging.webhooks import register_endpoint
 from consent_service.models import WebhookEndpoint
-from consent_service.webhooks import delivery_counts
-from consent_service.webhooks import disable_endpoint
-from consent_service.webhooks import get_endpoint
-from consent_service.webhooks import list_endpoints
-from consent_service.webhooks import register_endpoint
+from consent_service.web.request_body import load_json
 
 _schema = WebhookEndpointRequestSchema()
 

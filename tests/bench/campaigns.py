@@ -22,15 +22,15 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import publish
 from consent_service.extensions import db
 from consent_service.models import Identity
 from consent_service.models import OutboxMessage
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import publish
-from consent_service.properties import get_property
+from consent_service.properties.lookup import get_property
 from tests.bench import databases
 from tests.support import settings_environment
 

@@ -9,7 +9,7 @@ import uuid
 import sqlalchemy as sa
 from flask import Flask
 
-from consent_service.decisions_service import decide_for_visitor
+from consent_service.decisions.for_visitor import decide_for_visitor
 from consent_service.extensions import db
 from consent_service.models import Subject
 

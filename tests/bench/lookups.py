@@ -16,8 +16,8 @@ import time
 
 from flask import Flask
 
-from consent_service.api_keys import create_api_key
 from consent_service.extensions import db
+from consent_service.integrations.api_keys import create_api_key
 from tests.bench import databases
 from tests.bench import http_load
 from tests.bench.seed import customer_ref

@@ -23,7 +23,7 @@ from consent_service.models import SigningKeyRecord
 from consent_service.models import Subject
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
-from consent_service.properties import get_property
+from consent_service.properties.lookup import get_property
 
 BATCH = 5000
 SEEDED_PURPOSES = ("analytics", "marketing")

@@ -19,13 +19,13 @@ import uuid
 import sqlalchemy as sa
 from flask import Flask
 
-from consent_service.erasure import erase
 from consent_service.extensions import db
+from consent_service.messaging.campaigns import preferences_token
 from consent_service.models import Subject
 from consent_service.models.base import utcnow
-from consent_service.notifications import preferences_token
-from consent_service.self_service_access import Access
-from consent_service.self_service_access import Via
+from consent_service.self_service.access import Access
+from consent_service.self_service.access import Via
+from consent_service.self_service.erasure import erase
 from tests.bench import databases
 from tests.bench import http_load
 from tests.bench.seed import seed_customers

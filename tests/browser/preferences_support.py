@@ -8,10 +8,10 @@ import uuid
 from typing import Any
 
 from consent_service.extensions import db
+from consent_service.messaging.campaigns import preferences_token
 from consent_service.models import Identity
-from consent_service.notifications import preferences_token
-from consent_service.properties import get_property
-from consent_service.self_service_access import visitor_link_token
+from consent_service.properties.lookup import get_property
+from consent_service.self_service.access import visitor_link_token
 from tests.integration.test_notifications_sink import add_customer
 from tests.integration.test_notifications_sink import running_sink
 from tests.integration.test_notifications_sink import send_due

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import publish
 from consent_service.extensions import db
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import publish
 from tests.browser.conftest import CONSENT_COOKIE
 
 pytestmark = pytest.mark.browser

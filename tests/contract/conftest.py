@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
-from consent_service.api_keys import Scope
-from consent_service.api_keys import create_api_key
 from consent_service.extensions import db
+from consent_service.integrations.api_keys import Scope
+from consent_service.integrations.api_keys import create_api_key
 from tests.support import make_settings
 from tests.support import own_database_url
 from tests.support import shut_down

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from consent_service.receipts import ConsentRequest
-from consent_service.receipts import Method
-from consent_service.receipts import record_consent
+from consent_service.consent.receipts import ConsentRequest
+from consent_service.consent.receipts import Method
+from consent_service.consent.receipts import record_consent
 from tests.integration.test_admin_support import signed_in
 
 
@@ -55,7 +55,7 @@ def record(session, issuer):
 @pytest.fixture
 def api_key(session):
     """``api_key(*scopes, rate_limit=None)`` creates a committed key and returns auth headers."""
-    from consent_service.api_keys import create_api_key
+    from consent_service.integrations.api_keys import create_api_key
 
     def _make(*scopes: str, rate_limit: str | None = None, property_key: str = "demo-shop"):
         issued = create_api_key(

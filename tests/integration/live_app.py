@@ -13,10 +13,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from consent_service.api_keys import create_api_key
-from consent_service.api_keys import revoke_api_key
 from consent_service.extensions import db
-from consent_service.identity import create_identity_secret
+from consent_service.integrations.api_keys import create_api_key
+from consent_service.integrations.api_keys import revoke_api_key
+from consent_service.integrations.identity import create_identity_secret
 from tests.support import ServedApp
 from tests.support import demo_consent
 from tests.support import own_database_url

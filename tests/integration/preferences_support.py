@@ -9,16 +9,16 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from consent_service.erasure import erase
+from consent_service.messaging.campaigns import magic_link_token
+from consent_service.messaging.campaigns import preferences_token
+from consent_service.messaging.webhooks import register_endpoint
 from consent_service.models import MagicLink
 from consent_service.models.base import utcnow
-from consent_service.notifications import magic_link_token
-from consent_service.notifications import preferences_token
-from consent_service.properties import get_property
-from consent_service.self_service_access import Access
-from consent_service.self_service_access import request_magic_link
-from consent_service.self_service_access import visitor_link_token
-from consent_service.webhooks import register_endpoint
+from consent_service.properties.lookup import get_property
+from consent_service.self_service.access import Access
+from consent_service.self_service.access import request_magic_link
+from consent_service.self_service.access import visitor_link_token
+from consent_service.self_service.erasure import erase
 from tests.integration.test_notifications_sink import add_customer
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

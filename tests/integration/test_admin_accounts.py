@@ -8,13 +8,13 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 
-from consent_service.admin_accounts import LOCK_DURATION
-from consent_service.admin_accounts import MAX_FAILED_ATTEMPTS
-from consent_service.admin_accounts import SignInFailed
-from consent_service.admin_accounts import authenticate
-from consent_service.admin_accounts import create_user
-from consent_service.admin_accounts import verify_totp
-from consent_service.audit import Actor
+from consent_service.infra.audit import Actor
+from consent_service.staff.accounts import LOCK_DURATION
+from consent_service.staff.accounts import MAX_FAILED_ATTEMPTS
+from consent_service.staff.accounts import SignInFailed
+from consent_service.staff.accounts import authenticate
+from consent_service.staff.accounts import create_user
+from consent_service.staff.accounts import verify_totp
 from tests.integration.test_admin_support import PASSWORD
 from tests.integration.test_admin_support import make_admin
 
@@ -80,7 +80,7 @@ def test_the_totp_secret_is_stored_encrypted_and_bound_to_its_account(session, v
     other, _ = make_admin(session, vault, "admin")
     assert secret.encode() not in user.totp_secret_ciphertext
     other.totp_secret_ciphertext = user.totp_secret_ciphertext  # copied to another row
-    from consent_service.pii import UndecryptableData
+    from consent_service.infra.pii import UndecryptableData
 
     with pytest.raises(UndecryptableData):
         verify_totp(session, vault, other, pyotp.TOTP(secret).at(NOW), now=NOW)

@@ -10,11 +10,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from consent_service.audit import Actor
-from consent_service.audit import AuditFilter
-from consent_service.audit import list_entries
-from consent_service.audit import record
-from consent_service.audit import record_as
+from consent_service.infra.audit import Actor
+from consent_service.infra.audit import AuditFilter
+from consent_service.infra.audit import list_entries
+from consent_service.infra.audit import record
+from consent_service.infra.audit import record_as
 from consent_service.models import AuditEntry
 from tests.integration.test_admin_support import AdminClient
 from tests.integration.test_admin_support import make_admin
@@ -137,7 +137,7 @@ def test_export_json_lists_matching_entries_with_before_and_after(admin, session
 
 
 def test_csv_cells_that_look_like_formulas_are_defused(session):
-    from consent_service.audit import export_csv
+    from consent_service.infra.audit import export_csv
 
     entry = _entry(session, actor="=cmd|' /C calc'!A0")
     text = export_csv([entry])

@@ -6,7 +6,7 @@ import getpass
 
 import pytest
 
-from consent_service.admin_accounts import find_user
+from consent_service.staff.accounts import find_user
 from tests.integration.test_admin_support import AdminClient
 from tests.integration.test_admin_support import audit_entries
 from tests.integration.test_admin_support import make_admin

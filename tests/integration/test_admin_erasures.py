@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from consent_service.models.base import utcnow
-from consent_service.properties import get_property
-from consent_service.self_service_access import Access
-from consent_service.self_service_access import Via
+from consent_service.properties.lookup import get_property
+from consent_service.self_service.access import Access
+from consent_service.self_service.access import Via
 from tests.integration.preferences_support import erase_now
 from tests.integration.test_admin_support import signed_in
 from tests.integration.test_notifications_sink import add_customer

@@ -159,9 +159,9 @@ def test_the_live_preview_needs_the_csrf_token(editor):
 def test_the_confirmation_counts_only_customers_who_would_be_emailed(
     app, publisher, session, document
 ):
+    from consent_service.messaging.campaigns import count_recipients
+    from consent_service.messaging.campaigns import set_subscription
     from consent_service.models.base import utcnow
-    from consent_service.notifications import count_recipients
-    from consent_service.notifications import set_subscription
     from tests.integration.test_notifications_sink import add_customer
 
     before = count_recipients(session, document.property_id)

@@ -9,9 +9,9 @@ import urllib.parse
 import pytest
 import sqlalchemy as sa
 
-from consent_service.banner_preview import preview_region
+from consent_service.banner.preview import preview_region
 from consent_service.models import Property
-from consent_service.property_settings import TEXT_KEYS
+from consent_service.properties.settings import BANNER_TEXT_ORDER
 from tests.integration.test_admin_support import audit_entries
 
 URL = "/admin/properties/demo-shop"
@@ -32,7 +32,7 @@ def settings_form(prop: Property, **overrides: str) -> dict[str, str]:
         "cookie_domain": prop.cookie_domain or "",
     }
     for locale, texts in prop.banner_texts.items():
-        for key in TEXT_KEYS:
+        for key in BANNER_TEXT_ORDER:
             form[f"text-{locale}-{key}"] = texts.get(key, "")
     form.update(overrides)
     return form
@@ -46,7 +46,7 @@ def test_the_list_links_each_property(editor):
 def test_the_editor_shows_every_banner_text_of_every_language(editor, session):
     page = editor.get(URL).get_data(as_text=True)
     for locale in ("en", "de", "fr"):
-        for key in TEXT_KEYS:
+        for key in BANNER_TEXT_ORDER:
             assert f'name="text-{locale}-{key}"' in page
     assert "Ihre Datenschutz-Einstellungen" in page
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from consent_service.banner_cache import BannerCache
+from consent_service.banner.cache import BannerCache
 from consent_service.models import AuditEntry
 from consent_service.models import Property
 from consent_service.models import Purpose

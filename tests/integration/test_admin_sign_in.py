@@ -6,8 +6,8 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from consent_service.admin_accounts import MAX_FAILED_ATTEMPTS
-from consent_service.admin_accounts import SIGN_IN_FAILED
+from consent_service.staff.accounts import MAX_FAILED_ATTEMPTS
+from consent_service.staff.accounts import SIGN_IN_FAILED
 from tests.integration.test_admin_support import PASSWORD
 from tests.integration.test_admin_support import AdminClient
 from tests.integration.test_admin_support import current_code

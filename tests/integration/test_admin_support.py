@@ -10,10 +10,10 @@ import uuid
 import pyotp
 import sqlalchemy as sa
 
-from consent_service.admin_accounts import totp_required
-from consent_service.audit import Actor
+from consent_service.infra.audit import Actor
 from consent_service.models import AdminUser
 from consent_service.models import AuditEntry
+from consent_service.staff.accounts import totp_required
 
 PASSWORD = "long enough password 1"
 SETUP = Actor(name="test-setup")
@@ -22,7 +22,7 @@ SETUP = Actor(name="test-setup")
 def make_admin(session, vault, role="admin", *, email=None, enrolled=None, password=PASSWORD):
     """A committed account; ``enrolled`` (default: when the role requires it) gives it a TOTP
     secret, returned alongside (or None)."""
-    from consent_service.admin_accounts import create_user
+    from consent_service.staff.accounts import create_user
 
     user = create_user(
         session,

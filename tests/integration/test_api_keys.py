@@ -7,11 +7,11 @@ import hashlib
 import pytest
 import sqlalchemy as sa
 
-from consent_service.api_keys import authenticate
-from consent_service.api_keys import create_api_key
-from consent_service.api_keys import revoke_api_key
 from consent_service.errors import InvalidCredentials
 from consent_service.errors import ValidationFailed
+from consent_service.integrations.api_keys import authenticate
+from consent_service.integrations.api_keys import create_api_key
+from consent_service.integrations.api_keys import revoke_api_key
 from consent_service.models import ApiKey
 
 LOOKUP = {"subject": "customer:c-1", "purpose": "marketing"}

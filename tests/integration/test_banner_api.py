@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from consent_service.banner_preview import sign_preview_region
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import publish
-from consent_service.regions import RegionHeader
+from consent_service.banner.preview import sign_preview_region
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import publish
+from consent_service.jurisdictions.regions import RegionHeader
 from consent_service.settings import Environment
 from tests.support import make_settings
 from tests.support import shut_down

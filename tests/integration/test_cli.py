@@ -7,9 +7,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from consent_service.infra.signing import parse_signing_keys
 from consent_service.models import PolicyVersion
 from consent_service.models import Vendor
-from consent_service.signing import parse_signing_keys
 
 
 @pytest.fixture

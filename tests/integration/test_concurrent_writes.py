@@ -19,12 +19,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from consent_service.consent.verification import verify_receipts
 from consent_service.extensions import db
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import Purpose
 from consent_service.models import Subject
-from consent_service.verification import verify_receipts
 from tests.support import demo_consent
 from tests.support import make_settings
 from tests.support import own_database_url

@@ -280,7 +280,7 @@ def test_the_receipt_records_the_region_and_its_jurisdiction(client, consent_bod
 def test_the_consent_lifetime_follows_the_jurisdiction(client, consent_body):
     from datetime import datetime
 
-    from consent_service.jurisdictions import jurisdiction_for_region
+    from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 
     payload = client.post("/v1/consents?region=FR", json=consent_body).json["payload"]
     issued = datetime.fromisoformat(payload["issued_at"])

@@ -9,14 +9,14 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from consent_service.dashboard import Window
-from consent_service.dashboard import consent_rates
-from consent_service.dashboard import lookups_per_integration
-from consent_service.dashboard import subject_history
 from consent_service.errors import ValidationFailed
-from consent_service.lookups import parse_subject_ref
+from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.models.base import utcnow
-from consent_service.properties import consent_context
+from consent_service.properties.lookup import consent_context
+from consent_service.staff.dashboard import Window
+from consent_service.staff.dashboard import consent_rates
+from consent_service.staff.dashboard import lookups_per_integration
+from consent_service.staff.dashboard import subject_history
 
 TODAY = utcnow().date()
 

@@ -7,8 +7,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from consent_service.decisions import Reason
-from consent_service.decisions_service import decide_for_visitor
+from consent_service.decisions.for_visitor import decide_for_visitor
+from consent_service.decisions.rule import Reason
 from consent_service.models import PolicyVersion
 
 
@@ -48,9 +48,9 @@ def test_consent_expires(session, record):
 
 
 def test_a_new_material_version_makes_earlier_consent_stale(session, record):
-    from consent_service.policy_versions import create_draft
-    from consent_service.policy_versions import get_document
-    from consent_service.policy_versions import publish
+    from consent_service.documents.versions import create_draft
+    from consent_service.documents.versions import get_document
+    from consent_service.documents.versions import publish
 
     visitor = uuid.uuid4()
     record(visitor, analytics=True)

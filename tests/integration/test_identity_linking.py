@@ -8,10 +8,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from consent_service.identity import Claims
-from consent_service.identity import create_identity_secret
-from consent_service.identity import revoke_identity_secret
-from consent_service.identity import sign_identity_token
+from consent_service.integrations.identity import Claims
+from consent_service.integrations.identity import create_identity_secret
+from consent_service.integrations.identity import revoke_identity_secret
+from consent_service.integrations.identity import sign_identity_token
 from consent_service.models import Identity
 from consent_service.models import Subject
 

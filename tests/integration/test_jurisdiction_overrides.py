@@ -9,13 +9,13 @@ import uuid
 import pytest
 
 from consent_service.errors import ValidationFailed
-from consent_service.jurisdiction_overrides import Override
-from consent_service.jurisdiction_overrides import apply_overrides
-from consent_service.jurisdiction_overrides import set_override
-from consent_service.jurisdictions import Regime
-from consent_service.jurisdictions import jurisdiction_for_region
+from consent_service.jurisdictions.rulebook import jurisdiction_for_region
+from consent_service.jurisdictions.rules import Regime
 from consent_service.models import AuditEntry
-from consent_service.properties import get_property
+from consent_service.properties.jurisdiction_overrides import Override
+from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.properties.jurisdiction_overrides import set_override
+from consent_service.properties.lookup import get_property
 from tests.integration.test_admin_support import AdminClient
 from tests.integration.test_admin_support import make_admin
 
@@ -77,10 +77,10 @@ def test_receipts_carry_the_shorter_lifetime(client, session, shop, consent_via_
 
 
 def test_look_ups_answer_by_the_stricter_rule(client, session, shop, api_key, issuer):
+    from consent_service.consent.receipts import ConsentRequest
+    from consent_service.consent.receipts import Method
+    from consent_service.consent.receipts import record_consent
     from consent_service.models.base import utcnow
-    from consent_service.receipts import ConsentRequest
-    from consent_service.receipts import Method
-    from consent_service.receipts import record_consent
 
     visitor = uuid.uuid4()
     set_override(session, shop, "US-CA", Override(consent_lifetime_days=1))

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import publish
+from consent_service.messaging.campaigns import enqueue_recipients
 from consent_service.models import EmailCampaign
 from consent_service.models import EmailSubscription
 from consent_service.models import OutboxMessage
@@ -12,10 +16,6 @@ from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import VersionStatus
 from consent_service.models.base import utcnow
-from consent_service.notifications import enqueue_recipients
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import publish
 from tests.integration.test_notifications_sink import add_customer
 from tests.integration.test_notifications_sink import publish_version
 

@@ -10,12 +10,12 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from consent_service.email_sender import Throttle
-from consent_service.email_sender import choose_locale
+from consent_service.messaging.campaigns import verify_preferences_token
+from consent_service.messaging.email import Throttle
+from consent_service.messaging.email import choose_locale
 from consent_service.models import EmailCampaign
 from consent_service.models import OutboxMessage
 from consent_service.models.base import utcnow
-from consent_service.notifications import verify_preferences_token
 from tests.integration.test_notifications_sink import add_customer
 from tests.integration.test_notifications_sink import free_port
 from tests.integration.test_notifications_sink import publish_version
@@ -170,7 +170,7 @@ def test_while_the_smtp_server_is_down_messages_stay_pending_with_the_reason(app
 
 
 def test_a_customer_who_unsubscribed_after_the_campaign_started_is_not_sent(app, session, sink):
-    from consent_service.notifications import set_subscription
+    from consent_service.messaging.campaigns import set_subscription
 
     server, port = sink
     ada = add_customer(app, session, "ada@example.com")

@@ -21,17 +21,17 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from consent_service.email_sender import EmailSetup
-from consent_service.email_sender import SmtpConfig
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import publish
+from consent_service.messaging.email import EmailSetup
+from consent_service.messaging.email import SmtpConfig
+from consent_service.messaging.worker import BatchReport
+from consent_service.messaging.worker import build_worker
 from consent_service.models import Identity
 from consent_service.models import PolicyVersion
 from consent_service.models.base import utcnow
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import publish
-from consent_service.properties import get_property
-from consent_service.worker import BatchReport
-from consent_service.worker import build_worker
+from consent_service.properties.lookup import get_property
 
 SUMMARY = {
     "en": "We now keep order data for 6 years.",

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from consent_service.messaging.campaigns import unsubscribe_token
 from consent_service.models import EmailCampaign
 from consent_service.models import EmailSubscription
 from consent_service.models import OutboxMessage
-from consent_service.notifications import unsubscribe_token
 from tests.integration.test_notifications_sink import add_customer
 from tests.integration.test_notifications_sink import publish_version
 from tests.integration.test_notifications_sink import running_sink

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from consent_service.policy_versions import get_published
+from consent_service.documents.versions import get_published
 
 URL = "/v1/policies/demo-shop/privacy-policy"
 
@@ -58,8 +58,8 @@ def test_an_unknown_document_is_a_404_problem(client):
 
 
 def test_a_draft_is_not_served(client, session):
-    from consent_service.policy_versions import create_draft
-    from consent_service.policy_versions import get_document
+    from consent_service.documents.versions import create_draft
+    from consent_service.documents.versions import get_document
 
     create_draft(session, get_document(session, "demo-shop", "privacy-policy"), "draft")
     session.commit()

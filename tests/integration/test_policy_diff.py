@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from consent_service.policy_diff import RowKind
-from consent_service.policy_diff import diff_published
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import publish
+from consent_service.documents.diff import RowKind
+from consent_service.documents.diff import diff_published
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import publish
 
 DIFF = "/policies/demo-shop/privacy-policy/diff/1..2"
 

@@ -8,15 +8,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from consent_service.documents.versions import body_sha256
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import current_version
+from consent_service.documents.versions import edit_draft
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import publish
 from consent_service.errors import PublishedVersionImmutable
 from consent_service.models import PolicyVersion
-from consent_service.policy_versions import body_sha256
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import current_version
-from consent_service.policy_versions import edit_draft
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import publish
-from consent_service.properties import consent_context
+from consent_service.properties.lookup import consent_context
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 

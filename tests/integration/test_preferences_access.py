@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from consent_service.models import MagicLink
 from consent_service.models import OutboxMessage
-from consent_service.properties import get_property
-from consent_service.self_service_access import visitor_link_token
+from consent_service.properties.lookup import get_property
+from consent_service.self_service.access import visitor_link_token
 from tests.integration.preferences_support import csrf_of
 from tests.integration.preferences_support import sign_in_customer
 from tests.integration.preferences_support import sign_in_visitor

@@ -7,15 +7,15 @@ import uuid
 
 import sqlalchemy as sa
 
-from consent_service.lookups import SubjectRef
-from consent_service.lookups import look_up
+from consent_service.decisions.lookups import look_up
+from consent_service.integrations.subject_refs import SubjectRef
+from consent_service.messaging.campaigns import subscriptions
 from consent_service.models import ConsentReceipt
 from consent_service.models import OutboxMessage
 from consent_service.models import Subject
 from consent_service.models.base import utcnow
-from consent_service.notifications import subscriptions
-from consent_service.properties import consent_context
-from consent_service.properties import get_property
+from consent_service.properties.lookup import consent_context
+from consent_service.properties.lookup import get_property
 from tests.integration.preferences_support import csrf_of
 from tests.integration.preferences_support import customer_via_notice_link
 from tests.integration.preferences_support import listening

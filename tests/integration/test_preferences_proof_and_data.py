@@ -9,7 +9,7 @@ import uuid
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from consent_service.erasure import deadline_for
+from consent_service.infra.signing import b64url_decode
 from consent_service.models import AuditEntry
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
@@ -19,10 +19,10 @@ from consent_service.models import MagicLink
 from consent_service.models import OutboxMessage
 from consent_service.models import Subject
 from consent_service.models.base import utcnow
-from consent_service.properties import get_property
-from consent_service.self_service_access import Access
-from consent_service.self_service_access import Via
-from consent_service.signing import b64url_decode
+from consent_service.properties.lookup import get_property
+from consent_service.self_service.access import Access
+from consent_service.self_service.access import Via
+from consent_service.self_service.erasure import deadline_for
 from tests.integration.preferences_support import csrf_of
 from tests.integration.preferences_support import customer_via_notice_link
 from tests.integration.preferences_support import erase_now

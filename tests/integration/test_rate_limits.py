@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from consent_service.api_keys import create_api_key
 from consent_service.extensions import db
+from consent_service.integrations.api_keys import create_api_key
 from tests.support import make_settings
 from tests.support import shut_down
 from tests.support import started_on_fresh_database

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
 
-from consent_service.keys import published_keys
+from consent_service.consent.jwks import published_keys
+from consent_service.consent.receipts import Issuer
+from consent_service.consent.verification import verify_receipts
+from consent_service.infra.signing import generate_signing_key
 from consent_service.models import ConsentReceipt
 from consent_service.models import SigningKeyRecord
-from consent_service.receipts import Issuer
-from consent_service.signing import generate_signing_key
-from consent_service.verification import verify_receipts
 
 
 def test_the_database_refuses_to_update_a_receipt(session, record):

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from consent_service.consent.state import rebuild_state
 from consent_service.models import ConsentState
-from consent_service.state import rebuild_state
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 PURPOSES = ["preferences", "analytics", "marketing", "advertising"]

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from consent_service.identity import account_visitor_id
+from consent_service.integrations.identity import account_visitor_id
 
 
 @pytest.fixture

@@ -12,15 +12,15 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 
+from consent_service.consent.visitor_choice import ChoiceStatus
+from consent_service.consent.visitor_choice import current_choice
+from consent_service.consent.visitor_choice import widget_property
 from consent_service.models import Property
 from consent_service.models import Subject
 from consent_service.models.base import utcnow
-from consent_service.self_service_access import VISITOR_LINK_SALT
-from consent_service.self_service_access import Access
-from consent_service.self_service_access import Via
-from consent_service.visitor_choice import ChoiceStatus
-from consent_service.visitor_choice import current_choice
-from consent_service.visitor_choice import widget_property
+from consent_service.self_service.access import VISITOR_LINK_SALT
+from consent_service.self_service.access import Access
+from consent_service.self_service.access import Via
 from tests.integration.preferences_support import erase_now
 
 SHOP_ORIGIN = "https://shop.northwind.example"

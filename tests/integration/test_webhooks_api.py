@@ -7,10 +7,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from consent_service.api_keys import create_api_key
+from consent_service.integrations.api_keys import create_api_key
+from consent_service.messaging.webhooks import endpoint_secret
 from consent_service.models import Property
 from consent_service.models import WebhookEndpoint
-from consent_service.webhooks import endpoint_secret
 from tests.webhook_receiver import register
 
 URL = "https://hooks.example.com/consent"

@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks import Webhook
 
+from consent_service.messaging.outbox import MAX_ATTEMPTS
+from consent_service.messaging.webhooks import verify
+from consent_service.messaging.webhooks import webhook_id
+from consent_service.messaging.worker import build_worker
 from consent_service.models import OutboxMessage
 from consent_service.models import WebhookEndpoint
 from consent_service.models.base import utcnow
-from consent_service.outbox import MAX_ATTEMPTS
-from consent_service.webhooks import verify
-from consent_service.webhooks import webhook_id
-from consent_service.worker import build_worker
 from tests.webhook_receiver import Answer
 from tests.webhook_receiver import register
 from tests.webhook_receiver import running_receiver
@@ -236,9 +236,9 @@ def test_a_message_for_a_disabled_endpoint_dies_without_a_request(
 
 
 def test_policy_publication_is_delivered_too(app, session, receiver, subscribed, deliver) -> None:
-    from consent_service.policy_versions import create_draft
-    from consent_service.policy_versions import get_document
-    from consent_service.policy_versions import publish
+    from consent_service.documents.versions import create_draft
+    from consent_service.documents.versions import get_document
+    from consent_service.documents.versions import publish
 
     document = get_document(session, "demo-shop", "privacy-policy")
     publish(session, create_draft(session, document, "# v3\n"))

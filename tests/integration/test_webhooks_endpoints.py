@@ -9,13 +9,13 @@ import sqlalchemy as sa
 
 from consent_service.errors import UnknownWebhookEndpoint
 from consent_service.errors import ValidationFailed
+from consent_service.infra.pii import UndecryptableData
+from consent_service.messaging.webhooks import disable_endpoint
+from consent_service.messaging.webhooks import endpoint_secret
+from consent_service.messaging.webhooks import get_endpoint
+from consent_service.messaging.webhooks import register_endpoint
 from consent_service.models import OutboxMessage
-from consent_service.pii import UndecryptableData
-from consent_service.properties import get_property
-from consent_service.webhooks import disable_endpoint
-from consent_service.webhooks import endpoint_secret
-from consent_service.webhooks import get_endpoint
-from consent_service.webhooks import register_endpoint
+from consent_service.properties.lookup import get_property
 from tests.webhook_receiver import register
 
 URL = "https://hooks.example.com/consent"

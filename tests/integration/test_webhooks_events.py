@@ -9,16 +9,16 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from consent_service.documents.versions import create_draft
+from consent_service.documents.versions import get_document
+from consent_service.documents.versions import publish
+from consent_service.messaging.webhooks import EVENT_TYPES
+from consent_service.messaging.webhooks import disable_endpoint
+from consent_service.messaging.webhooks import emit_event
 from consent_service.models import Identity
 from consent_service.models import OutboxMessage
 from consent_service.models import Property
 from consent_service.models import Subject
-from consent_service.policy_versions import create_draft
-from consent_service.policy_versions import get_document
-from consent_service.policy_versions import publish
-from consent_service.webhooks import EVENT_TYPES
-from consent_service.webhooks import disable_endpoint
-from consent_service.webhooks import emit_event
 from tests.webhook_receiver import register
 
 URL = "https://hooks.example.com/consent"

@@ -22,12 +22,12 @@ import sqlalchemy as sa
 from flask import Flask
 
 from consent_service.extensions import db
+from consent_service.messaging.webhooks import emit_event
+from consent_service.messaging.webhooks import webhook_id
 from consent_service.models import OutboxMessage
 from consent_service.models import Property
 from consent_service.models import WebhookEndpoint
 from consent_service.models.base import utcnow
-from consent_service.webhooks import emit_event
-from consent_service.webhooks import webhook_id
 from tests.support import make_settings
 from tests.support import own_database_url
 from tests.support import settings_environment

@@ -8,17 +8,17 @@ import uuid
 import pyotp
 import pytest
 
-from consent_service.admin_accounts import Permission
-from consent_service.admin_accounts import WeakPassword
-from consent_service.admin_accounts import _matching_step
-from consent_service.admin_accounts import can
-from consent_service.admin_accounts import check_password_strength
-from consent_service.admin_accounts import enrolment_for
-from consent_service.admin_accounts import generate_password
-from consent_service.admin_accounts import session_generation
-from consent_service.admin_accounts import totp_required
-from consent_service.audit import redact
+from consent_service.infra.audit import redact
 from consent_service.models import AdminUser
+from consent_service.staff.accounts import Permission
+from consent_service.staff.accounts import WeakPassword
+from consent_service.staff.accounts import _matching_step
+from consent_service.staff.accounts import can
+from consent_service.staff.accounts import check_password_strength
+from consent_service.staff.accounts import enrolment_for
+from consent_service.staff.accounts import generate_password
+from consent_service.staff.accounts import session_generation
+from consent_service.staff.accounts import totp_required
 
 ROLES = ["viewer", "editor", "publisher", "admin"]
 EXPECTED = {

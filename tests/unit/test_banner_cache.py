@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consent_service.banner_cache import BannerCache
+from consent_service.banner.cache import BannerCache
 
 
 class Clock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consent_service.banner import negotiate_locale
+from consent_service.banner.configuration import negotiate_locale
 from consent_service.errors import ValidationFailed
 
 AVAILABLE = ("en", "de", "fr")

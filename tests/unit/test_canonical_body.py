@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from consent_service.policy_versions import body_sha256
-from consent_service.policy_versions import canonical_body
+from consent_service.documents.versions import body_sha256
+from consent_service.documents.versions import canonical_body
 
 
 def test_line_endings_do_not_change_the_hash():

@@ -9,10 +9,10 @@ from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 
 from consent_service.client import sign_identity_token
-from consent_service.identity import Claims
-from consent_service.identity import sign_identity_token as server_sign
-from consent_service.identity import token_serializer
-from consent_service.identity import validate_claims
+from consent_service.integrations.identity import Claims
+from consent_service.integrations.identity import sign_identity_token as server_sign
+from consent_service.integrations.identity import token_serializer
+from consent_service.integrations.identity import validate_claims
 
 SECRET = "cis_0a1b2c3d_" + "k" * 43
 NOW = 1_767_000_000

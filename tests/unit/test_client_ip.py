@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consent_service.regions import client_ip
+from consent_service.jurisdictions.regions import client_ip
 
 PROXY = "10.0.0.5"
 

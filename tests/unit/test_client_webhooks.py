@@ -120,8 +120,8 @@ def test_a_secret_that_is_not_base64_is_refused_rather_than_used():
 
 
 def test_the_services_own_webhook_signer_produces_headers_the_client_accepts():
-    from consent_service.webhooks import generate_secret
-    from consent_service.webhooks import signed_headers
+    from consent_service.messaging.webhooks import generate_secret
+    from consent_service.messaging.webhooks import signed_headers
 
     secret = generate_secret()
     headers = signed_headers(secret, "msg_0123", int(time.time()), BODY.decode())

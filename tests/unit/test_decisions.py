@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consent_service.decisions import Decision
-from consent_service.decisions import PurposeFacts
-from consent_service.decisions import Reason
-from consent_service.decisions import RecordedChoice
-from consent_service.decisions import decide
-from consent_service.jurisdictions import STRICTEST
-from consent_service.jurisdictions import Jurisdiction
-from consent_service.jurisdictions import Regime
+from consent_service.decisions.rule import Decision
+from consent_service.decisions.rule import Reason
+from consent_service.decisions.rule import RecordedChoice
+from consent_service.decisions.rule import decide
+from consent_service.jurisdictions.rules import STRICTEST
+from consent_service.jurisdictions.rules import Jurisdiction
+from consent_service.jurisdictions.rules import Regime
+from consent_service.properties.lookup import PurposeFacts
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 EU = Jurisdiction("EU-FR", Regime.OPT_IN, honours_gpc=False, consent_lifetime=dt.timedelta(180))

@@ -10,13 +10,14 @@ import datetime as dt
 
 import pytest
 
-from consent_service import jurisdictions
-from consent_service.jurisdictions import STRICTEST
-from consent_service.jurisdictions import LooseningRefused
-from consent_service.jurisdictions import Regime
-from consent_service.jurisdictions import jurisdiction_by_code
-from consent_service.jurisdictions import jurisdiction_for_region
-from consent_service.jurisdictions import tighten
+from consent_service.jurisdictions import rulebook
+from consent_service.jurisdictions.rulebook import jurisdiction_by_code
+from consent_service.jurisdictions.rulebook import jurisdiction_for_region
+from consent_service.jurisdictions.rules import STRICTEST
+from consent_service.jurisdictions.rules import Jurisdiction
+from consent_service.jurisdictions.rules import LooseningRefused
+from consent_service.jurisdictions.rules import Regime
+from consent_service.jurisdictions.rules import tighten
 
 ON = dt.date(2026, 11, 22)  # every law in the book except India's is in force
 DAYS_180 = dt.timedelta(days=180)
@@ -33,7 +34,7 @@ STATES_WITH_GPC_DUTY = [
 # fmt: on
 
 
-def rule(region: str | None, on: dt.date = ON) -> jurisdictions.Jurisdiction:
+def rule(region: str | None, on: dt.date = ON) -> Jurisdiction:
     return jurisdiction_for_region(region, on=on)
 
 
@@ -189,7 +190,7 @@ def test_the_us_fallback_is_notice_without_gpc():
 
 
 def test_the_default_day_is_today(monkeypatch):
-    monkeypatch.setattr(jurisdictions, "_today", lambda: dt.date(2025, 12, 31))
+    monkeypatch.setattr(rulebook, "_today", lambda: dt.date(2025, 12, 31))
     assert jurisdiction_for_region("US-OR").honours_gpc is False
     assert jurisdiction_for_region("US-IN").code == "US"
     assert jurisdiction_by_code("US-OR").honours_gpc is False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consent_service.network import truncate_ip
+from consent_service.infra.network import truncate_ip
 
 
 @pytest.mark.parametrize(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from consent_service.pii import Cipher
-from consent_service.pii import DataKey
-from consent_service.pii import UndecryptableData
-from consent_service.pii import Vault
-from consent_service.pii import blind_index
-from consent_service.pii import normalise_email
-from consent_service.pii import parse_data_keys
+from consent_service.infra.pii import Cipher
+from consent_service.infra.pii import DataKey
+from consent_service.infra.pii import UndecryptableData
+from consent_service.infra.pii import Vault
+from consent_service.infra.pii import blind_index
+from consent_service.infra.pii import normalise_email
+from consent_service.infra.pii import parse_data_keys
 
 OLD = DataKey("old", b"o" * 32)
 NEW = DataKey("new", b"n" * 32)

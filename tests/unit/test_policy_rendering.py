@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consent_service.policy_rendering import render_policy
+from consent_service.documents.rendering import render_policy
 
 
 def test_markdown_becomes_headings_lists_and_links():

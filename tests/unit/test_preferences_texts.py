@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import string
-from pathlib import Path
 
 import pytest
 
-import consent_service
+from consent_service.preferences.view import TEXTS_DIR
 
-TEXTS_DIR = Path(consent_service.__file__).parent / "templates" / "preferences" / "texts"
 LOCALES = ("en", "de", "fr")
 TRANSLATIONS = tuple(locale for locale in LOCALES if locale != "en")
 

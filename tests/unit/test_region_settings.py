@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consent_service.regions import RegionHeader
+from consent_service.jurisdictions.regions import RegionHeader
 from consent_service.settings import Settings
 from consent_service.settings import SettingsError
 from tests.geoip_fixture import city_database

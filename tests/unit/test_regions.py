@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import Headers
 
-from consent_service.regions import GeoIPDatabaseError
-from consent_service.regions import RegionHeader
-from consent_service.regions import RegionResolver
-from consent_service.regions import ResolvedRegion
-from consent_service.regions import normalise_region
+from consent_service.jurisdictions.regions import GeoIPDatabaseError
+from consent_service.jurisdictions.regions import RegionHeader
+from consent_service.jurisdictions.regions import RegionResolver
+from consent_service.jurisdictions.regions import ResolvedRegion
+from consent_service.jurisdictions.regions import normalise_region
 from tests.geoip_fixture import city_database
 from tests.geoip_fixture import country_database
 from tests.geoip_fixture import write_database

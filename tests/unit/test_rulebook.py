@@ -7,11 +7,11 @@ import shutil
 
 import pytest
 
-from consent_service.jurisdictions import STRICTEST
-from consent_service.jurisdictions import Regime
-from consent_service.jurisdictions import rulebook
-from consent_service.rulebook import MalformedRulebook
-from consent_service.rulebook import load_rulebook
+from consent_service.jurisdictions.rulebook import MalformedRulebook
+from consent_service.jurisdictions.rulebook import load_rulebook
+from consent_service.jurisdictions.rulebook import rulebook
+from consent_service.jurisdictions.rules import STRICTEST
+from consent_service.jurisdictions.rules import Regime
 from policies import RULEBOOK_DIR
 
 D = dt.date

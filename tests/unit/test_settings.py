@@ -8,12 +8,12 @@ import stat
 
 import pytest
 
-from consent_service.pii import generate_data_key
+from consent_service.infra.pii import generate_data_key
+from consent_service.infra.signing import generate_signing_key
 from consent_service.settings import DEV_SECRETS_FILE
 from consent_service.settings import Environment
 from consent_service.settings import Settings
 from consent_service.settings import SettingsError
-from consent_service.signing import generate_signing_key
 
 
 def test_development_with_no_configuration_generates_private_secrets(tmp_path):

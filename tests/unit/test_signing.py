@@ -6,11 +6,11 @@ import pytest
 from joserfc import jws
 from joserfc.jwk import KeySet
 
-from consent_service.signing import InvalidReceiptSignature
-from consent_service.signing import generate_signing_key
-from consent_service.signing import jwk
-from consent_service.signing import parse_signing_keys
-from consent_service.signing import verify_jws
+from consent_service.infra.signing import InvalidReceiptSignature
+from consent_service.infra.signing import generate_signing_key
+from consent_service.infra.signing import jwk
+from consent_service.infra.signing import parse_signing_keys
+from consent_service.infra.signing import verify_jws
 
 PAYLOAD = {"receipt_id": "r-1", "decisions": {"analytics": "granted"}, "prev": None}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 
-from consent_service.svg_charts import Series
-from consent_service.svg_charts import bar_chart
-from consent_service.svg_charts import line_chart
+from consent_service.staff.svg_charts import Series
+from consent_service.staff.svg_charts import bar_chart
+from consent_service.staff.svg_charts import line_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 DAYS = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(5)]

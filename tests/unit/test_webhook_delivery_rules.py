@@ -8,17 +8,17 @@ import random
 
 import pytest
 
-from consent_service.outbox import MAX_ATTEMPTS
-from consent_service.outbox import SCHEDULE
-from consent_service.outbox import Verdict
-from consent_service.outbox import retry_delay
-from consent_service.webhooks import HttpAnswer
-from consent_service.webhooks import TransportError
-from consent_service.webhooks import is_public_address
-from consent_service.webhooks import parse_retry_after
-from consent_service.webhooks import read_answer
-from consent_service.webhooks import url_problems
-from consent_service.worker import HttpTransport
+from consent_service.messaging.outbox import MAX_ATTEMPTS
+from consent_service.messaging.outbox import SCHEDULE
+from consent_service.messaging.outbox import Verdict
+from consent_service.messaging.outbox import retry_delay
+from consent_service.messaging.webhooks import HttpAnswer
+from consent_service.messaging.webhooks import TransportError
+from consent_service.messaging.webhooks import is_public_address
+from consent_service.messaging.webhooks import parse_retry_after
+from consent_service.messaging.webhooks import read_answer
+from consent_service.messaging.webhooks import url_problems
+from consent_service.messaging.worker import HttpTransport
 
 NOW = dt.datetime(2026, 5, 2, 10, 0, tzinfo=dt.UTC)
 

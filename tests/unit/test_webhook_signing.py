@@ -10,13 +10,13 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks import WebhookVerificationError
 
-from consent_service.webhooks import InvalidWebhookSignature
-from consent_service.webhooks import event_body
-from consent_service.webhooks import generate_secret
-from consent_service.webhooks import sign
-from consent_service.webhooks import signed_headers
-from consent_service.webhooks import verify
-from consent_service.webhooks import webhook_id
+from consent_service.messaging.webhooks import InvalidWebhookSignature
+from consent_service.messaging.webhooks import event_body
+from consent_service.messaging.webhooks import generate_secret
+from consent_service.messaging.webhooks import sign
+from consent_service.messaging.webhooks import signed_headers
+from consent_service.messaging.webhooks import verify
+from consent_service.messaging.webhooks import webhook_id
 
 NOW = dt.datetime(2026, 5, 2, 10, 11, 12, 345000, tzinfo=dt.UTC)
 BODY = event_body("consent.changed", {"subject_id": "s-1", "changed_purposes": ["ads"]}, NOW)

@@ -1,0 +1,106 @@
+"""``consent-service keys`` and ``consent-service identity-secret``: integration credentials.
+
+Secrets are printed once, on creation, to standard output only; lists never show them.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from consent_service.cli.core import _domain
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.integrations.api_keys import Scope
+from consent_service.integrations.api_keys import create_api_key
+from consent_service.integrations.api_keys import list_api_keys
+from consent_service.integrations.api_keys import revoke_api_key
+from consent_service.integrations.identity import create_identity_secret
+from consent_service.integrations.identity import revoke_identity_secret
+
+SCOPES = [scope.value for scope in Scope]
+
+
+@click.group("keys")
+def keys_cli() -> None:
+    """Integration API keys (scoped, bound to one property)."""
+
+
+@keys_cli.command("create")
+@click.argument("property_key")
+@click.option("--name", required=True, help="Who uses it, e.g. 'order-service'.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(SCOPES),
+    help="Repeat for several scopes.",
+)
+@click.option("--rate-limit", help="e.g. '600/minute'; default: CONSENT_API_RATE_LIMIT.")
+def keys_create(
+    property_key: str, name: str, scopes: tuple[str, ...], rate_limit: str | None
+) -> None:
+    """Create a key and print it: this is the only time it is shown."""
+    issued = _domain(
+        lambda: create_api_key(
+            current_session(), property_key, name=name, scopes=scopes, rate_limit=rate_limit
+        )
+    )
+    db.session.commit()
+    click.echo(issued.plaintext)
+    click.echo(
+        f"created key {issued.key.public_id} for {property_key!r} with scopes "
+        f"{', '.join(issued.key.scopes)}; store it now, it cannot be shown again",
+        err=True,
+    )
+
+
+@keys_cli.command("list")
+@click.option("--property", "property_key", help="Only this property's keys.")
+def keys_list(property_key: str | None) -> None:
+    """Every key with its scopes and state (never its secret)."""
+    for key, prop in list_api_keys(current_session(), property_key):
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "live"
+        used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+        click.echo(
+            f"{key.public_id}  {prop}  {key.name!r}  {' '.join(key.scopes)}  "
+            f"limit={key.rate_limit or 'default'}  last used {used}  {state}"
+        )
+
+
+@keys_cli.command("revoke")
+@click.argument("public_id")
+def keys_revoke(public_id: str) -> None:
+    """Revoke a key: refused by this process at once, by others within the key cache time."""
+    _domain(lambda: revoke_api_key(current_session(), public_id))
+    db.session.commit()
+    current_app.extensions["caller_cache"].forget()
+    click.echo(f"revoked {public_id}")
+
+
+@click.group("identity-secret")
+def identity_secret_cli() -> None:
+    """Secrets shop backends sign identity tokens with."""
+
+
+@identity_secret_cli.command("create")
+@click.argument("property_key")
+def identity_secret_create(property_key: str) -> None:
+    """Create a secret and print it once; older secrets stay valid until revoked."""
+    secret_id, plaintext = _domain(
+        lambda: create_identity_secret(
+            current_session(), current_app.extensions["vault"], property_key
+        )
+    )
+    db.session.commit()
+    click.echo(plaintext)
+    click.echo(f"created identity secret {secret_id} for {property_key!r}", err=True)
+
+
+@identity_secret_cli.command("revoke")
+@click.argument("secret_id")
+def identity_secret_revoke(secret_id: str) -> None:
+    _domain(lambda: revoke_identity_secret(current_session(), secret_id))
+    db.session.commit()
+    click.echo(f"revoked identity secret {secret_id}")

@@ -1,0 +1,383 @@
+"""Recording consent as signed, hash-chained receipts, and checking them afterwards."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import functools
+import logging
+import urllib.parse
+import uuid
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consent_service.consent.state import GRANTED
+from consent_service.consent.state import state_rows
+from consent_service.consent.state import upsert_state
+from consent_service.errors import ConcurrentConsentWrite
+from consent_service.errors import FieldError
+from consent_service.errors import OriginNotAllowed
+from consent_service.errors import PolicyVersionNotCurrent
+from consent_service.errors import UnknownPolicy
+from consent_service.errors import UnknownPurpose
+from consent_service.errors import ValidationFailed
+from consent_service.infra.database import begin_write
+from consent_service.infra.database import dialect_insert_for
+from consent_service.infra.database import execute_core
+from consent_service.infra.signing import SigningKey
+from consent_service.infra.signing import jws_sha256
+from consent_service.jurisdictions.rulebook import jurisdiction_for_region
+from consent_service.jurisdictions.rules import Jurisdiction
+from consent_service.messaging.webhooks import emit_consent_changed
+from consent_service.models import ConsentReceipt
+from consent_service.models import PolicyVersion
+from consent_service.models import SigningKeyRecord
+from consent_service.models import Subject
+from consent_service.models import VersionStatus
+from consent_service.models.base import new_id
+from consent_service.models.base import table_of
+from consent_service.models.base import utcnow
+from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.properties.lookup import ConsentContext
+from consent_service.properties.lookup import OfferedPurpose
+from consent_service.properties.lookup import PolicyRef
+from consent_service.properties.lookup import consent_context
+
+RECEIPT_SCHEMA = "consent-service/receipt/v1"
+log = logging.getLogger(__name__)
+DENIED = "denied"
+
+
+class Method(enum.StrEnum):
+    ACCEPT_ALL = "accept_all"
+    REJECT_ALL = "reject_all"
+    CUSTOM = "custom"
+    WITHDRAWAL = "withdrawal"
+
+
+# What each blanket method means for every non-essential purpose (None: chosen one by one).
+_BLANKET: dict[Method, bool | None] = {
+    Method.ACCEPT_ALL: True,
+    Method.REJECT_ALL: False,
+    Method.WITHDRAWAL: False,
+    Method.CUSTOM: None,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentRequest:
+    """One act of consent as a surface (widget, API, preferences page) received it."""
+
+    property_key: str
+    visitor_id: uuid.UUID
+    policy_version: int
+    method: Method
+    decisions: Mapping[str, bool]
+    gpc: bool = False
+    source: str = "widget"
+    region: str | None = None
+    network: str | None = None
+    # The Origin of the page that sent the choice (browsers send it); None from servers.
+    origin: str | None = None
+
+
+class Issuer:
+    """Who signs receipts and where the policies they cite are published; one per process.
+
+    The signing key's public half must be in ``signing_keys`` before its first receipt (the
+    receipts' foreign key insists). :meth:`register` does that once, committed on its own, at
+    start-up; until it has succeeded, every receipt registers the key in its own transaction.
+    """
+
+    def __init__(self, key: SigningKey, base_url: str) -> None:
+        self.key = key
+        self.base_url = base_url
+        self._registered = False
+
+    def register(self, engine: sa.Engine) -> bool:
+        """Register the key in its own transaction; False if the database is not ready."""
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    _statements_for(engine.dialect.name).register_key, self._key_row()
+                )
+        except sa.exc.DBAPIError:
+            log.info("signing key %s not registered yet: is the database migrated?", self.key.kid)
+            return False
+        self._registered = True
+        return True
+
+    def forget_registration(self) -> None:
+        """Register again with the next receipt: the database no longer has the key."""
+        self._registered = False
+
+    def ensure_registered(self, session: Session) -> None:
+        if not self._registered:
+            session.execute(_statements(session).register_key, self._key_row())
+
+    def _key_row(self) -> dict[str, object]:
+        return {"kid": self.key.kid, "public_x": self.key.public_x, "created_at": utcnow()}
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordedReceipt:
+    receipt_id: uuid.UUID
+    jws: str
+    payload: dict[str, object]
+
+
+def record_consent(
+    session: Session, request: ConsentRequest, *, issuer: Issuer, now: dt.datetime | None = None
+) -> RecordedReceipt:
+    """Sign a receipt for ``request`` and update the state projection, in the caller's
+    transaction (the caller commits). Nothing is written when anything is refused."""
+    now = _to_millis(now or utcnow())
+    begin_write(session)
+    context = consent_context(session, request.property_key, now=now)
+    _check_origin(context, request.origin, issuer.base_url)
+    jurisdiction = apply_overrides(
+        jurisdiction_for_region(request.region, on=now.date()), context.overrides
+    )
+    decisions = resolve_decisions(context.purposes, request, jurisdiction)
+    version = _check_policy_version(session, context, request.policy_version)
+    statements = _statements(session)
+    subject_id = execute_core(
+        session,
+        statements.lock_subject,
+        {
+            "id": new_id(),
+            "property_id": context.property_id,
+            "visitor_id": request.visitor_id,
+            "created_at": now,
+        },
+    ).scalar_one()
+    previous = execute_core(session, statements.chain_head, {"subject_id": subject_id}).first()
+    receipt_id = new_id()
+    seq = previous.seq + 1 if previous else 1
+    prev_hash = previous.jws_sha256 if previous else None
+    expires_at = now + jurisdiction.consent_lifetime
+    payload: dict[str, object] = {
+        "schema": RECEIPT_SCHEMA,
+        "receipt_id": str(receipt_id),
+        "property": context.property_key,
+        "controller": context.controller_name,
+        "subject": str(subject_id),
+        "visitor_id": str(request.visitor_id),
+        "seq": seq,
+        "prev": prev_hash,
+        "policy": {
+            "document": context.document_key,
+            "version": version.number,
+            "sha256": version.sha256,
+            "url": f"{issuer.base_url}/v1/policies/{context.property_key}/"
+            f"{context.document_key}/{version.number}",
+        },
+        "jurisdiction": jurisdiction.code,
+        "region": request.region,
+        "decisions": decisions,
+        "method": request.method.value,
+        "source": request.source,
+        "gpc": request.gpc,
+        "network": request.network,
+        "issued_at": _timestamp(now),
+        "expires_at": _timestamp(expires_at),
+    }
+    issuer.ensure_registered(session)
+    jws = issuer.key.sign(payload)
+    receipt = {
+        "id": receipt_id,
+        "property_id": context.property_id,
+        "subject_id": subject_id,
+        "seq": seq,
+        "policy_version_id": version.id,
+        "policy_sha256": version.sha256,
+        "jurisdiction": jurisdiction.code,
+        "region": request.region,
+        "method": request.method.value,
+        "source": request.source,
+        "gpc": request.gpc,
+        "decisions": decisions,
+        "network": request.network,
+        "issued_at": now,
+        "expires_at": expires_at,
+        "prev_hash": prev_hash,
+        "kid": issuer.key.kid,
+        "jws": jws,
+        "jws_sha256": jws_sha256(jws),
+    }
+    try:
+        execute_core(session, statements.insert_receipt, receipt)
+    except IntegrityError as exc:
+        if "seq" not in str(exc.orig):  # only the chain's (subject_id, seq) key means a race
+            # Otherwise a foreign key failed; SQLite does not say which, and the key row
+            # vanishing (a restored database) is the one this process can repair.
+            issuer.forget_registration()
+            raise
+        raise ConcurrentConsentWrite(
+            "another consent for this visitor was recorded at the same moment; retry"
+        ) from exc
+    purpose_ids = {p.key: p.id for p in context.purposes}
+    upsert_state(session, state_rows(receipt, version.number, purpose_ids))
+    emit_consent_changed(
+        session,
+        receipt,
+        property_key=context.property_key,
+        visitor_id=request.visitor_id,
+        policy_version=version.number,
+    )
+    return RecordedReceipt(receipt_id=receipt_id, jws=jws, payload=payload)
+
+
+def resolve_decisions(
+    purposes: Sequence[OfferedPurpose], request: ConsentRequest, jurisdiction: Jurisdiction
+) -> dict[str, str]:
+    """The full snapshot for every offered purpose, or a ValidationFailed naming each bad field.
+
+    Essential purposes are always granted; a blanket method fixes every other purpose and any
+    decision sent with it must agree; ``custom`` needs a decision for each. Where the
+    jurisdiction honours GPC, the signal denies sale / sharing / targeted-advertising purposes.
+    """
+    offered = {p.key: p for p in purposes}
+    unknown = [key for key in request.decisions if key not in offered]
+    if unknown:
+        raise UnknownPurpose(
+            f"property {request.property_key!r} offers no purpose {unknown[0]!r}",
+            errors=[
+                FieldError(f"/decisions/{key}", "not a purpose this property offers")
+                for key in unknown
+            ],
+        )
+    blanket = _BLANKET[request.method]
+    errors: list[FieldError] = []
+    snapshot: dict[str, str] = {}
+    for key, purpose in offered.items():
+        given = request.decisions.get(key)
+        if purpose.essential:
+            if given is False:
+                errors.append(
+                    FieldError(f"/decisions/{key}", "an essential purpose cannot be refused")
+                )
+            snapshot[key] = GRANTED
+            continue
+        if blanket is None and given is None:
+            errors.append(
+                FieldError(f"/decisions/{key}", "a decision is required for every offered purpose")
+            )
+            continue
+        if blanket is not None and given is not None and given != blanket:
+            errors.append(
+                FieldError(f"/decisions/{key}", f"contradicts method {request.method.value!r}")
+            )
+            continue
+        granted = blanket if blanket is not None else bool(given)
+        if granted and request.gpc and jurisdiction.honours_gpc and purpose.opt_out_categories:
+            granted = False
+        snapshot[key] = GRANTED if granted else DENIED
+    if errors:
+        raise ValidationFailed(
+            f"{len(errors)} decision(s) are not valid for method {request.method.value!r}",
+            errors=errors,
+        )
+    return snapshot
+
+
+def _check_origin(context: ConsentContext, origin: str | None, base_url: str) -> None:
+    """A page may record consent only for a property that lists its origin (or the
+    service's own pages, such as its demo shop and preferences page)."""
+    own = urllib.parse.urlsplit(base_url)
+    if (
+        origin is None
+        or origin in context.allowed_origins
+        or origin == f"{own.scheme}://{own.netloc}"
+    ):
+        return
+    raise OriginNotAllowed(
+        f"{origin} is not an allowed origin of property {context.property_key!r}"
+    )
+
+
+def _check_policy_version(session: Session, context: ConsentContext, number: int) -> PolicyRef:
+    """The current version, if that is what the person saw; otherwise 404 or 409."""
+    document_key = context.document_key
+    if context.current is None:
+        raise PolicyVersionNotCurrent(
+            f"property {context.property_key!r} has no published {document_key!r} in effect yet"
+        )
+    if context.current.number == number:
+        return context.current
+    exists = session.scalar(
+        sa.select(sa.func.count()).where(
+            PolicyVersion.document_id == context.document_id,
+            PolicyVersion.number == number,
+            PolicyVersion.status == VersionStatus.PUBLISHED,
+        )
+    )
+    if not exists:
+        raise UnknownPolicy(
+            f"{document_key!r} has no published version {number}",
+            errors=[FieldError("/policy_version", f"no published version {number}")],
+        )
+    raise PolicyVersionNotCurrent(
+        f"version {number} of {document_key!r} is not current; "
+        f"the current version is {context.current.number}: show it and ask again",
+        errors=[FieldError("/policy_version", f"current version is {context.current.number}")],
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Statements:
+    """The hot path's statements, built once per dialect so only their execution costs."""
+
+    lock_subject: sa.Executable
+    chain_head: sa.Executable
+    insert_receipt: sa.Executable
+    register_key: sa.Executable
+
+
+@functools.cache
+def _statements_for(dialect: str) -> _Statements:
+    subjects = table_of(Subject)
+    lock_subject = dialect_insert_for(dialect, subjects).values(
+        {c: sa.bindparam(c) for c in ("id", "property_id", "visitor_id", "created_at")}
+    )
+    # DO UPDATE (not DO NOTHING) so the statement always returns the id and, on PostgreSQL,
+    # locks the subject's row: concurrent writers of one chain queue here.
+    lock_subject = lock_subject.on_conflict_do_update(
+        index_elements=["property_id", "visitor_id"],
+        set_={"visitor_id": lock_subject.excluded.visitor_id},
+    ).returning(subjects.c.id)
+    register_key = (
+        dialect_insert_for(dialect, table_of(SigningKeyRecord))
+        .values({c: sa.bindparam(c) for c in ("kid", "public_x", "created_at")})
+        .on_conflict_do_nothing(index_elements=["kid"])
+    )
+    chain_head = (
+        sa.select(ConsentReceipt.seq, ConsentReceipt.jws_sha256)
+        .where(ConsentReceipt.subject_id == sa.bindparam("subject_id"))
+        .order_by(ConsentReceipt.seq.desc())
+        .limit(1)
+    )
+    return _Statements(
+        lock_subject=lock_subject,
+        chain_head=chain_head,
+        insert_receipt=sa.insert(table_of(ConsentReceipt)),
+        register_key=register_key,
+    )
+
+
+def _statements(session: Session) -> _Statements:
+    return _statements_for(session.get_bind().dialect.name)
+
+
+def _to_millis(moment: dt.datetime) -> dt.datetime:
+    """Receipts state times to the millisecond; the row must say exactly what was signed."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

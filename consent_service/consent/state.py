@@ -1,0 +1,129 @@
+"""The consent-state projection: the latest decision per (subject, purpose).
+
+Live writes and the rebuild share :func:`state_rows`, so a rebuilt projection is the live one
+by construction; a property-based test checks it against random histories anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from consent_service.infra.database import dialect_insert_for
+from consent_service.infra.database import execute_core
+from consent_service.models import ConsentReceipt
+from consent_service.models import ConsentState
+from consent_service.models import PolicyVersion
+from consent_service.models import Purpose
+from consent_service.models.base import table_of
+
+GRANTED = "granted"
+
+_STATE_COLUMNS = (
+    "property_id",
+    "granted",
+    "receipt_id",
+    "policy_version",
+    "jurisdiction",
+    "method",
+    "gpc",
+    "given_at",
+    "expires_at",
+)
+
+
+def state_rows(
+    receipt: Mapping[Any, Any], policy_number: int, purpose_ids: Mapping[str, int]
+) -> list[dict[str, object]]:
+    """The state rows one receipt (its column values) produces; purposes no longer offered
+    are skipped."""
+    return [
+        {
+            "subject_id": receipt["subject_id"],
+            "purpose_id": purpose_ids[key],
+            "property_id": receipt["property_id"],
+            "granted": value == GRANTED,
+            "receipt_id": receipt["id"],
+            "policy_version": policy_number,
+            "jurisdiction": receipt["jurisdiction"],
+            "method": receipt["method"],
+            "gpc": receipt["gpc"],
+            "given_at": receipt["issued_at"],
+            "expires_at": receipt["expires_at"],
+        }
+        for key, value in receipt["decisions"].items()
+        if key in purpose_ids
+    ]
+
+
+_CHUNK = 50
+
+
+def upsert_state(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert or replace state rows: one multi-row statement (one round trip) per 50 rows."""
+    dialect = session.get_bind().dialect.name
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        params = {
+            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
+        }
+        execute_core(session, _upsert_statement(dialect, len(chunk)), params)
+
+
+@functools.lru_cache(maxsize=2 * _CHUNK)
+def _upsert_statement(dialect: str, count: int) -> sa.Executable:
+    """Built once per (dialect, row count): a receipt always has as many rows as purposes."""
+    table = table_of(ConsentState)
+    names = ("subject_id", "purpose_id", *_STATE_COLUMNS)
+    values = [
+        {name: sa.bindparam(f"{name}_{i}", type_=table.c[name].type) for name in names}
+        for i in range(count)
+    ]
+    insert = dialect_insert_for(dialect, table).values(values)
+    statement: sa.Executable = insert.on_conflict_do_update(
+        index_elements=["subject_id", "purpose_id"],
+        set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
+    )
+    return statement
+
+
+def rebuild_state(session: Session, *, batch_size: int = 1000) -> int:
+    """Recompute the whole projection from receipts; returns the number of state rows."""
+    session.execute(sa.delete(ConsentState))
+    purpose_ids: dict[int, dict[str, int]] = {}
+    for purpose in session.scalars(sa.select(Purpose)):
+        purpose_ids.setdefault(purpose.property_id, {})[purpose.key] = purpose.id
+    receipts = table_of(ConsentReceipt)
+    query = (
+        sa.select(receipts, PolicyVersion.number.label("policy_number"))
+        .join(PolicyVersion, PolicyVersion.id == receipts.c.policy_version_id)
+        .order_by(receipts.c.subject_id, receipts.c.seq)
+        .execution_options(yield_per=batch_size)
+    )
+    written = 0
+    latest: dict[tuple[uuid.UUID, int], dict[str, object]] = {}
+    for row in session.execute(query).mappings():
+        ids = purpose_ids.get(row["property_id"], {})
+        for state in state_rows(row, row["policy_number"], ids):
+            latest[(state["subject_id"], state["purpose_id"])] = state  # type: ignore[index]
+        if len(latest) >= batch_size * 10:
+            written += _flush_subjects(session, latest, keep=row["subject_id"])
+    written += _flush_subjects(session, latest, keep=None)
+    return written
+
+
+def _flush_subjects(
+    session: Session,
+    latest: dict[tuple[uuid.UUID, int], dict[str, object]],
+    keep: uuid.UUID | None,
+) -> int:
+    """Write finished subjects' rows; the subject still being read (``keep``) stays buffered."""
+    done = [key for key in latest if key[0] != keep]
+    rows = [latest.pop(key) for key in done]
+    upsert_state(session, rows)
+    return len(rows)

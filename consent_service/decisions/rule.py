@@ -1,0 +1,113 @@
+"""The decision rule (ARCHITECTURE §4): may this subject's data be processed for this purpose?
+
+``decide`` is pure: every surface (API, client, webhooks, preferences page) loads the facts and
+asks it, so there is exactly one place where the answer is made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import NamedTuple
+
+from consent_service.jurisdictions.rules import Jurisdiction
+from consent_service.jurisdictions.rules import Regime
+from consent_service.properties.lookup import PurposeFacts
+
+
+class Reason(enum.StrEnum):
+    ESSENTIAL = "essential"
+    GRANTED = "granted"
+    DENIED = "denied"
+    OPTED_OUT = "opted_out"
+    NO_RECORD = "no_record"
+    OPT_OUT_DEFAULT = "opt_out_default"
+    GPC = "gpc"
+    EXPIRED = "expired"
+    STALE_POLICY = "stale_policy"
+    ERROR = "error"
+
+
+class RecordedChoice(NamedTuple):
+    """The subject's latest choice for one purpose, as the state projection holds it.
+
+    A NamedTuple, like :class:`Decision`: a bulk look-up makes 10,000 of each, and a frozen
+    dataclass's ``__init__`` costs several times a tuple's."""
+
+    granted: bool
+    receipt_id: str
+    policy_version: int
+    given_at: dt.datetime
+    expires_at: dt.datetime
+    gpc: bool = False
+
+
+class Decision(NamedTuple):
+    allowed: bool
+    reason: Reason
+    purpose: str
+    jurisdiction: str | None = None
+    receipt_id: str | None = None
+    policy_version: int | None = None
+    expires_at: dt.datetime | None = None
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, purpose: str, error: str) -> Decision:
+        """Fail closed: whatever went wrong, the answer is no."""
+        return cls(False, Reason.ERROR, purpose, error=error)
+
+
+def decide(
+    purpose: PurposeFacts,
+    jurisdiction: Jurisdiction,
+    choice: RecordedChoice | None,
+    *,
+    last_material_version: int | None,
+    gpc_on_record: bool,
+    now: dt.datetime,
+) -> Decision:
+    """Apply the decision table to one purpose.
+
+    ``choice`` is the latest recorded choice for the purpose (None: never asked);
+    ``gpc_on_record`` is whether the subject's latest receipt carried a GPC signal.
+    """
+
+    def answer(allowed: bool, reason: Reason, basis: RecordedChoice | None = None) -> Decision:
+        if basis is None:
+            return Decision(allowed, reason, purpose.key, jurisdiction.code)
+        return Decision(
+            allowed,
+            reason,
+            purpose.key,
+            jurisdiction.code,
+            basis.receipt_id,
+            basis.policy_version,
+            basis.expires_at,
+        )
+
+    if purpose.essential:
+        return answer(True, Reason.ESSENTIAL, choice)
+
+    opt_out = jurisdiction.regime is not Regime.OPT_IN
+    gpc = gpc_on_record or (choice is not None and choice.gpc)
+    if gpc and jurisdiction.honours_gpc and purpose.gpc_applies:
+        return answer(False, Reason.GPC, choice)
+
+    if choice is not None and not choice.granted:
+        return answer(False, Reason.OPTED_OUT if opt_out else Reason.DENIED, choice)
+
+    if choice is not None:
+        if choice.expires_at <= now:
+            lapse = Reason.EXPIRED
+        elif last_material_version is not None and choice.policy_version < last_material_version:
+            lapse = Reason.STALE_POLICY
+        else:
+            return answer(True, Reason.GRANTED, choice)
+        if not opt_out:
+            return answer(False, lapse, choice)
+
+    # No (valid) record: opt-in denies; opt-out allows unless the rulebook defaults it off.
+    if opt_out and jurisdiction.purpose_defaults.get(purpose.key, True):
+        return answer(True, Reason.OPT_OUT_DEFAULT)
+    return answer(False, Reason.NO_RECORD)

@@ -1,0 +1,298 @@
+"""Turning a pseudonymous visitor into a known customer, only on a credential the browser
+cannot forge: an identity token the shop backend signed, or an authenticated API call.
+
+Identity tokens are itsdangerous ``URLSafeTimedSerializer`` tokens with HMAC-SHA256 key
+derivation and signatures, so any shop backend (PHP, Node, the Python client's stdlib
+signer) can make them from the documented format without our code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from itsdangerous import BadData
+from itsdangerous import SignatureExpired
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consent_service.errors import FieldError
+from consent_service.errors import IdentityConflict
+from consent_service.errors import InvalidIdentityToken
+from consent_service.errors import ValidationFailed
+from consent_service.infra.database import dialect_insert_for
+from consent_service.infra.pii import Vault
+from consent_service.infra.pii import is_plausible_email
+from consent_service.infra.pii import normalise_email
+from consent_service.models import Identity
+from consent_service.models import IdentitySecret
+from consent_service.models import Subject
+from consent_service.models.base import new_id
+from consent_service.models.base import table_of
+from consent_service.models.base import utcnow
+from consent_service.properties.lookup import get_property
+
+TOKEN_SALT = "consent-service/identity-token/v1"
+# Account subjects' visitor ids are UUIDv5 in this namespace: derived, so found without a
+# table, and never equal to a browser's random (v4) visitor id.
+ACCOUNT_NAMESPACE = uuid.UUID("6b1f5c8e-2f0e-4f4b-9d3c-5f0d8f1c7a21")
+SECRET_PREFIX = "cis_"
+MAX_CUSTOMER_REF = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class Claims:
+    """Who a trusted party says a visitor is."""
+
+    customer_ref: str | None
+    email: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    identity_id: uuid.UUID
+    subject_id: uuid.UUID | None
+    created: bool
+
+
+def validate_claims(customer_ref: Any, email: Any, *, pointer: str = "") -> Claims:
+    """Claims as typed values, or ValidationFailed naming each bad field."""
+    errors: list[FieldError] = []
+    if customer_ref is not None and not valid_customer_ref(customer_ref):
+        errors.append(
+            FieldError(f"{pointer}/customer", "1 to 200 printable characters, no spaces at ends")
+        )
+    if email is not None and not (isinstance(email, str) and is_plausible_email(email.strip())):
+        errors.append(FieldError(f"{pointer}/email", "not an email address"))
+    if customer_ref is None and email is None:
+        errors.append(FieldError(pointer or "/", "name a customer, an email, or both"))
+    if errors:
+        raise ValidationFailed("the identity is not valid", errors=errors)
+    return Claims(customer_ref, normalise_email(email) if email is not None else None)
+
+
+def valid_customer_ref(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_CUSTOMER_REF
+        and value == value.strip()
+        and value.isprintable()
+    )
+
+
+# --- identity secrets -----------------------------------------------------------------------
+
+
+def create_identity_secret(session: Session, vault: Vault, property_key: str) -> tuple[str, str]:
+    """A new signing secret for the property's identity tokens: (its id, the secret, shown once).
+
+    Older secrets stay valid until revoked, so a shop can roll its backends over."""
+    prop = get_property(session, property_key)
+    secret_id = secrets.token_hex(4)
+    plaintext = f"{SECRET_PREFIX}{secret_id}_{secrets.token_urlsafe(32)}"
+    session.add(
+        IdentitySecret(
+            id=secret_id,
+            property_id=prop.id,
+            secret_ciphertext=vault.cipher.encrypt(plaintext, context=_secret_context(prop.id)),
+        )
+    )
+    session.flush()
+    return secret_id, plaintext
+
+
+def revoke_identity_secret(session: Session, secret_id: str) -> None:
+    row = session.get(IdentitySecret, secret_id)
+    if row is None:
+        raise ValidationFailed(f"there is no identity secret {secret_id!r}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+
+
+def live_identity_secrets(session: Session, vault: Vault, property_id: int) -> list[str]:
+    rows = session.scalars(
+        sa.select(IdentitySecret)
+        .where(IdentitySecret.property_id == property_id, IdentitySecret.revoked_at.is_(None))
+        .order_by(IdentitySecret.created_at)
+    )
+    return [
+        vault.cipher.decrypt(row.secret_ciphertext, context=_secret_context(property_id))
+        for row in rows
+    ]
+
+
+def _secret_context(property_id: int) -> str:
+    return f"identity-secret:{property_id}"
+
+
+def token_serializer(secret_keys: list[str]) -> URLSafeTimedSerializer:
+    """The serializer both sides use; the last key signs, every key verifies."""
+    return URLSafeTimedSerializer(
+        secret_keys,
+        salt=TOKEN_SALT,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
+    )
+
+
+def sign_identity_token(secret: str, property_key: str, claims: Claims) -> str:
+    """What a shop backend does (tests and the CLI use it too)."""
+    payload: dict[str, str] = {"p": property_key}
+    if claims.customer_ref is not None:
+        payload["c"] = claims.customer_ref
+    if claims.email is not None:
+        payload["e"] = claims.email
+    return str(token_serializer([secret]).dumps(payload))
+
+
+def verify_identity_token(
+    session: Session, vault: Vault, property_id: int, property_key: str, token: str, max_age: int
+) -> Claims:
+    secret_keys = live_identity_secrets(session, vault, property_id)
+    if not secret_keys:
+        raise InvalidIdentityToken(f"property {property_key!r} has no identity secret")
+    try:
+        payload = token_serializer(secret_keys).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise InvalidIdentityToken("the identity token has expired; sign a fresh one") from None
+    except BadData:
+        raise InvalidIdentityToken("the identity token's signature does not verify") from None
+    if not isinstance(payload, dict) or payload.get("p") != property_key:
+        raise InvalidIdentityToken("the identity token was made for another property")
+    try:
+        return validate_claims(payload.get("c"), payload.get("e"))
+    except ValidationFailed:
+        raise InvalidIdentityToken("the identity token's claims are not valid") from None
+
+
+# --- linking ---------------------------------------------------------------------------------
+
+
+def account_visitor_id(identity_id: uuid.UUID) -> uuid.UUID:
+    """The visitor id of a customer's account subject: where consent a shop backend records
+    on the customer's behalf (checkout box, phone, paper form) is chained."""
+    return uuid.uuid5(ACCOUNT_NAMESPACE, str(identity_id))
+
+
+def link_identity(
+    session: Session,
+    vault: Vault,
+    property_id: int,
+    claims: Claims,
+    *,
+    visitor_id: uuid.UUID | None = None,
+    account: bool = False,
+    now: dt.datetime | None = None,
+) -> Link:
+    """Record that ``claims`` name one customer and, if given, that the visitor is them.
+
+    Refuses (IdentityConflict) rather than merge two customers: when the customer reference
+    and the email already belong to different customers, or the browser is linked to another
+    customer (a shared computer: the widget should start a new visitor id). With ``account``,
+    the customer's account subject (see :func:`account_visitor_id`) is attached instead.
+    """
+    now = now or utcnow()
+    email_index = vault.email_index(property_id, claims.email) if claims.email is not None else None
+    try:
+        with session.begin_nested():
+            identity, created = _find_or_create_identity(
+                session, vault, property_id, claims, email_index
+            )
+            identity.updated_at = now
+            session.flush()
+            subject_id = None
+            if account:
+                visitor_id = account_visitor_id(identity.id)
+            if visitor_id is not None:
+                subject_id = _attach_visitor(session, property_id, visitor_id, identity.id, now)
+    except IntegrityError:
+        raise IdentityConflict(
+            "another link for this customer was made at the same moment; retry"
+        ) from None
+    return Link(identity.id, subject_id, created)
+
+
+def _find_or_create_identity(
+    session: Session,
+    vault: Vault,
+    property_id: int,
+    claims: Claims,
+    email_index: str | None,
+) -> tuple[Identity, bool]:
+    matches = []
+    if claims.customer_ref is not None:
+        matches.append(Identity.customer_ref == claims.customer_ref)
+    if email_index is not None:
+        matches.append(Identity.email_index == email_index)
+    found = list(
+        session.scalars(
+            sa.select(Identity).where(Identity.property_id == property_id, sa.or_(*matches))
+        )
+    )
+    if len(found) > 1:
+        raise IdentityConflict("the customer reference and the email belong to different customers")
+    if not found:
+        identity = Identity(
+            id=new_id(),
+            property_id=property_id,
+            customer_ref=claims.customer_ref,
+            email_index=email_index,
+            email_ciphertext=vault.seal_email(property_id, claims.email) if claims.email else None,
+        )
+        session.add(identity)
+        return identity, True
+    identity = found[0]
+    if claims.customer_ref is not None and identity.customer_ref not in (None, claims.customer_ref):
+        raise IdentityConflict("this email belongs to another customer reference")
+    if identity.customer_ref is None:
+        identity.customer_ref = claims.customer_ref
+    if claims.email is not None and identity.email_index != email_index:
+        # The customer changed their address: the new one replaces the old.
+        identity.email_index = email_index
+        identity.email_ciphertext = vault.seal_email(property_id, claims.email)
+    return identity, False
+
+
+def _attach_visitor(
+    session: Session,
+    property_id: int,
+    visitor_id: uuid.UUID,
+    identity_id: uuid.UUID,
+    now: dt.datetime,
+) -> uuid.UUID:
+    subjects = table_of(Subject)
+    dialect = session.get_bind().dialect.name
+    insert = dialect_insert_for(dialect, subjects).values(
+        id=new_id(), property_id=property_id, visitor_id=visitor_id, created_at=now
+    )
+    session.execute(insert.on_conflict_do_nothing(index_elements=["property_id", "visitor_id"]))
+    subject_id, linked_to = session.execute(
+        sa.select(Subject.id, Subject.identity_id).where(
+            Subject.property_id == property_id, Subject.visitor_id == visitor_id
+        )
+    ).one()
+    if linked_to is not None and linked_to != identity_id:
+        raise IdentityConflict(
+            "this browser is linked to another customer; give the visitor a new visitor id"
+        )
+    if linked_to is None:
+        session.execute(
+            sa.update(Subject).where(Subject.id == subject_id).values(identity_id=identity_id)
+        )
+    return uuid.UUID(str(subject_id))
+
+
+def ensure_account_subject(
+    session: Session, property_id: int, identity_id: uuid.UUID, now: dt.datetime | None = None
+) -> uuid.UUID:
+    """The visitor id of the customer's account subject, created and linked the first time:
+    where the customer's own choices on the preferences page are chained."""
+    visitor_id = account_visitor_id(identity_id)
+    _attach_visitor(session, property_id, visitor_id, identity_id, now or utcnow())
+    return visitor_id

@@ -1,0 +1,285 @@
+"""The outbox's delivery engine: claim due messages, let a channel send them, settle the result.
+
+Generic over channels (``webhook``, ``email``): a :class:`ChannelHandler` turns
+claimed rows into send jobs while the claiming transaction is open (it may read what it
+needs, such as an endpoint's URL and secret) and the jobs run after that transaction has
+committed, so a slow receiver never holds a database lock.
+
+Claiming takes a lease (``locked_until``) in one short transaction: ``FOR UPDATE SKIP LOCKED``
+on PostgreSQL keeps concurrent workers off each other's rows; on SQLite ``BEGIN IMMEDIATE``
+serialises claimers. A worker killed mid-batch loses nothing: its leases lapse and another
+worker sends the same row again, under the same id (at least once). Each result is settled
+in its own transaction, guarded by the lease, so a worker whose lease was taken over cannot
+overwrite what the new owner recorded.
+
+These functions never commit: the worker (a surface) commits after each step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from consent_service.infra.database import begin_write
+from consent_service.infra.database import execute_core
+from consent_service.models import OutboxMessage
+from consent_service.models import OutboxStatus
+from consent_service.models.base import table_of
+
+log = logging.getLogger(__name__)
+
+# Standard Webhooks' example schedule: the delay before attempt n+1 is SCHEDULE[n]; the first
+# attempt is immediate. After the last attempt the message is dead (kept, visible, re-drivable).
+SCHEDULE: tuple[dt.timedelta, ...] = (
+    dt.timedelta(0),
+    dt.timedelta(seconds=5),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=5),
+    dt.timedelta(hours=10),
+    dt.timedelta(hours=14),
+    dt.timedelta(hours=20),
+    dt.timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(SCHEDULE)
+# +-20 %: receivers that failed together (an outage) are not all retried in the same second.
+JITTER = 0.2
+# A Retry-After beyond this is not honoured literally (a typo must not park a message for years).
+MAX_RETRY_AFTER = dt.timedelta(hours=24)
+_ERROR_LENGTH = 500
+
+
+class Verdict(enum.StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # failed this time; try again on the schedule (dead after the last attempt)
+    GIVE_UP = "give_up"  # can never succeed as it is (e.g. its endpoint was disabled)
+    GONE = "gone"  # the receiver said it is gone for good: the channel reacts (410 for webhooks)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to, as a channel reports it (no database work in between)."""
+
+    verdict: Verdict
+    status: int | None = None
+    error: str | None = None
+    retry_after: dt.timedelta | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimedMessage:
+    """A claimed row, detached from any session. ``lease`` proves the row is still ours."""
+
+    id: uuid.UUID
+    property_id: int
+    channel: str
+    endpoint_id: uuid.UUID | None
+    event_type: str
+    payload: str
+    attempt: int  # this attempt's number, from 1
+    lease: dt.datetime
+    # Email rows: the campaign and the customer (None for webhooks).
+    campaign_id: uuid.UUID | None = None
+    identity_id: uuid.UUID | None = None
+
+
+Send = Callable[[], Outcome]
+
+
+class ChannelHandler(Protocol):
+    """How one channel sends its messages."""
+
+    def prepare(
+        self, session: Session, messages: Sequence[ClaimedMessage]
+    ) -> Mapping[uuid.UUID, Send | Outcome]:
+        """A send job per message (run later, outside any transaction), or an outcome at once
+        for a message that cannot be sent (its endpoint is gone, say)."""
+        ...
+
+    def gone(self, session: Session, message: ClaimedMessage, now: dt.datetime) -> None:
+        """React, in the settling transaction, to a receiver that is gone for good."""
+        ...
+
+
+def claim_due(
+    session: Session,
+    *,
+    channels: Collection[str],
+    now: dt.datetime,
+    limit: int,
+    lease: dt.timedelta,
+) -> list[ClaimedMessage]:
+    """Lease up to ``limit`` due messages of ``channels`` until ``now + lease``.
+
+    Due: pending, ``next_attempt_at`` reached, and not leased (or the lease has lapsed). Each
+    claim counts as an attempt, so a message that crashes every worker still runs out of
+    attempts instead of looping for ever.
+    """
+    begin_write(session)
+    outbox = table_of(OutboxMessage)
+    query = (
+        sa.select(
+            outbox.c.id,
+            outbox.c.property_id,
+            outbox.c.channel,
+            outbox.c.endpoint_id,
+            outbox.c.event_type,
+            outbox.c.payload,
+            outbox.c.attempts,
+            outbox.c.campaign_id,
+            outbox.c.identity_id,
+        )
+        .where(
+            outbox.c.status == OutboxStatus.PENDING.value,
+            outbox.c.next_attempt_at <= now,
+            sa.or_(outbox.c.locked_until.is_(None), outbox.c.locked_until <= now),
+            outbox.c.channel.in_(list(channels)),
+        )
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    until = now + lease
+    session.execute(
+        sa.update(outbox)
+        .where(outbox.c.id.in_([row.id for row in rows]))
+        .values(locked_until=until, attempts=outbox.c.attempts + 1)
+    )
+    return [
+        ClaimedMessage(
+            id=row.id,
+            property_id=row.property_id,
+            channel=row.channel,
+            endpoint_id=row.endpoint_id,
+            event_type=row.event_type,
+            payload=row.payload,
+            attempt=row.attempts + 1,
+            lease=until,
+            campaign_id=row.campaign_id,
+            identity_id=row.identity_id,
+        )
+        for row in rows
+    ]
+
+
+def record_outcome(
+    session: Session,
+    message: ClaimedMessage,
+    outcome: Outcome,
+    *,
+    handler: ChannelHandler,
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> OutboxStatus | None:
+    """Settle one attempt: delivered, rescheduled, or dead. None if the lease was lost
+    (another worker owns the row now; what it records wins)."""
+    begin_write(session)
+    outbox = table_of(OutboxMessage)
+    values: dict[str, object] = {
+        "locked_until": None,
+        "last_status": outcome.status,
+        "last_error": _clip(outcome.error),
+    }
+    if outcome.verdict is Verdict.DELIVERED:
+        status = OutboxStatus.DELIVERED
+        values["delivered_at"] = now
+        values["last_error"] = None
+    elif outcome.verdict is Verdict.RETRY and message.attempt < MAX_ATTEMPTS:
+        status = OutboxStatus.PENDING
+        values["next_attempt_at"] = now + retry_delay(message.attempt, outcome.retry_after, rng)
+    else:
+        status = OutboxStatus.DEAD
+    values["status"] = status.value
+    owned = sa.and_(
+        outbox.c.id == message.id,
+        outbox.c.status == OutboxStatus.PENDING.value,
+        outbox.c.locked_until == message.lease,
+    )
+    result = execute_core(session, sa.update(outbox).where(owned).values(values))
+    if result.rowcount == 0:
+        log.warning("outbox message %s: lease lost before its outcome was recorded", message.id)
+        return None
+    if outcome.verdict is Verdict.GONE:
+        handler.gone(session, message, now)
+    return status
+
+
+def release(session: Session, messages: Sequence[ClaimedMessage]) -> None:
+    """Hand claimed but unattempted messages back at once (a worker stopping gracefully),
+    without counting the attempt it never made."""
+    if not messages:
+        return
+    begin_write(session)
+    outbox = table_of(OutboxMessage)
+    for message in messages:
+        session.execute(
+            sa.update(outbox)
+            .where(
+                outbox.c.id == message.id,
+                outbox.c.status == OutboxStatus.PENDING.value,
+                outbox.c.locked_until == message.lease,
+            )
+            .values(locked_until=None, attempts=outbox.c.attempts - 1)
+        )
+
+
+def bury_pending(session: Session, *, endpoint_id: uuid.UUID, reason: str) -> int:
+    """Mark every pending message to ``endpoint_id`` dead (kept and visible, not sent)."""
+    outbox = table_of(OutboxMessage)
+    result = execute_core(
+        session,
+        sa.update(outbox)
+        .where(
+            outbox.c.endpoint_id == endpoint_id,
+            outbox.c.status == OutboxStatus.PENDING.value,
+        )
+        .values(status=OutboxStatus.DEAD.value, locked_until=None, last_error=_clip(reason)),
+    )
+    return result.rowcount
+
+
+def redrive(session: Session, *, endpoint_id: uuid.UUID, now: dt.datetime) -> int:
+    """Give an endpoint's dead messages a fresh set of attempts, due now. Same ids, so a
+    receiver that did get one before de-duplicates it."""
+    outbox = table_of(OutboxMessage)
+    result = execute_core(
+        session,
+        sa.update(outbox)
+        .where(outbox.c.endpoint_id == endpoint_id, outbox.c.status == OutboxStatus.DEAD.value)
+        .values(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now),
+    )
+    return result.rowcount
+
+
+def retry_delay(
+    attempts_made: int, retry_after: dt.timedelta | None = None, rng: random.Random | None = None
+) -> dt.timedelta:
+    """The wait before the next attempt: the schedule's step with jitter, never sooner than
+    a receiver's ``Retry-After`` (capped at a day)."""
+    step = SCHEDULE[min(attempts_made, MAX_ATTEMPTS - 1)]
+    factor = 1 + (rng or random).uniform(-JITTER, JITTER)
+    delay = step * factor
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+def _clip(text: str | None) -> str | None:
+    return None if text is None else text[:_ERROR_LENGTH]

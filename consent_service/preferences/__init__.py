@@ -1,0 +1,18 @@
+"""The self-service site for people (HTML): the preferences page and its ways in, receipt and
+data downloads, one-click unsubscribe, and the public policy pages.
+
+JSON for the widget and shop backends lives in ``consent_service.api``; this blueprint renders
+pages, posts forms (CSRF-checked) and never imports another blueprint.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("preferences", __name__, template_folder="templates")
+
+from consent_service.preferences import downloads  # noqa: E402, F401
+from consent_service.preferences import page  # noqa: E402, F401
+from consent_service.preferences import policy_diff  # noqa: E402, F401
+from consent_service.preferences import sign_in  # noqa: E402, F401
+from consent_service.preferences import unsubscribe  # noqa: E402, F401

@@ -1,0 +1,285 @@
+"""``/preferences/``: a person's choices, email lists, receipts and data, server-rendered and
+usable without JavaScript (every action is a plain form; the small script only adds checking
+signatures in the browser)."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import request
+from flask import url_for
+from werkzeug.wrappers import Response
+
+from consent_service.errors import ConsentServiceError
+from consent_service.errors import RateLimited
+from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.infra.network import truncate_ip
+from consent_service.infra.pii import UndecryptableData
+from consent_service.infra.rate_limits import KeyRateLimiter
+from consent_service.messaging.campaigns import EMAIL_LISTS
+from consent_service.messaging.campaigns import set_subscription
+from consent_service.messaging.campaigns import subscriptions
+from consent_service.models import Identity
+from consent_service.models import Property
+from consent_service.models.base import utcnow
+from consent_service.preferences import bp
+from consent_service.preferences.session import csrf_ok
+from consent_service.preferences.session import current_access
+from consent_service.preferences.session import end_session
+from consent_service.preferences.session import settings
+from consent_service.preferences.sign_in import notice_link_sign_in
+from consent_service.preferences.sign_in import sign_in_page
+from consent_service.preferences.view import date
+from consent_service.preferences.view import page_locale
+from consent_service.preferences.view import render
+from consent_service.preferences.view import texts
+from consent_service.self_service import proof as receipt_proof
+from consent_service.self_service.access import Access
+from consent_service.self_service.access import Via
+from consent_service.self_service.access import request_confirmation_link
+from consent_service.self_service.choices import PurposeChoice
+from consent_service.self_service.choices import change_choices
+from consent_service.self_service.choices import load_choices
+from consent_service.self_service.erasure import deadline_for
+from consent_service.self_service.erasure import erase
+from consent_service.self_service.proof import ReceiptLine
+from consent_service.self_service.proof import receipt_history
+from consent_service.web.request_ids import request_id
+from consent_service.web.visitor_region import visitor_ip
+from consent_service.web.visitor_region import visitor_region
+
+HOME = "preferences.preferences_home"
+
+
+def person_subjects(access: Access) -> list[uuid.UUID]:
+    return receipt_proof.person_subjects(current_session(), access)
+
+
+def needs_fresh_sign_in(access: Access) -> bool:
+    """A policy notice's link lives for months and may be forwarded: it lets its holder see
+    and change choices, but exporting or erasing takes a fresh single-use link."""
+    return access.via is Via.NOTICE_LINK
+
+
+def _gpc() -> bool:
+    return request.headers.get("Sec-GPC", "").strip() == "1"
+
+
+def _who(access: Access) -> str:
+    t = texts(page_locale())
+    if access.identity_id is None:
+        return t.signed_in_visitor
+    identity = current_session().get(Identity, access.identity_id)
+    label = "—"
+    if identity is not None and identity.email_ciphertext is not None:
+        try:
+            email = current_app.extensions["vault"].open_email(
+                identity.property_id, identity.email_ciphertext
+            )
+            name, _, domain = email.partition("@")
+            label = f"{name[:1]}…@{domain}"  # enough to recognise, not to harvest
+        except UndecryptableData:
+            pass
+    elif identity is not None and identity.customer_ref:
+        label = identity.customer_ref
+    return t.signed_in_customer.format(who=label)
+
+
+def _state_text(purpose: PurposeChoice, history: list[ReceiptLine]) -> str:
+    t = texts(page_locale())
+    given = next((r.issued_at for r in history if purpose.receipt_id == str(r.receipt_id)), None)
+    return t[f"state_{purpose.reason.value}"].format(
+        date=date(given),
+        version=purpose.policy_version or "",
+        until=date(purpose.expires_at),
+    )
+
+
+def _page(
+    access: Access,
+    *,
+    status: int = 200,
+    notices: list[tuple[str, str]] | None = None,
+    **extra: object,
+) -> Response:
+    session = current_session()
+    locale = page_locale()
+    now = utcnow()
+    page = load_choices(
+        session,
+        access,
+        region=visitor_region().region,
+        locale=locale,
+        gpc=_gpc(),
+        base_url=settings().base_url,
+        now=now,
+    )
+    history = receipt_history(session, person_subjects(access))
+    latest_code = history[-1].jurisdiction if history else "unknown"
+    deadline = deadline_for(latest_code)
+    base = settings().base_url
+    return render(
+        "page.html",
+        status=status,
+        notices=notices or [],
+        locale=locale,
+        direction=page.direction if page.locale.split("-")[0] == locale else "ltr",
+        property_name=page.property_name,
+        page=page,
+        who=_who(access),
+        lists=subscriptions(session, access.identity_id) if access.identity_id else None,
+        history=history,
+        purpose_names={p.key: p.name for p in page.purposes},
+        state_text=lambda p: _state_text(p, history),
+        policy_url=lambda r: (
+            f"{base}/v1/policies/{page.property_key}/{r.document_key}/{r.policy_version}"
+        ),
+        jwks_url=f"{base}/.well-known/jwks.json",
+        deadline=deadline,
+        erase_due=deadline.due(now),
+        needs_fresh_sign_in=needs_fresh_sign_in(access),
+        **extra,
+    )
+
+
+@bp.get("/preferences/")
+def preferences_home() -> Response:
+    token = request.args.get("token")
+    if token:  # the signed link in a policy-change email
+        return notice_link_sign_in(token)
+    access = current_access()
+    if access is None:
+        return sign_in_page()
+    t = texts(page_locale())
+    notices = []
+    notice = request.args.get("notice")
+    if notice in ("saved", "withdrawn"):
+        receipt = request.args.get("receipt", "")[:36]
+        notices.append(("info", t[notice].format(receipt=receipt)))
+    elif notice == "emails_saved":
+        notices.append(("info", t.emails_saved))
+    return _page(access, notices=notices)
+
+
+def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
+    """``view(access, ...)`` for the signed-in person: without a session it asks to sign in;
+    a form post without the form's CSRF token changes nothing."""
+
+    @functools.wraps(view)
+    def guarded(**kwargs: object) -> Response:
+        access = current_access()
+        t = texts(page_locale())
+        if access is None:
+            return sign_in_page(status=401, notices=[("error", t.session_expired)])
+        if request.method == "POST" and not csrf_ok():
+            return _page(access, status=400, notices=[("error", t.csrf)])
+        return view(access, **kwargs)
+
+    return guarded
+
+
+@bp.post("/preferences/choices")
+@signed_in
+def preferences_save_choices(access: Access) -> Response:
+    withdraw = request.form.get("action") == "withdraw_all"
+    try:
+        recorded = change_choices(
+            current_session(),
+            access,
+            None if withdraw else set(request.form.getlist("purpose")),
+            issuer=current_app.extensions["receipt_issuer"],
+            region=visitor_region().region,
+            gpc=_gpc(),
+            network=truncate_ip(visitor_ip()),
+            # The form is this service's own page, proven by its CSRF token: no shop origin
+            # applies (and a browser may send "Origin: null" for it).
+            origin=None,
+            now=utcnow(),
+        )
+    except ConsentServiceError as exc:
+        db.session.rollback()
+        return _page(access, status=int(exc.status), notices=[("error", exc.detail)])
+    db.session.commit()
+    notice = "withdrawn" if recorded.payload["method"] == "withdrawal" else "saved"
+    return redirect(url_for(HOME, notice=notice, receipt=str(recorded.receipt_id)), code=303)
+
+
+@bp.post("/preferences/emails")
+@signed_in
+def preferences_save_emails(access: Access) -> Response:
+    if access.identity_id is None:
+        return _page(access, status=403)
+    chosen = set(request.form.getlist("list"))
+    now = utcnow()
+    for list_key in EMAIL_LISTS:
+        set_subscription(
+            current_session(),
+            access.identity_id,
+            list_key,
+            subscribed=list_key in chosen,
+            source="preferences",
+            now=now,
+        )
+    db.session.commit()
+    return redirect(url_for(HOME, notice="emails_saved"), code=303)
+
+
+@bp.post("/preferences/confirm-by-email")
+@signed_in
+def preferences_confirm_by_email(access: Access) -> Response:
+    t = texts(page_locale())
+    limiter: KeyRateLimiter = current_app.extensions["rate_limiter"]
+    try:
+        limiter.check(
+            f"magic-link-customer:{access.identity_id}", settings().magic_link_rate_limit_address
+        )
+    except RateLimited as exc:
+        minutes = max(1, exc.retry_after // 60)
+        return _page(
+            access, status=429, notices=[("error", t.rate_limited.format(minutes=minutes))]
+        )
+    sent = request_confirmation_link(current_session(), access, locale=page_locale(), now=utcnow())
+    db.session.commit()
+    notice = t.confirmation_sent if sent else t.no_address
+    return _page(access, notices=[("info" if sent else "error", notice)])
+
+
+@bp.post("/preferences/erase")
+@signed_in
+def preferences_erase(access: Access) -> Response:
+    t = texts(page_locale())
+    if needs_fresh_sign_in(access):
+        return _page(access, status=403, notices=[("error", t.fresh_sign_in_needed)])
+    if request.form.get("confirm") != "yes":
+        return _page(access, status=422, erase_error=t.erase_confirm_missing)
+    prop = current_session().get(Property, access.property_id)
+    erasure = erase(
+        current_session(),
+        access,
+        issuer=current_app.extensions["receipt_issuer"],
+        network=truncate_ip(visitor_ip()),
+        request_id=request_id(),
+        now=utcnow(),
+    )
+    db.session.commit()
+    g.preferences_signed_out = True  # the person is gone: no session to refresh
+    notices = []
+    if not erasure.done_now:
+        completed = erasure.request.completed_at
+        notices.append(
+            ("info", t.already_erased.format(completed=completed, id=erasure.request.id))
+        )
+    response = render(
+        "erased.html",
+        notices=notices,
+        request_=erasure.request,
+        property_name=prop.name if prop else None,
+    )
+    end_session(response)
+    return response

@@ -1,0 +1,109 @@
+"""Rendering the preferences page: its language, its texts, and the headers every page of it
+carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import g
+from flask import render_template
+from flask import request
+from werkzeug.wrappers import Response
+
+from consent_service.banner.configuration import negotiate_locale
+from consent_service.errors import ValidationFailed
+from consent_service.preferences.session import csrf_token
+from consent_service.preferences.session import keep_form_nonce
+from consent_service.preferences.session import page_headers
+from consent_service.preferences.session import refresh_session
+
+TEXTS_DIR = Path(__file__).resolve().parent / "templates" / "preferences" / "texts"
+FALLBACK = "en"
+
+
+class Texts(dict[str, str]):
+    """A locale's texts; a key it lacks falls back to English (never to an error)."""
+
+    def __getattr__(self, key: str) -> str:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+@functools.cache
+def text_locales() -> tuple[str, ...]:
+    return tuple(sorted(path.stem for path in TEXTS_DIR.glob("*.json")))
+
+
+@functools.cache
+def texts(locale: str) -> Texts:
+    english = json.loads((TEXTS_DIR / f"{FALLBACK}.json").read_text("utf-8"))
+    if locale == FALLBACK:
+        return Texts(english)
+    own = json.loads((TEXTS_DIR / f"{locale}.json").read_text("utf-8"))
+    return Texts({**english, **own})
+
+
+def page_locale() -> str:
+    """``?lang=`` (or the form's ``lang``), then Accept-Language, then English; decided once
+    per request (every text of the page asks)."""
+    if "preferences_locale" not in g:
+        g.preferences_locale = _negotiated_locale()
+    locale: str = g.preferences_locale
+    return locale
+
+
+def _negotiated_locale() -> str:
+    wanted = request.values.get("lang") or None
+    accept = request.headers.get("Accept-Language")
+    try:
+        return negotiate_locale(wanted, accept, text_locales(), FALLBACK)
+    except ValidationFailed:  # a malformed ?lang= is ignored, not an error page
+        return negotiate_locale(None, accept, text_locales(), FALLBACK)
+
+
+def date(moment: dt.datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(dt.UTC).strftime("%Y-%m-%d")
+
+
+def date_time(moment: dt.datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(
+    template: str,
+    *,
+    status: int = 200,
+    notices: Iterable[tuple[str, str]] = (),
+    locale: str | None = None,
+    **context: Any,
+) -> Response:
+    locale = locale or page_locale()
+    html = render_template(
+        f"preferences/{template}",
+        t=texts(locale),
+        locale=locale,
+        direction=context.pop("direction", "ltr"),
+        notices=list(notices),
+        csrf_token=csrf_token,
+        date=date,
+        datetime=date_time,
+        **context,
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    keep_form_nonce(response)
+    refresh_session(response)
+    return page_headers(response)
+
+
+def attachment(body: str, filename: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    refresh_session(response)
+    return page_headers(response)

@@ -1,0 +1,123 @@
+"""A property's stricter-than-the-law settings per jurisdiction (ARCHITECTURE §5: stricter,
+never laxer), stored on the property and applied wherever a jurisdiction is chosen: the
+banner, the receipt (its lifetime) and the look-up.
+
+Setting one is checked against the law in force (``tighten`` refuses anything laxer). If the
+law later becomes stricter than a stored setting, the law wins field by field: applying an
+override never loosens the rule it is applied to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from consent_service.errors import FieldError
+from consent_service.errors import ValidationFailed
+from consent_service.jurisdictions.rulebook import rulebook
+from consent_service.jurisdictions.rules import Jurisdiction
+from consent_service.jurisdictions.rules import LooseningRefused
+from consent_service.jurisdictions.rules import Regime
+from consent_service.jurisdictions.rules import tighten
+from consent_service.models import Property
+from consent_service.properties.config_version import bump_config_version
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Override:
+    regime: Regime | None = None
+    honours_gpc: bool | None = None
+    reject_all_first_layer: bool | None = None
+    consent_lifetime_days: int | None = None
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, object]) -> Override:
+        regime = stored.get("regime")
+        lifetime = stored.get("consent_lifetime_days")
+        return cls(
+            regime=Regime(str(regime)) if regime else None,
+            honours_gpc=bool(stored["honours_gpc"]) if "honours_gpc" in stored else None,
+            reject_all_first_layer=bool(stored["reject_all_first_layer"])
+            if "reject_all_first_layer" in stored
+            else None,
+            consent_lifetime_days=int(str(lifetime)) if lifetime is not None else None,
+        )
+
+    def stored(self) -> dict[str, object]:
+        values = {
+            "regime": self.regime.value if self.regime else None,
+            "honours_gpc": self.honours_gpc,
+            "reject_all_first_layer": self.reject_all_first_layer,
+            "consent_lifetime_days": self.consent_lifetime_days,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+    def apply(self, base: Jurisdiction) -> Jurisdiction:
+        return tighten(
+            base,
+            regime=self.regime,
+            honours_gpc=self.honours_gpc,
+            reject_all_first_layer=self.reject_all_first_layer,
+            consent_lifetime=dt.timedelta(days=self.consent_lifetime_days)
+            if self.consent_lifetime_days is not None
+            else None,
+        )
+
+
+def apply_overrides(
+    jurisdiction: Jurisdiction, overrides: Mapping[str, Mapping[str, object]]
+) -> Jurisdiction:
+    """``jurisdiction`` as the property tightened it; the law where the law is stricter."""
+    stored = overrides.get(jurisdiction.code)
+    if not stored:
+        return jurisdiction
+    override = Override.from_stored(stored)
+    result = jurisdiction
+    # Field by field, so a setting the law has since overtaken drops out alone.
+    for single in (
+        Override(regime=override.regime),
+        Override(honours_gpc=override.honours_gpc),
+        Override(reject_all_first_layer=override.reject_all_first_layer),
+        Override(consent_lifetime_days=override.consent_lifetime_days),
+    ):
+        try:
+            result = single.apply(result)
+        except LooseningRefused:
+            log.info("an override for %s is no stricter than the law; the law applies", result.code)
+    return result
+
+
+def set_override(session: Session, prop: Property, code: str, override: Override) -> None:
+    """Store ``override`` for ``code`` after checking it is no laxer than the law in force."""
+    rule = rulebook().get(code)
+    if rule is None:
+        raise ValidationFailed(
+            f"there is no jurisdiction {code!r} in the rulebook",
+            errors=[FieldError("/jurisdiction", "unknown jurisdiction")],
+        )
+    if override.consent_lifetime_days is not None and override.consent_lifetime_days < 1:
+        raise ValidationFailed(
+            "a consent lifetime is at least one day",
+            errors=[FieldError("/consent_lifetime_days", "at least 1")],
+        )
+    try:
+        override.apply(rule.on(dt.datetime.now(dt.UTC).date()))
+    except LooseningRefused as exc:
+        raise ValidationFailed(
+            f"a property may make a rule stricter, never laxer: {exc}",
+            errors=[FieldError("/override", str(exc))],
+        ) from None
+    overrides = dict(prop.jurisdiction_overrides or {})
+    if override.stored():
+        overrides[code] = override.stored()
+    else:
+        overrides.pop(code, None)
+    prop.jurisdiction_overrides = overrides  # a new dict, so the JSON column sees the change
+    bump_config_version(session, prop.id)
+    session.flush()

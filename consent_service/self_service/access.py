@@ -1,0 +1,335 @@
+"""Who may use the self-service preferences page, and as whom (ARCHITECTURE §7).
+
+Three ways in, each ending in the same signed session cookie:
+
+* **visitor link**: the widget asks for it with the visitor id from its first-party cookie
+  (``POST /v1/preferences/link``); knowing that random id is what proves the visitor, exactly
+  as it is for recording their consent. Valid 15 minutes.
+* **magic link**: a customer types their email; if the service knows it, a single-use link
+  valid 15 minutes is emailed (through the outbox). The answer is the same either way.
+* **notice link**: the link in policy-change emails (``notifications.preferences_token``).
+
+Every token is an itsdangerous token signed with the app's secret key, each kind with its own
+salt, so one kind can never be replayed as another. A magic link's token names only its row;
+the row makes it single use (a conditional UPDATE claims it) and bounds its life.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import uuid
+
+import sqlalchemy as sa
+from itsdangerous import BadData
+from itsdangerous import SignatureExpired
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from consent_service.infra.database import execute_core
+from consent_service.infra.pii import Vault
+from consent_service.infra.pii import normalise_email
+from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
+from consent_service.messaging.campaigns import MAGIC_LINK_EVENT
+from consent_service.messaging.campaigns import MAGIC_LINK_LIFETIME
+from consent_service.messaging.campaigns import MAGIC_LINK_SALT
+from consent_service.messaging.campaigns import InvalidLinkToken
+from consent_service.messaging.campaigns import verify_preferences_token
+from consent_service.models import Identity
+from consent_service.models import MagicLink
+from consent_service.models import OutboxMessage
+from consent_service.models import OutboxStatus
+from consent_service.models import Subject
+from consent_service.models.base import new_id
+from consent_service.models.base import table_of
+
+VISITOR_LINK_SALT = "consent-service/visitor-link/v1"
+SESSION_SALT = "consent-service/preferences-session/v1"
+LINK_LIFETIME = MAGIC_LINK_LIFETIME
+# A session lasts at most this long after sign-in, and ends after this long unused.
+SESSION_LIFETIME = dt.timedelta(hours=2)
+SESSION_IDLE = dt.timedelta(minutes=30)
+
+
+class Via(enum.StrEnum):
+    VISITOR_LINK = "visitor-link"
+    MAGIC_LINK = "magic-link"
+    NOTICE_LINK = "notice-link"
+
+
+class LinkProblem(enum.StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+    ERASED = "erased"
+
+
+class SignInRefused(Exception):
+    """A link that does not sign anyone in; ``problem`` says why (shown to the person)."""
+
+    def __init__(self, problem: LinkProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclasses.dataclass(frozen=True)
+class Access:
+    """Whose choices a preferences session manages: a customer (``identity_id``) or one
+    anonymous browser (``visitor_id``), on one property."""
+
+    property_id: int
+    visitor_id: uuid.UUID | None
+    identity_id: uuid.UUID | None
+    via: Via
+    signed_in_at: dt.datetime
+
+    @property
+    def is_customer(self) -> bool:
+        return self.identity_id is not None
+
+
+def _serializer(secret_key: str, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=salt)
+
+
+def _loads(secret_key: str, salt: str, token: str, max_age: dt.timedelta) -> object:
+    try:
+        return _serializer(secret_key, salt).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired:
+        raise SignInRefused(LinkProblem.EXPIRED) from None
+    except BadData:
+        raise SignInRefused(LinkProblem.INVALID) from None
+
+
+# --- visitor links ---------------------------------------------------------------------------
+
+
+def visitor_link_token(secret_key: str, property_id: int, visitor_id: uuid.UUID) -> str:
+    return str(_serializer(secret_key, VISITOR_LINK_SALT).dumps([property_id, visitor_id.hex]))
+
+
+def sign_in_visitor(session: Session, secret_key: str, token: str, now: dt.datetime) -> Access:
+    """The access a widget's visitor link grants, or SignInRefused."""
+    data = _loads(secret_key, VISITOR_LINK_SALT, token, LINK_LIFETIME)
+    if not (isinstance(data, list) and len(data) == 2):
+        raise SignInRefused(LinkProblem.INVALID)
+    try:
+        property_id = int(data[0])
+        visitor_id = uuid.UUID(hex=str(data[1]))
+    except (TypeError, ValueError):
+        raise SignInRefused(LinkProblem.INVALID) from None
+    erased = session.scalar(
+        sa.select(Subject.erased_at).where(
+            Subject.property_id == property_id, Subject.visitor_id == visitor_id
+        )
+    )
+    if erased is not None:
+        raise SignInRefused(LinkProblem.ERASED)
+    return Access(property_id, visitor_id, None, Via.VISITOR_LINK, now)
+
+
+# --- magic links -----------------------------------------------------------------------------
+
+
+def request_magic_link(
+    session: Session,
+    vault: Vault,
+    property_id: int,
+    email: str,
+    *,
+    locale: str | None,
+    now: dt.datetime,
+) -> bool:
+    """Queue a sign-in link to ``email`` if it is a (not erased) customer's; True if queued.
+
+    The caller must answer the same whatever this returns, so nobody can probe for customers.
+    """
+    index = vault.email_index(property_id, normalise_email(email))
+    identity_id = session.scalar(
+        sa.select(Identity.id).where(
+            Identity.property_id == property_id,
+            Identity.email_index == index,
+            Identity.erased_at.is_(None),
+        )
+    )
+    if identity_id is None:
+        return False
+    _queue_magic_link(session, property_id, identity_id, locale, now)
+    return True
+
+
+def request_confirmation_link(
+    session: Session, access: Access, *, locale: str | None, now: dt.datetime
+) -> bool:
+    """A fresh sign-in link to the signed-in customer's own address (what exporting or
+    erasing asks of a session that came from a long-lived notice link); False if they have
+    no address."""
+    if access.identity_id is None:
+        return False
+    has_address = session.scalar(
+        sa.select(Identity.email_ciphertext.is_not(None)).where(
+            Identity.id == access.identity_id, Identity.erased_at.is_(None)
+        )
+    )
+    if not has_address:
+        return False
+    _queue_magic_link(session, access.property_id, access.identity_id, locale, now)
+    return True
+
+
+def _queue_magic_link(
+    session: Session,
+    property_id: int,
+    identity_id: uuid.UUID,
+    locale: str | None,
+    now: dt.datetime,
+) -> None:
+    link = MagicLink(
+        id=new_id(),
+        property_id=property_id,
+        identity_id=identity_id,
+        locale=locale,
+        created_at=now,
+        expires_at=now + LINK_LIFETIME,
+    )
+    session.add(link)
+    session.flush()
+    execute_core(
+        session,
+        sa.insert(table_of(OutboxMessage)),
+        {
+            "id": new_id(),
+            "property_id": property_id,
+            "channel": EMAIL_CHANNEL,
+            "identity_id": identity_id,
+            "event_type": MAGIC_LINK_EVENT,
+            "payload": json.dumps({"magic_link": str(link.id)}, separators=(",", ":")),
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
+
+
+def _magic_link_id(secret_key: str, token: str) -> uuid.UUID:
+    data = _loads(secret_key, MAGIC_LINK_SALT, token, LINK_LIFETIME)
+    try:
+        return uuid.UUID(hex=str(data))
+    except ValueError:
+        raise SignInRefused(LinkProblem.INVALID) from None
+
+
+def check_magic_link(session: Session, secret_key: str, token: str, now: dt.datetime) -> None:
+    """SignInRefused if the link could not sign anyone in; claims nothing (opening a link
+    must not use it up: mail scanners open links)."""
+    link = session.get(MagicLink, _magic_link_id(secret_key, token))
+    if link is None:
+        raise SignInRefused(LinkProblem.INVALID)
+    if link.used_at is not None:
+        raise SignInRefused(LinkProblem.USED)
+    if link.expires_at <= now:
+        raise SignInRefused(LinkProblem.EXPIRED)
+
+
+def sign_in_with_magic_link(
+    session: Session, secret_key: str, token: str, now: dt.datetime
+) -> Access:
+    """Claim the link (once, while it lives) and return its customer's access."""
+    link_id = _magic_link_id(secret_key, token)
+    links = table_of(MagicLink)
+    claimed = execute_core(
+        session,
+        sa.update(links)
+        .where(links.c.id == link_id, links.c.used_at.is_(None), links.c.expires_at > now)
+        .values(used_at=now),
+    )
+    link = session.get(MagicLink, link_id)
+    if link is None:
+        raise SignInRefused(LinkProblem.INVALID)
+    if claimed.rowcount != 1:
+        session.refresh(link)
+        raise SignInRefused(LinkProblem.USED if link.used_at else LinkProblem.EXPIRED)
+    _refuse_if_erased(session, link.identity_id)
+    return Access(link.property_id, None, link.identity_id, Via.MAGIC_LINK, now)
+
+
+# --- links in policy-change emails -------------------------------------------------------------
+
+
+def sign_in_with_notice_link(
+    session: Session, secret_key: str, token: str, now: dt.datetime
+) -> Access:
+    try:
+        identity_id = verify_preferences_token(secret_key, token)
+    except InvalidLinkToken:
+        raise SignInRefused(LinkProblem.INVALID) from None
+    property_id = session.scalar(sa.select(Identity.property_id).where(Identity.id == identity_id))
+    if property_id is None:
+        raise SignInRefused(LinkProblem.INVALID)
+    _refuse_if_erased(session, identity_id)
+    return Access(property_id, None, identity_id, Via.NOTICE_LINK, now)
+
+
+def _refuse_if_erased(session: Session, identity_id: uuid.UUID) -> None:
+    erased = session.scalar(sa.select(Identity.erased_at).where(Identity.id == identity_id))
+    if erased is not None:
+        raise SignInRefused(LinkProblem.ERASED)
+
+
+# --- the session cookie ------------------------------------------------------------------------
+
+
+def session_token(secret_key: str, access: Access, now: dt.datetime) -> str:
+    """The cookie's value: the access and when it was last used (for the idle timeout)."""
+    who = access.identity_id or access.visitor_id
+    assert who is not None
+    return str(
+        _serializer(secret_key, SESSION_SALT).dumps(
+            {
+                "p": access.property_id,
+                "k": "c" if access.is_customer else "v",
+                "s": who.hex,
+                "via": access.via.value,
+                "iat": int(access.signed_in_at.timestamp()),
+            }
+        )
+    )
+
+
+def access_from_session(
+    session: Session, secret_key: str, token: str, now: dt.datetime
+) -> Access | None:
+    """The session's access, or None when it is missing, forged, idle too long, too old, or
+    its person has been erased since."""
+    try:
+        data = _serializer(secret_key, SESSION_SALT).loads(
+            token, max_age=int(SESSION_IDLE.total_seconds())
+        )
+        signed_in_at = dt.datetime.fromtimestamp(int(data["iat"]), dt.UTC)
+        who = uuid.UUID(hex=str(data["s"]))
+        access = Access(
+            int(data["p"]),
+            who if data["k"] == "v" else None,
+            who if data["k"] == "c" else None,
+            Via(data["via"]),
+            signed_in_at,
+        )
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    if now - signed_in_at > SESSION_LIFETIME:
+        return None
+    if access.identity_id is not None:
+        erased = session.scalar(
+            sa.select(Identity.erased_at).where(Identity.id == access.identity_id)
+        )
+    else:
+        erased = session.scalar(
+            sa.select(Subject.erased_at).where(
+                Subject.property_id == access.property_id,
+                Subject.visitor_id == access.visitor_id,
+            )
+        )
+    return None if erased is not None else access
