@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +57,19 @@ def configure_engine(engine: sa.Engine) -> None:
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         if record.info.pop(_HOLDS_WRITE_LOCK, False):
             write_lock.release()
+
+
+@contextlib.contextmanager
+def commit_or_roll_back(session: Session) -> Iterator[Session]:
+    """Commit what the block did to ``session``, or roll all of it back and re-raise: the one
+    way a surface (a view, a command, the worker) ends its unit of work. Domain functions
+    never commit; they are called inside such a block."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def begin_write(session: Session) -> None:

@@ -5,10 +5,8 @@ transaction open, and each result settled in a transaction of its own: a worker 
 point loses at most its in-flight attempts, whose leases lapse so another worker sends them
 again. SIGTERM lets the in-flight message finish, hands the rest of the batch back, and stops.
 
-The email channel (``email_sender.py``) brings its own SMTP transport. Also the webhook
-channel's HTTP transport: stdlib ``http.client``, redirects never followed,
-and an SSRF guard that resolves the host, refuses non-public addresses (unless configured for
-development) and connects to exactly the address it checked, so DNS cannot change in between.
+The webhook channel sends through ``http_transport.py``; the email channel brings its own
+SMTP transport (``email.py``).
 """
 
 from __future__ import annotations
@@ -16,14 +14,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import http.client
-import ipaddress
 import logging
 import signal
-import socket
-import ssl
 import threading
-import urllib.parse
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -33,12 +26,15 @@ from types import FrameType
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from consent_service.infra.database import commit_or_roll_back
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import Vault
 from consent_service.messaging.email import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.email import EmailChannel
 from consent_service.messaging.email import EmailSetup
 from consent_service.messaging.email import SmtpConfig
+from consent_service.messaging.http_transport import DELIVERY_TIMEOUT
+from consent_service.messaging.http_transport import HttpTransport
 from consent_service.messaging.outbox import ChannelHandler
 from consent_service.messaging.outbox import ClaimedMessage
 from consent_service.messaging.outbox import Outcome
@@ -48,18 +44,12 @@ from consent_service.messaging.outbox import claim_due
 from consent_service.messaging.outbox import record_outcome
 from consent_service.messaging.outbox import release
 from consent_service.messaging.webhooks import CHANNEL as WEBHOOK_CHANNEL
-from consent_service.messaging.webhooks import HttpAnswer
-from consent_service.messaging.webhooks import TransportError
 from consent_service.messaging.webhooks import WebhookChannel
-from consent_service.messaging.webhooks import is_public_address
 from consent_service.models import OutboxStatus
 from consent_service.models.base import utcnow
 from consent_service.settings import Settings
 
 log = logging.getLogger(__name__)
-
-DELIVERY_TIMEOUT = 15.0
-_RESPONSE_BYTES = 4096  # read (and ignore) at most this much of a receiver's answer
 
 
 @dataclasses.dataclass
@@ -138,8 +128,7 @@ class Worker:
 
     def run_batch(self) -> BatchReport:
         report = BatchReport()
-        session = self._session
-        try:
+        with commit_or_roll_back(self._session) as session:
             claimed = claim_due(
                 session,
                 channels=self._handlers.keys(),
@@ -152,10 +141,6 @@ class Worker:
                 mine = [m for m in claimed if m.channel == channel]
                 if mine:
                     jobs.update(handler.prepare(session, mine))
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
         report.claimed = len(claimed)
         for index, message in enumerate(claimed):
             if self.stopping:
@@ -168,18 +153,14 @@ class Worker:
         return report
 
     def _settle(self, message: ClaimedMessage, outcome: Outcome, report: BatchReport) -> None:
-        try:
+        with commit_or_roll_back(self._session) as session:
             status = record_outcome(
-                self._session,
+                session,
                 message,
                 outcome,
                 handler=self._handlers[message.channel],
                 now=self._clock(),
             )
-            self._session.commit()
-        except Exception:
-            self._session.rollback()
-            raise
         if status is None:
             report.lost += 1
         elif status is OutboxStatus.DELIVERED:
@@ -200,12 +181,8 @@ class Worker:
         )
 
     def _release(self, messages: list[ClaimedMessage]) -> None:
-        try:
-            release(self._session, messages)
-            self._session.commit()
-        except Exception:
-            self._session.rollback()
-            raise
+        with commit_or_roll_back(self._session) as session:
+            release(session, messages)
 
 
 def _attempt(send: Send) -> Outcome:
@@ -287,121 +264,3 @@ def stopped_by_signals(worker: Worker) -> Iterator[Worker]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-# --- HTTP ------------------------------------------------------------------------------------
-
-
-class HttpTransport:
-    """One POST per call: no redirects, a timeout, and the SSRF guard."""
-
-    def __init__(
-        self,
-        *,
-        allow_private_networks: bool,
-        timeout: float = DELIVERY_TIMEOUT,
-        resolve: Callable[[str, int], list[str]] | None = None,
-    ) -> None:
-        self._allow_private = allow_private_networks
-        self._timeout = timeout
-        self._resolve = resolve or _resolve
-        self._tls = ssl.create_default_context()
-
-    def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> HttpAnswer:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise TransportError("not an http(s) URL")
-        if parts.scheme == "http" and not self._allow_private:
-            raise TransportError("plain http is refused; use https")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = self.vetted_address(parts.hostname, port)
-        connection: http.client.HTTPConnection
-        if parts.scheme == "https":
-            connection = _PinnedHTTPSConnection(
-                parts.hostname, port, address, self._timeout, self._tls
-            )
-        else:
-            connection = _PinnedHTTPConnection(parts.hostname, port, address, self._timeout)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        # The socket timeout bounds each read; this bounds the whole exchange, so a receiver
-        # trickling its answer a byte at a time cannot hold the worker (and its lease).
-        expired = threading.Event()
-        deadline = threading.Timer(self._timeout, _abort, args=(connection, expired))
-        deadline.daemon = True
-        deadline.start()
-        try:
-            connection.request("POST", target, body=body, headers=dict(headers))
-            response = connection.getresponse()
-            response.read(_RESPONSE_BYTES)
-            if expired.is_set():  # a cut-off answer can still parse: never count it a success
-                raise TransportError("timed out")
-            return HttpAnswer(response.status, response.getheader("Retry-After"))
-        except (OSError, http.client.HTTPException) as exc:
-            raise TransportError("timed out" if expired.is_set() else _describe(exc)) from None
-        finally:
-            deadline.cancel()
-            connection.close()
-
-    def vetted_address(self, host: str, port: int) -> str:
-        """The address to connect to; every address the name resolves to must be public."""
-        try:
-            addresses = self._resolve(host, port)
-        except OSError:
-            raise TransportError("the host name does not resolve") from None
-        if not addresses:
-            raise TransportError("the host name does not resolve")
-        if not self._allow_private:
-            for address in addresses:
-                if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
-                    raise TransportError(
-                        "the host resolves to a loopback, private or link-local address"
-                    )
-        return addresses[0]
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
-
-
-def _abort(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
-    expired.set()
-    sock = connection.sock
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return "timed out"
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS error: {exc.reason or type(exc).__name__}"
-    return f"{type(exc).__name__}: {exc}"[:200]
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the vetted address while the Host header still names the host."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """As :class:`_PinnedHTTPConnection`, with TLS verified against the host's name."""
-
-    def __init__(
-        self, host: str, port: int, address: str, timeout: float, tls: ssl.SSLContext
-    ) -> None:
-        super().__init__(host, port, timeout=timeout, context=tls)
-        self._address = address
-        self._tls = tls
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)

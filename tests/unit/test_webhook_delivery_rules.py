@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from consent_service.messaging.http_transport import HttpTransport
 from consent_service.messaging.outbox import MAX_ATTEMPTS
 from consent_service.messaging.outbox import SCHEDULE
 from consent_service.messaging.outbox import Verdict
@@ -18,7 +19,6 @@ from consent_service.messaging.webhooks import is_public_address
 from consent_service.messaging.webhooks import parse_retry_after
 from consent_service.messaging.webhooks import read_answer
 from consent_service.messaging.webhooks import url_problems
-from consent_service.messaging.worker import HttpTransport
 
 NOW = dt.datetime(2026, 5, 2, 10, 0, tzinfo=dt.UTC)
 
