@@ -16,6 +16,7 @@ from consent_service.documents.versions import canonical_body
 from consent_service.documents.versions import create_draft
 from consent_service.documents.versions import ensure_document
 from consent_service.documents.versions import publish
+from consent_service.errors import InternalError
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Purpose
@@ -25,8 +26,9 @@ from consent_service.properties.config_version import bump_config_version
 from consent_service.properties.settings import BANNER_TEXT_KEYS
 
 
-class DemoDataError(ValueError):
-    """The files disagree with what is already in the database."""
+class DemoDataError(InternalError):
+    """The files disagree with what is already in the database. Only ``demo load`` meets it,
+    which shows the operator its detail: an InternalError, not a documented problem type."""
 
 
 def load_property_dir(session: Session, directory: Path) -> Property:

@@ -1,8 +1,14 @@
-"""The one error model: every error a caller can act on derives from ``ConsentServiceError``
-and carries its problem type's ``code``, ``title``, ``status`` and ``description`` as class
-attributes. ``problems.py`` turns any of them into RFC 9457 problem details, ``/problems/<code>``
-documents them and the OpenAPI document lists them, all from these attributes; a new error is
-one class here (or beside the code that raises it) and nothing else.
+"""The one error model: every domain error derives from ``ConsentServiceError`` and carries
+its problem type's ``code``, ``title``, ``status`` and ``description`` as class attributes.
+``problems.py`` turns any of them into RFC 9457 problem details (or, under the admin, an HTML
+error page), ``/problems/<code>`` documents them and the OpenAPI document lists them, all from
+these attributes; a new error is one class here (or beside the code that raises it) and
+nothing else.
+
+Not every error is a documented problem type: one a client never receives as problem details
+(an admin form's refusal, a self-service page's, a start-up failure) states no
+``description`` of its own and says why in its docstring. :class:`InternalError` is the family
+of those that are the service's own fault.
 
 ``status`` is an ``http.HTTPStatus`` (standard library): it says what kind of failure this is,
 which every surface maps the same way; the domain still imports nothing of Flask.
@@ -24,8 +30,9 @@ class FieldError:
 
 
 class ConsentServiceError(Exception):
-    """Base of every error a caller can act on. ``code`` names its problem type; a class
-    without a ``code`` of its own is an abstract family (see :func:`problem_types`)."""
+    """Base of every domain error. ``code`` names its problem type; a class without a
+    ``description`` of its own is a family, or an error no client receives as problem details
+    (see :func:`problem_types`)."""
 
     code: ClassVar[str] = "consent-service-error"
     title: ClassVar[str] = "Consent service error"
@@ -36,6 +43,18 @@ class ConsentServiceError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+
+
+class InternalError(ConsentServiceError):
+    """Family of errors that are the service's own to fix, never the caller's: its
+    configuration, data files or keys, or stored data failing an integrity check. No
+    ``description``: not a documented problem type. A surface answers one as any unexpected
+    error (logged, an opaque 500), since its detail may name internals; the CLI shows the
+    detail to the operator."""
+
+    code = "internal-error"
+    title = "Internal error"
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
 
 
 class ValidationFailed(ConsentServiceError):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import cast
 
 from flask import Flask
 from flask import Response
@@ -16,6 +18,7 @@ from flask import current_app
 from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import default_exceptions
 from werkzeug.urls import iri_to_uri
 
 from consent_service import errors
@@ -47,7 +50,12 @@ def problem_type_url(code: str) -> str:
 
 
 def domain_problem(exc: errors.ConsentServiceError) -> Response:
+    """``exc`` as problem details. One of status 500 or more is the service's own fault (an
+    :class:`~consent_service.errors.InternalError`): it is raised on, so that Flask logs it
+    and answers it as any unexpected error, never echoing its detail."""
     status = exc.status
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        raise exc
     extensions: dict[str, object] = {}
     if exc.errors:
         extensions["errors"] = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
@@ -61,12 +69,19 @@ def domain_problem(exc: errors.ConsentServiceError) -> Response:
     return response
 
 
+def _handle_domain(exc: errors.ConsentServiceError) -> Response:
+    render = _html_error_page()
+    if render is None or exc.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return domain_problem(exc)
+    page: Response = render(default_exceptions[exc.status](description=exc.detail))
+    return page
+
+
 def _handle_http(exc: HTTPException) -> Response | HTTPException:
-    # Server-rendered surfaces (the admin) register an HTML renderer for their path prefix.
-    for prefix, render in current_app.extensions.get("html_error_pages", ()):
-        if request.path == prefix.rstrip("/") or request.path.startswith(prefix):
-            page: Response = render(exc)
-            return page
+    render = _html_error_page()
+    if render is not None:
+        page: Response = render(exc)
+        return page
     status = exc.code or 500
     if isinstance(exc, InternalServerError):
         # Never echo an unexpected error's message: it may carry internals.
@@ -82,6 +97,15 @@ def _handle_http(exc: HTTPException) -> Response | HTTPException:
     return response
 
 
+def _html_error_page() -> Callable[[HTTPException], Response] | None:
+    """The HTML renderer a server-rendered surface (the admin) registered for this request's
+    path prefix, if any."""
+    for prefix, render in current_app.extensions.get("html_error_pages", ()):
+        if request.path == prefix.rstrip("/") or request.path.startswith(prefix):
+            return cast(Callable[[HTTPException], Response], render)
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(errors.ConsentServiceError, domain_problem)
+    app.register_error_handler(errors.ConsentServiceError, _handle_domain)
     app.register_error_handler(HTTPException, _handle_http)

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from consent_service.errors import InternalError
 from consent_service.infra.pii import DataKey
 from consent_service.infra.pii import generate_data_key
 from consent_service.infra.pii import parse_data_keys
@@ -33,8 +34,9 @@ log = logging.getLogger(__name__)
 DEV_SECRETS_FILE = "dev-secrets.json"
 
 
-class SettingsError(RuntimeError):
-    """The environment does not describe a service that can start."""
+class SettingsError(InternalError):
+    """The environment does not describe a service that can start: the operator's to fix
+    before start-up, so an InternalError, not a documented problem type."""
 
 
 class Environment(enum.StrEnum):

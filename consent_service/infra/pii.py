@@ -19,6 +19,7 @@ import unicodedata
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from consent_service.errors import InternalError
 from consent_service.infra.signing import KID_PATTERN
 
 _FORMAT = b"\x01"
@@ -26,8 +27,9 @@ _NONCE_BYTES = 12
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
-class UndecryptableData(ValueError):
-    """A ciphertext made with a key this process does not hold, or tampered with."""
+class UndecryptableData(InternalError):
+    """A ciphertext made with a key this process does not hold, or tampered with: stored data
+    the service cannot read is its own fault (an InternalError), never the caller's."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,11 +24,15 @@ from cryptography.hazmat.primitives.serialization import NoEncryption
 from cryptography.hazmat.primitives.serialization import PrivateFormat
 from cryptography.hazmat.primitives.serialization import PublicFormat
 
+from consent_service.errors import InternalError
+
 KID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class InvalidReceiptSignature(ValueError):
-    """A JWS that is malformed, signed by an unknown key or whose signature does not match."""
+class InvalidReceiptSignature(InternalError):
+    """A JWS that is malformed, signed by an unknown key or whose signature does not match.
+    Raised while checking the service's own stored receipts (an integrity break, reported by
+    ``receipts verify``), so an InternalError, not a documented problem type."""
 
 
 def b64url_encode(data: bytes) -> str:

@@ -21,6 +21,8 @@ import geoip2.database
 import geoip2.errors
 import maxminddb
 
+from consent_service.errors import InternalError
+
 log = logging.getLogger(__name__)
 
 # ISO 3166-1 alpha-2, officially assigned. Reserved and user-assigned codes are not places a
@@ -55,8 +57,9 @@ class HeaderLookup(Protocol):
     def items(self) -> Iterable[tuple[str, str]]: ...
 
 
-class GeoIPDatabaseError(RuntimeError):
-    """The configured GeoIP database cannot be used: a start-up error, not a request error."""
+class GeoIPDatabaseError(InternalError):
+    """The configured GeoIP database cannot be used: a start-up error for the operator, never
+    a request's (hence an InternalError, not a documented problem type)."""
 
 
 @dataclasses.dataclass(frozen=True)

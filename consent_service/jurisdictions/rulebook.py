@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from consent_service.errors import InternalError
 from consent_service.jurisdictions.rules import ESSENTIAL_PURPOSE
 from consent_service.jurisdictions.rules import REGION_PATTERN
 from consent_service.jurisdictions.rules import STANDARD_PURPOSES
@@ -59,8 +60,9 @@ _CONFIDENCE = frozenset({"V", "S", "U", "V/S", "S/U"})
 _MAX_DAYS = 3650
 
 
-class MalformedRulebook(ValueError):
-    """The rulebook cannot be trusted as it stands; the message says where and why."""
+class MalformedRulebook(InternalError):
+    """The rulebook cannot be trusted as it stands; the message says where and why. Data the
+    service ships and loads at start-up, so an InternalError, not a documented problem type."""
 
 
 class _Problem(ValueError):

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 
+from consent_service.errors import ValidationFailed
+
 ESSENTIAL_PURPOSE = "necessary"
 STANDARD_PURPOSES = ("necessary", "preferences", "analytics", "marketing", "advertising")
 # ISO 3166-1 alpha-2, optionally with an ISO 3166-2 subdivision: FR, US-CA, FR-75C.
@@ -34,8 +36,10 @@ class Regime(enum.StrEnum):
 _STRICTNESS = (Regime.NOTICE, Regime.OPT_OUT, Regime.OPT_IN)
 
 
-class LooseningRefused(ValueError):
-    """A property asked for a rule laxer than the law's; only stricter is allowed."""
+class LooseningRefused(ValidationFailed, ValueError):
+    """A property asked for a rule laxer than the law's; only stricter is allowed. A request
+    that asks for one fails validation (``validation-failed``, no problem type of its own);
+    a ValueError too, for callers that map bad input."""
 
 
 @dataclasses.dataclass(frozen=True)

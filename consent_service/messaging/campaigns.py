@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
+from http import HTTPStatus
 
 import sqlalchemy as sa
 from itsdangerous import BadData
@@ -28,6 +29,8 @@ from itsdangerous import URLSafeSerializer
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from consent_service.errors import ConsentServiceError
+from consent_service.errors import InvalidUnsubscribeLink
 from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.database import execute_core
 from consent_service.models import EmailCampaign
@@ -59,8 +62,14 @@ NEWSLETTERS_LIST = "newsletters"
 EMAIL_LISTS: dict[str, bool] = {POLICY_NOTICES_LIST: True, NEWSLETTERS_LIST: False}
 
 
-class InvalidLinkToken(ValueError):
-    """A link token that was tampered with, made with another key, or has expired."""
+class InvalidLinkToken(ConsentServiceError):
+    """A preferences link (in a policy-change email) that was tampered with, made with another
+    key, or has expired. The preferences pages show it as a refused sign-in, so it is not a
+    documented problem type (the unsubscribe link's counterpart, InvalidUnsubscribeLink, is)."""
+
+    code = "invalid-link-token"
+    title = "The link is not valid"
+    status = HTTPStatus.BAD_REQUEST
 
 
 # --- campaigns -------------------------------------------------------------------------------
@@ -332,7 +341,7 @@ def verify_unsubscribe_token(secret_key: str, token: str) -> tuple[uuid.UUID, st
         data = URLSafeSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(token)
         return uuid.UUID(hex=data["i"]), str(data["l"])
     except (BadData, KeyError, TypeError, ValueError):
-        raise InvalidLinkToken("the unsubscribe link is not valid") from None
+        raise InvalidUnsubscribeLink("the unsubscribe link is not valid") from None
 
 
 def magic_link_token(secret_key: str, link_id: uuid.UUID) -> str:

@@ -7,7 +7,7 @@ retries, so receivers de-duplicate on it. Payloads are thin (ids and the new sta
 email): receivers look anything else up through the API.
 
 Delivery is :class:`WebhookChannel`, one channel of the generic outbox engine (``outbox.py``);
-the HTTP transport itself (SSRF guard, no redirects) is the worker's (``worker.py``).
+the HTTP transport itself (SSRF guard, no redirects) is ``http_transport.py``.
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
 from consent_service.errors import UnknownWebhookEndpoint
 from consent_service.errors import ValidationFailed
@@ -77,8 +79,14 @@ class EventType(enum.StrEnum):
 EVENT_TYPES = tuple(e.value for e in EventType)
 
 
-class InvalidWebhookSignature(ValueError):
-    """Headers missing, timestamp outside the tolerance, or no signature matches."""
+class InvalidWebhookSignature(ConsentServiceError):
+    """Headers missing, timestamp outside the tolerance, or no signature matches. Raised to
+    code that receives this service's webhooks (a shop's receiver, the tests); the service
+    never answers a request with it, so it is not a documented problem type."""
+
+    code = "invalid-webhook-signature"
+    title = "The webhook's signature does not verify"
+    status = HTTPStatus.BAD_REQUEST
 
 
 # --- signing ---------------------------------------------------------------------------------
@@ -458,8 +466,14 @@ def _timestamp(moment: dt.datetime) -> str:
 # --- delivery (the outbox's webhook channel) --------------------------------------------------
 
 
-class TransportError(Exception):
-    """The request never got an HTTP answer (refused address, DNS, TLS, timeout, reset)."""
+class TransportError(ConsentServiceError):
+    """The request never got an HTTP answer (refused address, DNS, TLS, timeout, reset). The
+    receiver failed, not a caller: the channel records it on the outbox row and retries, so it
+    never leaves the worker and is not a documented problem type."""
+
+    code = "webhook-transport-failed"
+    title = "The webhook receiver could not be reached"
+    status = HTTPStatus.BAD_GATEWAY
 
 
 @dataclasses.dataclass(frozen=True)

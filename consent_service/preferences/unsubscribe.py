@@ -15,10 +15,8 @@ from flask import current_app
 from flask import request
 from werkzeug.wrappers import Response
 
-from consent_service.errors import InvalidUnsubscribeLink
 from consent_service.extensions import current_session
 from consent_service.extensions import db
-from consent_service.messaging.campaigns import InvalidLinkToken
 from consent_service.messaging.campaigns import set_subscription
 from consent_service.messaging.campaigns import verify_unsubscribe_token
 from consent_service.models import Identity
@@ -33,12 +31,9 @@ UNSUBSCRIBE_URL = "/v1/email/unsubscribe"
 
 
 def _verified() -> tuple[uuid.UUID, str]:
-    try:
-        return verify_unsubscribe_token(
-            current_app.extensions["consent_settings"].secret_key, request.args.get("token", "")
-        )
-    except InvalidLinkToken as exc:
-        raise InvalidUnsubscribeLink(str(exc)) from None
+    return verify_unsubscribe_token(
+        current_app.extensions["consent_settings"].secret_key, request.args.get("token", "")
+    )
 
 
 def _page(identity_id: uuid.UUID, list_key: str, *, done: bool) -> Response:

@@ -21,6 +21,7 @@ import datetime as dt
 import enum
 import json
 import uuid
+from http import HTTPStatus
 
 import sqlalchemy as sa
 from itsdangerous import BadData
@@ -28,6 +29,7 @@ from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from consent_service.errors import ConsentServiceError
 from consent_service.infra.database import execute_core
 from consent_service.infra.pii import Vault
 from consent_service.infra.pii import normalise_email
@@ -66,8 +68,16 @@ class LinkProblem(enum.StrEnum):
     ERASED = "erased"
 
 
-class SignInRefused(Exception):
-    """A link that does not sign anyone in; ``problem`` says why (shown to the person)."""
+class SignInRefused(ConsentServiceError):
+    """A link that does not sign anyone in; ``problem`` says why (shown to the person).
+
+    Only the preferences pages meet it, and explain it in the person's language (410 for a
+    spent link, 400 otherwise), so it is not a documented problem type.
+    """
+
+    code = "sign-in-refused"
+    title = "The link does not sign anyone in"
+    status = HTTPStatus.BAD_REQUEST
 
     def __init__(self, problem: LinkProblem) -> None:
         super().__init__(problem.value)

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from http import HTTPStatus
 
 import pyotp
 import segno
@@ -24,6 +25,7 @@ from argon2.exceptions import VerificationError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from consent_service.errors import ConsentServiceError
 from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.pii import Vault
@@ -46,8 +48,17 @@ SIGN_IN_FAILED = (
 DEFAULT_HASHER = PasswordHasher()  # argon2id, the library's current recommended parameters
 
 
-class AdminAccountError(ValueError):
-    """A request about admin accounts that cannot be carried out; the message says why."""
+class AdminAccountError(ConsentServiceError):
+    """A request about admin accounts that cannot be carried out; the message says why.
+
+    Family of the admin's own refusals: the admin pages show them on the form (422) and the
+    CLI prints them, while the public API never raises them, so neither this family nor its
+    members is a documented problem type.
+    """
+
+    code = "admin-account-refused"
+    title = "The admin account change was refused"
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
 class SignInFailed(AdminAccountError):
