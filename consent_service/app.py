@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from admin import bp as admin_bp
     from consent_service.api import bp as api_bp
-    from consent_service.cli.core import register_cli
+    from consent_service.cli import register_cli
     from consent_service.preferences import bp as preferences_bp
     from widget import bp as widget_bp
 

@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from collections.abc import Callable
-from typing import TypeVar
 
 import click
 
+from consent_service.cli.running import run_committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.infra.audit import Actor
 from consent_service.staff.accounts import ROLE_ORDER
-from consent_service.staff.accounts import AdminAccountError
 from consent_service.staff.accounts import create_user
 from consent_service.staff.accounts import disable_user
 from consent_service.staff.accounts import generate_password
 from consent_service.staff.accounts import list_users
 from consent_service.staff.accounts import require_user
 from consent_service.staff.accounts import reset_totp
-
-T = TypeVar("T")
 
 
 @click.group("admin")
@@ -46,12 +41,8 @@ def create_user_command(email: str, role: str, name: str, generate: bool) -> Non
         password = generate_password()
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = _domain(
-        lambda: create_user(
-            current_session(), _actor(), email=email, role=role, password=password, name=name
-        )
-    )
-    db.session.commit()
+    with run_committed() as session:
+        user = create_user(session, _actor(), email=email, role=role, password=password, name=name)
     click.echo(f"created {user.email} ({user.role}) id={user.id}")
     if generate:
         click.echo(f"password (shown once): {password}")
@@ -70,9 +61,8 @@ def list_users_command() -> None:
 @click.argument("email")
 def reset_totp_command(email: str) -> None:
     """Remove an account's second factor; they enrol a new one at their next sign-in."""
-    session = current_session()
-    user = _domain(lambda: reset_totp(session, _actor(), require_user(session, email)))
-    db.session.commit()
+    with run_committed() as session:
+        user = reset_totp(session, _actor(), require_user(session, email))
     click.echo(f"reset the second factor of {user.email}")
 
 
@@ -80,20 +70,11 @@ def reset_totp_command(email: str) -> None:
 @click.argument("email")
 def disable_command(email: str) -> None:
     """Disable an account: it cannot sign in and its sessions end."""
-    session = current_session()
     now = dt.datetime.now(dt.UTC)
-    user = _domain(lambda: disable_user(session, _actor(), require_user(session, email), now=now))
-    db.session.commit()
+    with run_committed() as session:
+        user = disable_user(session, _actor(), require_user(session, email), now=now)
     click.echo(f"disabled {user.email}")
 
 
 def _actor() -> Actor:
     return Actor(name=f"cli:{getpass.getuser()}")
-
-
-def _domain(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except AdminAccountError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None

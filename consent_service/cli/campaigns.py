@@ -10,7 +10,7 @@ import uuid
 
 import click
 
-from consent_service.cli.core import _domain
+from consent_service.cli.running import run_committed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.models import EmailCampaign
@@ -55,14 +55,14 @@ def campaigns_list(property_key: str | None) -> None:
     from consent_service.messaging.campaigns import campaign_progress
     from consent_service.messaging.campaigns import list_campaigns
 
-    session = current_session()
-    property_id = _domain(lambda: get_property(session, property_key).id) if property_key else None
-    for campaign in list_campaigns(session, property_id):
-        progress = campaign_progress(session, campaign)
-        click.echo(
-            f"{campaign.id} {_describe(campaign)}: {campaign.recipient_count} recipients, "
-            f"{progress.queued} queued, {progress.sent} sent, {progress.failed} failed"
-        )
+    with run_committed() as session:
+        property_id = get_property(session, property_key).id if property_key else None
+        for campaign in list_campaigns(session, property_id):
+            progress = campaign_progress(session, campaign)
+            click.echo(
+                f"{campaign.id} {_describe(campaign)}: {campaign.recipient_count} recipients, "
+                f"{progress.queued} queued, {progress.sent} sent, {progress.failed} failed"
+            )
 
 
 @campaigns_cli.command("show")
@@ -93,6 +93,6 @@ def campaigns_retry_failed(campaign_id: uuid.UUID) -> None:
     from consent_service.messaging.campaigns import retry_failed
     from consent_service.models.base import utcnow
 
-    count = retry_failed(current_session(), _get(campaign_id), utcnow())
-    db.session.commit()
+    with run_committed() as session:
+        count = retry_failed(session, _get(campaign_id), utcnow())
     click.echo(f"{count} failed message(s) of campaign {campaign_id} are due again")

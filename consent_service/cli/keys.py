@@ -1,6 +1,6 @@
-"""``consent-service keys`` and ``consent-service identity-secret``: integration credentials.
+"""``consent-service keys``: integration API keys.
 
-Secrets are printed once, on creation, to standard output only; lists never show them.
+A key is printed once, on creation, to standard output only; lists never show it.
 """
 
 from __future__ import annotations
@@ -8,15 +8,12 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from consent_service.cli.core import _domain
+from consent_service.cli.running import run_committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import create_api_key
 from consent_service.integrations.api_keys import list_api_keys
 from consent_service.integrations.api_keys import revoke_api_key
-from consent_service.integrations.identity import create_identity_secret
-from consent_service.integrations.identity import revoke_identity_secret
 
 SCOPES = [scope.value for scope in Scope]
 
@@ -42,12 +39,10 @@ def keys_create(
     property_key: str, name: str, scopes: tuple[str, ...], rate_limit: str | None
 ) -> None:
     """Create a key and print it: this is the only time it is shown."""
-    issued = _domain(
-        lambda: create_api_key(
-            current_session(), property_key, name=name, scopes=scopes, rate_limit=rate_limit
+    with run_committed() as session:
+        issued = create_api_key(
+            session, property_key, name=name, scopes=scopes, rate_limit=rate_limit
         )
-    )
-    db.session.commit()
     click.echo(issued.plaintext)
     click.echo(
         f"created key {issued.key.public_id} for {property_key!r} with scopes "
@@ -73,34 +68,7 @@ def keys_list(property_key: str | None) -> None:
 @click.argument("public_id")
 def keys_revoke(public_id: str) -> None:
     """Revoke a key: refused by this process at once, by others within the key cache time."""
-    _domain(lambda: revoke_api_key(current_session(), public_id))
-    db.session.commit()
+    with run_committed() as session:
+        revoke_api_key(session, public_id)
     current_app.extensions["caller_cache"].forget()
     click.echo(f"revoked {public_id}")
-
-
-@click.group("identity-secret")
-def identity_secret_cli() -> None:
-    """Secrets shop backends sign identity tokens with."""
-
-
-@identity_secret_cli.command("create")
-@click.argument("property_key")
-def identity_secret_create(property_key: str) -> None:
-    """Create a secret and print it once; older secrets stay valid until revoked."""
-    secret_id, plaintext = _domain(
-        lambda: create_identity_secret(
-            current_session(), current_app.extensions["vault"], property_key
-        )
-    )
-    db.session.commit()
-    click.echo(plaintext)
-    click.echo(f"created identity secret {secret_id} for {property_key!r}", err=True)
-
-
-@identity_secret_cli.command("revoke")
-@click.argument("secret_id")
-def identity_secret_revoke(secret_id: str) -> None:
-    _domain(lambda: revoke_identity_secret(current_session(), secret_id))
-    db.session.commit()
-    click.echo(f"revoked identity secret {secret_id}")

@@ -1,0 +1,56 @@
+"""``consent-service worker``: drains the outbox (signed webhooks, notice emails).
+
+It runs until SIGTERM (or, with ``--once``, until nothing is due) and commits after every
+step itself (``messaging.worker``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask import current_app
+
+from consent_service.extensions import current_session
+from consent_service.messaging.worker import build_worker
+from consent_service.messaging.worker import email_setup
+from consent_service.messaging.worker import stopped_by_signals
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="Seconds to wait when nothing is due.",
+)
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=0.1),
+    help="How long a claim lasts before another worker may take it over "
+    "(default: enough for a whole batch of timed-out attempts).",
+)
+def worker_cli(
+    once: bool, batch_size: int, poll_interval: float, lease_seconds: float | None
+) -> None:
+    """Send the outbox's messages (signed webhooks, notice emails), retrying with backoff."""
+    settings = current_app.extensions["consent_settings"]
+    worker = build_worker(
+        current_session(),
+        cipher=current_app.extensions["vault"].cipher,
+        allow_private_networks=settings.webhook_allow_private_networks,
+        batch_size=batch_size,
+        poll_interval=poll_interval,
+        lease=dt.timedelta(seconds=lease_seconds) if lease_seconds else None,
+        email=email_setup(settings, current_app.extensions["vault"]),
+    )
+    with stopped_by_signals(worker):
+        total = worker.run(once=once)
+    click.echo(
+        f"worker stopped: {total.delivered} delivered, {total.retrying} to retry, "
+        f"{total.dead} dead, {total.released} handed back",
+        err=True,
+    )
