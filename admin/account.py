@@ -15,8 +15,7 @@ from admin.guard import actor
 from admin.guard import current_user
 from admin.guard import rebind
 from admin.guard import requires
-from consent_service.extensions import current_session
-from consent_service.extensions import db
+from consent_service.extensions import committed
 from consent_service.staff.accounts import AdminAccountError
 from consent_service.staff.accounts import Permission
 from consent_service.staff.accounts import change_own_password
@@ -37,13 +36,12 @@ def change_password() -> ResponseReturnValue:
         error = "The new password and its confirmation differ."
         return render_template("admin/account.html", user=user, error=error), 422
     try:
-        change_own_password(
-            current_session(), actor(), user, request.form.get("current_password", ""), new
-        )
+        with committed() as session:
+            change_own_password(
+                session, actor(), user, request.form.get("current_password", ""), new
+            )
     except AdminAccountError as exc:
-        db.session.rollback()
-        return render_template("admin/account.html", user=user, error=str(exc)), 422
-    db.session.commit()
+        return render_template("admin/account.html", user=user, error=exc.detail), exc.status
     rebind(user)  # this session carries on; every other one has ended
     flash("Your password is changed. Other sessions of your account have ended.", "success")
     return redirect(url_for("admin.account"))

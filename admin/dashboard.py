@@ -14,8 +14,8 @@ from admin import bp
 from admin.guard import actor
 from admin.guard import requires
 from consent_service.errors import ConsentServiceError
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.infra.audit import record_as
 from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.models import Property
@@ -63,21 +63,20 @@ def _page(subject: str | None = None) -> ResponseReturnValue:
     history, subject_error = None, None
     if subject:
         try:
-            ref = parse_subject_ref(subject, "/subject")
-            history = subject_history(session, current_app.extensions["vault"], context, ref)
-            label = "email:<blind index>" if ref.kind == "email" else f"{ref.kind}:{ref.value}"
-            record_as(
-                session,
-                actor(),
-                "subject.viewed",
-                target_type="subject",
-                target_id=label[:64],
-                before=None,
-                after={"property": property_key, "receipts": len(history)},
-            )
-            db.session.commit()
+            with committed():
+                ref = parse_subject_ref(subject, "/subject")
+                history = subject_history(session, current_app.extensions["vault"], context, ref)
+                label = "email:<blind index>" if ref.kind == "email" else f"{ref.kind}:{ref.value}"
+                record_as(
+                    session,
+                    actor(),
+                    "subject.viewed",
+                    target_type="subject",
+                    target_id=label[:64],
+                    before=None,
+                    after={"property": property_key, "receipts": len(history)},
+                )
         except ConsentServiceError as exc:
-            db.session.rollback()
             subject_error = exc.detail
     receipts_per_day = [d.receipts for d in overall[0].days] if overall else []
     return render_template(

@@ -34,8 +34,8 @@ from werkzeug.exceptions import TooManyRequests
 
 from admin import bp
 from consent_service.errors import RateLimited
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.network import truncate_ip
@@ -98,16 +98,16 @@ def commit_audited(
 ) -> None:
     """Write the change to the audit log as the signed-in admin, commit both together, and
     say so to the admin on the next page."""
-    record_as(
-        current_session(),
-        actor(),
-        action,
-        target_type=target_type,
-        target_id=target_id,
-        before=before,
-        after=after,
-    )
-    db.session.commit()
+    with committed() as session:
+        record_as(
+            session,
+            actor(),
+            action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+        )
     flash(message, "success")
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import abort
 from flask import current_app
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -20,8 +18,8 @@ from admin.guard import actor
 from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.errors import ConsentServiceError
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.infra.audit import record_as
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import create_api_key
@@ -49,33 +47,31 @@ def integrations() -> ResponseReturnValue:
 @bp.post("/integrations/keys")
 @requires(Permission.MANAGE_INTEGRATIONS)
 def integration_key_create() -> ResponseReturnValue:
-    session = current_session()
     property_key = request.form.get("property", "")
     try:
-        issued = create_api_key(
-            session,
-            property_key,
-            name=request.form.get("name", ""),
-            scopes=request.form.getlist("scopes"),
-            rate_limit=request.form.get("rate_limit") or None,
-        )
-        record_as(
-            session,
-            actor(),
-            "api_key.created",
-            target_type="api_key",
-            target_id=issued.key.public_id,
-            before=None,
-            after={
-                "property": property_key,
-                "name": issued.key.name,
-                "scopes": issued.key.scopes,
-                "rate_limit": issued.key.rate_limit,
-            },
-        )
-        db.session.commit()
+        with committed() as session:
+            issued = create_api_key(
+                session,
+                property_key,
+                name=request.form.get("name", ""),
+                scopes=request.form.getlist("scopes"),
+                rate_limit=request.form.get("rate_limit") or None,
+            )
+            record_as(
+                session,
+                actor(),
+                "api_key.created",
+                target_type="api_key",
+                target_id=issued.key.public_id,
+                before=None,
+                after={
+                    "property": property_key,
+                    "name": issued.key.name,
+                    "scopes": issued.key.scopes,
+                    "rate_limit": issued.key.rate_limit,
+                },
+            )
     except ConsentServiceError as exc:
-        db.session.rollback()
         return _page(error=_explained(exc)), 422
     return _page(shown_once=("API key", issued.plaintext))
 
@@ -83,55 +79,46 @@ def integration_key_create() -> ResponseReturnValue:
 @bp.post("/integrations/keys/<public_id>/revoke")
 @requires(Permission.MANAGE_INTEGRATIONS)
 def integration_key_revoke(public_id: str) -> ResponseReturnValue:
-    session = current_session()
-    try:
-        key = revoke_api_key(session, public_id)
-    except ConsentServiceError:
-        abort(404)
-    record_as(
-        session,
-        actor(),
+    key = revoke_api_key(current_session(), public_id)
+    commit_audited(
         "api_key.revoked",
         target_type="api_key",
         target_id=public_id,
         before={"revoked": False},
         after={"revoked": True, "name": key.name},
+        message=f"Revoked API key {public_id}.",
     )
-    db.session.commit()
     current_app.extensions["caller_cache"].forget()
-    flash(f"Revoked API key {public_id}.", "success")
     return redirect(url_for("admin.integrations"))
 
 
 @bp.post("/integrations/webhooks")
 @requires(Permission.MANAGE_INTEGRATIONS)
 def integration_webhook_create() -> ResponseReturnValue:
-    session = current_session()
     settings = current_app.extensions["consent_settings"]
     try:
-        prop = get_property(session, request.form.get("property", ""))
-        registered = register_endpoint(
-            session,
-            current_app.extensions["vault"].cipher,
-            property_id=prop.id,
-            url=request.form.get("url", "").strip(),
-            event_types=request.form.getlist("event_types"),
-            description=request.form.get("description", ""),
-            allow_private_networks=settings.webhook_allow_private_networks,
-        )
-        endpoint = registered.endpoint
-        record_as(
-            session,
-            actor(),
-            "webhook.created",
-            target_type="webhook_endpoint",
-            target_id=str(endpoint.id),
-            before=None,
-            after={"property": prop.key, "url": endpoint.url, "events": endpoint.event_types},
-        )
-        db.session.commit()
+        with committed() as session:
+            prop = get_property(session, request.form.get("property", ""))
+            registered = register_endpoint(
+                session,
+                current_app.extensions["vault"].cipher,
+                property_id=prop.id,
+                url=request.form.get("url", "").strip(),
+                event_types=request.form.getlist("event_types"),
+                description=request.form.get("description", ""),
+                allow_private_networks=settings.webhook_allow_private_networks,
+            )
+            endpoint = registered.endpoint
+            record_as(
+                session,
+                actor(),
+                "webhook.created",
+                target_type="webhook_endpoint",
+                target_id=str(endpoint.id),
+                before=None,
+                after={"property": prop.key, "url": endpoint.url, "events": endpoint.event_types},
+            )
     except ConsentServiceError as exc:
-        db.session.rollback()
         return _page(error=_explained(exc)), 422
     return _page(shown_once=("Webhook signing secret", registered.secret))
 
@@ -140,10 +127,7 @@ def integration_webhook_create() -> ResponseReturnValue:
 @requires(Permission.MANAGE_INTEGRATIONS)
 def integration_webhook_disable(property_id: int, endpoint_id: uuid.UUID) -> ResponseReturnValue:
     session = current_session()
-    try:
-        endpoint = get_endpoint(session, property_id, endpoint_id)
-    except ConsentServiceError:
-        abort(404)
+    endpoint = get_endpoint(session, property_id, endpoint_id)
     disable_endpoint(session, endpoint, reason=f"disabled in the admin by {actor().name}")
     commit_audited(
         "webhook.disabled",

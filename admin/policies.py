@@ -10,7 +10,6 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask import abort
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -20,7 +19,6 @@ from markupsafe import Markup
 
 from admin import bp
 from admin.guard import CONTENT_SECURITY_POLICY
-from admin.guard import actor
 from admin.guard import commit_audited
 from admin.guard import relax_security_headers
 from admin.guard import requires
@@ -30,10 +28,7 @@ from consent_service.documents.versions import create_draft
 from consent_service.documents.versions import current_version
 from consent_service.documents.versions import edit_draft
 from consent_service.documents.versions import publish
-from consent_service.errors import ConsentServiceError
 from consent_service.extensions import current_session
-from consent_service.extensions import db
-from consent_service.infra.audit import record_as
 from consent_service.messaging.campaigns import count_recipients
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
@@ -183,24 +178,16 @@ def policy_confirm_publish(version_id: int) -> ResponseReturnValue:
 @requires(Permission.PUBLISH)
 def policy_publish(version_id: int) -> ResponseReturnValue:
     version = _draft(version_id)
-    session = current_session()
     before = _audited(version)
-    try:
-        publish(session, version)
-        record_as(
-            session,
-            actor(),
-            "policy.published",
-            target_type="policy_version",
-            target_id=str(version.id),
-            before=before,
-            after=_audited(version),
-        )
-        db.session.commit()
-    except ConsentServiceError as exc:
-        db.session.rollback()
-        abort(409, exc.detail)
-    flash(f"Published version {version.number}.", "success")
+    publish(current_session(), version)
+    commit_audited(
+        "policy.published",
+        target_type="policy_version",
+        target_id=str(version.id),
+        before=before,
+        after=_audited(version),
+        message=f"Published version {version.number}.",
+    )
     return redirect(url_for("admin.policy_version", version_id=version.id))
 
 

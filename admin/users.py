@@ -17,8 +17,8 @@ from flask.typing import ResponseReturnValue
 from admin import bp
 from admin.guard import actor
 from admin.guard import requires
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.models import AdminUser
 from consent_service.staff.accounts import ROLE_ORDER
 from consent_service.staff.accounts import AdminAccountError
@@ -49,18 +49,17 @@ def create() -> ResponseReturnValue:
     if generated:
         password = generate_password()
     try:
-        user = create_user(
-            current_session(),
-            actor(),
-            email=form["email"],
-            role=form["role"],
-            password=password,
-            name=form["name"],
-        )
+        with committed() as session:
+            user = create_user(
+                session,
+                actor(),
+                email=form["email"],
+                role=form["role"],
+                password=password,
+                name=form["name"],
+            )
     except AdminAccountError as exc:
-        db.session.rollback()
-        return _page(form=form, error=str(exc)), 422
-    db.session.commit()
+        return _page(form=form, error=exc.detail), exc.status
     if generated:  # shown this once; the page is never cached (Cache-Control: no-store)
         return render_template("admin/user_created.html", user=user, password=password)
     flash(f"Created {user.email} ({user.role}).", "success")
@@ -100,11 +99,10 @@ def reset_second_factor(user_id: uuid.UUID) -> ResponseReturnValue:
 
 def _apply(change: Callable[[], object], message: str) -> ResponseReturnValue:
     try:
-        change()
+        with committed():
+            change()
     except AdminAccountError as exc:
-        db.session.rollback()
-        return _page(form={}, error=str(exc)), 422
-    db.session.commit()
+        return _page(form={}, error=exc.detail), exc.status
     flash(message, "success")
     return redirect(url_for("admin.users"))
 

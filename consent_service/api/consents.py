@@ -7,13 +7,16 @@ property lists, and the choice itself is refused (403) unless its property lists
 from __future__ import annotations
 
 from flask import Response
+from flask import current_app
 from flask import request
 
 from consent_service.api import bp
-from consent_service.api.recording import recorded_response
+from consent_service.api.recording import receipt_response
 from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
+from consent_service.consent.receipts import record_consent
+from consent_service.extensions import committed
 from consent_service.infra.network import truncate_ip
 from consent_service.web.cors import allow_origin
 from consent_service.web.cors import answer_page
@@ -44,7 +47,10 @@ def _record(origin: str | None) -> Response:
         network=truncate_ip(visitor_ip()),
         origin=origin,
     )
-    response = recorded_response(consent)
+    # Committed before the answer; nothing is written when the consent is refused.
+    with committed() as session:
+        recorded = record_consent(session, consent, issuer=current_app.extensions["receipt_issuer"])
+    response = receipt_response(recorded)
     if origin:
         allow_origin(response, origin)
     return response

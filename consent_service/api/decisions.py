@@ -1,8 +1,7 @@
 """``GET/POST /v1/decisions``: may the shop process this person's data for this purpose?
 
-Answers are logged before the response leaves (on SQLite in a second, short write
-transaction, so reads never queue behind its single writer): an answer that was given is an
-answer that was logged. If the log cannot be written, no answer is given.
+Each request is one call of :func:`consent_service.decisions.answer.answer_lookup`, which
+logs the answers before they leave (if the log cannot be written, no answer is given).
 """
 
 from __future__ import annotations
@@ -21,25 +20,17 @@ from consent_service.api.auth import integration
 from consent_service.api.schemas import MAX_BULK_ITEMS
 from consent_service.api.schemas import BulkDecisionRequestSchema
 from consent_service.api.schemas import DecisionQuerySchema
-from consent_service.decisions.access_log import log_lookup
+from consent_service.decisions.answer import answer_lookup
 from consent_service.decisions.lookups import Answer
-from consent_service.decisions.lookups import look_up
-from consent_service.decisions.lookups import offered_purposes
 from consent_service.decisions.rule import Decision
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
-from consent_service.extensions import current_session
-from consent_service.extensions import db
-from consent_service.infra.database import relax_commit_durability
-from consent_service.infra.database import switch_to_writing
-from consent_service.infra.ttl_cache import TtlCache
+from consent_service.extensions import committed
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.subject_refs import SubjectRef
 from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.integrations.subject_refs import parse_subject_refs
 from consent_service.models.base import utcnow
-from consent_service.properties.lookup import ConsentContext
-from consent_service.properties.lookup import consent_context
 from consent_service.web.request_body import load_json
 from consent_service.web.request_body import load_query
 from consent_service.web.request_ids import request_id
@@ -91,33 +82,19 @@ def bulk_decisions() -> Response:
 
 def _answer(refs: Sequence[SubjectRef], purpose_keys: Sequence[str], pointer: str) -> list[Answer]:
     caller = current_caller()
-    session = current_session()
-    now = utcnow()
-    try:
-        contexts: TtlCache[str, ConsentContext] = current_app.extensions["context_cache"]
-        context = contexts.get(
-            caller.property_key, lambda: consent_context(session, caller.property_key, now=now)
-        )
-        purposes = offered_purposes(context, purpose_keys, pointer)
-        answers = look_up(
-            session, context, refs, purposes, vault=current_app.extensions["vault"], now=now
-        )
-        switch_to_writing(session)  # reads never queue behind SQLite's single writer
-        relax_commit_durability(session)
-        log_lookup(
+    with committed() as session:
+        return answer_lookup(
             session,
-            property_id=caller.property_id,
+            current_app.extensions["context_cache"],
+            property_key=caller.property_key,
+            refs=refs,
+            purpose_keys=purpose_keys,
+            pointer=pointer,
+            vault=current_app.extensions["vault"],
             api_key_id=caller.key_id,
             request_id=request_id(),
-            purposes=purpose_keys,
-            answers=answers,
-            now=now,
+            now=utcnow(),
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return answers
 
 
 def _as_json(answer: Answer) -> dict[str, object]:

@@ -1,29 +1,16 @@
-"""Recording one consent and answering with its signed receipt: shared by the widget's
-endpoint and the backends' one, so both commit and answer alike."""
+"""The answer to a recorded consent, shared by the widget's endpoint and the backends' one so
+that both answer alike."""
 
 from __future__ import annotations
 
 from flask import Response
-from flask import current_app
 from flask import jsonify
 
-from consent_service.consent.receipts import ConsentRequest
-from consent_service.consent.receipts import record_consent
-from consent_service.extensions import current_session
-from consent_service.extensions import db
+from consent_service.consent.receipts import RecordedReceipt
 
 
-def recorded_response(consent: ConsentRequest) -> Response:
-    """Record ``consent`` in one committed transaction (nothing written when refused) and
-    answer 201 with the receipt (compact JWS), its id and its payload."""
-    try:
-        recorded = record_consent(
-            current_session(), consent, issuer=current_app.extensions["receipt_issuer"]
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+def receipt_response(recorded: RecordedReceipt) -> Response:
+    """201 with the receipt (compact JWS), its id and its payload; never cached."""
     response = jsonify(
         receipt=recorded.jws, receipt_id=str(recorded.receipt_id), payload=recorded.payload
     )

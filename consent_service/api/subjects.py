@@ -6,8 +6,6 @@ that the widget passes on (``POST /v1/identity``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import Response
 from flask import current_app
 from flask import jsonify
@@ -16,20 +14,20 @@ from flask import request
 from consent_service.api import bp
 from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
-from consent_service.api.recording import recorded_response
+from consent_service.api.recording import receipt_response
 from consent_service.api.schemas import IdentifyRequestSchema
 from consent_service.api.schemas import SubjectConsentRequestSchema
 from consent_service.api.schemas import SubjectLinkRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
+from consent_service.consent.receipts import record_consent
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import ValidationFailed
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.integrations.api_keys import Scope
-from consent_service.integrations.identity import Link
 from consent_service.integrations.identity import link_identity
 from consent_service.integrations.identity import validate_claims
 from consent_service.integrations.identity import verify_identity_token
@@ -54,15 +52,14 @@ def link_subject() -> Response:
     body = load_json(_link_schema)
     claims = validate_claims(body["customer"], body["email"])
     caller = current_caller()
-    link = _committed(
-        lambda: link_identity(
-            current_session(),
+    with committed() as session:
+        link = link_identity(
+            session,
             current_app.extensions["vault"],
             caller.property_id,
             claims,
             visitor_id=body["visitor_id"],
         )
-    )
     return jsonify(
         identity_id=str(link.identity_id),
         subject_id=str(link.subject_id) if link.subject_id else None,
@@ -81,29 +78,25 @@ def record_subject_consent() -> Response:
             errors=[FieldError("/region", "not an ISO 3166 code")],
         )
     caller = current_caller()
-    try:
-        visitor_id = visitor_for(
-            current_session(),
-            current_app.extensions["vault"],
-            caller.property_id,
-            parse_subject_ref(body["subject"], "/subject"),
+    ref = parse_subject_ref(body["subject"], "/subject")
+    # One transaction: a refused consent also undoes an identity created for it.
+    with committed() as session:
+        visitor_id = visitor_for(session, current_app.extensions["vault"], caller.property_id, ref)
+        recorded = record_consent(
+            session,
+            ConsentRequest(
+                property_key=caller.property_key,
+                visitor_id=visitor_id,
+                policy_version=body["policy_version"],
+                method=Method(body["method"]),
+                decisions=body["decisions"],
+                gpc=body["gpc"],
+                source=f"api:{caller.public_id}",
+                region=body["region"],
+            ),
+            issuer=current_app.extensions["receipt_issuer"],
         )
-    except Exception:
-        db.session.rollback()
-        raise
-    # The same transaction: a refused consent also undoes an identity created for it.
-    return recorded_response(
-        ConsentRequest(
-            property_key=caller.property_key,
-            visitor_id=visitor_id,
-            policy_version=body["policy_version"],
-            method=Method(body["method"]),
-            decisions=body["decisions"],
-            gpc=body["gpc"],
-            source=f"api:{caller.public_id}",
-            region=body["region"],
-        )
-    )
+    return receipt_response(recorded)
 
 
 @bp.post("/v1/identity", provide_automatic_options=False)
@@ -139,11 +132,8 @@ def _identify(origin: str | None) -> Response:
         body["identity_token"],
         settings.identity_token_max_age,
     )
-    _committed(
-        lambda: link_identity(
-            session, vault, context.property_id, claims, visitor_id=body["visitor_id"]
-        )
-    )
+    with committed():
+        link_identity(session, vault, context.property_id, claims, visitor_id=body["visitor_id"])
     response = Response(status=204)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -151,13 +141,3 @@ def _identify(origin: str | None) -> Response:
 
 def _own_origin() -> str:
     return str(current_app.extensions["consent_settings"].base_url).rstrip("/")
-
-
-def _committed(make_link: Callable[[], Link]) -> Link:
-    try:
-        link = make_link()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return link

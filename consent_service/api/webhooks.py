@@ -16,8 +16,8 @@ from consent_service.api import bp
 from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
 from consent_service.api.webhook_schemas import WebhookEndpointRequestSchema
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.integrations.api_keys import Scope
 from consent_service.messaging.webhooks import delivery_counts
 from consent_service.messaging.webhooks import disable_endpoint
@@ -49,9 +49,9 @@ def list_webhooks() -> Response:
 def create_webhook() -> Response:
     body = load_json(_schema)
     settings = current_app.extensions["consent_settings"]
-    try:
+    with committed() as session:
         registered = register_endpoint(
-            current_session(),
+            session,
             current_app.extensions["vault"].cipher,
             property_id=current_caller().property_id,
             url=body["url"],
@@ -59,10 +59,6 @@ def create_webhook() -> Response:
             description=body["description"],
             allow_private_networks=settings.webhook_allow_private_networks,
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     response = jsonify({**_describe(registered.endpoint), "secret": registered.secret})
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"  # the secret must not sit in any cache
@@ -72,16 +68,11 @@ def create_webhook() -> Response:
 @bp.delete("/v1/webhooks/<uuid:endpoint_id>")
 @integration(Scope.WEBHOOKS_MANAGE)
 def delete_webhook(endpoint_id: uuid.UUID) -> Response:
-    session = current_session()
-    try:
+    with committed() as session:
         endpoint = get_endpoint(session, current_caller().property_id, endpoint_id)
         disable_endpoint(
             session, endpoint, reason=f"deleted with API key {current_caller().public_id}"
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return Response(status=204)
 
 

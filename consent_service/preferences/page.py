@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import RateLimited
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.infra.network import truncate_ip
@@ -189,23 +190,22 @@ def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
 def preferences_save_choices(access: Access) -> Response:
     withdraw = request.form.get("action") == "withdraw_all"
     try:
-        recorded = change_choices(
-            current_session(),
-            access,
-            None if withdraw else set(request.form.getlist("purpose")),
-            issuer=current_app.extensions["receipt_issuer"],
-            region=visitor_region().region,
-            gpc=_gpc(),
-            network=truncate_ip(visitor_ip()),
-            # The form is this service's own page, proven by its CSRF token: no shop origin
-            # applies (and a browser may send "Origin: null" for it).
-            origin=None,
-            now=utcnow(),
-        )
+        with committed() as session:
+            recorded = change_choices(
+                session,
+                access,
+                None if withdraw else set(request.form.getlist("purpose")),
+                issuer=current_app.extensions["receipt_issuer"],
+                region=visitor_region().region,
+                gpc=_gpc(),
+                network=truncate_ip(visitor_ip()),
+                # The form is this service's own page, proven by its CSRF token: no shop
+                # origin applies (and a browser may send "Origin: null" for it).
+                origin=None,
+                now=utcnow(),
+            )
     except ConsentServiceError as exc:
-        db.session.rollback()
         return _page(access, status=int(exc.status), notices=[("error", exc.detail)])
-    db.session.commit()
     notice = "withdrawn" if recorded.payload["method"] == "withdrawal" else "saved"
     return redirect(url_for(HOME, notice=notice, receipt=str(recorded.receipt_id)), code=303)
 

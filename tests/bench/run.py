@@ -65,7 +65,7 @@ def _bench_engine(
             f"(ratio to bare: {http_writes / bare_http:.2f}; target >= 0.50)"
         )
     rate, reasons = decide.decide_rate(app, args.lookups)
-    print(f"[{name}] decide_for_visitor():              {rate:9.0f} look-ups/s  {reasons}")
+    print(f"[{name}] look_up(), one at a time:         {rate:9.0f} look-ups/s  {reasons}")
 
 
 BANNER = "/v1/banner?property=demo-shop&locale=de"

@@ -1,0 +1,65 @@
+"""An integration's look-up, as one use case: the decisions for these subjects and purposes
+(one or ten thousand), and the access-log entry that records them.
+
+Answers are logged before they leave: an answer that was given is an answer that was logged,
+and if the log cannot be written, no answer is given. On SQLite the reads end and the log is
+written in a second, short write transaction, so reads never queue behind its single writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from consent_service.decisions.access_log import log_lookup
+from consent_service.decisions.lookups import Answer
+from consent_service.decisions.lookups import look_up
+from consent_service.decisions.lookups import offered_purposes
+from consent_service.infra.database import relax_commit_durability
+from consent_service.infra.database import switch_to_writing
+from consent_service.infra.pii import Vault
+from consent_service.infra.ttl_cache import TtlCache
+from consent_service.integrations.subject_refs import SubjectRef
+from consent_service.properties.lookup import ConsentContext
+from consent_service.properties.lookup import consent_context
+
+
+def answer_lookup(
+    session: Session,
+    contexts: TtlCache[str, ConsentContext],
+    *,
+    property_key: str,
+    refs: Sequence[SubjectRef],
+    purpose_keys: Sequence[str],
+    pointer: str,
+    vault: Vault | None,
+    api_key_id: uuid.UUID | None,
+    request_id: str | None,
+    now: dt.datetime,
+) -> list[Answer]:
+    """Decisions for every subject x purpose, subject-major, logged in the caller's
+    transaction (the caller commits).
+
+    ``contexts`` caches each property's consent context, so a publication shows within its
+    time to live; ``pointer`` is where the purposes sit in the request, for the UnknownPurpose
+    error (``""``: a single ``purpose``).
+    """
+    context = contexts.get(property_key, lambda: consent_context(session, property_key, now=now))
+    purposes = offered_purposes(context, purpose_keys, pointer)
+    answers = look_up(session, context, refs, purposes, vault=vault, now=now)
+    switch_to_writing(session)
+    # The log may lose its last few hundred milliseconds in a database crash, never more.
+    relax_commit_durability(session)
+    log_lookup(
+        session,
+        property_id=context.property_id,
+        api_key_id=api_key_id,
+        request_id=request_id,
+        purposes=purpose_keys,
+        answers=answers,
+        now=now,
+    )
+    return answers
