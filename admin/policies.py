@@ -87,14 +87,7 @@ def policy_create(document_id: int) -> ResponseReturnValue:
         effective_at=form.effective_at,
     )
     session.flush()
-    commit_audited(
-        "policy.draft_created",
-        target_type="policy_version",
-        target_id=str(version.id),
-        before=None,
-        after=_audited(version),
-        message="Draft saved.",
-    )
+    _commit_audited(version, "policy.draft_created", None, "Draft saved.")
     return redirect(url_for("admin.policy_version", version_id=version.id))
 
 
@@ -139,14 +132,7 @@ def policy_save(version_id: int) -> ResponseReturnValue:
         change_summary=form.change_summary,
         effective_at=form.effective_at,
     )
-    commit_audited(
-        "policy.draft_edited",
-        target_type="policy_version",
-        target_id=str(version.id),
-        before=before,
-        after=_audited(version),
-        message="Draft saved.",
-    )
+    _commit_audited(version, "policy.draft_edited", before, "Draft saved.")
     return redirect(url_for("admin.policy_version", version_id=version.id))
 
 
@@ -180,14 +166,7 @@ def policy_publish(version_id: int) -> ResponseReturnValue:
     version = _draft(version_id)
     before = _audited(version)
     publish(current_session(), version)
-    commit_audited(
-        "policy.published",
-        target_type="policy_version",
-        target_id=str(version.id),
-        before=before,
-        after=_audited(version),
-        message=f"Published version {version.number}.",
-    )
+    _commit_audited(version, "policy.published", before, f"Published version {version.number}.")
     return redirect(url_for("admin.policy_version", version_id=version.id))
 
 
@@ -307,6 +286,20 @@ def _draft(version_id: int) -> PolicyVersion:
 
 def _notice_recipients(version: PolicyVersion) -> int:
     return count_recipients(current_session(), version.document.property_id)
+
+
+def _commit_audited(
+    version: PolicyVersion, action: str, before: dict[str, object] | None, message: str
+) -> None:
+    """Audit ``action`` on ``version`` (its state before, and now), commit, tell the admin."""
+    commit_audited(
+        action,
+        target_type="policy_version",
+        target_id=str(version.id),
+        before=before,
+        after=_audited(version),
+        message=message,
+    )
 
 
 def _audited(version: PolicyVersion) -> dict[str, object]:
