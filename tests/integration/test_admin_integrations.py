@@ -78,3 +78,11 @@ def test_an_editor_cannot_manage_integrations(app, session):
         {"property": "demo-shop", "name": "x", "scopes": "consent:read"},
     )
     assert response.status_code == 403
+
+
+def test_revoking_an_unknown_key_is_an_html_404_that_names_it(app, session):
+    admin = signed_in(app, session, "admin")
+    response = admin.post("/admin/integrations/keys/csk_nosuchkey/revoke")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "csk_nosuchkey" in response.get_data(as_text=True)

@@ -6,7 +6,11 @@ import pytest
 from flask import Flask
 
 from consent_service import create_app
+from consent_service.errors import InternalError
 from consent_service.errors import problem_types
+from consent_service.infra.pii import UndecryptableData
+from consent_service.self_service.access import SignInRefused
+from consent_service.staff.accounts import AdminAccountError
 from tests.support import make_settings
 
 
@@ -49,6 +53,26 @@ def test_an_unexpected_error_is_an_opaque_500_problem(failing_app, caplog):
     assert response.content_type == "application/problem+json"
     assert "hunter2" not in response.get_data(as_text=True)
     assert "hunter2" in caplog.text  # the operator still sees what happened
+
+
+def test_an_internal_domain_error_is_an_opaque_500_problem(tmp_path, caplog):
+    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}"))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/v1/unreadable")
+    def unreadable():
+        raise UndecryptableData("no data key 'k-secret-2019' is configured")
+
+    response = app.test_client().get("/v1/unreadable")
+    assert response.status_code == 500
+    assert response.content_type == "application/problem+json"
+    assert "k-secret-2019" not in response.get_data(as_text=True)
+    assert "k-secret-2019" in caplog.text
+
+
+def test_errors_no_client_receives_as_problems_are_not_documented_types():
+    undocumented = {InternalError, UndecryptableData, AdminAccountError, SignInRefused}
+    assert not {kind.code for kind in undocumented} & set(problem_types())
 
 
 def test_a_problems_instance_is_a_percent_encoded_uri_reference(client):
