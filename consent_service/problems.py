@@ -1,7 +1,10 @@
 """RFC 9457 problem details: the only way errors leave the JSON surfaces.
 
 Handlers are registered on the app (not on blueprints) so routing 404s and 405s are covered
-too. Every problem ``type`` is a URL under ``/problems/`` that documents it.
+too. Every problem ``type`` is a URL under ``/problems/`` that documents it. Any domain error
+is answered from its class's attributes alone (``errors.py``); one that is the service's own
+fault is answered as an unexpected error. Under a server-rendered surface's path prefix (the
+admin's), HTTP and domain errors alike become that surface's HTML error page.
 """
 
 from __future__ import annotations
