@@ -14,6 +14,7 @@ from admin import bp
 from admin.guard import actor
 from admin.guard import requires
 from consent_service.errors import ConsentServiceError
+from consent_service.errors import InternalError
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.infra.audit import record_as
@@ -76,6 +77,8 @@ def _page(subject: str | None = None) -> ResponseReturnValue:
                     before=None,
                     after={"property": property_key, "receipts": len(history)},
                 )
+        except InternalError:
+            raise  # the service's own fault: logged, an opaque 500
         except ConsentServiceError as exc:
             subject_error = exc.detail
     receipts_per_day = [d.receipts for d in overall[0].days] if overall else []

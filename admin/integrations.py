@@ -18,6 +18,7 @@ from admin.guard import actor
 from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.errors import ConsentServiceError
+from consent_service.errors import InternalError
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.infra.audit import record_as
@@ -71,6 +72,8 @@ def integration_key_create() -> ResponseReturnValue:
                     "rate_limit": issued.key.rate_limit,
                 },
             )
+    except InternalError:
+        raise  # the service's own fault: logged, an opaque 500
     except ConsentServiceError as exc:
         return _page(error=_explained(exc)), 422
     return _page(shown_once=("API key", issued.plaintext))
@@ -118,6 +121,8 @@ def integration_webhook_create() -> ResponseReturnValue:
                 before=None,
                 after={"property": prop.key, "url": endpoint.url, "events": endpoint.event_types},
             )
+    except InternalError:
+        raise  # the service's own fault: logged, an opaque 500
     except ConsentServiceError as exc:
         return _page(error=_explained(exc)), 422
     return _page(shown_once=("Webhook signing secret", registered.secret))

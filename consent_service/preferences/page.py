@@ -16,6 +16,7 @@ from flask import url_for
 from werkzeug.wrappers import Response
 
 from consent_service.errors import ConsentServiceError
+from consent_service.errors import InternalError
 from consent_service.errors import RateLimited
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
@@ -204,6 +205,8 @@ def preferences_save_choices(access: Access) -> Response:
                 origin=None,
                 now=utcnow(),
             )
+    except InternalError:
+        raise  # the service's own fault: logged, an opaque 500
     except ConsentServiceError as exc:
         return _page(access, status=int(exc.status), notices=[("error", exc.detail)])
     notice = "withdrawn" if recorded.payload["method"] == "withdrawal" else "saved"
