@@ -32,6 +32,7 @@ from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.infra.database import relax_commit_durability
 from consent_service.infra.database import switch_to_writing
+from consent_service.infra.times import rfc3339_millis
 from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.subject_refs import SubjectRef
@@ -137,4 +138,4 @@ def _as_json(answer: Answer) -> dict[str, object]:
 def _timestamp(decision: Decision) -> str | None:
     if decision.expires_at is None:
         return None
-    return decision.expires_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339_millis(decision.expires_at)

@@ -29,6 +29,7 @@ from consent_service.errors import FieldError
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
+from consent_service.infra.times import rfc3339_millis
 from consent_service.self_service.access import LINK_LIFETIME
 from consent_service.self_service.access import visitor_link_token
 from consent_service.web.cors import allow_origin
@@ -78,9 +79,7 @@ def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
         receipt = choice.receipt
         body |= {
             "receipt_id": str(receipt.receipt_id),
-            "issued_at": receipt.issued_at.isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"
-            ),
+            "issued_at": rfc3339_millis(receipt.issued_at),
             "policy_version": receipt.policy_version,
             "decisions": dict(receipt.decisions),
         }

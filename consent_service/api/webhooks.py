@@ -5,7 +5,6 @@ The signing secret is in the creation answer only; it is stored encrypted and ne
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from flask import Response
@@ -18,6 +17,7 @@ from consent_service.api.auth import integration
 from consent_service.api.webhook_schemas import WebhookEndpointRequestSchema
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.infra.times import rfc3339_seconds
 from consent_service.integrations.api_keys import Scope
 from consent_service.messaging.webhooks import delivery_counts
 from consent_service.messaging.webhooks import disable_endpoint
@@ -91,11 +91,7 @@ def _describe(endpoint: WebhookEndpoint) -> dict[str, object]:
         "url": endpoint.url,
         "description": endpoint.description,
         "event_types": list(endpoint.event_types),
-        "created_at": _iso(endpoint.created_at),
-        "disabled_at": _iso(endpoint.disabled_at) if endpoint.disabled_at else None,
+        "created_at": rfc3339_seconds(endpoint.created_at),
+        "disabled_at": rfc3339_seconds(endpoint.disabled_at) if endpoint.disabled_at else None,
         "disabled_reason": endpoint.disabled_reason,
     }
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

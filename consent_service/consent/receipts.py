@@ -31,6 +31,7 @@ from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.database import execute_core
 from consent_service.infra.signing import SigningKey
 from consent_service.infra.signing import jws_sha256
+from consent_service.infra.times import rfc3339_millis
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.messaging.webhooks import emit_consent_changed
@@ -184,8 +185,8 @@ def record_consent(
         "source": request.source,
         "gpc": request.gpc,
         "network": request.network,
-        "issued_at": _timestamp(now),
-        "expires_at": _timestamp(expires_at),
+        "issued_at": rfc3339_millis(now),
+        "expires_at": rfc3339_millis(expires_at),
     }
     issuer.ensure_registered(session)
     jws = issuer.key.sign(payload)
@@ -377,7 +378,3 @@ def _statements(session: Session) -> _Statements:
 def _to_millis(moment: dt.datetime) -> dt.datetime:
     """Receipts state times to the millisecond; the row must say exactly what was signed."""
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _timestamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

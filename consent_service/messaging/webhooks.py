@@ -41,6 +41,7 @@ from consent_service.errors import ValidationFailed
 from consent_service.infra.database import execute_core
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import UndecryptableData
+from consent_service.infra.times import rfc3339_millis
 from consent_service.messaging.outbox import ClaimedMessage
 from consent_service.messaging.outbox import Outcome
 from consent_service.messaging.outbox import Send
@@ -329,7 +330,7 @@ def subscribed_endpoints(
 def event_body(event_type: str, data: Mapping[str, Any], now: dt.datetime) -> str:
     """The exact bytes sent and signed: minified JSON ``{"type", "timestamp", "data"}``."""
     return json.dumps(
-        {"type": event_type, "timestamp": _timestamp(now), "data": data},
+        {"type": event_type, "timestamp": rfc3339_millis(now), "data": data},
         separators=(",", ":"),
         ensure_ascii=True,
     )
@@ -389,7 +390,7 @@ def emit_policy_published(
         "version": version.number,
         "sha256": version.sha256,
         "material": version.material,
-        "effective_at": _timestamp(effective_at),
+        "effective_at": rfc3339_millis(effective_at),
     }
     return _enqueue(session, property_id, EventType.POLICY_PUBLISHED, endpoints, data, now)
 
@@ -449,10 +450,6 @@ def _subject_facts_query() -> sa.Select[str | None, Any]:
         .outerjoin(Identity, Identity.id == Subject.identity_id)
         .where(Subject.id == sa.bindparam("subject_id"))
     )
-
-
-def _timestamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- delivery (the outbox's webhook channel) --------------------------------------------------
