@@ -32,6 +32,7 @@ from consent_service.infra.database import execute_core
 from consent_service.infra.signing import SigningKey
 from consent_service.infra.signing import jws_sha256
 from consent_service.infra.times import rfc3339_millis
+from consent_service.infra.urls import policy_url
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.messaging.webhooks import emit_consent_changed
@@ -175,8 +176,9 @@ def record_consent(
             "document": context.document_key,
             "version": version.number,
             "sha256": version.sha256,
-            "url": f"{issuer.base_url}/v1/policies/{context.property_key}/"
-            f"{context.document_key}/{version.number}",
+            "url": policy_url(
+                issuer.base_url, context.property_key, context.document_key, version.number
+            ),
         },
         "jurisdiction": jurisdiction.code,
         "region": request.region,

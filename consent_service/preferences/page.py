@@ -22,6 +22,7 @@ from consent_service.extensions import db
 from consent_service.infra.network import truncate_ip
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.rate_limits import KeyRateLimiter
+from consent_service.infra.urls import policy_url
 from consent_service.messaging.campaigns import EMAIL_LISTS
 from consent_service.messaging.campaigns import set_subscription
 from consent_service.messaging.campaigns import subscriptions
@@ -137,9 +138,7 @@ def _page(
         history=history,
         purpose_names={p.key: p.name for p in page.purposes},
         state_text=lambda p: _state_text(p, history),
-        policy_url=lambda r: (
-            f"{base}/v1/policies/{page.property_key}/{r.document_key}/{r.policy_version}"
-        ),
+        policy_url=lambda r: policy_url(base, page.property_key, r.document_key, r.policy_version),
         jwks_url=f"{base}/.well-known/jwks.json",
         deadline=deadline,
         erase_due=deadline.due(now),
