@@ -4,7 +4,6 @@ Content Security Policy, with stand-in analytics and ad tags that only run with 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from flask import Response
 from flask import abort
@@ -14,6 +13,7 @@ from flask import request
 
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.infra.urls import origin_of
 from consent_service.integrations.identity import Claims
 from consent_service.integrations.identity import create_identity_secret
 from consent_service.integrations.identity import live_identity_secrets
@@ -64,7 +64,7 @@ def demo_shop() -> Response:
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
-        service=_origin(service)
+        service=origin_of(service)
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -83,8 +83,3 @@ def _signed_in_customer_token(customer: str | None) -> str | None:
         secrets = [create_identity_secret(session, vault, DEMO_PROPERTY)[1]]
         db.session.commit()
     return sign_identity_token(secrets[-1], DEMO_PROPERTY, Claims(customer, None))
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

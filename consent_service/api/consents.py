@@ -15,7 +15,6 @@ from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.infra.network import truncate_ip
-from consent_service.web.cors import allow_origin
 from consent_service.web.cors import answer_page
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json
@@ -44,10 +43,7 @@ def _record(origin: str | None) -> Response:
         network=truncate_ip(visitor_ip()),
         origin=origin,
     )
-    response = recorded_response(consent)
-    if origin:
-        allow_origin(response, origin)
-    return response
+    return recorded_response(consent)
 
 
 @bp.route("/v1/consents", methods=["OPTIONS"])

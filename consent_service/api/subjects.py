@@ -11,7 +11,6 @@ from collections.abc import Callable
 from flask import Response
 from flask import current_app
 from flask import jsonify
-from flask import request
 
 from consent_service.api import bp
 from consent_service.api.auth import current_caller
@@ -22,9 +21,7 @@ from consent_service.api.schemas import SubjectConsentRequestSchema
 from consent_service.api.schemas import SubjectLinkRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
-from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
-from consent_service.errors import OriginNotAllowed
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
@@ -37,9 +34,9 @@ from consent_service.integrations.subject_consents import visitor_for
 from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.jurisdictions.regions import normalise_region
 from consent_service.models.base import utcnow
-from consent_service.problems import domain_problem
 from consent_service.properties.lookup import consent_context
-from consent_service.web.cors import allow_origin
+from consent_service.web.cors import answer_page
+from consent_service.web.cors import check_page_origin
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json
 
@@ -108,14 +105,7 @@ def record_subject_consent() -> Response:
 
 @bp.post("/v1/identity", provide_automatic_options=False)
 def identify_visitor() -> Response:
-    origin = request.headers.get("Origin")
-    try:
-        response = _identify(origin)
-    except ConsentServiceError as exc:
-        response = domain_problem(exc)
-    if origin and response.status_code != 403:
-        allow_origin(response, origin)
-    return response
+    return answer_page(_identify)
 
 
 @bp.route("/v1/identity", methods=["OPTIONS"])
@@ -128,8 +118,7 @@ def _identify(origin: str | None) -> Response:
     session = current_session()
     settings = current_app.extensions["consent_settings"]
     context = consent_context(session, body["property"], now=utcnow())
-    if origin and origin not in context.allowed_origins and origin != _own_origin():
-        raise OriginNotAllowed(f"{origin} is not an allowed origin of {context.property_key!r}")
+    check_page_origin(origin, context.allowed_origins, context.property_key)
     vault = current_app.extensions["vault"]
     claims = verify_identity_token(
         session,
@@ -147,10 +136,6 @@ def _identify(origin: str | None) -> Response:
     response = Response(status=204)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _own_origin() -> str:
-    return str(current_app.extensions["consent_settings"].base_url).rstrip("/")
 
 
 def _committed(make_link: Callable[[], Link]) -> Link:

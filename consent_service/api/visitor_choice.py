@@ -26,14 +26,13 @@ from consent_service.consent.visitor_choice import WidgetProperty
 from consent_service.consent.visitor_choice import current_choice
 from consent_service.consent.visitor_choice import widget_property
 from consent_service.errors import FieldError
-from consent_service.errors import OriginNotAllowed
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.infra.times import rfc3339_millis
 from consent_service.self_service.access import LINK_LIFETIME
 from consent_service.self_service.access import visitor_link_token
-from consent_service.web.cors import allow_origin
 from consent_service.web.cors import answer_page
+from consent_service.web.cors import check_page_origin
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json
 
@@ -83,7 +82,7 @@ def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
             "policy_version": receipt.policy_version,
             "decisions": dict(receipt.decisions),
         }
-    return _json(body, origin)
+    return jsonify(body)
 
 
 def _link(origin: str | None) -> Response:
@@ -94,24 +93,11 @@ def _link(origin: str | None) -> Response:
     url = f"{settings.base_url.rstrip('/')}{PREFERENCES_VISIT}?" + urllib.parse.urlencode(
         {"token": token}
     )
-    return _json({"url": url, "expires_in": int(LINK_LIFETIME.total_seconds())}, origin)
+    return jsonify({"url": url, "expires_in": int(LINK_LIFETIME.total_seconds())})
 
 
 def _allowed_property(property_key: str, origin: str | None) -> WidgetProperty:
     """The property, if a browser at ``origin`` (None: not a browser) may ask about it."""
     prop = widget_property(current_session(), property_key)
-    if origin and origin not in prop.allowed_origins and origin != _own_origin():
-        raise OriginNotAllowed(f"{origin} is not an allowed origin of property {property_key!r}")
+    check_page_origin(origin, prop.allowed_origins, property_key)
     return prop
-
-
-def _own_origin() -> str:
-    own = urllib.parse.urlsplit(current_app.extensions["consent_settings"].base_url)
-    return f"{own.scheme}://{own.netloc}"
-
-
-def _json(body: dict[str, object], origin: str | None) -> Response:
-    response = jsonify(body)
-    if origin:
-        allow_origin(response, origin)
-    return response

@@ -7,7 +7,6 @@ import datetime as dt
 import enum
 import functools
 import logging
-import urllib.parse
 import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -21,7 +20,6 @@ from consent_service.consent.state import state_rows
 from consent_service.consent.state import upsert_state
 from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import FieldError
-from consent_service.errors import OriginNotAllowed
 from consent_service.errors import PolicyVersionNotCurrent
 from consent_service.errors import UnknownPolicy
 from consent_service.errors import UnknownPurpose
@@ -48,6 +46,7 @@ from consent_service.properties.jurisdiction_overrides import apply_overrides
 from consent_service.properties.lookup import ConsentContext
 from consent_service.properties.lookup import OfferedPurpose
 from consent_service.properties.lookup import PolicyRef
+from consent_service.properties.lookup import check_origin
 from consent_service.properties.lookup import consent_context
 
 RECEIPT_SCHEMA = "consent-service/receipt/v1"
@@ -141,7 +140,9 @@ def record_consent(
     now = _to_millis(now or utcnow())
     begin_write(session)
     context = consent_context(session, request.property_key, now=now)
-    _check_origin(context, request.origin, issuer.base_url)
+    check_origin(
+        request.origin, context.allowed_origins, context.property_key, base_url=issuer.base_url
+    )
     jurisdiction = apply_overrides(
         jurisdiction_for_region(request.region, on=now.date()), context.overrides
     )
@@ -287,21 +288,6 @@ def resolve_decisions(
             errors=errors,
         )
     return snapshot
-
-
-def _check_origin(context: ConsentContext, origin: str | None, base_url: str) -> None:
-    """A page may record consent only for a property that lists its origin (or the
-    service's own pages, such as its demo shop and preferences page)."""
-    own = urllib.parse.urlsplit(base_url)
-    if (
-        origin is None
-        or origin in context.allowed_origins
-        or origin == f"{own.scheme}://{own.netloc}"
-    ):
-        return
-    raise OriginNotAllowed(
-        f"{origin} is not an allowed origin of property {context.property_key!r}"
-    )
 
 
 def _check_policy_version(session: Session, context: ConsentContext, number: int) -> PolicyRef:
