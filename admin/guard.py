@@ -46,6 +46,7 @@ from consent_service.staff.accounts import can
 from consent_service.staff.accounts import get_user
 from consent_service.staff.accounts import session_generation
 from consent_service.web.request_ids import request_id
+from consent_service.web.visitor_region import visitor_ip
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,7 +75,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 RELAXED_HEADERS = "consent_service.admin.relaxed_headers"  # in the request's environ
-SESSION_KEYS = ("uid", "gen", "stage", "iat", "seen", "stage_at", "pending_totp")
 
 
 def settings() -> Settings:
@@ -116,17 +116,9 @@ def actor() -> Actor:
     return Actor(
         name=user.email,
         admin_user_id=user.id,
-        network=truncate_ip(client_ip()),
+        network=truncate_ip(visitor_ip()),
         request_id=request_id(),
     )
-
-
-def client_ip() -> str | None:
-    resolver = current_app.extensions["region_resolver"]
-    ip: str | None = resolver.client_ip(
-        request.remote_addr, request.headers.getlist("X-Forwarded-For")
-    )
-    return ip
 
 
 def csrf_token() -> str:
@@ -177,7 +169,7 @@ def check_sign_in_rate() -> None:
     """A small per-IP limit on password and code attempts, on top of the account lock-out."""
     limiter = current_app.extensions["rate_limiter"]
     try:
-        limiter.check(f"admin-sign-in:{client_ip()}", settings().admin_sign_in_rate_limit)
+        limiter.check(f"admin-sign-in:{visitor_ip()}", settings().admin_sign_in_rate_limit)
     except RateLimited as exc:
         raise TooManyRequests(
             "Too many sign-in attempts from your network. Wait a minute and try again.",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from flask import Response
 from flask import current_app
@@ -20,27 +19,20 @@ from consent_service.banner.configuration import Fingerprint
 from consent_service.banner.configuration import build_banner
 from consent_service.banner.configuration import load_fingerprint
 from consent_service.banner.configuration import negotiate_locale
-from consent_service.errors import FieldError
-from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.models.base import utcnow
 from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.web.request_body import property_query
 from consent_service.web.visitor_region import visitor_region
 
-_PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 Prepared = tuple[str, bytes, list[tuple[str, str]]]
 
 
 @bp.get("/v1/banner")
 def banner() -> Response:
-    property_key = request.args.get("property", "")
-    if not _PROPERTY.match(property_key):
-        raise ValidationFailed(
-            "the 'property' query parameter must name a property, e.g. ?property=demo-shop",
-            errors=[FieldError("/property", "a lowercase slug is required")],
-        )
+    property_key = property_query()
     cache: BannerCache[Fingerprint, Prepared] = current_app.extensions["banner_cache"]
     now = utcnow()
     fingerprint = cache.fingerprint(

@@ -9,7 +9,6 @@ property lists (or the service's own pages). Neither answer may be cached anywhe
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 import uuid
 from collections.abc import Callable
@@ -17,7 +16,6 @@ from collections.abc import Callable
 from flask import Response
 from flask import current_app
 from flask import jsonify
-from flask import request
 
 from consent_service.api import bp
 from consent_service.api.schemas import PreferencesLinkRequestSchema
@@ -25,8 +23,6 @@ from consent_service.consent.visitor_choice import ChoiceStatus
 from consent_service.consent.visitor_choice import WidgetProperty
 from consent_service.consent.visitor_choice import current_choice
 from consent_service.consent.visitor_choice import widget_property
-from consent_service.errors import FieldError
-from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.infra.times import rfc3339_millis
 from consent_service.self_service.access import LINK_LIFETIME
@@ -35,8 +31,8 @@ from consent_service.web.cors import answer_page
 from consent_service.web.cors import check_page_origin
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json
+from consent_service.web.request_body import property_query
 
-_PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 PREFERENCES_VISIT = "/preferences/visit"
 _link_schema = PreferencesLinkRequestSchema()
 
@@ -64,12 +60,7 @@ def _answer(respond: Callable[[str | None], Response]) -> Response:
 
 
 def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
-    property_key = request.args.get("property", "")
-    if not _PROPERTY.match(property_key):
-        raise ValidationFailed(
-            "the 'property' query parameter must name a property, e.g. ?property=demo-shop",
-            errors=[FieldError("/property", "a lowercase slug is required")],
-        )
+    property_key = property_query()
     session = current_session()
     prop = _allowed_property(property_key, origin)
     choice = current_choice(session, prop.id, visitor_id)
