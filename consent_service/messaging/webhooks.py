@@ -43,20 +43,20 @@ from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.times import rfc3339_millis
 from consent_service.messaging.outbox import ClaimedMessage
+from consent_service.messaging.outbox import NewMessage
 from consent_service.messaging.outbox import Outcome
 from consent_service.messaging.outbox import Send
 from consent_service.messaging.outbox import Verdict
 from consent_service.messaging.outbox import bury_pending
+from consent_service.messaging.outbox import enqueue
 from consent_service.models import ConsentReceipt
 from consent_service.models import Identity
 from consent_service.models import OutboxMessage
-from consent_service.models import OutboxStatus
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Subject
 from consent_service.models import WebhookEndpoint
 from consent_service.models.base import new_id
-from consent_service.models.base import table_of
 from consent_service.models.base import utcnow
 
 CHANNEL = "webhook"
@@ -406,24 +406,12 @@ def _enqueue(
     if not endpoints:
         return []
     body = event_body(event_type.value, data, now)
-    ids = [new_id() for _ in endpoints]
-    rows = [
-        {
-            "id": message_id,
-            "property_id": property_id,
-            "channel": CHANNEL,
-            "endpoint_id": endpoint_id,
-            "event_type": event_type.value,
-            "payload": body,
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for message_id, endpoint_id in zip(ids, endpoints, strict=True)
+    messages = [
+        NewMessage(property_id, CHANNEL, event_type.value, body, endpoint_id=endpoint_id)
+        for endpoint_id in endpoints
     ]
-    execute_core(session, sa.insert(table_of(OutboxMessage)), rows)
-    return ids
+    enqueue(session, messages, now=now)
+    return [message.id for message in messages]
 
 
 @functools.cache
