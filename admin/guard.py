@@ -16,7 +16,6 @@ from typing import ParamSpec
 from typing import TypeVar
 
 from flask import Response
-from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -36,11 +35,12 @@ from admin import bp
 from consent_service.errors import RateLimited
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import rate_limiter
+from consent_service.extensions import settings
 from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.network import truncate_ip
 from consent_service.models import AdminUser
-from consent_service.settings import Settings
 from consent_service.staff.accounts import Permission
 from consent_service.staff.accounts import can
 from consent_service.staff.accounts import get_user
@@ -75,11 +75,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 RELAXED_HEADERS = "consent_service.admin.relaxed_headers"  # in the request's environ
-
-
-def settings() -> Settings:
-    settings_: Settings = current_app.extensions["consent_settings"]
-    return settings_
 
 
 def current_user() -> AdminUser:
@@ -167,7 +162,7 @@ def end_session(message: str | None = None) -> None:
 
 def check_sign_in_rate() -> None:
     """A small per-IP limit on password and code attempts, on top of the account lock-out."""
-    limiter = current_app.extensions["rate_limiter"]
+    limiter = rate_limiter()
     try:
         limiter.check(f"admin-sign-in:{visitor_ip()}", settings().admin_sign_in_rate_limit)
     except RateLimited as exc:

@@ -10,7 +10,6 @@ import hashlib
 import json
 
 from flask import Response
-from flask import current_app
 from flask import request
 
 from consent_service.api import bp
@@ -19,7 +18,10 @@ from consent_service.banner.configuration import Fingerprint
 from consent_service.banner.configuration import build_banner
 from consent_service.banner.configuration import load_fingerprint
 from consent_service.banner.configuration import negotiate_locale
+from consent_service.extensions import banner_cache
 from consent_service.extensions import current_session
+from consent_service.extensions import region_resolver
+from consent_service.extensions import settings
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.models.base import utcnow
@@ -33,7 +35,7 @@ Prepared = tuple[str, bytes, list[tuple[str, str]]]
 @bp.get("/v1/banner")
 def banner() -> Response:
     property_key = property_query()
-    cache: BannerCache[Fingerprint, Prepared] = current_app.extensions["banner_cache"]
+    cache: BannerCache[Fingerprint, Prepared] = banner_cache()
     now = utcnow()
     fingerprint = cache.fingerprint(
         property_key, lambda: load_fingerprint(current_session(), property_key, now=now)
@@ -77,19 +79,18 @@ def _prepare(
     cacheability: str,
 ) -> Prepared:
     """Build the body once, and the headers that go with it."""
-    settings = current_app.extensions["consent_settings"]
     config = build_banner(
         current_session(),
         property_key,
         jurisdiction=jurisdiction,
         locale=locale,
-        base_url=settings.base_url,
+        base_url=settings().base_url,
         now=utcnow(),
     )
     config["config_version"] = fingerprint.config_version
     body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
     etag = hashlib.sha256(body).hexdigest()[:32]
-    resolver = current_app.extensions["region_resolver"]
+    resolver = region_resolver()
     headers = [
         ("ETag", f'"{etag}"'),
         ("Cache-Control", cacheability),
@@ -103,10 +104,10 @@ def _prepare(
 
 
 def _cacheability(source: str) -> str:
-    ttl = current_app.extensions["consent_settings"].banner_cache_seconds
+    ttl = settings().banner_cache_seconds
     if source == "override":
         return "no-store"
-    resolver = current_app.extensions["region_resolver"]
+    resolver = region_resolver()
     if source == "geoip" or (source == "unknown" and resolver.uses_geoip):
         # Depends on the client's address, which no Vary header can name.
         return f"private, max-age={ttl}"

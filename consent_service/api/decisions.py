@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import orjson
 from flask import Response
-from flask import current_app
 from flask import jsonify
 from flask import request
 
@@ -28,18 +27,18 @@ from consent_service.decisions.lookups import offered_purposes
 from consent_service.decisions.rule import Decision
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
+from consent_service.extensions import context_cache
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import vault
 from consent_service.infra.database import relax_commit_durability
 from consent_service.infra.database import switch_to_writing
 from consent_service.infra.times import rfc3339_millis
-from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.subject_refs import SubjectRef
 from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.integrations.subject_refs import parse_subject_refs
 from consent_service.models.base import utcnow
-from consent_service.properties.lookup import ConsentContext
 from consent_service.properties.lookup import consent_context
 from consent_service.web.request_body import load_json
 from consent_service.web.request_body import load_query
@@ -95,14 +94,12 @@ def _answer(refs: Sequence[SubjectRef], purpose_keys: Sequence[str], pointer: st
     session = current_session()
     now = utcnow()
     try:
-        contexts: TtlCache[str, ConsentContext] = current_app.extensions["context_cache"]
+        contexts = context_cache()
         context = contexts.get(
             caller.property_key, lambda: consent_context(session, caller.property_key, now=now)
         )
         purposes = offered_purposes(context, purpose_keys, pointer)
-        answers = look_up(
-            session, context, refs, purposes, vault=current_app.extensions["vault"], now=now
-        )
+        answers = look_up(session, context, refs, purposes, vault=vault(), now=now)
         switch_to_writing(session)  # reads never queue behind SQLite's single writer
         relax_commit_durability(session)
         log_lookup(

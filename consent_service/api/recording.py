@@ -4,22 +4,20 @@ endpoint and the backends' one, so both commit and answer alike."""
 from __future__ import annotations
 
 from flask import Response
-from flask import current_app
 from flask import jsonify
 
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import record_consent
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import receipt_issuer
 
 
 def recorded_response(consent: ConsentRequest) -> Response:
     """Record ``consent`` in one committed transaction (nothing written when refused) and
     answer 201 with the receipt (compact JWS), its id and its payload."""
     try:
-        recorded = record_consent(
-            current_session(), consent, issuer=current_app.extensions["receipt_issuer"]
-        )
+        recorded = record_consent(current_session(), consent, issuer=receipt_issuer())
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response
-from flask import current_app
 from flask import jsonify
 
 from consent_service.api import bp
@@ -25,6 +24,8 @@ from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.identity import Link
 from consent_service.integrations.identity import link_identity
@@ -54,7 +55,7 @@ def link_subject() -> Response:
     link = _committed(
         lambda: link_identity(
             current_session(),
-            current_app.extensions["vault"],
+            vault(),
             caller.property_id,
             claims,
             visitor_id=body["visitor_id"],
@@ -81,7 +82,7 @@ def record_subject_consent() -> Response:
     try:
         visitor_id = visitor_for(
             current_session(),
-            current_app.extensions["vault"],
+            vault(),
             caller.property_id,
             parse_subject_ref(body["subject"], "/subject"),
         )
@@ -116,21 +117,19 @@ def identity_preflight() -> Response:
 def _identify(origin: str | None) -> Response:
     body = load_json(_identify_schema)
     session = current_session()
-    settings = current_app.extensions["consent_settings"]
     context = consent_context(session, body["property"], now=utcnow())
     check_page_origin(origin, context.allowed_origins, context.property_key)
-    vault = current_app.extensions["vault"]
     claims = verify_identity_token(
         session,
-        vault,
+        vault(),
         context.property_id,
         context.property_key,
         body["identity_token"],
-        settings.identity_token_max_age,
+        settings().identity_token_max_age,
     )
     _committed(
         lambda: link_identity(
-            session, vault, context.property_id, claims, visitor_id=body["visitor_id"]
+            session, vault(), context.property_id, claims, visitor_id=body["visitor_id"]
         )
     )
     response = Response(status=204)

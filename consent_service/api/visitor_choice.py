@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 
 from flask import Response
-from flask import current_app
 from flask import jsonify
 
 from consent_service.api import bp
@@ -24,6 +23,7 @@ from consent_service.consent.visitor_choice import WidgetProperty
 from consent_service.consent.visitor_choice import current_choice
 from consent_service.consent.visitor_choice import widget_property
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
 from consent_service.infra.times import rfc3339_millis
 from consent_service.self_service.access import LINK_LIFETIME
 from consent_service.self_service.access import visitor_link_token
@@ -79,9 +79,8 @@ def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
 def _link(origin: str | None) -> Response:
     body = load_json(_link_schema)
     prop = _allowed_property(body["property"], origin)
-    settings = current_app.extensions["consent_settings"]
-    token = visitor_link_token(settings.secret_key, prop.id, body["visitor_id"])
-    url = f"{settings.base_url.rstrip('/')}{PREFERENCES_VISIT}?" + urllib.parse.urlencode(
+    token = visitor_link_token(settings().secret_key, prop.id, body["visitor_id"])
+    url = f"{settings().base_url.rstrip('/')}{PREFERENCES_VISIT}?" + urllib.parse.urlencode(
         {"token": token}
     )
     return jsonify({"url": url, "expires_in": int(LINK_LIFETIME.total_seconds())})

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 
 from flask import Response
-from flask import current_app
 from flask import jsonify
 
 from consent_service.api import bp
@@ -17,6 +16,8 @@ from consent_service.api.auth import integration
 from consent_service.api.webhook_schemas import WebhookEndpointRequestSchema
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.infra.times import rfc3339_seconds
 from consent_service.integrations.api_keys import Scope
 from consent_service.messaging.webhooks import delivery_counts
@@ -48,16 +49,15 @@ def list_webhooks() -> Response:
 @integration(Scope.WEBHOOKS_MANAGE)
 def create_webhook() -> Response:
     body = load_json(_schema)
-    settings = current_app.extensions["consent_settings"]
     try:
         registered = register_endpoint(
             current_session(),
-            current_app.extensions["vault"].cipher,
+            vault().cipher,
             property_id=current_caller().property_id,
             url=body["url"],
             event_types=body["event_types"],
             description=body["description"],
-            allow_private_networks=settings.webhook_allow_private_networks,
+            allow_private_networks=settings().webhook_allow_private_networks,
         )
         db.session.commit()
     except Exception:

@@ -6,11 +6,12 @@ Secrets are printed once, on creation, to standard output only; lists never show
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from consent_service.cli.core import _domain
+from consent_service.extensions import caller_cache
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import vault
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import create_api_key
 from consent_service.integrations.api_keys import list_api_keys
@@ -75,7 +76,7 @@ def keys_revoke(public_id: str) -> None:
     """Revoke a key: refused by this process at once, by others within the key cache time."""
     _domain(lambda: revoke_api_key(current_session(), public_id))
     db.session.commit()
-    current_app.extensions["caller_cache"].forget()
+    caller_cache().forget()
     click.echo(f"revoked {public_id}")
 
 
@@ -89,9 +90,7 @@ def identity_secret_cli() -> None:
 def identity_secret_create(property_key: str) -> None:
     """Create a secret and print it once; older secrets stay valid until revoked."""
     secret_id, plaintext = _domain(
-        lambda: create_identity_secret(
-            current_session(), current_app.extensions["vault"], property_key
-        )
+        lambda: create_identity_secret(current_session(), vault(), property_key)
     )
     db.session.commit()
     click.echo(plaintext)

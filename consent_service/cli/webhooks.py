@@ -10,11 +10,12 @@ import datetime as dt
 import uuid
 
 import click
-from flask import current_app
 
 from consent_service.cli.core import _domain
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.messaging.webhooks import EVENT_TYPES
 from consent_service.properties.lookup import get_property
 
@@ -43,15 +44,14 @@ def worker_cli(
     from consent_service.messaging.worker import email_setup
     from consent_service.messaging.worker import stopped_by_signals
 
-    settings = current_app.extensions["consent_settings"]
     worker = build_worker(
         current_session(),
-        cipher=current_app.extensions["vault"].cipher,
-        allow_private_networks=settings.webhook_allow_private_networks,
+        cipher=vault().cipher,
+        allow_private_networks=settings().webhook_allow_private_networks,
         batch_size=batch_size,
         poll_interval=poll_interval,
         lease=dt.timedelta(seconds=lease_seconds) if lease_seconds else None,
-        email=email_setup(settings, current_app.extensions["vault"]),
+        email=email_setup(settings(), vault()),
     )
     with stopped_by_signals(worker):
         total = worker.run(once=once)
@@ -83,16 +83,15 @@ def webhooks_add(property_key: str, url: str, events: tuple[str, ...], descripti
     """Register an endpoint and print its signing secret: the only time it is shown."""
     from consent_service.messaging.webhooks import register_endpoint
 
-    settings = current_app.extensions["consent_settings"]
     registered = _domain(
         lambda: register_endpoint(
             current_session(),
-            current_app.extensions["vault"].cipher,
+            vault().cipher,
             property_id=get_property(current_session(), property_key).id,
             url=url,
             event_types=events,
             description=description,
-            allow_private_networks=settings.webhook_allow_private_networks,
+            allow_private_networks=settings().webhook_allow_private_networks,
         )
     )
     db.session.commit()

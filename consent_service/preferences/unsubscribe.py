@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app
 from flask import request
 from werkzeug.wrappers import Response
 
 from consent_service.errors import InvalidUnsubscribeLink
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import settings
 from consent_service.messaging.campaigns import InvalidLinkToken
 from consent_service.messaging.campaigns import set_subscription
 from consent_service.messaging.campaigns import verify_unsubscribe_token
@@ -34,9 +34,7 @@ UNSUBSCRIBE_URL = "/v1/email/unsubscribe"
 
 def _verified() -> tuple[uuid.UUID, str]:
     try:
-        return verify_unsubscribe_token(
-            current_app.extensions["consent_settings"].secret_key, request.args.get("token", "")
-        )
+        return verify_unsubscribe_token(settings().secret_key, request.args.get("token", ""))
     except InvalidLinkToken as exc:
         raise InvalidUnsubscribeLink(str(exc)) from None
 

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from collections.abc import Collection
 
 from flask import Response
-from flask import current_app
 from flask import request
 
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import OriginNotAllowed
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
 from consent_service.problems import domain_problem
 from consent_service.properties.lookup import any_property_allows
 from consent_service.properties.lookup import check_origin
@@ -28,7 +28,7 @@ def check_page_origin(
     origin: str | None, allowed_origins: Collection[str], property_key: str
 ) -> None:
     """Raise OriginNotAllowed unless a page at ``origin`` may act for the property."""
-    base_url = current_app.extensions["consent_settings"].base_url
+    base_url = settings().base_url
     check_origin(origin, allowed_origins, property_key, base_url=base_url)
 
 
