@@ -274,18 +274,6 @@ def subscriptions(session: Session, identity_id: uuid.UUID) -> dict[str, bool]:
     return {key: bool(chosen.get(key, default)) for key, default in EMAIL_LISTS.items()}
 
 
-def is_unsubscribed(session: Session, identity_id: uuid.UUID, list_key: str) -> bool:
-    return bool(
-        session.scalar(
-            sa.select(sa.literal(True)).where(
-                EmailSubscription.identity_id == identity_id,
-                EmailSubscription.list_key == list_key,
-                EmailSubscription.subscribed.is_(False),
-            )
-        )
-    )
-
-
 # --- signed link tokens ----------------------------------------------------------------------
 
 
