@@ -4,8 +4,10 @@ per-process services ``create_app`` keeps in ``app.extensions`` for the surfaces
 from __future__ import annotations
 
 from typing import Any
+from typing import Generic
 from typing import TypeVar
 
+from flask import Flask
 from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -33,43 +35,33 @@ def current_session() -> Session:
     return db.session()
 
 
-def settings() -> Settings:
-    return _extension("consent_settings", Settings)
+class AppService(Generic[T]):
+    """One object ``create_app`` keeps per app in ``app.extensions[name]``: ``attach`` it
+    there, call this for the current app's."""
+
+    def __init__(self, name: str, kind: type[T]) -> None:
+        self.name = name
+        self._kind = kind
+
+    def attach(self, app: Flask, value: T) -> T:
+        app.extensions[self.name] = value
+        return value
+
+    def __call__(self) -> T:
+        found = current_app.extensions[self.name]
+        if not isinstance(found, self._kind):
+            raise TypeError(f"app.extensions[{self.name!r}] holds a {type(found).__name__}")
+        return found
 
 
-def vault() -> Vault:
-    """The cipher and blind-index key that protect personal data at rest."""
-    return _extension("vault", Vault)
-
-
-def receipt_issuer() -> Issuer:
-    return _extension("receipt_issuer", Issuer)
-
-
-def region_resolver() -> RegionResolver:
-    return _extension("region_resolver", RegionResolver)
-
-
-def rate_limiter() -> KeyRateLimiter:
-    return _extension("rate_limiter", KeyRateLimiter)
-
-
-def caller_cache() -> CallerCache:
-    """Verified API keys; ``forget()`` it when a key is revoked."""
-    return _extension("caller_cache", CallerCache)
-
-
-def context_cache() -> TtlCache[str, ConsentContext]:
-    """Properties' consent contexts by key, as fresh as the banner."""
-    return _extension("context_cache", TtlCache)
-
-
-def banner_cache() -> BannerCache[Any, Any]:
-    return _extension("banner_cache", BannerCache)
-
-
-def _extension(name: str, kind: type[T]) -> T:
-    found = current_app.extensions[name]
-    if not isinstance(found, kind):
-        raise TypeError(f"app.extensions[{name!r}] is a {type(found).__name__}, not a {kind}")
-    return found
+settings = AppService("consent_settings", Settings)
+# The cipher and blind-index key that protect personal data at rest.
+vault = AppService("vault", Vault)
+receipt_issuer = AppService("receipt_issuer", Issuer)
+region_resolver = AppService("region_resolver", RegionResolver)
+rate_limiter = AppService("rate_limiter", KeyRateLimiter)
+# Verified API keys; ``forget()`` them when a key is revoked.
+caller_cache = AppService("caller_cache", CallerCache)
+# Properties' consent contexts by key, as fresh as the banner.
+context_cache: AppService[TtlCache[str, ConsentContext]] = AppService("context_cache", TtlCache)
+banner_cache: AppService[BannerCache[Any, Any]] = AppService("banner_cache", BannerCache)

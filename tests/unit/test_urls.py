@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+import pytest
+
 from consent_service.infra.urls import origin_of
 from consent_service.infra.urls import policy_diff_url
 from consent_service.infra.urls import policy_url
 
 
-def test_a_policy_url_names_the_property_document_and_version():
-    assert (
-        policy_url("https://consent.example", "demo-shop", "privacy", 3)
-        == "https://consent.example/v1/policies/demo-shop/privacy/3"
-    )
-
-
-def test_a_trailing_slash_on_the_base_url_is_not_doubled():
-    assert (
-        policy_url("https://consent.example/", "demo-shop", "privacy", 3)
-        == "https://consent.example/v1/policies/demo-shop/privacy/3"
-    )
-
-
-def test_parts_that_are_not_slugs_are_quoted():
-    assert (
-        policy_url("https://consent.example", "a/b", "c d", 1)
-        == "https://consent.example/v1/policies/a%2Fb/c%20d/1"
-    )
+@pytest.mark.parametrize(
+    ("base_url", "property_key", "document_key", "expected"),
+    [
+        (
+            "https://c.example",
+            "demo-shop",
+            "privacy",
+            "https://c.example/v1/policies/demo-shop/privacy/3",
+        ),
+        # A trailing slash on the base URL is not doubled.
+        (
+            "https://c.example/",
+            "demo-shop",
+            "privacy",
+            "https://c.example/v1/policies/demo-shop/privacy/3",
+        ),
+        # Parts that are not slugs are quoted.
+        ("https://c.example", "a/b", "c d", "https://c.example/v1/policies/a%2Fb/c%20d/3"),
+    ],
+)
+def test_a_policy_url_names_the_property_document_and_version(
+    base_url, property_key, document_key, expected
+):
+    assert policy_url(base_url, property_key, document_key, 3) == expected
 
 
 def test_a_diff_url_names_both_versions():
