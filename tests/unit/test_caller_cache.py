@@ -6,16 +6,9 @@ import uuid
 
 from consent_service.integrations.api_keys import Caller
 from consent_service.integrations.api_keys import CallerCache
+from tests.unit.test_banner_cache import Clock
 
 CALLER = Caller(uuid.uuid4(), "abcdef123456", 1, "demo-shop", frozenset(), None, None)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_verified_key_is_trusted_within_the_ttl_and_checked_again_after():
