@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -26,6 +25,7 @@ from admin.guard import end_session
 from admin.guard import start_session
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import vault
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.pii import Vault
 from consent_service.models import AdminUser
@@ -162,8 +162,7 @@ def _pending_context(user: AdminUser) -> str:
 
 
 def _vault() -> Vault:
-    vault: Vault = current_app.extensions["vault"]
-    return vault
+    return vault()
 
 
 def _now() -> dt.datetime:

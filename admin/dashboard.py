@@ -4,7 +4,6 @@ and one person's verified receipt history. Read-only; looking a person up is aud
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -17,6 +16,7 @@ from consent_service.errors import ConsentServiceError
 from consent_service.errors import InternalError
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
+from consent_service.extensions import vault
 from consent_service.infra.audit import record_as
 from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.models import Property
@@ -66,7 +66,7 @@ def _page(subject: str | None = None) -> ResponseReturnValue:
         try:
             with committed():
                 ref = parse_subject_ref(subject, "/subject")
-                history = subject_history(session, current_app.extensions["vault"], context, ref)
+                history = subject_history(session, vault(), context, ref)
                 label = "email:<blind index>" if ref.kind == "email" else f"{ref.kind}:{ref.value}"
                 record_as(
                     session,

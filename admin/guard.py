@@ -16,7 +16,6 @@ from typing import ParamSpec
 from typing import TypeVar
 
 from flask import Response
-from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -36,16 +35,18 @@ from admin import bp
 from consent_service.errors import RateLimited
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
+from consent_service.extensions import rate_limiter
+from consent_service.extensions import settings
 from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.network import truncate_ip
 from consent_service.models import AdminUser
-from consent_service.settings import Settings
 from consent_service.staff.accounts import Permission
 from consent_service.staff.accounts import can
 from consent_service.staff.accounts import get_user
 from consent_service.staff.accounts import session_generation
 from consent_service.web.request_ids import request_id
+from consent_service.web.visitor_region import visitor_ip
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,12 +75,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 RELAXED_HEADERS = "consent_service.admin.relaxed_headers"  # in the request's environ
-SESSION_KEYS = ("uid", "gen", "stage", "iat", "seen", "stage_at", "pending_totp")
-
-
-def settings() -> Settings:
-    settings_: Settings = current_app.extensions["consent_settings"]
-    return settings_
 
 
 def current_user() -> AdminUser:
@@ -116,17 +111,9 @@ def actor() -> Actor:
     return Actor(
         name=user.email,
         admin_user_id=user.id,
-        network=truncate_ip(client_ip()),
+        network=truncate_ip(visitor_ip()),
         request_id=request_id(),
     )
-
-
-def client_ip() -> str | None:
-    resolver = current_app.extensions["region_resolver"]
-    ip: str | None = resolver.client_ip(
-        request.remote_addr, request.headers.getlist("X-Forwarded-For")
-    )
-    return ip
 
 
 def csrf_token() -> str:
@@ -175,9 +162,9 @@ def end_session(message: str | None = None) -> None:
 
 def check_sign_in_rate() -> None:
     """A small per-IP limit on password and code attempts, on top of the account lock-out."""
-    limiter = current_app.extensions["rate_limiter"]
+    limiter = rate_limiter()
     try:
-        limiter.check(f"admin-sign-in:{client_ip()}", settings().admin_sign_in_rate_limit)
+        limiter.check(f"admin-sign-in:{visitor_ip()}", settings().admin_sign_in_rate_limit)
     except RateLimited as exc:
         raise TooManyRequests(
             "Too many sign-in attempts from your network. Wait a minute and try again.",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -19,8 +18,11 @@ from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import InternalError
+from consent_service.extensions import caller_cache
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.infra.audit import record_as
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import create_api_key
@@ -91,25 +93,24 @@ def integration_key_revoke(public_id: str) -> ResponseReturnValue:
         after={"revoked": True, "name": key.name},
         message=f"Revoked API key {public_id}.",
     )
-    current_app.extensions["caller_cache"].forget()
+    caller_cache().forget()
     return redirect(url_for("admin.integrations"))
 
 
 @bp.post("/integrations/webhooks")
 @requires(Permission.MANAGE_INTEGRATIONS)
 def integration_webhook_create() -> ResponseReturnValue:
-    settings = current_app.extensions["consent_settings"]
     try:
         with committed() as session:
             prop = get_property(session, request.form.get("property", ""))
             registered = register_endpoint(
                 session,
-                current_app.extensions["vault"].cipher,
+                vault().cipher,
                 property_id=prop.id,
                 url=request.form.get("url", "").strip(),
                 event_types=request.form.getlist("event_types"),
                 description=request.form.get("description", ""),
-                allow_private_networks=settings.webhook_allow_private_networks,
+                allow_private_networks=settings().webhook_allow_private_networks,
             )
             endpoint = registered.endpoint
             record_as(

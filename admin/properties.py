@@ -10,7 +10,6 @@ import secrets
 
 import sqlalchemy as sa
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -23,11 +22,11 @@ from admin.guard import CONTENT_SECURITY_POLICY
 from admin.guard import commit_audited
 from admin.guard import relax_security_headers
 from admin.guard import requires
-from admin.guard import settings
 from consent_service.banner.preview import preview_region
 from consent_service.banner.preview import sign_preview_region
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
 from consent_service.jurisdictions.regions import normalise_region
 from consent_service.models import Property
 from consent_service.properties.settings import BANNER_TEXT_ORDER
@@ -230,7 +229,7 @@ def _field(pointer: str) -> str:
 
 
 def _token(region: str) -> str:
-    return sign_preview_region(current_app.extensions["consent_settings"].secret_key, region)
+    return sign_preview_region(settings().secret_key, region)
 
 
 def _preview_locale(prop: Property, wanted: str | None) -> str:

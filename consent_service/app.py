@@ -9,6 +9,7 @@ from flask import Flask
 from flask import Response
 from flask.cli import FlaskGroup
 
+from consent_service import extensions
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
 from consent_service.extensions import db
@@ -33,26 +34,30 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(settings.flask_config())
-    app.extensions["consent_settings"] = settings
+    extensions.settings.attach(app, settings)
     _configure_logging(settings)
 
     db.init_app(app)
-    app.extensions["rate_limiter"] = KeyRateLimiter(settings.rate_limit_storage)
-    app.extensions["caller_cache"] = CallerCache(ttl=settings.api_key_cache_seconds)
+    extensions.rate_limiter.attach(app, KeyRateLimiter(settings.rate_limit_storage))
+    extensions.caller_cache.attach(app, CallerCache(ttl=settings.api_key_cache_seconds))
     # Look-ups see a publication (or a purpose change) within the banner's staleness bound.
-    app.extensions["context_cache"] = TtlCache(ttl=settings.banner_cache_seconds)
-    app.extensions["vault"] = Vault(Cipher(settings.data_keys), settings.blind_index_key)
+    extensions.context_cache.attach(app, TtlCache(ttl=settings.banner_cache_seconds))
+    extensions.vault.attach(app, Vault(Cipher(settings.data_keys), settings.blind_index_key))
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
-    issuer = Issuer(settings.signing_keys[0], settings.base_url)
-    app.extensions["receipt_issuer"] = issuer
+    issuer = extensions.receipt_issuer.attach(
+        app, Issuer(settings.signing_keys[0], settings.base_url)
+    )
     # Raises GeoIPDatabaseError for an unusable database: better at start-up than per visitor.
-    app.extensions["region_resolver"] = RegionResolver(
-        settings.region_headers,
-        settings.geoip_database,
-        trusted_proxy_hops=settings.trusted_proxy_hops,
+    extensions.region_resolver.attach(
+        app,
+        RegionResolver(
+            settings.region_headers,
+            settings.geoip_database,
+            trusted_proxy_hops=settings.trusted_proxy_hops,
+        ),
     )
     rulebook()  # a malformed rulebook stops start-up instead of failing the first visitor
-    app.extensions["banner_cache"] = BannerCache(ttl=settings.banner_cache_seconds)
+    extensions.banner_cache.attach(app, BannerCache(ttl=settings.banner_cache_seconds))
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)

@@ -1,19 +1,36 @@
-"""Flask extensions, created unbound and attached in ``create_app``, and the session views
-and commands work in."""
+"""Flask extensions, created unbound and attached in ``create_app``; the session views and
+commands work in (``committed()``); and typed access to the per-process services
+``create_app`` keeps in ``app.extensions`` for the surfaces."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from typing import Any
+from typing import Generic
+from typing import TypeVar
 
+from flask import Flask
+from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
+from consent_service.banner.cache import BannerCache
+from consent_service.consent.receipts import Issuer
 from consent_service.infra.database import commit_or_roll_back
+from consent_service.infra.pii import Vault
+from consent_service.infra.rate_limits import KeyRateLimiter
+from consent_service.infra.ttl_cache import TtlCache
+from consent_service.integrations.api_keys import CallerCache
+from consent_service.jurisdictions.regions import RegionResolver
 from consent_service.models import Base
+from consent_service.properties.lookup import ConsentContext
+from consent_service.settings import Settings
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+T = TypeVar("T")
 
 
 def current_session() -> Session:
@@ -29,3 +46,35 @@ def committed() -> AbstractContextManager[Session]:
             registered = register_endpoint(session, ...)
     """
     return commit_or_roll_back(current_session())
+
+
+class AppService(Generic[T]):
+    """One object ``create_app`` keeps per app in ``app.extensions[name]``: ``attach`` it
+    there, call this for the current app's."""
+
+    def __init__(self, name: str, kind: type[T]) -> None:
+        self.name = name
+        self._kind = kind
+
+    def attach(self, app: Flask, value: T) -> T:
+        app.extensions[self.name] = value
+        return value
+
+    def __call__(self) -> T:
+        found = current_app.extensions[self.name]
+        if not isinstance(found, self._kind):
+            raise TypeError(f"app.extensions[{self.name!r}] holds a {type(found).__name__}")
+        return found
+
+
+settings = AppService("consent_settings", Settings)
+# The cipher and blind-index key that protect personal data at rest.
+vault = AppService("vault", Vault)
+receipt_issuer = AppService("receipt_issuer", Issuer)
+region_resolver = AppService("region_resolver", RegionResolver)
+rate_limiter = AppService("rate_limiter", KeyRateLimiter)
+# Verified API keys; ``forget()`` them when a key is revoked.
+caller_cache = AppService("caller_cache", CallerCache)
+# Properties' consent contexts by key, as fresh as the banner.
+context_cache: AppService[TtlCache[str, ConsentContext]] = AppService("context_cache", TtlCache)
+banner_cache: AppService[BannerCache[Any, Any]] = AppService("banner_cache", BannerCache)

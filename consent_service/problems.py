@@ -25,6 +25,7 @@ from werkzeug.exceptions import default_exceptions
 from werkzeug.urls import iri_to_uri
 
 from consent_service import errors
+from consent_service.extensions import settings
 from consent_service.web.request_ids import request_id
 
 MEDIA_TYPE = "application/problem+json"
@@ -49,7 +50,7 @@ def problem(
 
 
 def problem_type_url(code: str) -> str:
-    return f"{current_app.extensions['consent_settings'].base_url}/problems/{code}"
+    return f"{settings().base_url}/problems/{code}"
 
 
 def domain_problem(exc: errors.ConsentServiceError) -> Response:

@@ -15,8 +15,11 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+from typing import TypeVar
 
 from consent_service.errors import InternalError
 from consent_service.infra.pii import DataKey
@@ -44,6 +47,78 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
+T = TypeVar("T")
+
+
+def _from(parse: Callable[[str, str], T], default: T, *, secret: bool = False) -> T:
+    """A setting with a default, read from ``CONSENT_<FIELD NAME>`` by ``parse(name, text)``
+    when that variable is set (and not blank): the one place its default is stated."""
+    return dataclasses.field(default=default, repr=not secret, metadata={"parse": parse})
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _positive_int(name: str, raw: str) -> int:
+    value = _int(name, raw)
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive; got {value}")
+    return value
+
+
+def _non_negative_int(name: str, raw: str) -> int:
+    value = _int(name, raw)
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 or more; got {value}")
+    return value
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer; got {raw!r}") from None
+
+
+def _non_negative_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number; got {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be 0 or more; got {raw!r}")
+    return value
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false; got {value!r}")
+
+
+def _rate_limit(name: str, raw: str) -> str:
+    try:
+        parsed_limit(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must read like '1200/minute'; got {raw!r}") from None
+    return raw
+
+
+def _log_level(name: str, raw: str) -> str:
+    return raw.strip().upper()
+
+
+def _region_headers(name: str, raw: str) -> tuple[RegionHeader, ...]:
+    try:
+        return parse_region_headers(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     environment: Environment
@@ -52,51 +127,53 @@ class Settings:
     signing_keys: tuple[SigningKey, ...] = dataclasses.field(repr=False)
     base_url: str
     instance_path: Path
-    max_body_bytes: int = 16 * 1024
-    log_level: str = "INFO"
+    max_body_bytes: int = _from(_positive_int, 16 * 1024)
+    log_level: str = _from(_log_level, "INFO")
     # Region resolution (ARCHITECTURE §5). No CDN header is trusted unless configured: a header
     # from the open internet must not choose the law that applies.
-    region_headers: tuple[RegionHeader, ...] = ()
+    region_headers: tuple[RegionHeader, ...] = _from(_region_headers, ())
     geoip_database: Path | None = None
-    trusted_proxy_hops: int = 0
+    trusted_proxy_hops: int = _from(_non_negative_int, 0)
     # How stale a process's view of a property's banner, and the configuration look-ups
     # judge by, may get after a publication.
-    banner_cache_seconds: int = 2
+    banner_cache_seconds: int = _from(_non_negative_int, 2)
     # Personal data at rest (emails, integration secrets): AES-GCM keys, the first current.
     data_keys: tuple[DataKey, ...] = dataclasses.field(repr=False)
     # HMAC key of the blind indexes that find encrypted emails; it cannot rotate in place.
     blind_index_key: bytes = dataclasses.field(repr=False)
     # Rate-limit storage (``limits``): memory:// embedded, redis://host:6379 with several processes.
-    rate_limit_storage: str = "memory://"
+    rate_limit_storage: str = _from(_text, "memory://")
     # Each API key's limit unless the key sets its own.
-    api_rate_limit: str = "1200/minute"
+    api_rate_limit: str = _from(_rate_limit, "1200/minute")
     # How long a process may keep trusting a verified API key: a revocation reaches every
     # process within this time (the revoking process at once).
-    api_key_cache_seconds: int = 2
+    api_key_cache_seconds: int = _from(_non_negative_int, 2)
     # Lifetime of identity tokens the shop backend signs for the widget to pass along.
-    identity_token_max_age: int = 1800
+    identity_token_max_age: int = _from(_positive_int, 1800)
     # Whether webhook endpoints may resolve to loopback / private addresses (SSRF guard).
-    webhook_allow_private_networks: bool = False
+    # From the environment: allowed in development unless set (see ``from_env``).
+    webhook_allow_private_networks: bool = _from(_flag, False)
     # Admin sessions end after this many idle minutes, and after ``admin_session_hours`` anyway.
-    admin_idle_minutes: int = 30
-    admin_session_hours: int = 12
+    admin_idle_minutes: int = _from(_positive_int, 30)
+    admin_session_hours: int = _from(_positive_int, 12)
     # Sign-in attempts (password and second-factor steps) per client IP; accounts also lock.
-    admin_sign_in_rate_limit: str = "10/minute"
+    admin_sign_in_rate_limit: str = _from(_rate_limit, "10/minute")
     # Sign-in links the preferences page emails: per client IP and per address asked for.
-    magic_link_rate_limit_ip: str = "20/hour"
-    magic_link_rate_limit_address: str = "5/hour"
-    # Policy-change notices (``email_sender.py``): the SMTP relay, the sender, the pace.
-    smtp_host: str = "localhost"
-    smtp_port: int = 1025
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: str | None = dataclasses.field(default=None, repr=False)
-    smtp_from: str = "consent-service@localhost"
-    smtp_reply_to: str | None = None
+    magic_link_rate_limit_ip: str = _from(_rate_limit, "20/hour")
+    magic_link_rate_limit_address: str = _from(_rate_limit, "5/hour")
+    # Policy-change notices (``messaging/email.py``): the SMTP relay, the sender, the pace.
+    smtp_host: str = _from(_text, "localhost")
+    smtp_port: int = _from(_positive_int, 1025)
+    # From the environment: on in production unless set (see ``from_env``).
+    smtp_starttls: bool = _from(_flag, False)
+    smtp_username: str | None = _from(_text, None)
+    smtp_password: str | None = _from(_text, None, secret=True)
+    smtp_from: str = _from(_text, "consent-service@localhost")
+    smtp_reply_to: str | None = _from(_text, None)
     # An address for RFC 2369 ``mailto:`` unsubscribes besides the one-click URL (optional).
-    smtp_unsubscribe_mailto: str | None = None
+    smtp_unsubscribe_mailto: str | None = _from(_text, None)
     # Messages per second per worker process; 0: unthrottled.
-    smtp_rate_limit: float = 10.0
+    smtp_rate_limit: float = _from(_non_negative_float, 10.0)
 
     @property
     def is_production(self) -> bool:
@@ -161,9 +238,19 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"CONSENT_DATA_KEYS: {exc}") from None
         blind_index_key = _blind_index_key(index_key_spec)
-        region_headers = _region_headers(env)
+        optional = _optional_settings(cls, env)
+        # Two defaults depend on the environment: private webhook targets (test receivers,
+        # local tools) are fine in development, and production mail goes out over TLS.
+        optional.setdefault(
+            "webhook_allow_private_networks", environment is Environment.DEVELOPMENT
+        )
+        optional.setdefault("smtp_starttls", environment is Environment.PRODUCTION)
         geoip_database = _geoip_database(env, environment)
-        if environment is Environment.PRODUCTION and not region_headers and not geoip_database:
+        if (
+            environment is Environment.PRODUCTION
+            and not optional.get("region_headers")
+            and not geoip_database
+        ):
             log.warning(
                 "no CONSENT_REGION_HEADERS and no CONSENT_GEOIP_DATABASE: every visitor's "
                 "region is unknown and gets the strictest rule"
@@ -176,49 +263,24 @@ class Settings:
             signing_keys=signing_keys,
             base_url=(env.get("CONSENT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             instance_path=instance_path,
-            max_body_bytes=_positive_int(env, "CONSENT_MAX_BODY_BYTES", 16 * 1024),
-            log_level=env.get("CONSENT_LOG_LEVEL", "INFO").upper(),
-            region_headers=region_headers,
             geoip_database=geoip_database,
-            trusted_proxy_hops=_non_negative_int(env, "CONSENT_TRUSTED_PROXY_HOPS", 0),
-            banner_cache_seconds=_non_negative_int(env, "CONSENT_BANNER_CACHE_SECONDS", 2),
             data_keys=data_keys,
             blind_index_key=blind_index_key,
-            rate_limit_storage=env.get("CONSENT_RATE_LIMIT_STORAGE") or "memory://",
-            api_rate_limit=_rate_limit(env.get("CONSENT_API_RATE_LIMIT") or "1200/minute"),
-            api_key_cache_seconds=_non_negative_int(env, "CONSENT_API_KEY_CACHE_SECONDS", 2),
-            identity_token_max_age=_positive_int(env, "CONSENT_IDENTITY_TOKEN_MAX_AGE", 1800),
-            webhook_allow_private_networks=_flag(
-                env,
-                "CONSENT_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
-                default=environment is Environment.DEVELOPMENT,
-            ),
-            admin_idle_minutes=_positive_int(env, "CONSENT_ADMIN_IDLE_MINUTES", 30),
-            admin_session_hours=_positive_int(env, "CONSENT_ADMIN_SESSION_HOURS", 12),
-            admin_sign_in_rate_limit=_rate_limit(
-                env.get("CONSENT_ADMIN_SIGN_IN_RATE_LIMIT") or "10/minute",
-                "CONSENT_ADMIN_SIGN_IN_RATE_LIMIT",
-            ),
-            magic_link_rate_limit_ip=_rate_limit(
-                env.get("CONSENT_MAGIC_LINK_RATE_LIMIT_IP") or "20/hour",
-                "CONSENT_MAGIC_LINK_RATE_LIMIT_IP",
-            ),
-            magic_link_rate_limit_address=_rate_limit(
-                env.get("CONSENT_MAGIC_LINK_RATE_LIMIT_ADDRESS") or "5/hour",
-                "CONSENT_MAGIC_LINK_RATE_LIMIT_ADDRESS",
-            ),
-            smtp_host=env.get("CONSENT_SMTP_HOST") or "localhost",
-            smtp_port=_positive_int(env, "CONSENT_SMTP_PORT", 1025),
-            smtp_starttls=_flag(
-                env, "CONSENT_SMTP_STARTTLS", default=environment is Environment.PRODUCTION
-            ),
-            smtp_username=env.get("CONSENT_SMTP_USERNAME") or None,
-            smtp_password=env.get("CONSENT_SMTP_PASSWORD") or None,
-            smtp_from=env.get("CONSENT_SMTP_FROM") or "consent-service@localhost",
-            smtp_reply_to=env.get("CONSENT_SMTP_REPLY_TO") or None,
-            smtp_unsubscribe_mailto=env.get("CONSENT_SMTP_UNSUBSCRIBE_MAILTO") or None,
-            smtp_rate_limit=_non_negative_float(env, "CONSENT_SMTP_RATE_LIMIT", 10.0),
+            **optional,
         )
+
+
+def _optional_settings(cls: type[Settings], env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings declared with ``_from`` whose variable is set: the rest keep their
+    defaults."""
+    found: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        parse = field.metadata.get("parse")
+        name = f"CONSENT_{field.name.upper()}"
+        raw = env.get(name, "")
+        if parse is not None and raw.strip():
+            found[field.name] = parse(name, raw)
+    return found
 
 
 def _parse_environment(value: str) -> Environment:
@@ -229,64 +291,6 @@ def _parse_environment(value: str) -> Environment:
         raise SettingsError(f"CONSENT_ENV must be one of: {allowed}; got {value!r}") from None
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer; got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive; got {value}")
-    return value
-
-
-def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer; got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must be 0 or more; got {value}")
-    return value
-
-
-def _non_negative_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number; got {raw!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise SettingsError(f"{name} must be 0 or more; got {raw!r}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be true or false; got {raw!r}")
-
-
-def _rate_limit(raw: str, name: str = "CONSENT_API_RATE_LIMIT") -> str:
-    try:
-        parsed_limit(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must read like '1200/minute'; got {raw!r}") from None
-    return raw
-
-
 def _blind_index_key(spec: str) -> bytes:
     try:
         key = base64.urlsafe_b64decode(spec + "=" * (-len(spec) % 4))
@@ -295,16 +299,6 @@ def _blind_index_key(spec: str) -> bytes:
     if len(key) < 32:
         raise SettingsError("CONSENT_BLIND_INDEX_KEY must hold at least 32 bytes")
     return key
-
-
-def _region_headers(env: Mapping[str, str]) -> tuple[RegionHeader, ...]:
-    raw = env.get("CONSENT_REGION_HEADERS", "")
-    if not raw.strip():
-        return ()
-    try:
-        return parse_region_headers(raw)
-    except ValueError as exc:
-        raise SettingsError(f"CONSENT_REGION_HEADERS: {exc}") from None
 
 
 def _geoip_database(env: Mapping[str, str], environment: Environment) -> Path | None:

@@ -4,16 +4,17 @@ Content Security Policy, with stand-in analytics and ad tags that only run with 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from flask import Response
 from flask import abort
-from flask import current_app
 from flask import render_template
 from flask import request
 
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import settings
+from consent_service.extensions import vault
+from consent_service.infra.urls import origin_of
 from consent_service.integrations.identity import Claims
 from consent_service.integrations.identity import create_identity_secret
 from consent_service.integrations.identity import live_identity_secrets
@@ -45,12 +46,11 @@ _LANGUAGE = re.compile(r"^[a-z]{2}$")
 
 @bp.get("/demo/")
 def demo_shop() -> Response:
-    settings = current_app.extensions["consent_settings"]
-    if settings.is_production:
+    if settings().is_production:
         abort(404)  # a demo, not part of a production deployment
     # The tag points at the service's public URL, as on a real shop: opened under another
     # origin (http://localhost:8000 when the service says 127.0.0.1), the embed is cross-origin.
-    service = settings.base_url.rstrip("/")
+    service = settings().base_url.rstrip("/")
     lang = request.args.get("lang", "en")
     html = render_template(
         "widget/demo.html",
@@ -64,7 +64,7 @@ def demo_shop() -> Response:
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
-        service=_origin(service)
+        service=origin_of(service)
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -76,15 +76,9 @@ def _signed_in_customer_token(customer: str | None) -> str | None:
     if not customer or not valid_customer_ref(customer):
         return None
     session = current_session()
-    vault = current_app.extensions["vault"]
     prop = get_property(session, DEMO_PROPERTY)
-    secrets = live_identity_secrets(session, vault, prop.id)
+    secrets = live_identity_secrets(session, vault(), prop.id)
     if not secrets:
-        secrets = [create_identity_secret(session, vault, DEMO_PROPERTY)[1]]
+        secrets = [create_identity_secret(session, vault(), DEMO_PROPERTY)[1]]
         db.session.commit()
     return sign_identity_token(secrets[-1], DEMO_PROPERTY, Claims(customer, None))
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

@@ -9,17 +9,17 @@ from typing import ParamSpec
 from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import current_app
 from flask import g
 from flask import request
 
 from consent_service.errors import InvalidCredentials
+from consent_service.extensions import caller_cache
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import rate_limiter
+from consent_service.extensions import settings
 from consent_service.infra.database import switch_to_writing
-from consent_service.infra.rate_limits import KeyRateLimiter
 from consent_service.integrations.api_keys import Caller
-from consent_service.integrations.api_keys import CallerCache
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import authenticate
 from consent_service.integrations.api_keys import mark_used
@@ -38,8 +38,8 @@ def integration(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
             caller = _authenticated_caller()
             caller.require(scope)
-            limits: KeyRateLimiter = current_app.extensions["rate_limiter"]
-            default = current_app.extensions["consent_settings"].api_rate_limit
+            limits = rate_limiter()
+            default = settings().api_rate_limit
             limits.check(f"api-key:{caller.public_id}", caller.rate_limit or default)
             g.caller = caller
             return view(*args, **kwargs)
@@ -59,7 +59,7 @@ def _authenticated_caller() -> Caller:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidCredentials("send the API key as 'Authorization: Bearer csk_...'")
-    cache: CallerCache = current_app.extensions["caller_cache"]
+    cache = caller_cache()
     session = current_session()
     caller = cache.caller(token.strip(), lambda: authenticate(session, token.strip()))
     if cache.due_for_last_used(caller):

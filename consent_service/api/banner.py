@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from flask import Response
-from flask import current_app
 from flask import request
 
 from consent_service.api import bp
@@ -20,28 +18,24 @@ from consent_service.banner.configuration import Fingerprint
 from consent_service.banner.configuration import build_banner
 from consent_service.banner.configuration import load_fingerprint
 from consent_service.banner.configuration import negotiate_locale
-from consent_service.errors import FieldError
-from consent_service.errors import ValidationFailed
+from consent_service.extensions import banner_cache
 from consent_service.extensions import current_session
+from consent_service.extensions import region_resolver
+from consent_service.extensions import settings
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.models.base import utcnow
 from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.web.request_body import property_query
 from consent_service.web.visitor_region import visitor_region
 
-_PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 Prepared = tuple[str, bytes, list[tuple[str, str]]]
 
 
 @bp.get("/v1/banner")
 def banner() -> Response:
-    property_key = request.args.get("property", "")
-    if not _PROPERTY.match(property_key):
-        raise ValidationFailed(
-            "the 'property' query parameter must name a property, e.g. ?property=demo-shop",
-            errors=[FieldError("/property", "a lowercase slug is required")],
-        )
-    cache: BannerCache[Fingerprint, Prepared] = current_app.extensions["banner_cache"]
+    property_key = property_query()
+    cache: BannerCache[Fingerprint, Prepared] = banner_cache()
     now = utcnow()
     fingerprint = cache.fingerprint(
         property_key, lambda: load_fingerprint(current_session(), property_key, now=now)
@@ -85,19 +79,18 @@ def _prepare(
     cacheability: str,
 ) -> Prepared:
     """Build the body once, and the headers that go with it."""
-    settings = current_app.extensions["consent_settings"]
     config = build_banner(
         current_session(),
         property_key,
         jurisdiction=jurisdiction,
         locale=locale,
-        base_url=settings.base_url,
+        base_url=settings().base_url,
         now=utcnow(),
     )
     config["config_version"] = fingerprint.config_version
     body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
     etag = hashlib.sha256(body).hexdigest()[:32]
-    resolver = current_app.extensions["region_resolver"]
+    resolver = region_resolver()
     headers = [
         ("ETag", f'"{etag}"'),
         ("Cache-Control", cacheability),
@@ -111,10 +104,10 @@ def _prepare(
 
 
 def _cacheability(source: str) -> str:
-    ttl = current_app.extensions["consent_settings"].banner_cache_seconds
+    ttl = settings().banner_cache_seconds
     if source == "override":
         return "no-store"
-    resolver = current_app.extensions["region_resolver"]
+    resolver = region_resolver()
     if source == "geoip" or (source == "unknown" and resolver.uses_geoip):
         # Depends on the client's address, which no Vary header can name.
         return f"private, max-age={ttl}"

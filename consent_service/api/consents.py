@@ -7,7 +7,6 @@ property lists, and the choice itself is refused (403) unless its property lists
 from __future__ import annotations
 
 from flask import Response
-from flask import current_app
 from flask import request
 
 from consent_service.api import bp
@@ -17,8 +16,8 @@ from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import record_consent
 from consent_service.extensions import committed
+from consent_service.extensions import receipt_issuer
 from consent_service.infra.network import truncate_ip
-from consent_service.web.cors import allow_origin
 from consent_service.web.cors import answer_page
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json
@@ -49,11 +48,8 @@ def _record(origin: str | None) -> Response:
     )
     # Committed before the answer; nothing is written when the consent is refused.
     with committed() as session:
-        recorded = record_consent(session, consent, issuer=current_app.extensions["receipt_issuer"])
-    response = receipt_response(recorded)
-    if origin:
-        allow_origin(response, origin)
-    return response
+        recorded = record_consent(session, consent, issuer=receipt_issuer())
+    return receipt_response(recorded)
 
 
 @bp.route("/v1/consents", methods=["OPTIONS"])

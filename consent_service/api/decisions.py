@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import orjson
 from flask import Response
-from flask import current_app
 from flask import jsonify
 from flask import request
 
@@ -26,6 +25,9 @@ from consent_service.decisions.rule import Decision
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import committed
+from consent_service.extensions import context_cache
+from consent_service.extensions import vault
+from consent_service.infra.times import rfc3339_millis
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.subject_refs import SubjectRef
 from consent_service.integrations.subject_refs import parse_subject_ref
@@ -85,12 +87,12 @@ def _answer(refs: Sequence[SubjectRef], purpose_keys: Sequence[str], pointer: st
     with committed() as session:
         return answer_lookup(
             session,
-            current_app.extensions["context_cache"],
+            context_cache(),
             property_key=caller.property_key,
             refs=refs,
             purpose_keys=purpose_keys,
             pointer=pointer,
-            vault=current_app.extensions["vault"],
+            vault=vault(),
             api_key_id=caller.key_id,
             request_id=request_id(),
             now=utcnow(),
@@ -114,4 +116,4 @@ def _as_json(answer: Answer) -> dict[str, object]:
 def _timestamp(decision: Decision) -> str | None:
     if decision.expires_at is None:
         return None
-    return decision.expires_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339_millis(decision.expires_at)

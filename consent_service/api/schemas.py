@@ -14,9 +14,9 @@ from consent_service.consent.receipts import Method
 from consent_service.errors import ValidationFailed
 from consent_service.integrations.subject_refs import KINDS
 from consent_service.integrations.subject_refs import parse_subject_ref
+from consent_service.properties import catalogue
 
-# \Z, not $: "$" also matches before a final newline, and "shop\n" is not a slug.
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}\Z", error="must be a lowercase slug")
+SLUG = validate.Regexp(catalogue.SLUG, error="must be a lowercase slug")
 PUBLIC_METHODS = [m.value for m in Method]
 
 

@@ -7,9 +7,7 @@ that the widget passes on (``POST /v1/identity``)."""
 from __future__ import annotations
 
 from flask import Response
-from flask import current_app
 from flask import jsonify
-from flask import request
 
 from consent_service.api import bp
 from consent_service.api.auth import current_caller
@@ -21,12 +19,13 @@ from consent_service.api.schemas import SubjectLinkRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import record_consent
-from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
-from consent_service.errors import OriginNotAllowed
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
+from consent_service.extensions import receipt_issuer
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.identity import link_identity
 from consent_service.integrations.identity import validate_claims
@@ -35,9 +34,9 @@ from consent_service.integrations.subject_consents import visitor_for
 from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.jurisdictions.regions import normalise_region
 from consent_service.models.base import utcnow
-from consent_service.problems import domain_problem
 from consent_service.properties.lookup import consent_context
-from consent_service.web.cors import allow_origin
+from consent_service.web.cors import answer_page
+from consent_service.web.cors import check_page_origin
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json
 
@@ -55,7 +54,7 @@ def link_subject() -> Response:
     with committed() as session:
         link = link_identity(
             session,
-            current_app.extensions["vault"],
+            vault(),
             caller.property_id,
             claims,
             visitor_id=body["visitor_id"],
@@ -81,7 +80,7 @@ def record_subject_consent() -> Response:
     ref = parse_subject_ref(body["subject"], "/subject")
     # One transaction: a refused consent also undoes an identity created for it.
     with committed() as session:
-        visitor_id = visitor_for(session, current_app.extensions["vault"], caller.property_id, ref)
+        visitor_id = visitor_for(session, vault(), caller.property_id, ref)
         recorded = record_consent(
             session,
             ConsentRequest(
@@ -94,21 +93,14 @@ def record_subject_consent() -> Response:
                 source=f"api:{caller.public_id}",
                 region=body["region"],
             ),
-            issuer=current_app.extensions["receipt_issuer"],
+            issuer=receipt_issuer(),
         )
     return receipt_response(recorded)
 
 
 @bp.post("/v1/identity", provide_automatic_options=False)
 def identify_visitor() -> Response:
-    origin = request.headers.get("Origin")
-    try:
-        response = _identify(origin)
-    except ConsentServiceError as exc:
-        response = domain_problem(exc)
-    if origin and response.status_code != 403:
-        allow_origin(response, origin)
-    return response
+    return answer_page(_identify)
 
 
 @bp.route("/v1/identity", methods=["OPTIONS"])
@@ -119,25 +111,18 @@ def identity_preflight() -> Response:
 def _identify(origin: str | None) -> Response:
     body = load_json(_identify_schema)
     session = current_session()
-    settings = current_app.extensions["consent_settings"]
     context = consent_context(session, body["property"], now=utcnow())
-    if origin and origin not in context.allowed_origins and origin != _own_origin():
-        raise OriginNotAllowed(f"{origin} is not an allowed origin of {context.property_key!r}")
-    vault = current_app.extensions["vault"]
+    check_page_origin(origin, context.allowed_origins, context.property_key)
     claims = verify_identity_token(
         session,
-        vault,
+        vault(),
         context.property_id,
         context.property_key,
         body["identity_token"],
-        settings.identity_token_max_age,
+        settings().identity_token_max_age,
     )
     with committed():
-        link_identity(session, vault, context.property_id, claims, visitor_id=body["visitor_id"])
+        link_identity(session, vault(), context.property_id, claims, visitor_id=body["visitor_id"])
     response = Response(status=204)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _own_origin() -> str:
-    return str(current_app.extensions["consent_settings"].base_url).rstrip("/")

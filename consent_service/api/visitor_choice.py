@@ -9,15 +9,12 @@ property lists (or the service's own pages). Neither answer may be cached anywhe
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 import uuid
 from collections.abc import Callable
 
 from flask import Response
-from flask import current_app
 from flask import jsonify
-from flask import request
 
 from consent_service.api import bp
 from consent_service.api.schemas import PreferencesLinkRequestSchema
@@ -25,18 +22,17 @@ from consent_service.consent.visitor_choice import ChoiceStatus
 from consent_service.consent.visitor_choice import WidgetProperty
 from consent_service.consent.visitor_choice import current_choice
 from consent_service.consent.visitor_choice import widget_property
-from consent_service.errors import FieldError
-from consent_service.errors import OriginNotAllowed
-from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
+from consent_service.infra.times import rfc3339_millis
 from consent_service.self_service.access import LINK_LIFETIME
 from consent_service.self_service.access import visitor_link_token
-from consent_service.web.cors import allow_origin
 from consent_service.web.cors import answer_page
+from consent_service.web.cors import check_page_origin
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json
+from consent_service.web.request_body import property_query
 
-_PROPERTY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 PREFERENCES_VISIT = "/preferences/visit"
 _link_schema = PreferencesLinkRequestSchema()
 
@@ -64,12 +60,7 @@ def _answer(respond: Callable[[str | None], Response]) -> Response:
 
 
 def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
-    property_key = request.args.get("property", "")
-    if not _PROPERTY.match(property_key):
-        raise ValidationFailed(
-            "the 'property' query parameter must name a property, e.g. ?property=demo-shop",
-            errors=[FieldError("/property", "a lowercase slug is required")],
-        )
+    property_key = property_query()
     session = current_session()
     prop = _allowed_property(property_key, origin)
     choice = current_choice(session, prop.id, visitor_id)
@@ -78,41 +69,25 @@ def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
         receipt = choice.receipt
         body |= {
             "receipt_id": str(receipt.receipt_id),
-            "issued_at": receipt.issued_at.isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"
-            ),
+            "issued_at": rfc3339_millis(receipt.issued_at),
             "policy_version": receipt.policy_version,
             "decisions": dict(receipt.decisions),
         }
-    return _json(body, origin)
+    return jsonify(body)
 
 
 def _link(origin: str | None) -> Response:
     body = load_json(_link_schema)
     prop = _allowed_property(body["property"], origin)
-    settings = current_app.extensions["consent_settings"]
-    token = visitor_link_token(settings.secret_key, prop.id, body["visitor_id"])
-    url = f"{settings.base_url.rstrip('/')}{PREFERENCES_VISIT}?" + urllib.parse.urlencode(
+    token = visitor_link_token(settings().secret_key, prop.id, body["visitor_id"])
+    url = f"{settings().base_url.rstrip('/')}{PREFERENCES_VISIT}?" + urllib.parse.urlencode(
         {"token": token}
     )
-    return _json({"url": url, "expires_in": int(LINK_LIFETIME.total_seconds())}, origin)
+    return jsonify({"url": url, "expires_in": int(LINK_LIFETIME.total_seconds())})
 
 
 def _allowed_property(property_key: str, origin: str | None) -> WidgetProperty:
     """The property, if a browser at ``origin`` (None: not a browser) may ask about it."""
     prop = widget_property(current_session(), property_key)
-    if origin and origin not in prop.allowed_origins and origin != _own_origin():
-        raise OriginNotAllowed(f"{origin} is not an allowed origin of property {property_key!r}")
+    check_page_origin(origin, prop.allowed_origins, property_key)
     return prop
-
-
-def _own_origin() -> str:
-    own = urllib.parse.urlsplit(current_app.extensions["consent_settings"].base_url)
-    return f"{own.scheme}://{own.netloc}"
-
-
-def _json(body: dict[str, object], origin: str | None) -> Response:
-    response = jsonify(body)
-    if origin:
-        allow_origin(response, origin)
-    return response

@@ -5,11 +5,9 @@ The signing secret is in the creation answer only; it is stored encrypted and ne
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from flask import Response
-from flask import current_app
 from flask import jsonify
 
 from consent_service.api import bp
@@ -18,6 +16,9 @@ from consent_service.api.auth import integration
 from consent_service.api.webhook_schemas import WebhookEndpointRequestSchema
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
+from consent_service.extensions import vault
+from consent_service.infra.times import rfc3339_seconds
 from consent_service.integrations.api_keys import Scope
 from consent_service.messaging.webhooks import delivery_counts
 from consent_service.messaging.webhooks import disable_endpoint
@@ -48,16 +49,15 @@ def list_webhooks() -> Response:
 @integration(Scope.WEBHOOKS_MANAGE)
 def create_webhook() -> Response:
     body = load_json(_schema)
-    settings = current_app.extensions["consent_settings"]
     with committed() as session:
         registered = register_endpoint(
             session,
-            current_app.extensions["vault"].cipher,
+            vault().cipher,
             property_id=current_caller().property_id,
             url=body["url"],
             event_types=body["event_types"],
             description=body["description"],
-            allow_private_networks=settings.webhook_allow_private_networks,
+            allow_private_networks=settings().webhook_allow_private_networks,
         )
     response = jsonify({**_describe(registered.endpoint), "secret": registered.secret})
     response.status_code = 201
@@ -82,11 +82,7 @@ def _describe(endpoint: WebhookEndpoint) -> dict[str, object]:
         "url": endpoint.url,
         "description": endpoint.description,
         "event_types": list(endpoint.event_types),
-        "created_at": _iso(endpoint.created_at),
-        "disabled_at": _iso(endpoint.disabled_at) if endpoint.disabled_at else None,
+        "created_at": rfc3339_seconds(endpoint.created_at),
+        "disabled_at": rfc3339_seconds(endpoint.disabled_at) if endpoint.disabled_at else None,
         "disabled_reason": endpoint.disabled_reason,
     }
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

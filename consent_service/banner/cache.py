@@ -9,47 +9,35 @@ serves a banner built from an older fingerprint after that.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from collections.abc import Hashable
 from typing import Generic
 from typing import TypeVar
 
+from consent_service.infra.ttl_cache import FOREVER
+from consent_service.infra.ttl_cache import TtlCache
+
 F = TypeVar("F", bound=Hashable)
 B = TypeVar("B")
 
 
 class BannerCache(Generic[F, B]):
+    """Fingerprints for ``ttl`` seconds; bodies for as long as there is room, since a body's
+    key includes the fingerprint it was built from (a publication changes the key)."""
+
     def __init__(
         self, *, ttl: float, max_entries: int = 4096, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._ttl = ttl
-        self._max_entries = max_entries
-        self._clock = clock
-        self._fingerprints: dict[str, tuple[float, F]] = {}
-        self._bodies: dict[tuple[Hashable, ...], B] = {}
-        self._lock = threading.Lock()
+        self._fingerprints: TtlCache[str, F] = TtlCache(ttl, max_entries=max_entries, clock=clock)
+        self._bodies: TtlCache[tuple[Hashable, ...], B] = TtlCache(
+            FOREVER, max_entries=max_entries, clock=clock
+        )
 
     def fingerprint(self, property_key: str, load: Callable[[], F]) -> F:
         """The property's fingerprint, re-read with ``load`` once it is ``ttl`` old."""
-        now = self._clock()
-        cached = self._fingerprints.get(property_key)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        fresh = load()
-        with self._lock:
-            self._fingerprints[property_key] = (now, fresh)
-        return fresh
+        return self._fingerprints.get(property_key, load)
 
     def body(self, key: tuple[Hashable, ...], build: Callable[[], B]) -> B:
         """The banner for ``key`` (which includes the fingerprint), built once."""
-        found = self._bodies.get(key)
-        if found is not None:
-            return found
-        built = build()
-        with self._lock:
-            if len(self._bodies) >= self._max_entries:
-                self._bodies.clear()  # stale fingerprints pile up only after many publications
-            self._bodies[key] = built
-        return built
+        return self._bodies.get(key, build)

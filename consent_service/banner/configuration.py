@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from consent_service.errors import FieldError
 from consent_service.errors import UnknownProperty
 from consent_service.errors import ValidationFailed
+from consent_service.infra.urls import policy_url
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.jurisdictions.rules import Regime
 from consent_service.models import PolicyDocument
@@ -125,7 +126,6 @@ def build_banner(
     for vendor in prop.vendors:
         for purpose in vendor.purposes:
             vendors_by_purpose.setdefault(purpose.key, []).append(vendor.key)
-    policy_url = f"{base_url}/v1/policies/{prop.key}/{context.document_key}"
     return {
         "property": prop.key,
         "controller": prop.controller,
@@ -165,7 +165,11 @@ def build_banner(
             "document": context.document_key,
             "version": context.current.number if context.current else None,
             "sha256": context.current.sha256 if context.current else None,
-            "url": f"{policy_url}/{context.current.number}" if context.current else None,
+            "url": (
+                policy_url(base_url, prop.key, context.document_key, context.current.number)
+                if context.current
+                else None
+            ),
             "last_material_version": context.last_material,
         },
         "documents": _documents(session, prop, base_url, now),
@@ -206,7 +210,7 @@ def _documents(
             "key": key,
             "title": title,
             "version": number,
-            "url": f"{base_url}/v1/policies/{prop.key}/{key}/{number}",
+            "url": policy_url(base_url, prop.key, key, number),
         }
         for key, title, number in rows
     ]

@@ -6,9 +6,9 @@ A secret is printed once, on creation, to standard output only.
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from consent_service.cli.running import run_committed
+from consent_service.extensions import vault
 from consent_service.integrations.identity import create_identity_secret
 from consent_service.integrations.identity import revoke_identity_secret
 
@@ -23,9 +23,7 @@ def identity_secret_cli() -> None:
 def identity_secret_create(property_key: str) -> None:
     """Create a secret and print it once; older secrets stay valid until revoked."""
     with run_committed() as session:
-        secret_id, plaintext = create_identity_secret(
-            session, current_app.extensions["vault"], property_key
-        )
+        secret_id, plaintext = create_identity_secret(session, vault(), property_key)
     click.echo(plaintext)
     click.echo(f"created identity secret {secret_id} for {property_key!r}", err=True)
 

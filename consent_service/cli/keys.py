@@ -6,9 +6,9 @@ A key is printed once, on creation, to standard output only; lists never show it
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from consent_service.cli.running import run_committed
+from consent_service.extensions import caller_cache
 from consent_service.extensions import current_session
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import create_api_key
@@ -70,5 +70,5 @@ def keys_revoke(public_id: str) -> None:
     """Revoke a key: refused by this process at once, by others within the key cache time."""
     with run_committed() as session:
         revoke_api_key(session, public_id)
-    current_app.extensions["caller_cache"].forget()
+    caller_cache().forget()
     click.echo(f"revoked {public_id}")

@@ -8,9 +8,10 @@ from __future__ import annotations
 import uuid
 
 import click
-from flask import current_app
 
 from consent_service.cli.running import run_committed
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.messaging.webhooks import EVENT_TYPES
 from consent_service.properties.lookup import get_property
 
@@ -36,16 +37,15 @@ def webhooks_add(property_key: str, url: str, events: tuple[str, ...], descripti
     """Register an endpoint and print its signing secret: the only time it is shown."""
     from consent_service.messaging.webhooks import register_endpoint
 
-    settings = current_app.extensions["consent_settings"]
     with run_committed() as session:
         registered = register_endpoint(
             session,
-            current_app.extensions["vault"].cipher,
+            vault().cipher,
             property_id=get_property(session, property_key).id,
             url=url,
             event_types=events,
             description=description,
-            allow_private_networks=settings.webhook_allow_private_networks,
+            allow_private_networks=settings().webhook_allow_private_networks,
         )
     click.echo(registered.secret)
     click.echo(

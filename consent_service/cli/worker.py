@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from flask import current_app
 
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.messaging.worker import build_worker
 from consent_service.messaging.worker import email_setup
 from consent_service.messaging.worker import stopped_by_signals
@@ -37,15 +38,14 @@ def worker_cli(
     once: bool, batch_size: int, poll_interval: float, lease_seconds: float | None
 ) -> None:
     """Send the outbox's messages (signed webhooks, notice emails), retrying with backoff."""
-    settings = current_app.extensions["consent_settings"]
     worker = build_worker(
         current_session(),
-        cipher=current_app.extensions["vault"].cipher,
-        allow_private_networks=settings.webhook_allow_private_networks,
+        cipher=vault().cipher,
+        allow_private_networks=settings().webhook_allow_private_networks,
         batch_size=batch_size,
         poll_interval=poll_interval,
         lease=dt.timedelta(seconds=lease_seconds) if lease_seconds else None,
-        email=email_setup(settings, current_app.extensions["vault"]),
+        email=email_setup(settings(), vault()),
     )
     with stopped_by_signals(worker):
         total = worker.run(once=once)

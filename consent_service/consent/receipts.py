@@ -7,7 +7,6 @@ import datetime as dt
 import enum
 import functools
 import logging
-import urllib.parse
 import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -21,7 +20,6 @@ from consent_service.consent.state import state_rows
 from consent_service.consent.state import upsert_state
 from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import FieldError
-from consent_service.errors import OriginNotAllowed
 from consent_service.errors import PolicyVersionNotCurrent
 from consent_service.errors import UnknownPolicy
 from consent_service.errors import UnknownPurpose
@@ -31,6 +29,8 @@ from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.database import execute_core
 from consent_service.infra.signing import SigningKey
 from consent_service.infra.signing import jws_sha256
+from consent_service.infra.times import rfc3339_millis
+from consent_service.infra.urls import policy_url
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.messaging.webhooks import emit_consent_changed
@@ -46,6 +46,7 @@ from consent_service.properties.jurisdiction_overrides import apply_overrides
 from consent_service.properties.lookup import ConsentContext
 from consent_service.properties.lookup import OfferedPurpose
 from consent_service.properties.lookup import PolicyRef
+from consent_service.properties.lookup import check_origin
 from consent_service.properties.lookup import consent_context
 
 RECEIPT_SCHEMA = "consent-service/receipt/v1"
@@ -139,7 +140,9 @@ def record_consent(
     now = _to_millis(now or utcnow())
     begin_write(session)
     context = consent_context(session, request.property_key, now=now)
-    _check_origin(context, request.origin, issuer.base_url)
+    check_origin(
+        request.origin, context.allowed_origins, context.property_key, base_url=issuer.base_url
+    )
     jurisdiction = apply_overrides(
         jurisdiction_for_region(request.region, on=now.date()), context.overrides
     )
@@ -174,8 +177,9 @@ def record_consent(
             "document": context.document_key,
             "version": version.number,
             "sha256": version.sha256,
-            "url": f"{issuer.base_url}/v1/policies/{context.property_key}/"
-            f"{context.document_key}/{version.number}",
+            "url": policy_url(
+                issuer.base_url, context.property_key, context.document_key, version.number
+            ),
         },
         "jurisdiction": jurisdiction.code,
         "region": request.region,
@@ -184,8 +188,8 @@ def record_consent(
         "source": request.source,
         "gpc": request.gpc,
         "network": request.network,
-        "issued_at": _timestamp(now),
-        "expires_at": _timestamp(expires_at),
+        "issued_at": rfc3339_millis(now),
+        "expires_at": rfc3339_millis(expires_at),
     }
     issuer.ensure_registered(session)
     jws = issuer.key.sign(payload)
@@ -286,21 +290,6 @@ def resolve_decisions(
     return snapshot
 
 
-def _check_origin(context: ConsentContext, origin: str | None, base_url: str) -> None:
-    """A page may record consent only for a property that lists its origin (or the
-    service's own pages, such as its demo shop and preferences page)."""
-    own = urllib.parse.urlsplit(base_url)
-    if (
-        origin is None
-        or origin in context.allowed_origins
-        or origin == f"{own.scheme}://{own.netloc}"
-    ):
-        return
-    raise OriginNotAllowed(
-        f"{origin} is not an allowed origin of property {context.property_key!r}"
-    )
-
-
 def _check_policy_version(session: Session, context: ConsentContext, number: int) -> PolicyRef:
     """The current version, if that is what the person saw; otherwise 404 or 409."""
     document_key = context.document_key
@@ -377,7 +366,3 @@ def _statements(session: Session) -> _Statements:
 def _to_millis(moment: dt.datetime) -> dt.datetime:
     """Receipts state times to the millisecond; the row must say exactly what was signed."""
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _timestamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

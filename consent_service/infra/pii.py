@@ -100,9 +100,6 @@ class Cipher:
         except InvalidTag:
             raise UndecryptableData("the ciphertext does not open with its key") from None
 
-    def key_id_of(self, ciphertext: bytes) -> str:
-        return ciphertext[2 : 2 + ciphertext[1]].decode(errors="replace")
-
 
 def normalise_email(address: str) -> str:
     """One spelling per mailbox: trimmed, NFC, lower-cased (shops treat addresses so)."""

@@ -1,5 +1,5 @@
-"""A per-process cache whose entries expire after a fixed time: for property configuration
-that changes rarely (publications) but is read on every request."""
+"""The one per-process cache: entries expire after a fixed time, for what changes rarely
+(a publication, a revoked key) but is read on every request."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from typing import TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
+FOREVER = float("inf")
+
 
 class TtlCache(Generic[K, V]):
-    """``get(key, load)`` returns a value at most ``ttl`` seconds old (0: never cached).
+    """``get(key, load)`` returns a value at most ``ttl`` seconds old (0: never cached;
+    ``FOREVER``: kept until the cache is full). Bounded: a full cache starts again empty.
 
     Loads are not deduplicated across threads: two may load the same key at once, which
     costs one extra query and keeps the hot path free of waiting.
@@ -47,3 +50,6 @@ class TtlCache(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from consent_service.errors import InsufficientScope
 from consent_service.errors import InvalidCredentials
 from consent_service.errors import UnknownApiKey
 from consent_service.errors import ValidationFailed
+from consent_service.infra.ttl_cache import TtlCache
 from consent_service.models import ApiKey
 from consent_service.models import Property
 from consent_service.models.base import utcnow
@@ -178,37 +178,19 @@ class CallerCache:
     LAST_USED_EVERY = 60.0
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._callers: dict[str, tuple[float, Caller]] = {}
-        self._last_marked: dict[uuid.UUID, float] = {}
-        self._lock = threading.Lock()
+        self._callers: TtlCache[str, Caller] = TtlCache(ttl, max_entries=10_000, clock=clock)
+        self._last_marked: TtlCache[uuid.UUID, object] = TtlCache(
+            self.LAST_USED_EVERY, max_entries=10_000, clock=clock
+        )
 
     def caller(self, token: str, load: Callable[[], Caller]) -> Caller:
-        if self._ttl <= 0:
-            return load()
-        digest = _digest(token)
-        now = self._clock()
-        cached = self._callers.get(digest)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        fresh = load()
-        with self._lock:
-            if len(self._callers) > 10_000:
-                self._callers.clear()
-            self._callers[digest] = (now, fresh)
-        return fresh
+        return self._callers.get(_digest(token), load)
 
     def forget(self) -> None:
-        with self._lock:
-            self._callers.clear()
+        self._callers.clear()
 
     def due_for_last_used(self, caller: Caller) -> bool:
-        """Whether this process should record that the key was used (at most once a minute)."""
-        now = self._clock()
-        last = self._last_marked.get(caller.key_id)
-        if last is not None and now - last < self.LAST_USED_EVERY:
-            return False
-        with self._lock:
-            self._last_marked[caller.key_id] = now
-        return True
+        """Whether this process should record that the key was used (at most once a minute):
+        only the call that finds no mark younger than a minute leaves a new one."""
+        mark = object()
+        return self._last_marked.get(caller.key_id, lambda: mark) is mark

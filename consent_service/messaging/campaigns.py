@@ -33,6 +33,8 @@ from consent_service.errors import ConsentServiceError
 from consent_service.errors import InvalidUnsubscribeLink
 from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.database import execute_core
+from consent_service.messaging.outbox import enqueue_selected
+from consent_service.messaging.outbox import redrive
 from consent_service.models import EmailCampaign
 from consent_service.models import EmailSubscription
 from consent_service.models import Identity
@@ -40,7 +42,6 @@ from consent_service.models import OutboxMessage
 from consent_service.models import OutboxStatus
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
-from consent_service.models.base import UTCDateTime
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
 
@@ -155,39 +156,19 @@ def enqueue_recipients(session: Session, campaign: EmailCampaign, now: dt.dateti
     already_started = bool(
         session.scalar(sa.select(outbox.c.id).where(outbox.c.campaign_id == campaign.id).limit(1))
     )
-    payload = json.dumps({"campaign": str(campaign.id)}, separators=(",", ":"))
-    when = sa.literal(now, UTCDateTime())
-    select = sa.select(
-        row_id,
-        sa.literal(campaign.property_id),
-        sa.literal(CHANNEL),
-        sa.literal(campaign.id, sa.Uuid()),
-        identities.c.id,
-        sa.literal(EVENT_TYPE),
-        sa.literal(payload),
-        sa.literal(OutboxStatus.PENDING.value),
-        sa.literal(0),
-        when,
-        when,
-    ).where(*_audience(campaign.property_id), ~already)
-    insert = outbox.insert().from_select(
-        [
-            "id",
-            "property_id",
-            "channel",
-            "campaign_id",
-            "identity_id",
-            "event_type",
-            "payload",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "created_at",
-        ],
-        select,
-    )
+    values = {
+        "id": row_id,
+        "property_id": campaign.property_id,
+        "channel": CHANNEL,
+        "campaign_id": campaign.id,
+        "identity_id": identities.c.id,
+        "event_type": EVENT_TYPE,
+        "payload": json.dumps({"campaign": str(campaign.id)}, separators=(",", ":")),
+    }
     mine = sa.select(sa.func.count()).where(outbox.c.campaign_id == campaign.id)
-    result = execute_core(session, insert)
+    result = enqueue_selected(
+        session, values, [*_audience(campaign.property_id), ~already], now=now
+    )
     if result.rowcount is not None and result.rowcount >= 0:
         return int(result.rowcount)
     # Some drivers do not report an INSERT ... SELECT's row count: count the campaign's rows
@@ -252,19 +233,7 @@ def campaign_progress(session: Session, campaign: EmailCampaign) -> CampaignProg
 def retry_failed(session: Session, campaign: EmailCampaign, now: dt.datetime) -> int:
     """Give the campaign's failed (dead) messages a fresh set of attempts, due now. Same
     rows, so the same Message-IDs; customers who left the list since are skipped at send."""
-    outbox = table_of(OutboxMessage)
-    result = execute_core(
-        session,
-        sa.update(outbox)
-        .where(outbox.c.campaign_id == campaign.id, outbox.c.status == OutboxStatus.DEAD.value)
-        .values(
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
-            next_attempt_at=now,
-            locked_until=None,
-        ),
-    )
-    return int(result.rowcount)
+    return redrive(session, campaign_id=campaign.id, now=now)
 
 
 # --- subscriptions ---------------------------------------------------------------------------
@@ -312,18 +281,6 @@ def subscriptions(session: Session, identity_id: uuid.UUID) -> dict[str, bool]:
         )
     }
     return {key: bool(chosen.get(key, default)) for key, default in EMAIL_LISTS.items()}
-
-
-def is_unsubscribed(session: Session, identity_id: uuid.UUID, list_key: str) -> bool:
-    return bool(
-        session.scalar(
-            sa.select(sa.literal(True)).where(
-                EmailSubscription.identity_id == identity_id,
-                EmailSubscription.list_key == list_key,
-                EmailSubscription.subscribed.is_(False),
-            )
-        )
-    )
 
 
 # --- signed link tokens ----------------------------------------------------------------------

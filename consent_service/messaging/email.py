@@ -38,7 +38,6 @@ import smtplib
 import socket
 import ssl
 import time
-import urllib.parse
 import uuid
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -56,6 +55,8 @@ from sqlalchemy.orm import Session
 
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.pii import Vault
+from consent_service.infra.urls import policy_diff_url
+from consent_service.infra.urls import policy_url
 from consent_service.messaging.campaigns import CHANNEL
 from consent_service.messaging.campaigns import MAGIC_LINK_EVENT
 from consent_service.messaging.campaigns import MAGIC_LINK_LIFETIME
@@ -484,13 +485,19 @@ class EmailChannel:
         """The message, without its ``To`` and ``Date`` (added at send time)."""
         setup = self._setup
         base = setup.base_url.rstrip("/")
-        prop = urllib.parse.quote(campaign.property_key, safe="")
-        doc = urllib.parse.quote(campaign.document_key, safe="")
         unsubscribe = unsubscribe_token(setup.secret_key, identity_id, POLICY_NOTICES_LIST)
         links: dict[str, str | None] = {
-            "policy_url": f"{base}/v1/policies/{prop}/{doc}/{campaign.version}",
+            "policy_url": policy_url(
+                base, campaign.property_key, campaign.document_key, campaign.version
+            ),
             "diff_url": (
-                f"{base}/policies/{prop}/{doc}/diff/{campaign.previous_version}..{campaign.version}"
+                policy_diff_url(
+                    base,
+                    campaign.property_key,
+                    campaign.document_key,
+                    campaign.previous_version,
+                    campaign.version,
+                )
                 if campaign.previous_version is not None
                 else None
             ),

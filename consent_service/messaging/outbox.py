@@ -27,6 +27,7 @@ from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import Any
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -36,6 +37,7 @@ from consent_service.infra.database import begin_write
 from consent_service.infra.database import execute_core
 from consent_service.models import OutboxMessage
 from consent_service.models import OutboxStatus
+from consent_service.models.base import new_id
 from consent_service.models.base import table_of
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,70 @@ class ChannelHandler(Protocol):
     def gone(self, session: Session, message: ClaimedMessage, now: dt.datetime) -> None:
         """React, in the settling transaction, to a receiver that is gone for good."""
         ...
+
+
+@dataclasses.dataclass(frozen=True)
+class NewMessage:
+    """A message to write: pending, due at once, its ``id`` the one receivers de-duplicate on."""
+
+    property_id: int
+    channel: str
+    event_type: str
+    payload: str
+    endpoint_id: uuid.UUID | None = None
+    identity_id: uuid.UUID | None = None
+    id: uuid.UUID = dataclasses.field(default_factory=new_id)
+
+
+def enqueue(session: Session, messages: Sequence[NewMessage], *, now: dt.datetime) -> None:
+    """Write ``messages`` in the caller's transaction, due ``now``."""
+    if not messages:
+        return
+    fresh = _fresh(now)
+    rows = [
+        {
+            "id": message.id,
+            "property_id": message.property_id,
+            "channel": message.channel,
+            "endpoint_id": message.endpoint_id,
+            "identity_id": message.identity_id,
+            "event_type": message.event_type,
+            "payload": message.payload,
+            **fresh,
+        }
+        for message in messages
+    ]
+    execute_core(session, sa.insert(table_of(OutboxMessage)), rows)
+
+
+def enqueue_selected(
+    session: Session,
+    values: Mapping[str, object],
+    where: Sequence[sa.ColumnElement[bool]],
+    *,
+    now: dt.datetime,
+) -> sa.CursorResult[Any]:
+    """Write one message per row ``where`` selects, in one INSERT ... SELECT: ``values`` names
+    each message column as an expression over that row, or as a constant."""
+    outbox = table_of(OutboxMessage)
+    columns = {
+        name: value
+        if isinstance(value, sa.ColumnElement)
+        else sa.literal(value, outbox.c[name].type)
+        for name, value in {**values, **_fresh(now)}.items()
+    }
+    select = sa.select(*columns.values()).where(*where)
+    return execute_core(session, outbox.insert().from_select(list(columns), select))
+
+
+def _fresh(now: dt.datetime) -> dict[str, object]:
+    """A new message's delivery state: pending, no attempt yet, due ``now``."""
+    return {
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def claim_due(
@@ -255,17 +321,33 @@ def bury_pending(session: Session, *, endpoint_id: uuid.UUID, reason: str) -> in
     return result.rowcount
 
 
-def redrive(session: Session, *, endpoint_id: uuid.UUID, now: dt.datetime) -> int:
-    """Give an endpoint's dead messages a fresh set of attempts, due now. Same ids, so a
-    receiver that did get one before de-duplicates it."""
+def redrive(
+    session: Session,
+    *,
+    now: dt.datetime,
+    endpoint_id: uuid.UUID | None = None,
+    campaign_id: uuid.UUID | None = None,
+) -> int:
+    """Give the dead messages of an endpoint (or of an email campaign) a fresh set of
+    attempts, due ``now``, with no lease left over. Same ids, so a receiver that did get one
+    before de-duplicates it (and an email keeps its Message-ID)."""
+    if (endpoint_id is None) == (campaign_id is None):
+        raise TypeError("redrive an endpoint's or a campaign's messages")
     outbox = table_of(OutboxMessage)
+    of = (
+        outbox.c.endpoint_id == endpoint_id
+        if endpoint_id is not None
+        else outbox.c.campaign_id == campaign_id
+    )
     result = execute_core(
         session,
         sa.update(outbox)
-        .where(outbox.c.endpoint_id == endpoint_id, outbox.c.status == OutboxStatus.DEAD.value)
-        .values(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now),
+        .where(of, outbox.c.status == OutboxStatus.DEAD.value)
+        .values(
+            status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=now, locked_until=None
+        ),
     )
-    return result.rowcount
+    return int(result.rowcount)
 
 
 def retry_delay(

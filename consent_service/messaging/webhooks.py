@@ -43,21 +43,22 @@ from consent_service.errors import ValidationFailed
 from consent_service.infra.database import execute_core
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import UndecryptableData
+from consent_service.infra.times import rfc3339_millis
 from consent_service.messaging.outbox import ClaimedMessage
+from consent_service.messaging.outbox import NewMessage
 from consent_service.messaging.outbox import Outcome
 from consent_service.messaging.outbox import Send
 from consent_service.messaging.outbox import Verdict
 from consent_service.messaging.outbox import bury_pending
+from consent_service.messaging.outbox import enqueue
 from consent_service.models import ConsentReceipt
 from consent_service.models import Identity
 from consent_service.models import OutboxMessage
-from consent_service.models import OutboxStatus
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Subject
 from consent_service.models import WebhookEndpoint
 from consent_service.models.base import new_id
-from consent_service.models.base import table_of
 from consent_service.models.base import utcnow
 
 CHANNEL = "webhook"
@@ -337,7 +338,7 @@ def subscribed_endpoints(
 def event_body(event_type: str, data: Mapping[str, Any], now: dt.datetime) -> str:
     """The exact bytes sent and signed: minified JSON ``{"type", "timestamp", "data"}``."""
     return json.dumps(
-        {"type": event_type, "timestamp": _timestamp(now), "data": data},
+        {"type": event_type, "timestamp": rfc3339_millis(now), "data": data},
         separators=(",", ":"),
         ensure_ascii=True,
     )
@@ -397,7 +398,7 @@ def emit_policy_published(
         "version": version.number,
         "sha256": version.sha256,
         "material": version.material,
-        "effective_at": _timestamp(effective_at),
+        "effective_at": rfc3339_millis(effective_at),
     }
     return _enqueue(session, property_id, EventType.POLICY_PUBLISHED, endpoints, data, now)
 
@@ -413,24 +414,12 @@ def _enqueue(
     if not endpoints:
         return []
     body = event_body(event_type.value, data, now)
-    ids = [new_id() for _ in endpoints]
-    rows = [
-        {
-            "id": message_id,
-            "property_id": property_id,
-            "channel": CHANNEL,
-            "endpoint_id": endpoint_id,
-            "event_type": event_type.value,
-            "payload": body,
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for message_id, endpoint_id in zip(ids, endpoints, strict=True)
+    messages = [
+        NewMessage(property_id, CHANNEL, event_type.value, body, endpoint_id=endpoint_id)
+        for endpoint_id in endpoints
     ]
-    execute_core(session, sa.insert(table_of(OutboxMessage)), rows)
-    return ids
+    enqueue(session, messages, now=now)
+    return [message.id for message in messages]
 
 
 @functools.cache
@@ -457,10 +446,6 @@ def _subject_facts_query() -> sa.Select[str | None, Any]:
         .outerjoin(Identity, Identity.id == Subject.identity_id)
         .where(Subject.id == sa.bindparam("subject_id"))
     )
-
-
-def _timestamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- delivery (the outbox's webhook channel) --------------------------------------------------

@@ -7,16 +7,16 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import current_app
 from werkzeug.wrappers import Response
 
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.models.base import utcnow
 from consent_service.preferences import bp
 from consent_service.preferences.page import needs_fresh_sign_in
 from consent_service.preferences.page import person_subjects
 from consent_service.preferences.page import signed_in
-from consent_service.preferences.session import settings
 from consent_service.preferences.view import attachment
 from consent_service.preferences.view import page_locale
 from consent_service.preferences.view import render
@@ -60,7 +60,7 @@ def preferences_export(access: Access) -> Response:
         return render("message.html", status=403, heading=heading, body=None)
     data = export_person(
         current_session(),
-        current_app.extensions["vault"],
+        vault(),
         access,
         base_url=settings().base_url,
         now=utcnow(),

@@ -8,7 +8,6 @@ import functools
 import uuid
 from collections.abc import Callable
 
-from flask import current_app
 from flask import g
 from flask import redirect
 from flask import request
@@ -21,9 +20,13 @@ from consent_service.errors import RateLimited
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import rate_limiter
+from consent_service.extensions import receipt_issuer
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.infra.network import truncate_ip
 from consent_service.infra.pii import UndecryptableData
-from consent_service.infra.rate_limits import KeyRateLimiter
+from consent_service.infra.urls import policy_url
 from consent_service.messaging.campaigns import EMAIL_LISTS
 from consent_service.messaging.campaigns import set_subscription
 from consent_service.messaging.campaigns import subscriptions
@@ -34,7 +37,6 @@ from consent_service.preferences import bp
 from consent_service.preferences.session import csrf_ok
 from consent_service.preferences.session import current_access
 from consent_service.preferences.session import end_session
-from consent_service.preferences.session import settings
 from consent_service.preferences.sign_in import notice_link_sign_in
 from consent_service.preferences.sign_in import sign_in_page
 from consent_service.preferences.view import date
@@ -81,9 +83,7 @@ def _who(access: Access) -> str:
     label = "—"
     if identity is not None and identity.email_ciphertext is not None:
         try:
-            email = current_app.extensions["vault"].open_email(
-                identity.property_id, identity.email_ciphertext
-            )
+            email = vault().open_email(identity.property_id, identity.email_ciphertext)
             name, _, domain = email.partition("@")
             label = f"{name[:1]}…@{domain}"  # enough to recognise, not to harvest
         except UndecryptableData:
@@ -139,9 +139,7 @@ def _page(
         history=history,
         purpose_names={p.key: p.name for p in page.purposes},
         state_text=lambda p: _state_text(p, history),
-        policy_url=lambda r: (
-            f"{base}/v1/policies/{page.property_key}/{r.document_key}/{r.policy_version}"
-        ),
+        policy_url=lambda r: policy_url(base, page.property_key, r.document_key, r.policy_version),
         jwks_url=f"{base}/.well-known/jwks.json",
         deadline=deadline,
         erase_due=deadline.due(now),
@@ -196,7 +194,7 @@ def preferences_save_choices(access: Access) -> Response:
                 session,
                 access,
                 None if withdraw else set(request.form.getlist("purpose")),
-                issuer=current_app.extensions["receipt_issuer"],
+                issuer=receipt_issuer(),
                 region=visitor_region().region,
                 gpc=_gpc(),
                 network=truncate_ip(visitor_ip()),
@@ -237,7 +235,7 @@ def preferences_save_emails(access: Access) -> Response:
 @signed_in
 def preferences_confirm_by_email(access: Access) -> Response:
     t = texts(page_locale())
-    limiter: KeyRateLimiter = current_app.extensions["rate_limiter"]
+    limiter = rate_limiter()
     try:
         limiter.check(
             f"magic-link-customer:{access.identity_id}", settings().magic_link_rate_limit_address
@@ -265,7 +263,7 @@ def preferences_erase(access: Access) -> Response:
     erasure = erase(
         current_session(),
         access,
-        issuer=current_app.extensions["receipt_issuer"],
+        issuer=receipt_issuer(),
         network=truncate_ip(visitor_ip()),
         request_id=request_id(),
         now=utcnow(),

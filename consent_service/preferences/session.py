@@ -8,7 +8,6 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import current_app
 from flask import g
 from flask import request
 from itsdangerous import BadData
@@ -16,12 +15,12 @@ from itsdangerous import URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
 from consent_service.models.base import utcnow
 from consent_service.self_service.access import SESSION_LIFETIME
 from consent_service.self_service.access import Access
 from consent_service.self_service.access import access_from_session
 from consent_service.self_service.access import session_token
-from consent_service.settings import Settings
 
 COOKIE = "consent_preferences"
 PRE_SESSION_COOKIE = "consent_preferences_form"
@@ -40,11 +39,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'none'",
     )
 )
-
-
-def settings() -> Settings:
-    settings_: Settings = current_app.extensions["consent_settings"]
-    return settings_
 
 
 def current_access() -> Access | None:

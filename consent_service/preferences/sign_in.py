@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -16,16 +15,17 @@ from consent_service.errors import RateLimited
 from consent_service.errors import UnknownProperty
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import rate_limiter
+from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.infra.pii import is_plausible_email
 from consent_service.infra.pii import normalise_email
-from consent_service.infra.rate_limits import KeyRateLimiter
 from consent_service.models import Property
 from consent_service.models.base import utcnow
 from consent_service.preferences import bp
 from consent_service.preferences.session import csrf_ok
 from consent_service.preferences.session import current_access
 from consent_service.preferences.session import end_session
-from consent_service.preferences.session import settings
 from consent_service.preferences.session import start_session
 from consent_service.preferences.view import page_locale
 from consent_service.preferences.view import render
@@ -139,13 +139,12 @@ def preferences_request_link() -> Response:
     email = normalise_email(request.form.get("email", ""))
     if not is_plausible_email(email):
         return sign_in_page(status=422, email_error=t.bad_email, email=email)
-    limiter: KeyRateLimiter = current_app.extensions["rate_limiter"]
-    vault = current_app.extensions["vault"]
+    limiter = rate_limiter()
     try:
         limiter.check(f"magic-link-ip:{visitor_ip()}", settings().magic_link_rate_limit_ip)
         # Keyed by the address's blind index: counted whether or not it is a customer's.
         limiter.check(
-            f"magic-link-address:{vault.email_index(prop.id, email)}",
+            f"magic-link-address:{vault().email_index(prop.id, email)}",
             settings().magic_link_rate_limit_address,
         )
     except RateLimited as exc:
@@ -155,7 +154,9 @@ def preferences_request_link() -> Response:
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    request_magic_link(current_session(), vault, prop.id, email, locale=page_locale(), now=utcnow())
+    request_magic_link(
+        current_session(), vault(), prop.id, email, locale=page_locale(), now=utcnow()
+    )
     db.session.commit()
     # The same words whether or not the address is known.
     return sign_in_page(notices=[("info", t.link_sent.format(email=email, name=prop.name))])

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app
 from flask import request
 from werkzeug.wrappers import Response
 
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import settings
 from consent_service.messaging.campaigns import set_subscription
 from consent_service.messaging.campaigns import verify_unsubscribe_token
 from consent_service.models import Identity
@@ -31,9 +31,7 @@ UNSUBSCRIBE_URL = "/v1/email/unsubscribe"
 
 
 def _verified() -> tuple[uuid.UUID, str]:
-    return verify_unsubscribe_token(
-        current_app.extensions["consent_settings"].secret_key, request.args.get("token", "")
-    )
+    return verify_unsubscribe_token(settings().secret_key, request.args.get("token", ""))
 
 
 def _page(identity_id: uuid.UUID, list_key: str, *, done: bool) -> Response:

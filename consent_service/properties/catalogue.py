@@ -41,7 +41,9 @@ CONSENT_MODE_TYPES = (
     "security_storage",
 )
 COOKIE_FIELDS = ("name", "domain", "duration", "description")
-KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# The keys of properties, purposes, vendors and documents. \Z, not $: "$" also matches before
+# a final newline, and "shop\n" is not a slug.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
 MAX_URL = 500
@@ -178,7 +180,7 @@ def _raise(errors: list[FieldError], what: str) -> None:
 
 
 def _key_errors(key: str, pointer: str) -> list[FieldError]:
-    if KEY.match(key):
+    if SLUG.match(key):
         return []
     return [
         FieldError(

@@ -9,14 +9,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from collections.abc import Collection
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.errors import OriginNotAllowed
 from consent_service.errors import UnknownProperty
 from consent_service.infra.database import execute_core
+from consent_service.infra.urls import origin_of
 from consent_service.jurisdictions.rules import OPT_OUT_CATEGORIES
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
@@ -92,6 +95,17 @@ def any_property_allows(session: Session, origin: str) -> bool:
         if origin in (origins or ()):
             return True
     return False
+
+
+def check_origin(
+    origin: str | None, allowed_origins: Collection[str], property_key: str, *, base_url: str
+) -> None:
+    """A browser page may act for a property only from an origin the property lists, or from
+    the service's own pages (its demo shop, its preferences page); no ``Origin``: not a
+    browser, nothing to check. Raises OriginNotAllowed."""
+    if not origin or origin in allowed_origins or origin == origin_of(base_url):
+        return
+    raise OriginNotAllowed(f"{origin} is not an allowed origin of property {property_key!r}")
 
 
 def consent_context(session: Session, property_key: str, *, now: dt.datetime) -> ConsentContext:

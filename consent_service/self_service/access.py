@@ -39,10 +39,10 @@ from consent_service.messaging.campaigns import MAGIC_LINK_LIFETIME
 from consent_service.messaging.campaigns import MAGIC_LINK_SALT
 from consent_service.messaging.campaigns import InvalidLinkToken
 from consent_service.messaging.campaigns import verify_preferences_token
+from consent_service.messaging.outbox import NewMessage
+from consent_service.messaging.outbox import enqueue
 from consent_service.models import Identity
 from consent_service.models import MagicLink
-from consent_service.models import OutboxMessage
-from consent_service.models import OutboxStatus
 from consent_service.models import Subject
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
@@ -206,22 +206,11 @@ def _queue_magic_link(
     )
     session.add(link)
     session.flush()
-    execute_core(
-        session,
-        sa.insert(table_of(OutboxMessage)),
-        {
-            "id": new_id(),
-            "property_id": property_id,
-            "channel": EMAIL_CHANNEL,
-            "identity_id": identity_id,
-            "event_type": MAGIC_LINK_EVENT,
-            "payload": json.dumps({"magic_link": str(link.id)}, separators=(",", ":")),
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
+    payload = json.dumps({"magic_link": str(link.id)}, separators=(",", ":"))
+    message = NewMessage(
+        property_id, EMAIL_CHANNEL, MAGIC_LINK_EVENT, payload, identity_id=identity_id
     )
+    enqueue(session, [message], now=now)
 
 
 def _magic_link_id(secret_key: str, token: str) -> uuid.UUID:

@@ -37,6 +37,7 @@ from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.database import begin_write
 from consent_service.infra.database import execute_core
+from consent_service.infra.times import rfc3339_millis
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.webhooks import EventType
 from consent_service.messaging.webhooks import emit_event
@@ -207,8 +208,8 @@ def erase(
             "subject_ids": sorted(str(s) for s in subject_ids),
             "visitor_ids": sorted(str(v) for v in visitor_ids),
             "jurisdiction": jurisdiction,
-            "requested_at": _timestamp(now),
-            "due_at": _timestamp(request.due_at),
+            "requested_at": rfc3339_millis(now),
+            "due_at": rfc3339_millis(request.due_at),
         },
         now,
     )
@@ -352,7 +353,3 @@ def _shred(
     )
     session.flush()
     return customer_ref
-
-
-def _timestamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

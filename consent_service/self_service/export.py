@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from consent_service.decisions.lookups import look_up
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.pii import Vault
+from consent_service.infra.times import rfc3339_seconds
 from consent_service.integrations.identity import account_visitor_id
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.models import EmailSubscription
@@ -174,6 +175,4 @@ def _customer_records(session: Session, identity_id: uuid.UUID | None) -> dict[s
 
 
 def _time(moment: dt.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return None if moment is None else rfc3339_seconds(moment)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.consent.verification import verify_receipts
 from consent_service.infra.signing import b64url_decode
+from consent_service.infra.times import rfc3339_seconds
 from consent_service.models import ConsentReceipt
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
@@ -129,7 +130,7 @@ def proof_bundle(jws_list: Sequence[str], *, base_url: str, now: dt.datetime) ->
     """The download: each receipt as signed and decoded, and how to check them."""
     return {
         "schema": BUNDLE_SCHEMA,
-        "exported_at": now.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "exported_at": rfc3339_seconds(now),
         "jwks_url": f"{base_url}/.well-known/jwks.json",
         "how_to_verify": HOW_TO_VERIFY,
         "receipts": [{"jws": jws, "payload": decoded_payload(jws)} for jws in jws_list],

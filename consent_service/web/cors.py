@@ -1,8 +1,16 @@
-"""CORS for the endpoints the widget calls from shops' pages: only origins a property lists."""
+"""The one origin and CORS policy for the endpoints the widget calls from shops' pages.
+
+- A page may act for a property only from an origin the property lists, or from this
+  service's own pages (``check_page_origin``; no ``Origin`` header: not a browser).
+- A preflight is answered for an origin some property lists (``preflight``).
+- An answer is readable by the page that asked once its request passed the check; a refusal
+  only if some property lists the page's origin at all (``answer_page``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Collection
 
 from flask import Response
 from flask import request
@@ -10,11 +18,21 @@ from flask import request
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import OriginNotAllowed
 from consent_service.extensions import current_session
+from consent_service.extensions import settings
 from consent_service.problems import domain_problem
 from consent_service.properties.lookup import any_property_allows
+from consent_service.properties.lookup import check_origin
 
 
-def allow_origin(response: Response, origin: str) -> None:
+def check_page_origin(
+    origin: str | None, allowed_origins: Collection[str], property_key: str
+) -> None:
+    """Raise OriginNotAllowed unless a page at ``origin`` may act for the property."""
+    base_url = settings().base_url
+    check_origin(origin, allowed_origins, property_key, base_url=base_url)
+
+
+def _allow_origin(response: Response, origin: str) -> None:
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers.add("Vary", "Origin")
 
@@ -39,13 +57,16 @@ def preflight(method: str, what: str) -> Response:
 
 
 def answer_page(respond: Callable[[str | None], Response]) -> Response:
-    """``respond(origin)``; a refusal is still explained to the shop's page, if some
-    property lists its origin at all (otherwise the browser hides the problem from it)."""
+    """``respond(origin)`` (which checks the origin against the property it acts for),
+    readable by that page; a refusal is still explained to the shop's page if some property
+    lists its origin at all (otherwise the browser hides the problem from it)."""
     origin = request.headers.get("Origin")
     try:
-        return respond(origin)
+        response = respond(origin)
     except ConsentServiceError as exc:
         response = domain_problem(exc)
-        if origin and any_property_allows(current_session(), origin):
-            allow_origin(response, origin)
-        return response
+        if not (origin and any_property_allows(current_session(), origin)):
+            return response
+    if origin:
+        _allow_origin(response, origin)
+    return response

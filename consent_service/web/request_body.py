@@ -14,6 +14,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from consent_service.errors import FieldError
 from consent_service.errors import MalformedRequest
 from consent_service.errors import ValidationFailed
+from consent_service.properties.catalogue import SLUG
 
 
 def load_json(schema: Schema) -> dict[str, Any]:
@@ -45,6 +46,17 @@ def load_query(schema: Schema) -> dict[str, Any]:
             errors=[FieldError(f"/{name}", "given more than once") for name in repeated],
         )
     return _load(schema, request.args.to_dict(), "query")
+
+
+def property_query() -> str:
+    """The ``?property=`` the widget's GET endpoints are asked about: a property key."""
+    property_key = request.args.get("property", "")
+    if not SLUG.match(property_key):
+        raise ValidationFailed(
+            "the 'property' query parameter must name a property, e.g. ?property=demo-shop",
+            errors=[FieldError("/property", "a lowercase slug is required")],
+        )
+    return property_key
 
 
 def _load(schema: Schema, data: dict[str, Any], what: str) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask import request
 
 from consent_service.banner.preview import preview_region
-from consent_service.jurisdictions.regions import RegionResolver
+from consent_service.extensions import region_resolver
+from consent_service.extensions import settings
 from consent_service.jurisdictions.regions import ResolvedRegion
 
 
@@ -15,10 +15,9 @@ def visitor_region(*, preview_tokens: bool = False) -> ResolvedRegion:
     (development and previews), never on a production visitor's say-so. With
     ``preview_tokens``, a ``?region=`` that is a fresh token the admin's preview signed
     overrides in every environment (``banner_preview.py``)."""
-    resolver: RegionResolver = current_app.extensions["region_resolver"]
-    settings = current_app.extensions["consent_settings"]
+    resolver = region_resolver()
     if preview_tokens and (
-        region := preview_region(settings.secret_key, request.args.get("region"))
+        region := preview_region(settings().secret_key, request.args.get("region"))
     ):
         return ResolvedRegion(region, "override")
     return resolver.resolve(
@@ -26,11 +25,11 @@ def visitor_region(*, preview_tokens: bool = False) -> ResolvedRegion:
         request.remote_addr,
         request.headers.getlist("X-Forwarded-For") if resolver.uses_geoip else None,
         override=request.args.get("region"),
-        allow_override=not settings.is_production,
+        allow_override=not settings().is_production,
     )
 
 
 def visitor_ip() -> str | None:
     """The client's address behind the configured number of trusted proxies."""
-    resolver: RegionResolver = current_app.extensions["region_resolver"]
+    resolver = region_resolver()
     return resolver.client_ip(request.remote_addr, request.headers.getlist("X-Forwarded-For"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -10,11 +11,13 @@ import sqlalchemy as sa
 from consent_service.errors import UnknownWebhookEndpoint
 from consent_service.errors import ValidationFailed
 from consent_service.infra.pii import UndecryptableData
+from consent_service.messaging.outbox import redrive
 from consent_service.messaging.webhooks import disable_endpoint
 from consent_service.messaging.webhooks import endpoint_secret
 from consent_service.messaging.webhooks import get_endpoint
 from consent_service.messaging.webhooks import register_endpoint
 from consent_service.models import OutboxMessage
+from consent_service.models.base import utcnow
 from consent_service.properties.lookup import get_property
 from tests.webhook_receiver import register
 
@@ -120,3 +123,16 @@ def test_the_cli_redrives_dead_messages_under_their_old_ids(app, session, runner
     assert "1 dead message(s)" in result.output
     session.refresh(message)
     assert (message.status, message.attempts) == ("pending", 0)
+
+
+def test_a_redriven_message_keeps_no_lease_from_before(app, session, record):
+    endpoint = register(app, session, URL).endpoint
+    record(uuid.uuid4(), analytics=True)
+    message = session.scalars(sa.select(OutboxMessage)).one()
+    now = utcnow()
+    message.status, message.attempts = "dead", 10
+    message.locked_until = now + dt.timedelta(hours=1)  # a lease a crashed worker left behind
+    session.flush()
+    assert redrive(session, endpoint_id=endpoint.id, now=now) == 1
+    session.refresh(message)
+    assert (message.status, message.attempts, message.locked_until) == ("pending", 0, None)

@@ -131,3 +131,29 @@ def test_webhooks_to_private_networks_are_refused_by_default_in_production():
 def test_data_keys_never_appear_in_the_settings_repr():
     settings = Settings.from_env(production_env())
     assert settings.data_keys[0].spec().split(":")[1] not in repr(settings)
+
+
+def test_unset_variables_leave_the_defaults_the_settings_declare(tmp_path):
+    declared = Settings(
+        environment=Environment.DEVELOPMENT,
+        database_url="sqlite://",
+        secret_key="k",
+        signing_keys=(),
+        base_url="http://consent.test",
+        instance_path=tmp_path,
+        data_keys=(),
+        blind_index_key=b"",
+    )
+    from_env = Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    assert from_env.max_body_bytes == declared.max_body_bytes
+    assert from_env.api_rate_limit == declared.api_rate_limit
+    assert from_env.smtp_from == declared.smtp_from
+    assert from_env.smtp_rate_limit == declared.smtp_rate_limit
+    assert from_env.webhook_allow_private_networks is True  # development's own default
+
+
+def test_a_variable_is_read_into_the_field_of_the_same_name(tmp_path):
+    settings = Settings.from_env(
+        {"CONSENT_INSTANCE_PATH": str(tmp_path), "CONSENT_SMTP_PORT": "2525"}
+    )
+    assert settings.smtp_port == 2525
