@@ -1,11 +1,19 @@
-"""Response schemas (marshmallow): what the endpoints send back, for the OpenAPI document.
+"""Response schemas (marshmallow): what the endpoints send back.
 
-The endpoints build their JSON by hand; these schemas only describe it (``openapi.py`` turns
-them into JSON Schema, and the contract tests check every response against that). Each one
-names exactly the members its endpoint sends, so an undocumented change fails those tests.
+Views serialize with them (``schema.dump``) and declare them in their ``@operation``, so the
+OpenAPI document describes the very schema that produced the body; the contract tests check
+every response against it. Two answers are not dumped here: ``GET /v1/banner``'s body is
+built (and cached) by the banner package, and the bulk decisions answer is written with orjson
+(10,000 items). One answer needs a conditional that marshmallow cannot state, so it is written
+as JSON Schema (``VISITOR_CHOICE``).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from marshmallow import Schema
 from marshmallow import fields
@@ -24,6 +32,29 @@ COMPACT_JWS = validate.Regexp(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$
 
 def _doc(text: str, **extra: object) -> dict[str, object]:
     return {"description": text, **extra}
+
+
+@dataclass(frozen=True, eq=False)  # one object per component: compared and hashed by identity
+class RawSchema:
+    """A component written as JSON Schema, for what marshmallow cannot say."""
+
+    name: str
+    schema: Mapping[str, Any]
+
+
+class Timestamp(fields.DateTime):
+    """RFC 3339 in UTC with a ``Z``, to ``timespec`` (as :meth:`datetime.isoformat` takes it)."""
+
+    def __init__(self, *, timespec: str = "seconds", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.timespec = timespec
+
+    def _serialize(
+        self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(dt.UTC).isoformat(timespec=self.timespec).replace("+00:00", "Z")
 
 
 # -- problems (RFC 9457) -----------------------------------------------------------------------
@@ -70,8 +101,9 @@ class ProblemSchema(Schema):
     )
 
 
+# Dumps an error class (``errors.problem_types()``): its ``code``, ``title`` and ``description``.
 class ProblemTypeSchema(Schema):
-    type = fields.String(required=True, metadata=_doc("The problem type's code."))
+    type = fields.String(required=True, attribute="code", metadata=_doc("The problem type's code."))
     title = fields.String(required=True)
     description = fields.String(
         required=True, metadata=_doc("What the problem means and what a client should do.")
@@ -347,8 +379,8 @@ class WebhookEndpointSchema(Schema):
         required=True,
         metadata=_doc("The events sent to it."),
     )
-    created_at = fields.DateTime(required=True)
-    disabled_at = fields.DateTime(
+    created_at = Timestamp(required=True)
+    disabled_at = Timestamp(
         required=True, allow_none=True, metadata=_doc("Null while it is in use.")
     )
     disabled_reason = fields.String(required=True, allow_none=True)
@@ -378,3 +410,67 @@ class CreatedWebhookEndpointSchema(WebhookEndpointSchema):
             "`webhook-signature` with it."
         ),
     )
+
+
+# -- the widget's per-visitor answers ----------------------------------------------------------
+
+
+class PreferencesLinkSchema(Schema):
+    """A sign-in link to the self-service preferences page for this visitor."""
+
+    url = fields.String(
+        required=True,
+        metadata=_doc(
+            "Open it in the visitor's browser within `expires_in` seconds: it signs that "
+            "browser in to the preferences page.",
+            format="uri",
+        ),
+    )
+    expires_in = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata=_doc("Seconds the link stays valid."),
+    )
+
+
+# The members after ``status`` come exactly when it is ``recorded``, which only a conditional
+# can say.
+VISITOR_CHOICE = RawSchema(
+    "VisitorChoice",
+    {
+        "description": "What the service holds as the visitor's current choice: the latest "
+        "receipt of the visitor or, once the browser is linked to a customer, of the "
+        "customer on any of their browsers or their account. `none`: nothing recorded (or an "
+        "unknown visitor); `erased`: the person asked to be erased, so the widget forgets "
+        "this visitor id.",
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["recorded", "none", "erased"]},
+            "receipt_id": {
+                "type": "string",
+                "format": "uuid",
+                "description": "Only when `recorded`: the latest receipt.",
+            },
+            "issued_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Only when `recorded`: when it was issued (UTC, milliseconds).",
+            },
+            "policy_version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Only when `recorded`: the policy version it cites.",
+            },
+            "decisions": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "enum": ["granted", "denied"]},
+                "description": "Only when `recorded`: every purpose the property offered then.",
+            },
+        },
+        "required": ["status"],
+        "additionalProperties": False,
+        "if": {"properties": {"status": {"const": "recorded"}}},
+        "then": {"required": ["receipt_id", "issued_at", "policy_version", "decisions"]},
+        "else": {"maxProperties": 1},
+    },
+)

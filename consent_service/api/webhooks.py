@@ -5,17 +5,22 @@ The signing secret is in the creation answer only; it is stored encrypted and ne
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
+from http import HTTPStatus
 
 from flask import Response
 from flask import current_app
 from flask import jsonify
 
 from consent_service.api import bp
+from consent_service.api import operations as doc
 from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
+from consent_service.api.response_schemas import CreatedWebhookEndpointSchema
+from consent_service.api.response_schemas import WebhookEndpointSchema
+from consent_service.api.response_schemas import WebhookListSchema
 from consent_service.api.webhook_schemas import WebhookEndpointRequestSchema
+from consent_service.errors import UnknownWebhookEndpoint
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.integrations.api_keys import Scope
@@ -24,29 +29,54 @@ from consent_service.messaging.webhooks import disable_endpoint
 from consent_service.messaging.webhooks import get_endpoint
 from consent_service.messaging.webhooks import list_endpoints
 from consent_service.messaging.webhooks import register_endpoint
-from consent_service.models import WebhookEndpoint
 from consent_service.web.request_body import load_json
 
 _schema = WebhookEndpointRequestSchema()
+# The listing adds each endpoint's ``deliveries``, the creation answer its ``secret``.
+_endpoint = WebhookEndpointSchema()
 
 
 @bp.get("/v1/webhooks")
+@doc.operation(
+    "listWebhooks", "Webhooks", responses={200: doc.Answer("The endpoints.", WebhookListSchema)}
+)
 @integration(Scope.WEBHOOKS_MANAGE)
 def list_webhooks() -> Response:
+    """The property's webhook endpoints, disabled ones included
+
+    With each endpoint's messages counted by delivery status. Signing secrets are never listed.
+    """
     session = current_session()
     property_id = current_caller().property_id
     counts = delivery_counts(session, property_id)
     return jsonify(
         webhooks=[
-            {**_describe(endpoint), "deliveries": counts.get(endpoint.id, {})}
+            {**_endpoint.dump(endpoint), "deliveries": counts.get(endpoint.id, {})}
             for endpoint in list_endpoints(session, property_id)
         ]
     )
 
 
 @bp.post("/v1/webhooks")
+@doc.operation(
+    "createWebhook",
+    "Webhooks",
+    body=doc.Body(WebhookEndpointRequestSchema, "The endpoint."),
+    responses={
+        201: doc.Answer(
+            "Registered.",
+            CreatedWebhookEndpointSchema,
+            headers={"Cache-Control": doc.CACHE_CONTROL},
+        )
+    },
+)
 @integration(Scope.WEBHOOKS_MANAGE)
 def create_webhook() -> Response:
+    """Register a webhook endpoint
+
+    Events are signed the Standard Webhooks way with the secret in this answer, which is shown
+    only here. The URL must be `https` on a public host.
+    """
     body = load_json(_schema)
     settings = current_app.extensions["consent_settings"]
     try:
@@ -63,15 +93,27 @@ def create_webhook() -> Response:
     except Exception:
         db.session.rollback()
         raise
-    response = jsonify({**_describe(registered.endpoint), "secret": registered.secret})
+    response = jsonify({**_endpoint.dump(registered.endpoint), "secret": registered.secret})
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"  # the secret must not sit in any cache
     return response
 
 
 @bp.delete("/v1/webhooks/<uuid:endpoint_id>")
+@doc.operation(
+    "deleteWebhook",
+    "Webhooks",
+    path={"endpoint_id": doc.PathParam("The endpoint's `id`.")},
+    responses={204: doc.Answer("Disabled.")},
+    raises=(UnknownWebhookEndpoint, HTTPStatus.NOT_FOUND),
+)
 @integration(Scope.WEBHOOKS_MANAGE)
 def delete_webhook(endpoint_id: uuid.UUID) -> Response:
+    """Stop sending to a webhook endpoint
+
+    Soft: the endpoint and its messages stay on record, disabled; its pending messages become
+    dead. Deleting twice is harmless.
+    """
     session = current_session()
     try:
         endpoint = get_endpoint(session, current_caller().property_id, endpoint_id)
@@ -83,19 +125,3 @@ def delete_webhook(endpoint_id: uuid.UUID) -> Response:
         db.session.rollback()
         raise
     return Response(status=204)
-
-
-def _describe(endpoint: WebhookEndpoint) -> dict[str, object]:
-    return {
-        "id": str(endpoint.id),
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "event_types": list(endpoint.event_types),
-        "created_at": _iso(endpoint.created_at),
-        "disabled_at": _iso(endpoint.disabled_at) if endpoint.disabled_at else None,
-        "disabled_reason": endpoint.disabled_reason,
-    }
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
