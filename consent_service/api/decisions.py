@@ -60,11 +60,7 @@ _bulk_schema = BulkDecisionRequestSchema()
     "getDecision",
     "Decisions",
     query=DecisionQuerySchema,
-    responses={
-        200: doc.Answer(
-            "The decision.", DecisionSchema, headers={"Cache-Control": doc.CACHE_CONTROL}
-        )
-    },
+    responses={200: doc.Answer("The decision.", DecisionSchema, headers=doc.CACHE_HEADERS)},
     raises=(SubjectNotAccessible, UnknownPurpose),
 )
 @integration(Scope.CONSENT_READ)
@@ -95,11 +91,7 @@ def decision() -> Response:
     "Decisions",
     body=doc.Body(BulkDecisionRequestSchema, "Subjects and purposes."),
     responses={
-        200: doc.Answer(
-            "One decision per pair.",
-            BulkDecisionsSchema,
-            headers={"Cache-Control": doc.CACHE_CONTROL},
-        )
+        200: doc.Answer("One decision per pair.", BulkDecisionsSchema, headers=doc.CACHE_HEADERS)
     },
     raises=(SubjectNotAccessible, UnknownPurpose),
 )

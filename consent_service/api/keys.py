@@ -20,9 +20,7 @@ _jwks = JwksSchema()
 @doc.operation(
     "getJwks",
     "Verification",
-    responses={
-        200: doc.Answer("The keys.", JwksSchema, headers={"Cache-Control": doc.CACHE_CONTROL})
-    },
+    responses={200: doc.Answer("The keys.", JwksSchema, headers=doc.CACHE_HEADERS)},
 )
 def jwks() -> Response:
     """The public keys receipts are signed with

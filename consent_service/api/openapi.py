@@ -44,6 +44,7 @@ from consent_service.api import schemas as into
 from consent_service.api.auth import required_scope
 from consent_service.api.operations import ALLOW_ORIGIN
 from consent_service.api.operations import CACHE_CONTROL
+from consent_service.api.operations import CACHE_HEADERS
 from consent_service.api.operations import DOCUMENT_KEY
 from consent_service.api.operations import ETAG
 from consent_service.api.operations import HEADERS
@@ -122,24 +123,25 @@ RATE_LIMIT_HEADERS = {
 INTEGRATION_PROBLEMS: tuple[ProblemKind, ...] = (
     errors.InvalidCredentials,
     errors.InsufficientScope,
-    429,
+    HTTPStatus.TOO_MANY_REQUESTS,
 )
 # What reading a JSON body can fail with (``web.request_body.load_json``).
 JSON_BODY_PROBLEMS: tuple[ProblemKind, ...] = (
     errors.MalformedRequest,
     errors.ValidationFailed,
-    413,
-    415,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
 )
 # What reading a query string with a schema can fail with (``web.request_body.load_query``).
 QUERY_PROBLEMS: tuple[ProblemKind, ...] = (errors.ValidationFailed,)
 # Plain HTTP errors carry ``type: about:blank``; these describe when each happens.
 PLAIN: dict[int, str] = {
-    404: "No route matches the path.",
-    413: "The body is larger than the service accepts.",
-    415: "The body is not sent as `application/json`.",
-    429: "The API key has used up its rate limit; wait `Retry-After` seconds.",
-    503: "The service is not ready.",
+    HTTPStatus.NOT_FOUND: "No route matches the path.",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The body is larger than the service accepts.",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body is not sent as `application/json`.",
+    HTTPStatus.TOO_MANY_REQUESTS: "The API key has used up its rate limit; wait `Retry-After` "
+    "seconds.",
+    HTTPStatus.SERVICE_UNAVAILABLE: "The service is not ready.",
 }
 _PATH_VARIABLE = re.compile(r"<(?:[^<>]*:)?(\w+)>")
 
@@ -223,8 +225,11 @@ def _path_of(rule: Rule) -> str:
 def _operation(rule: Rule, op: Operation, scope: Scope | None) -> dict[str, Any]:
     if not op.summary:
         raise ValueError(f"{op.operation_id}: no summary (the view's docstring says it)")
-    found: dict[str, Any] = {"operationId": op.operation_id, "tags": [op.tag]}
-    found["summary"] = op.summary
+    found: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "tags": [op.tag],
+        "summary": op.summary,
+    }
     if op.description:
         found["description"] = op.description
     if scope is not None:
@@ -276,7 +281,7 @@ def _path_parameters(rule: Rule, declared: Mapping[str, PathParam]) -> list[dict
 
 
 def _converter_schema(rule: Rule, name: str) -> dict[str, Any]:
-    converter = rule._converters[name]
+    converter = rule._converters[name]  # werkzeug's parsed converters (no public accessor)
     if isinstance(converter, IntegerConverter):
         bounds = {"minimum": converter.min, "maximum": converter.max}
         return {"type": "integer", **{k: v for k, v in bounds.items() if v is not None}}
@@ -380,7 +385,7 @@ def _register_schemas(spec: APISpec, schemas: list[type[Schema] | RawSchema]) ->
 
 def _nested_in(schema: type[Schema]) -> set[type[Schema]]:
     found: set[type[Schema]] = set()
-    for member in schema._declared_fields.values():
+    for member in schema().fields.values():
         while isinstance(member, fields.List):
             member = member.inner
         if isinstance(member, fields.Nested) and isinstance(member.nested, type):
@@ -465,10 +470,7 @@ def _elsewhere() -> Iterator[DescribedOperation]:
         required=True,
     )
     page = Answer(
-        "A small HTML page (no scripts).",
-        HTML_PAGE,
-        media_type="text/html",
-        headers={"Cache-Control": CACHE_CONTROL},
+        "A small HTML page (no scripts).", HTML_PAGE, media_type="text/html", headers=CACHE_HEADERS
     )
     one_click = {
         "type": "object",
@@ -509,7 +511,7 @@ def _elsewhere() -> Iterator[DescribedOperation]:
                 },
             },
             responses={200: page},
-            raises=(errors.InvalidUnsubscribeLink, 413),
+            raises=(errors.InvalidUnsubscribeLink, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
         ),
         None,
     )
@@ -536,7 +538,7 @@ def _elsewhere() -> Iterator[DescribedOperation]:
                     "An HTML page (no scripts).",
                     HTML_PAGE,
                     media_type="text/html",
-                    headers={"Cache-Control": CACHE_CONTROL},
+                    headers=CACHE_HEADERS,
                 )
             },
             raises=(errors.UnknownProperty, errors.UnknownPolicy, errors.ValidationFailed),

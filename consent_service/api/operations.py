@@ -31,7 +31,8 @@ JSON = "application/json"
 SLUG_PATTERN = SLUG.regex.pattern
 SHOP_ORIGIN = "https://shop.northwind.example"
 
-# A domain error class, or the status of a plain HTTP error (``type: about:blank``).
+# A domain error class, or the status of a plain HTTP error (``type: about:blank``), e.g.
+# ``HTTPStatus.NOT_FOUND`` where a route's converter refuses a path.
 ProblemKind = type[errors.ConsentServiceError] | int
 # A marshmallow schema (a named component), a JSON Schema component, or an inline JSON Schema.
 SchemaLike = type[Schema] | RawSchema | Mapping[str, Any]
@@ -81,6 +82,8 @@ CACHE_CONTROL = header("CacheControl", required=True)
 VARY = header("Vary", required=True)
 ALLOW_ORIGIN = header("AllowOrigin", required=True)
 ALLOW_ORIGIN_IF_ALLOWED = header("AllowOrigin")  # sent only to an origin the property lists
+# An answer that says only how caches may keep it.
+CACHE_HEADERS = {"Cache-Control": CACHE_CONTROL}
 # A widget endpoint's answer to a shop's page: never cached, readable by an allowed origin.
 WIDGET_ANSWER_HEADERS = {
     "Cache-Control": CACHE_CONTROL,

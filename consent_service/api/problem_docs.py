@@ -26,11 +26,7 @@ _schema = ProblemTypeSchema()
             schema={"enum": list(errors.problem_types())},
         )
     },
-    responses={
-        200: doc.Answer(
-            "The problem type.", ProblemTypeSchema, headers={"Cache-Control": doc.CACHE_CONTROL}
-        )
-    },
+    responses={200: doc.Answer("The problem type.", ProblemTypeSchema, headers=doc.CACHE_HEADERS)},
     raises=(HTTPStatus.NOT_FOUND,),
 )
 def problem_type(code: str) -> Response:

@@ -1,11 +1,12 @@
 """Response schemas (marshmallow): what the endpoints send back.
 
-Views serialize with them (``schema.dump``) and declare them in their ``@operation``, so the
-OpenAPI document describes the very schema that produced the body; the contract tests check
-every response against it. Two answers are not dumped here: ``GET /v1/banner``'s body is
-built (and cached) by the banner package, and the bulk decisions answer is written with orjson
-(10,000 items). One answer needs a conditional that marshmallow cannot state, so it is written
-as JSON Schema (``VISITOR_CHOICE``).
+Views declare them in their ``@operation`` and serialize with them (``schema.dump``), so the
+OpenAPI document describes the schema that produced the body; the contract tests check every
+response against it. Some answers are described here but built elsewhere: the banner (built and
+cached by the banner package), a receipt's ``payload`` (the signed claims, sent as signed), the
+decisions (one function builds both answers; the bulk one, 10,000 items, is written with
+orjson), and the visitor's choice, whose members depend on its ``status`` in a way only a JSON
+Schema conditional can say (``VISITOR_CHOICE``).
 """
 
 from __future__ import annotations

@@ -96,11 +96,7 @@ def link_subject() -> Response:
     "recordSubjectConsent",
     "Consents",
     body=doc.Body(SubjectConsentRequestSchema, "The person and the choice."),
-    responses={
-        201: doc.Answer(
-            "Recorded.", ConsentReceiptSchema, headers={"Cache-Control": doc.CACHE_CONTROL}
-        )
-    },
+    responses={201: doc.Answer("Recorded.", ConsentReceiptSchema, headers=doc.CACHE_HEADERS)},
     raises=(
         SubjectNotAccessible,
         UnknownPurpose,

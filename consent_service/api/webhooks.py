@@ -63,11 +63,7 @@ def list_webhooks() -> Response:
     "Webhooks",
     body=doc.Body(WebhookEndpointRequestSchema, "The endpoint."),
     responses={
-        201: doc.Answer(
-            "Registered.",
-            CreatedWebhookEndpointSchema,
-            headers={"Cache-Control": doc.CACHE_CONTROL},
-        )
+        201: doc.Answer("Registered.", CreatedWebhookEndpointSchema, headers=doc.CACHE_HEADERS)
     },
 )
 @integration(Scope.WEBHOOKS_MANAGE)
