@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import ParamSpec
@@ -28,6 +29,7 @@ from consent_service.models.base import utcnow
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
+_SCOPES: dict[Callable[..., object], Scope] = {}
 
 
 def integration(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -44,9 +46,15 @@ def integration(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
             g.caller = caller
             return view(*args, **kwargs)
 
+        _SCOPES[inspect.unwrap(view)] = scope
         return guarded
 
     return decorate
+
+
+def required_scope(view: Callable[..., object]) -> Scope | None:
+    """The scope ``@integration`` demands of ``view``'s callers; None for a public view."""
+    return _SCOPES.get(inspect.unwrap(view))
 
 
 def current_caller() -> Caller:

@@ -13,11 +13,15 @@ from flask import Response
 from flask import request
 
 from consent_service.api import bp
+from consent_service.api import operations as doc
+from consent_service.api.response_schemas import BannerSchema
 from consent_service.banner.cache import BannerCache
 from consent_service.banner.configuration import Fingerprint
 from consent_service.banner.configuration import build_banner
 from consent_service.banner.configuration import load_fingerprint
 from consent_service.banner.configuration import negotiate_locale
+from consent_service.errors import UnknownProperty
+from consent_service.errors import ValidationFailed
 from consent_service.extensions import banner_cache
 from consent_service.extensions import current_session
 from consent_service.extensions import region_resolver
@@ -33,7 +37,56 @@ Prepared = tuple[str, bytes, list[tuple[str, str]]]
 
 
 @bp.get("/v1/banner")
+@doc.operation(
+    "getBanner",
+    "Widget",
+    parameters=[
+        doc.PROPERTY_QUERY,
+        doc.query(
+            "locale",
+            "A language the visitor chose (BCP 47); else `Accept-Language` decides.",
+            "de",
+        ),
+        doc.query(
+            "region",
+            "Outside production only (development, previews): pretend the visitor is in this "
+            "region, e.g. `FR` or `US-CA`. Ignored in production.",
+            "FR",
+        ),
+        doc.header_parameter(
+            "Accept-Language", "The browser's languages.", "fr-CH, fr;q=0.9, en;q=0.5"
+        ),
+        doc.IF_NONE_MATCH,
+    ],
+    responses={
+        200: doc.Answer(
+            "The banner configuration.",
+            BannerSchema,
+            headers={
+                "ETag": doc.ETAG,
+                "Cache-Control": doc.CACHE_CONTROL,
+                "Vary": doc.VARY,
+                "Access-Control-Allow-Origin": doc.ALLOW_ORIGIN,
+                "X-Consent-Jurisdiction": doc.always(
+                    doc.described_header("The jurisdiction whose rules the banner follows.")
+                ),
+                "X-Consent-Region": doc.always(
+                    doc.described_header("The visitor's region as resolved, or `unknown`.")
+                ),
+            },
+        ),
+        304: doc.NOT_MODIFIED,
+    },
+    raises=(ValidationFailed, UnknownProperty),
+)
 def banner() -> Response:
+    """The consent banner for the visitor's region and language
+
+    The region comes from a trusted CDN header or GeoIP; the jurisdiction it falls under
+    decides the regime (opt-in, opt-out, notice), what is pre-ticked and which links the law
+    requires. Cacheable: `Vary` names what it depends on; `Cache-Control` is `private` when it
+    depends on the client's address.
+    """
     property_key = property_query()
     cache: BannerCache[Fingerprint, Prepared] = banner_cache()
     now = utcnow()

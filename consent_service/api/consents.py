@@ -10,11 +10,19 @@ from flask import Response
 from flask import request
 
 from consent_service.api import bp
+from consent_service.api import operations as doc
 from consent_service.api.recording import receipt_response
+from consent_service.api.response_schemas import ConsentReceiptSchema
 from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import record_consent
+from consent_service.errors import ConcurrentConsentWrite
+from consent_service.errors import OriginNotAllowed
+from consent_service.errors import PolicyVersionNotCurrent
+from consent_service.errors import UnknownPolicy
+from consent_service.errors import UnknownProperty
+from consent_service.errors import UnknownPurpose
 from consent_service.extensions import committed
 from consent_service.extensions import receipt_issuer
 from consent_service.infra.network import truncate_ip
@@ -28,7 +36,37 @@ _schema = ConsentRequestSchema()
 
 
 @bp.post("/v1/consents", provide_automatic_options=False)
+@doc.operation(
+    "recordConsent",
+    "Consents",
+    parameters=[
+        doc.RECORDING_ORIGIN,
+        doc.header_parameter("Sec-GPC", "`1`: the browser sends Global Privacy Control.", "1"),
+    ],
+    body=doc.Body(
+        ConsentRequestSchema,
+        "The choice: `decisions` maps purpose keys to true/false; `custom` needs one for every "
+        "non-essential purpose, blanket methods need none.",
+    ),
+    responses={
+        201: doc.Answer("Recorded.", ConsentReceiptSchema, headers=doc.WIDGET_ANSWER_HEADERS)
+    },
+    raises=(
+        UnknownPurpose,
+        OriginNotAllowed,
+        UnknownProperty,
+        UnknownPolicy,
+        PolicyVersionNotCurrent,
+        ConcurrentConsentWrite,
+    ),
+)
 def create_consent() -> Response:
+    """Record a visitor's choice and get its signed receipt
+
+    Called by the widget from the shop's page. The receipt is a JWS anyone can verify with the
+    published keys; it names the exact policy version the visitor saw and chains to the
+    subject's previous receipt. The widget also honours the `Sec-GPC: 1` header.
+    """
     return answer_page(_record)
 
 
@@ -53,5 +91,6 @@ def _record(origin: str | None) -> Response:
 
 
 @bp.route("/v1/consents", methods=["OPTIONS"])
+@doc.preflight_operation("preflightConsent", "posting consents")
 def consent_preflight() -> Response:
     return preflight("POST", "post consents")

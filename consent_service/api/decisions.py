@@ -14,8 +14,11 @@ from flask import jsonify
 from flask import request
 
 from consent_service.api import bp
+from consent_service.api import operations as doc
 from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
+from consent_service.api.response_schemas import BulkDecisionsSchema
+from consent_service.api.response_schemas import DecisionSchema
 from consent_service.api.schemas import MAX_BULK_ITEMS
 from consent_service.api.schemas import BulkDecisionRequestSchema
 from consent_service.api.schemas import DecisionQuerySchema
@@ -23,6 +26,8 @@ from consent_service.decisions.answer import answer_lookup
 from consent_service.decisions.lookups import Answer
 from consent_service.decisions.rule import Decision
 from consent_service.errors import FieldError
+from consent_service.errors import SubjectNotAccessible
+from consent_service.errors import UnknownPurpose
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import committed
 from consent_service.extensions import context_cache
@@ -44,8 +49,21 @@ _bulk_schema = BulkDecisionRequestSchema()
 
 
 @bp.get("/v1/decisions")
+@doc.operation(
+    "getDecision",
+    "Decisions",
+    query=DecisionQuerySchema,
+    responses={200: doc.Answer("The decision.", DecisionSchema, headers=doc.CACHE_HEADERS)},
+    raises=(SubjectNotAccessible, UnknownPurpose),
+)
 @integration(Scope.CONSENT_READ)
 def decision() -> Response:
+    """May the shop process this subject's data for this purpose?
+
+    One subject, one purpose. `subject` is `visitor:<uuid>`, `customer:<ref>` or
+    `subject:<uuid>`; email subjects must use `POST` (no email addresses in URLs). Every answer
+    is logged. Fails closed: `reason: error` is never `allowed`.
+    """
     query = load_query(_query_schema)
     if query["subject"].startswith("email:"):
         raise ValidationFailed(
@@ -61,8 +79,22 @@ def decision() -> Response:
 
 
 @bp.post("/v1/decisions")
+@doc.operation(
+    "getDecisions",
+    "Decisions",
+    body=doc.Body(BulkDecisionRequestSchema, "Subjects and purposes."),
+    responses={
+        200: doc.Answer("One decision per pair.", BulkDecisionsSchema, headers=doc.CACHE_HEADERS)
+    },
+    raises=(SubjectNotAccessible, UnknownPurpose),
+)
 @integration(Scope.CONSENT_READ)
 def bulk_decisions() -> Response:
+    """Decisions for many subjects and purposes at once
+
+    Every subject x every purpose, at most 10,000 pairs; subjects may be `email:<address>` too.
+    Answers come in request order (subjects, then purposes).
+    """
     request.max_content_length = BULK_BODY_BYTES
     body = load_json(_bulk_schema)
     subjects, purposes = body["subjects"], body["purposes"]

@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from flask import Response
 from flask import jsonify
 
 from consent_service.api import bp
+from consent_service.api import operations as doc
+from consent_service.api.response_schemas import HealthSchema
+from consent_service.api.response_schemas import ReadySchema
 from consent_service.extensions import current_session
 from consent_service.infra.database import database_ready
 from consent_service.problems import problem
 
+_health = HealthSchema()
+_ready = ReadySchema()
+
 
 @bp.get("/healthz")
+@doc.operation("healthz", "Operations", responses={200: doc.Answer("Alive.", HealthSchema)})
 def healthz() -> Response:
-    """The process answers; says nothing about its dependencies."""
-    return jsonify(status="ok")
+    """Liveness: the process answers"""
+    # It says nothing about the process's dependencies: that is /readyz.
+    return jsonify(_health.dump({"status": "ok"}))
 
 
 @bp.get("/readyz")
+@doc.operation(
+    "readyz",
+    "Operations",
+    responses={200: doc.Answer("Ready.", ReadySchema)},
+    raises=(HTTPStatus.SERVICE_UNAVAILABLE,),
+)
 def readyz() -> Response:
-    """Ready to serve: the database answers and has the schema."""
+    """Readiness: the database answers and has the schema"""
     failure = database_ready(current_session())
     if failure:
         return problem(503, title="Service Unavailable", detail=f"database not ready: {failure}")
-    return jsonify(status="ready")
+    return jsonify(_ready.dump({"status": "ready"}))

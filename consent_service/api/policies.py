@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from http import HTTPStatus
 
 from flask import Response
 from flask import redirect
@@ -11,6 +12,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from consent_service.api import bp
+from consent_service.api import operations as doc
 from consent_service.documents.versions import current_version
 from consent_service.documents.versions import get_document
 from consent_service.documents.versions import get_published
@@ -19,7 +21,44 @@ from consent_service.extensions import current_session
 
 
 @bp.get("/v1/policies/<property_key>/<document_key>/<int(min=1, max=2147483647):number>")
+@doc.operation(
+    "getPolicyVersion",
+    "Policies",
+    path={
+        "property_key": doc.PROPERTY_KEY,
+        "document_key": doc.DOCUMENT_KEY,
+        "number": doc.PathParam("The version number.", 2),
+    },
+    parameters=[doc.IF_NONE_MATCH],
+    responses={
+        200: doc.Answer(
+            "The policy text (Markdown).",
+            {"type": "string"},
+            media_type="text/markdown",
+            headers={
+                "ETag": doc.ETAG,
+                "Cache-Control": doc.CACHE_CONTROL,
+                "Access-Control-Allow-Origin": doc.ALLOW_ORIGIN,
+                "Repr-Digest": doc.always(
+                    doc.described_header(
+                        "RFC 9530 digest: `sha-256=:<base64>:`, the receipts' hash."
+                    )
+                ),
+                "X-Policy-Version": doc.always(
+                    doc.described_header("The version number.", "integer")
+                ),
+            },
+        ),
+        304: doc.NOT_MODIFIED,
+    },
+    raises=(UnknownPolicy, HTTPStatus.NOT_FOUND),
+)
 def policy_version(property_key: str, document_key: str, number: int) -> Response:
+    """A published policy version, byte-exact
+
+    Receipts carry the SHA-256 of exactly these bytes (also sent as `Repr-Digest`). A
+    published version never changes, so it is cached for good.
+    """
     version = get_published(current_session(), property_key, document_key, number)
     etag = version.sha256
     if request.if_none_match.contains(etag):
@@ -39,7 +78,23 @@ def policy_version(property_key: str, document_key: str, number: int) -> Respons
 
 
 @bp.get("/v1/policies/<property_key>/<document_key>/latest")
+@doc.operation(
+    "getLatestPolicyVersion",
+    "Policies",
+    path={"property_key": doc.PROPERTY_KEY, "document_key": doc.DOCUMENT_KEY},
+    responses={
+        302: doc.Answer(
+            "The version in effect now (`no-cache`: this moves on publication).",
+            headers={
+                "Location": doc.header("Location", required=True),
+                "Cache-Control": doc.CACHE_CONTROL,
+            },
+        )
+    },
+    raises=(UnknownPolicy,),
+)
 def latest_policy_version(property_key: str, document_key: str) -> ResponseReturnValue:
+    """Redirect to the version in effect"""
     document = get_document(current_session(), property_key, document_key)
     version = current_version(current_session(), document.id)
     if version is None:

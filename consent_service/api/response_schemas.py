@@ -1,11 +1,20 @@
-"""Response schemas (marshmallow): what the endpoints send back, for the OpenAPI document.
+"""Response schemas (marshmallow): what the endpoints send back.
 
-The endpoints build their JSON by hand; these schemas only describe it (``openapi.py`` turns
-them into JSON Schema, and the contract tests check every response against that). Each one
-names exactly the members its endpoint sends, so an undocumented change fails those tests.
+Views declare them in their ``@operation`` and serialize with them (``schema.dump``), so the
+OpenAPI document describes the schema that produced the body; the contract tests check every
+response against it. Some answers are described here but built elsewhere: the banner (built and
+cached by the banner package), a receipt's ``payload`` (the signed claims, sent as signed), the
+decisions (one function builds both answers; the bulk one, 10,000 items, is written with
+orjson), and the visitor's choice, whose members depend on its ``status`` in a way only a JSON
+Schema conditional can say (``VISITOR_CHOICE``).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from marshmallow import Schema
 from marshmallow import fields
@@ -13,6 +22,7 @@ from marshmallow import validate
 
 from consent_service.consent.receipts import Method
 from consent_service.decisions.rule import Reason
+from consent_service.infra.times import rfc3339_seconds
 from consent_service.jurisdictions.rules import Regime
 from consent_service.messaging.webhooks import EVENT_TYPES
 from consent_service.models import OutboxStatus
@@ -24,6 +34,23 @@ COMPACT_JWS = validate.Regexp(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$
 
 def _doc(text: str, **extra: object) -> dict[str, object]:
     return {"description": text, **extra}
+
+
+@dataclass(frozen=True, eq=False)  # one object per component: compared and hashed by identity
+class RawSchema:
+    """A component written as JSON Schema, for what marshmallow cannot say."""
+
+    name: str
+    schema: Mapping[str, Any]
+
+
+class Timestamp(fields.DateTime):
+    """RFC 3339 in UTC with a ``Z`` to the second, as ``infra.times`` writes every time."""
+
+    def _serialize(
+        self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | None:
+        return None if value is None else rfc3339_seconds(value)
 
 
 # -- problems (RFC 9457) -----------------------------------------------------------------------
@@ -70,8 +97,9 @@ class ProblemSchema(Schema):
     )
 
 
+# Dumps an error class (``errors.problem_types()``): its ``code``, ``title`` and ``description``.
 class ProblemTypeSchema(Schema):
-    type = fields.String(required=True, metadata=_doc("The problem type's code."))
+    type = fields.String(required=True, attribute="code", metadata=_doc("The problem type's code."))
     title = fields.String(required=True)
     description = fields.String(
         required=True, metadata=_doc("What the problem means and what a client should do.")
@@ -347,8 +375,8 @@ class WebhookEndpointSchema(Schema):
         required=True,
         metadata=_doc("The events sent to it."),
     )
-    created_at = fields.DateTime(required=True)
-    disabled_at = fields.DateTime(
+    created_at = Timestamp(required=True)
+    disabled_at = Timestamp(
         required=True, allow_none=True, metadata=_doc("Null while it is in use.")
     )
     disabled_reason = fields.String(required=True, allow_none=True)
@@ -378,3 +406,67 @@ class CreatedWebhookEndpointSchema(WebhookEndpointSchema):
             "`webhook-signature` with it."
         ),
     )
+
+
+# -- the widget's per-visitor answers ----------------------------------------------------------
+
+
+class PreferencesLinkSchema(Schema):
+    """A sign-in link to the self-service preferences page for this visitor."""
+
+    url = fields.String(
+        required=True,
+        metadata=_doc(
+            "Open it in the visitor's browser within `expires_in` seconds: it signs that "
+            "browser in to the preferences page.",
+            format="uri",
+        ),
+    )
+    expires_in = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata=_doc("Seconds the link stays valid."),
+    )
+
+
+# The members after ``status`` come exactly when it is ``recorded``, which only a conditional
+# can say.
+VISITOR_CHOICE = RawSchema(
+    "VisitorChoice",
+    {
+        "description": "What the service holds as the visitor's current choice: the latest "
+        "receipt of the visitor or, once the browser is linked to a customer, of the "
+        "customer on any of their browsers or their account. `none`: nothing recorded (or an "
+        "unknown visitor); `erased`: the person asked to be erased, so the widget forgets "
+        "this visitor id.",
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["recorded", "none", "erased"]},
+            "receipt_id": {
+                "type": "string",
+                "format": "uuid",
+                "description": "Only when `recorded`: the latest receipt.",
+            },
+            "issued_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Only when `recorded`: when it was issued (UTC, milliseconds).",
+            },
+            "policy_version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Only when `recorded`: the policy version it cites.",
+            },
+            "decisions": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "enum": ["granted", "denied"]},
+                "description": "Only when `recorded`: every purpose the property offered then.",
+            },
+        },
+        "required": ["status"],
+        "additionalProperties": False,
+        "if": {"properties": {"status": {"const": "recorded"}}},
+        "then": {"required": ["receipt_id", "issued_at", "policy_version", "decisions"]},
+        "else": {"maxProperties": 1},
+    },
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from typing import ClassVar
 
 from marshmallow import Schema
 from marshmallow import ValidationError
@@ -18,6 +19,9 @@ from consent_service.properties import catalogue
 
 SLUG = validate.Regexp(catalogue.SLUG, error="must be a lowercase slug")
 PUBLIC_METHODS = [m.value for m in Method]
+# Examples (the OpenAPI document's) name the demo shop (``consent-service demo load``) and this
+# visitor, so they work as they stand.
+EXAMPLE_VISITOR = "2b20eaf3-120b-4ce7-8267-637543b6577d"
 
 
 class StrictBoolean(fields.Field[bool]):
@@ -65,6 +69,20 @@ class ChoiceSchema(Schema):
 class ConsentRequestSchema(ChoiceSchema):
     """``POST /v1/consents``: the widget's choice for its visitor."""
 
+    example: ClassVar[dict[str, object]] = {
+        "property": "demo-shop",
+        "visitor_id": EXAMPLE_VISITOR,
+        "policy_version": 2,
+        "method": "custom",
+        "decisions": {
+            "preferences": True,
+            "analytics": True,
+            "marketing": False,
+            "advertising": False,
+        },
+        "gpc": False,
+    }
+
     property = fields.String(required=True, validate=SLUG)
     visitor_id = fields.UUID(required=True)
 
@@ -94,8 +112,23 @@ SUBJECT_REF: list[Callable[[Any], Any]] = [_SUBJECT_PREFIX, _subject_ref]
 class DecisionQuerySchema(Schema):
     """``GET /v1/decisions`` query string."""
 
-    subject = fields.String(required=True, validate=SUBJECT_REF)
-    purpose = fields.String(required=True, validate=SLUG)
+    subject = fields.String(
+        required=True,
+        validate=SUBJECT_REF,
+        metadata={
+            "description": "Who: `visitor:<uuid>`, `customer:<ref>` or `subject:<uuid>` "
+            "(not `email:`).",
+            "example": f"visitor:{EXAMPLE_VISITOR}",
+        },
+    )
+    purpose = fields.String(
+        required=True,
+        validate=SLUG,
+        metadata={
+            "description": "The purpose's key, as the banner lists it.",
+            "example": "analytics",
+        },
+    )
 
 
 class StringList(fields.Field[list[str]]):
@@ -127,6 +160,11 @@ class StringList(fields.Field[list[str]]):
 class BulkDecisionRequestSchema(Schema):
     """``POST /v1/decisions``: every subject x every purpose, at most 10,000 items."""
 
+    example: ClassVar[dict[str, object]] = {
+        "subjects": [f"visitor:{EXAMPLE_VISITOR}", "customer:C-10293", "email:ada@example.com"],
+        "purposes": ["analytics", "marketing"],
+    }
+
     subjects = StringList(
         required=True,
         min_items=1,
@@ -142,6 +180,12 @@ class BulkDecisionRequestSchema(Schema):
 class SubjectLinkRequestSchema(Schema):
     """``POST /v1/subjects/link``: the shop backend says who a visitor (or customer) is."""
 
+    example: ClassVar[dict[str, object]] = {
+        "visitor_id": EXAMPLE_VISITOR,
+        "customer": "C-10293",
+        "email": "ada@example.com",
+    }
+
     visitor_id = fields.UUID(load_default=None)
     customer = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     email = fields.String(load_default=None, validate=validate.Length(min=3, max=254))
@@ -149,6 +193,12 @@ class SubjectLinkRequestSchema(Schema):
 
 class IdentifyRequestSchema(Schema):
     """``POST /v1/identity``: the widget passes on a token the shop backend signed."""
+
+    example: ClassVar[dict[str, object]] = {
+        "property": "demo-shop",
+        "visitor_id": EXAMPLE_VISITOR,
+        "identity_token": "eyJjIjoiQy0xMDI5MyJ9.ZxY0kQ.signature-from-the-shop-backend",
+    }
 
     property = fields.String(required=True, validate=SLUG)
     visitor_id = fields.UUID(required=True)
@@ -159,12 +209,21 @@ class PreferencesLinkRequestSchema(Schema):
     """``POST /v1/preferences/link``: the widget asks for a sign-in link to the self-service
     page for its visitor; knowing the visitor id is the proof, as for recording consent."""
 
+    example: ClassVar[dict[str, object]] = {"property": "demo-shop", "visitor_id": EXAMPLE_VISITOR}
+
     property = fields.String(required=True, validate=SLUG)
     visitor_id = fields.UUID(required=True)
 
 
 class SubjectConsentRequestSchema(ChoiceSchema):
     """``POST /v1/subjects/consents``: a shop backend records consent on a person's behalf."""
+
+    example: ClassVar[dict[str, object]] = {
+        "subject": "customer:C-10293",
+        "policy_version": 2,
+        "method": "accept_all",
+        "region": "DE",
+    }
 
     subject = fields.String(required=True, validate=SUBJECT_REF)
     # Where the person is (e.g. the billing country): it chooses the law; unknown is strictest.

@@ -10,16 +10,28 @@ from flask import Response
 from flask import jsonify
 
 from consent_service.api import bp
+from consent_service.api import operations as doc
 from consent_service.api.auth import current_caller
 from consent_service.api.auth import integration
 from consent_service.api.recording import receipt_response
+from consent_service.api.response_schemas import ConsentReceiptSchema
+from consent_service.api.response_schemas import SubjectLinkSchema
 from consent_service.api.schemas import IdentifyRequestSchema
 from consent_service.api.schemas import SubjectConsentRequestSchema
 from consent_service.api.schemas import SubjectLinkRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import record_consent
+from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import FieldError
+from consent_service.errors import IdentityConflict
+from consent_service.errors import InvalidIdentityToken
+from consent_service.errors import OriginNotAllowed
+from consent_service.errors import PolicyVersionNotCurrent
+from consent_service.errors import SubjectNotAccessible
+from consent_service.errors import UnknownPolicy
+from consent_service.errors import UnknownProperty
+from consent_service.errors import UnknownPurpose
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
@@ -43,11 +55,25 @@ from consent_service.web.request_body import load_json
 _link_schema = SubjectLinkRequestSchema()
 _identify_schema = IdentifyRequestSchema()
 _consent_schema = SubjectConsentRequestSchema()
+_link_answer = SubjectLinkSchema()
 
 
 @bp.post("/v1/subjects/link")
+@doc.operation(
+    "linkSubject",
+    "Identities",
+    body=doc.Body(SubjectLinkRequestSchema, "Who the person is."),
+    responses={200: doc.Answer("Linked.", SubjectLinkSchema)},
+    raises=(IdentityConflict,),
+)
 @integration(Scope.SUBJECTS_WRITE)
 def link_subject() -> Response:
+    """Say who a visitor (or customer) is
+
+    From the shop's backend: link a browser (`visitor_id`) to a customer reference and/or
+    email, or link a reference and an email. At least `customer` or `email` is required.
+    Customers are never merged implicitly: a contradicting link is a 409 and changes nothing.
+    """
     body = load_json(_link_schema)
     claims = validate_claims(body["customer"], body["email"])
     caller = current_caller()
@@ -59,17 +85,33 @@ def link_subject() -> Response:
             claims,
             visitor_id=body["visitor_id"],
         )
-    return jsonify(
-        identity_id=str(link.identity_id),
-        subject_id=str(link.subject_id) if link.subject_id else None,
-        created=link.created,
-    )
+    return jsonify(_link_answer.dump(link))
 
 
 @bp.post("/v1/subjects/consents")
+@doc.operation(
+    "recordSubjectConsent",
+    "Consents",
+    body=doc.Body(SubjectConsentRequestSchema, "The person and the choice."),
+    responses={201: doc.Answer("Recorded.", ConsentReceiptSchema, headers=doc.CACHE_HEADERS)},
+    raises=(
+        SubjectNotAccessible,
+        UnknownPurpose,
+        UnknownPolicy,
+        PolicyVersionNotCurrent,
+        ConcurrentConsentWrite,
+        IdentityConflict,
+    ),
+)
 @integration(Scope.CONSENT_WRITE)
 def record_subject_consent() -> Response:
-    """A receipt like the widget's, chained under the subject's account (source ``api``)."""
+    """Record consent on a person's behalf (shop backend)
+
+    A checkbox at checkout, a phone call, a paper form: the receipt is like the widget's, with
+    `source` `api:<key id>`, chained under the customer's account subject (created on first use
+    for `customer:` and `email:` subjects), so their most recent choice anywhere wins. `region`
+    (e.g. the billing country) chooses the law; without it the strictest applies.
+    """
     body = load_json(_consent_schema)
     if body["region"] is not None and normalise_region(body["region"]) is None:
         raise ValidationFailed(
@@ -99,11 +141,26 @@ def record_subject_consent() -> Response:
 
 
 @bp.post("/v1/identity", provide_automatic_options=False)
+@doc.operation(
+    "identifyVisitor",
+    "Identities",
+    parameters=[doc.RECORDING_ORIGIN],
+    body=doc.Body(IdentifyRequestSchema, "The token and the visitor."),
+    responses={204: doc.Answer("Linked.", headers=doc.WIDGET_ANSWER_HEADERS)},
+    raises=(InvalidIdentityToken, OriginNotAllowed, UnknownProperty, IdentityConflict),
+)
 def identify_visitor() -> Response:
+    """Link the browser to a customer with a token the shop signed
+
+    Called by the widget with an identity token the shop's backend signed with one of the
+    property's identity secrets; the browser cannot forge one. Nothing is linked unless the
+    token verifies.
+    """
     return answer_page(_identify)
 
 
 @bp.route("/v1/identity", methods=["OPTIONS"])
+@doc.preflight_operation("preflightIdentity", "identifying visitors")
 def identity_preflight() -> Response:
     return preflight("POST", "link visitors")
 

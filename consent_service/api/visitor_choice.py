@@ -12,16 +12,23 @@ from __future__ import annotations
 import urllib.parse
 import uuid
 from collections.abc import Callable
+from http import HTTPStatus
 
 from flask import Response
 from flask import jsonify
 
 from consent_service.api import bp
+from consent_service.api import operations as doc
+from consent_service.api.response_schemas import VISITOR_CHOICE
+from consent_service.api.response_schemas import PreferencesLinkSchema
 from consent_service.api.schemas import PreferencesLinkRequestSchema
 from consent_service.consent.visitor_choice import ChoiceStatus
 from consent_service.consent.visitor_choice import WidgetProperty
 from consent_service.consent.visitor_choice import current_choice
 from consent_service.consent.visitor_choice import widget_property
+from consent_service.errors import OriginNotAllowed
+from consent_service.errors import UnknownProperty
+from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import settings
 from consent_service.infra.times import rfc3339_millis
@@ -35,19 +42,56 @@ from consent_service.web.request_body import property_query
 
 PREFERENCES_VISIT = "/preferences/visit"
 _link_schema = PreferencesLinkRequestSchema()
+_link_answer = PreferencesLinkSchema()
+ORIGIN = doc.origin("the answer is 403 `origin-not-allowed`.")
 
 
 @bp.get("/v1/visitors/<uuid:visitor_id>/choice")
+@doc.operation(
+    "getVisitorChoice",
+    "Widget",
+    path={"visitor_id": doc.VISITOR_ID},
+    parameters=[doc.PROPERTY_QUERY, ORIGIN],
+    responses={
+        200: doc.Answer("The current choice.", VISITOR_CHOICE, headers=doc.WIDGET_ANSWER_HEADERS)
+    },
+    raises=(ValidationFailed, OriginNotAllowed, UnknownProperty, HTTPStatus.NOT_FOUND),
+)
 def get_visitor_choice(visitor_id: uuid.UUID) -> Response:
+    """What the service holds as the visitor's current choice
+
+    The widget asks on each page where its cookie holds a choice, so that a withdrawal on the
+    preferences page or a consent the shop's backend recorded for the customer reaches the
+    shop's pages: a different `receipt_id` replaces the cookie's choice, `erased` deletes it.
+    The random visitor id is the only proof, as for recording consent. Never cached.
+    """
     return _answer(lambda origin: _choice(origin, visitor_id))
 
 
 @bp.post("/v1/preferences/link", provide_automatic_options=False)
+@doc.operation(
+    "createPreferencesLink",
+    "Widget",
+    parameters=[ORIGIN],
+    body=doc.Body(PreferencesLinkRequestSchema, "The visitor."),
+    responses={
+        200: doc.Answer("The link.", PreferencesLinkSchema, headers=doc.WIDGET_ANSWER_HEADERS)
+    },
+    raises=(OriginNotAllowed, UnknownProperty),
+)
 def preferences_link() -> Response:
+    """A sign-in link to the self-service preferences page
+
+    Called by the widget's preferences layer for a visitor with a stored choice: the link
+    opens the service's preferences page signed in as that browser, where every choice, its
+    receipts and the person's data can be seen and changed. Valid for `expires_in` seconds; a
+    fresh one is made on each call, nothing is stored.
+    """
     return _answer(_link)
 
 
 @bp.route("/v1/preferences/link", methods=["OPTIONS"])
+@doc.preflight_operation("preflightPreferencesLink", "asking for preferences links")
 def preferences_link_preflight() -> Response:
     return preflight("POST", "ask for preferences links")
 
@@ -83,7 +127,8 @@ def _link(origin: str | None) -> Response:
     url = f"{settings().base_url.rstrip('/')}{PREFERENCES_VISIT}?" + urllib.parse.urlencode(
         {"token": token}
     )
-    return jsonify({"url": url, "expires_in": int(LINK_LIFETIME.total_seconds())})
+    link = {"url": url, "expires_in": int(LINK_LIFETIME.total_seconds())}
+    return jsonify(_link_answer.dump(link))
 
 
 def _allowed_property(property_key: str, origin: str | None) -> WidgetProperty:

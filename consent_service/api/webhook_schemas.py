@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
@@ -11,6 +13,12 @@ from consent_service.messaging.webhooks import EVENT_TYPES
 
 class WebhookEndpointRequestSchema(Schema):
     """``POST /v1/webhooks``. The URL's finer rules (https, public host) are the domain's."""
+
+    example: ClassVar[dict[str, object]] = {
+        "url": "https://shop.northwind.example/hooks/consent",
+        "event_types": ["consent.changed", "subject.erased"],
+        "description": "CRM sync",
+    }
 
     url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     event_types = fields.List(
