@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    # No app-wide static folder: each blueprint serves its own (the preferences site at /static/).
+    app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
     app.config.update(settings.flask_config())
     extensions.settings.attach(app, settings)
     _configure_logging(settings)

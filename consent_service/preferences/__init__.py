@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-bp = Blueprint("preferences", __name__, template_folder="templates")
+# Its stylesheets and script keep the app-wide /static/ URLs: the app itself has no static folder.
+bp = Blueprint(
+    "preferences",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 
 from consent_service.preferences import downloads  # noqa: E402, F401
 from consent_service.preferences import page  # noqa: E402, F401
