@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -38,7 +39,12 @@ def change_password() -> ResponseReturnValue:
         return render_template("admin/account.html", user=user, error=error), 422
     try:
         change_own_password(
-            current_session(), actor(), user, request.form.get("current_password", ""), new
+            current_session(),
+            actor(),
+            user,
+            request.form.get("current_password", ""),
+            new,
+            hasher=current_app.extensions["password_hasher"],
         )
     except AdminAccountError as exc:
         db.session.rollback()

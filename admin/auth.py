@@ -53,7 +53,13 @@ def sign_in() -> ResponseReturnValue:
     email = request.form.get("email", "").strip()
     now = _now()
     try:
-        user = authenticate(current_session(), email, request.form.get("password", ""), now=now)
+        user = authenticate(
+            current_session(),
+            email,
+            request.form.get("password", ""),
+            now=now,
+            hasher=current_app.extensions["password_hasher"],
+        )
     except SignInFailed:
         db.session.commit()  # the failed attempt counts (and may lock the account)
         return render_template("admin/sign_in.html", email=email, error=SIGN_IN_FAILED), 200

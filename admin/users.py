@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -56,6 +57,7 @@ def create() -> ResponseReturnValue:
             role=form["role"],
             password=password,
             name=form["name"],
+            hasher=current_app.extensions["password_hasher"],
         )
     except AdminAccountError as exc:
         db.session.rollback()

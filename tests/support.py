@@ -13,6 +13,8 @@ from typing import Any
 
 import flask_migrate
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2 import profiles
 from flask import Flask
 from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer
@@ -28,6 +30,9 @@ from consent_service.settings import Settings
 from policies import DEMO_DIR
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/consent_test"
+# Admin passwords in tests: argon2id with its cheapest parameters (a hash with the production
+# ones costs 0.1-1 s). One test keeps the production parameters and checks the upgrade path.
+TEST_PASSWORD_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 def postgres_url() -> str | None:
@@ -105,7 +110,7 @@ def started_on_fresh_database(settings: Settings) -> Flask:
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    return create_app(settings)
+    return create_app(settings, password_hasher=TEST_PASSWORD_HASHER)
 
 
 def shut_down(app: Flask) -> None:

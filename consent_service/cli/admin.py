@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
+from flask import current_app
 
 from consent_service.extensions import current_session
 from consent_service.extensions import db
@@ -48,7 +49,13 @@ def create_user_command(email: str, role: str, name: str, generate: bool) -> Non
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     user = _domain(
         lambda: create_user(
-            current_session(), _actor(), email=email, role=role, password=password, name=name
+            current_session(),
+            _actor(),
+            email=email,
+            role=role,
+            password=password,
+            name=name,
+            hasher=current_app.extensions["password_hasher"],
         )
     )
     db.session.commit()
