@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps, one .venv: running needs only the service's dependencies (`pip install -e .`);
+# the tests, linters and benchmarks add the dev tools (`.[dev]`: pytest, mypy, playwright ...).
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/consent_test
@@ -14,17 +17,21 @@ export CONSENT_BASE_URL ?= http://$(HOST):$(PORT)
 # carry their tokens in the query, and a log must never hold a token.
 ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms
 
-.PHONY: run worker test test-sqlite test-postgres test-js test-browser lint bench clean
+.PHONY: run worker test test-quick test-sqlite test-postgres test-js test-browser lint bench clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV_STAMP)
 
 ## run: migrate the SQLite database in instance/, load the demo shop, serve on HOST:PORT
 ## (one process, as the embedded mode is meant to run; production: N gunicorn workers on PostgreSQL)
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/consent-service db upgrade
 	$(BIN)/consent-service demo load
 	@echo "consent-service on http://$(HOST):$(PORT)  (try /v1/policies/demo-shop/privacy-policy/latest)"
@@ -32,23 +39,28 @@ run: $(STAMP)
 		--access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)' wsgi:app
 
 ## worker: deliver the outbox (webhooks) for the database `make run` serves; Ctrl-C stops it
-worker: $(STAMP)
+worker: $(RUN_STAMP)
 	$(BIN)/consent-service worker
 
 ## test: lint, import contracts, the widget's JS units, the suite on SQLite, then on PostgreSQL
 ## when it is reachable, then the widget in a real browser
 test: lint test-js test-sqlite test-postgres test-browser
 
-lint: $(STAMP)
+## test-quick: the SQLite suite without the tests marked slow (worker processes, the generated
+## API contract run); `make test` and CI run them all
+test-quick: $(DEV_STAMP)
+	$(BIN)/pytest -m "not slow"
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP)
+test-sqlite: $(DEV_STAMP)
 	$(BIN)/pytest
 
-test-postgres: $(STAMP)
+test-postgres: $(DEV_STAMP)
 	@if $(BIN)/python -c "import sys; from tests.support import postgres_reachable; sys.exit(not postgres_reachable('$(PG_TEST_URL)'))"; then \
 		echo "== the suite again on PostgreSQL ($(PG_TEST_URL))"; \
 		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
@@ -69,12 +81,12 @@ test-js:
 	fi
 
 ## test-browser: the widget in Debian's chromium (Playwright) against the real app
-test-browser: $(STAMP)
+test-browser: $(DEV_STAMP)
 	TEST_BROWSER=1 $(BIN)/pytest -m browser tests/browser
 
 ## bench: throughput figures (receipt writes, decide(), bare Flask baseline) on SQLite and PostgreSQL,
 ## the integration look-ups (single over HTTP, bulk 10,000, latency from 10k to 1M customers)
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.lookups --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.widget_size

@@ -16,6 +16,7 @@ from admin.guard import current_user
 from admin.guard import rebind
 from admin.guard import requires
 from consent_service.extensions import committed
+from consent_service.extensions import password_hasher
 from consent_service.staff.accounts import AdminAccountError
 from consent_service.staff.accounts import Permission
 from consent_service.staff.accounts import change_own_password
@@ -38,7 +39,12 @@ def change_password() -> ResponseReturnValue:
     try:
         with committed() as session:
             change_own_password(
-                session, actor(), user, request.form.get("current_password", ""), new
+                session,
+                actor(),
+                user,
+                request.form.get("current_password", ""),
+                new,
+                hasher=password_hasher(),
             )
     except AdminAccountError as exc:
         return render_template("admin/account.html", user=user, error=exc.detail), exc.status

@@ -25,6 +25,7 @@ from admin.guard import end_session
 from admin.guard import start_session
 from consent_service.extensions import current_session
 from consent_service.extensions import db
+from consent_service.extensions import password_hasher
 from consent_service.extensions import vault
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.pii import Vault
@@ -53,7 +54,13 @@ def sign_in() -> ResponseReturnValue:
     email = request.form.get("email", "").strip()
     now = _now()
     try:
-        user = authenticate(current_session(), email, request.form.get("password", ""), now=now)
+        user = authenticate(
+            current_session(),
+            email,
+            request.form.get("password", ""),
+            now=now,
+            hasher=password_hasher(),
+        )
     except SignInFailed:
         db.session.commit()  # the failed attempt counts (and may lock the account)
         return render_template("admin/sign_in.html", email=email, error=SIGN_IN_FAILED), 200

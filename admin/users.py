@@ -19,6 +19,7 @@ from admin.guard import actor
 from admin.guard import requires
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
+from consent_service.extensions import password_hasher
 from consent_service.models import AdminUser
 from consent_service.staff.accounts import ROLE_ORDER
 from consent_service.staff.accounts import AdminAccountError
@@ -57,6 +58,7 @@ def create() -> ResponseReturnValue:
                 role=form["role"],
                 password=password,
                 name=form["name"],
+                hasher=password_hasher(),
             )
     except AdminAccountError as exc:
         return _page(form=form, error=exc.detail), exc.status

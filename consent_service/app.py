@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from flask import Flask
 from flask import Response
 from flask.cli import FlaskGroup
@@ -24,13 +25,21 @@ from consent_service.jurisdictions.regions import RegionResolver
 from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.problems import register_error_handlers
 from consent_service.settings import Settings
+from consent_service.staff.accounts import DEFAULT_HASHER
 from consent_service.web.request_ids import request_id
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, password_hasher: PasswordHasher = DEFAULT_HASHER
+) -> Flask:
+    """The app for ``settings`` (default: from the environment).
+
+    ``password_hasher`` hashes admin passwords: argon2id with the library's recommended
+    parameters, unless the caller (the test suite) passes cheaper ones.
+    """
     settings = settings or Settings.from_env()
     # No app-wide static folder: each blueprint serves its own (the preferences site at /static/).
     app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
@@ -44,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Look-ups see a publication (or a purpose change) within the banner's staleness bound.
     extensions.context_cache.attach(app, TtlCache(ttl=settings.banner_cache_seconds))
     extensions.vault.attach(app, Vault(Cipher(settings.data_keys), settings.blind_index_key))
+    extensions.password_hasher.attach(app, password_hasher)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     issuer = extensions.receipt_issuer.attach(
         app, Issuer(settings.signing_keys[0], settings.base_url)

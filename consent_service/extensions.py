@@ -9,6 +9,7 @@ from typing import Any
 from typing import Generic
 from typing import TypeVar
 
+from argon2 import PasswordHasher
 from flask import Flask
 from flask import current_app
 from flask_migrate import Migrate
@@ -78,3 +79,5 @@ caller_cache = AppService("caller_cache", CallerCache)
 # Properties' consent contexts by key, as fresh as the banner.
 context_cache: AppService[TtlCache[str, ConsentContext]] = AppService("context_cache", TtlCache)
 banner_cache: AppService[BannerCache[Any, Any]] = AppService("banner_cache", BannerCache)
+# Hashes admin passwords (argon2id; the test suite passes cheaper parameters to create_app).
+password_hasher = AppService("password_hasher", PasswordHasher)

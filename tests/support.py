@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
+import contextlib
+import functools
 import os
+import shutil
+import sqlite3
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable
@@ -13,6 +19,8 @@ from typing import Any
 
 import flask_migrate
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2 import profiles
 from flask import Flask
 from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer
@@ -28,6 +36,9 @@ from consent_service.settings import Settings
 from policies import DEMO_DIR
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/consent_test"
+# Admin passwords in tests: argon2id with its cheapest parameters (a hash with the production
+# ones costs 0.1-1 s). One test keeps the production parameters and checks the upgrade path.
+TEST_PASSWORD_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 def postgres_url() -> str | None:
@@ -95,8 +106,19 @@ def started_on_fresh_database(settings: Settings) -> Flask:
     """Migrate ``settings``' database from nothing, load the demo shop, then start the app.
 
     The app starts on the migrated database, as in production: started earlier, it would
-    register its signing key in tables the migration then drops.
+    register its signing key in tables the migration then drops. A SQLite file becomes a copy
+    of one database made that way once per process (copying costs a fraction of migrating);
+    PostgreSQL databases are migrated each time.
     """
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        _copy_sqlite(_sqlite_template(), Path(str(url.database)))
+    else:
+        _migrate_from_nothing(settings)
+    return create_app(settings, password_hasher=TEST_PASSWORD_HASHER)
+
+
+def _migrate_from_nothing(settings: Settings) -> None:
     setup = create_app(settings)
     with setup.app_context():
         flask_migrate.downgrade(revision="base")  # a clean slate, even after an aborted run
@@ -105,7 +127,28 @@ def started_on_fresh_database(settings: Settings) -> Flask:
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    return create_app(settings)
+
+
+@functools.cache
+def _sqlite_template() -> Path:
+    """This process's migrated SQLite database with the demo shop; it holds no signing key
+    (each app registers its own at start-up)."""
+    folder = Path(tempfile.mkdtemp(prefix="consent-test-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "template.db"
+    _migrate_from_nothing(make_settings(folder, f"sqlite:///{path}"))
+    return path
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """Replace ``target``'s content with ``source``'s through SQLite's backup API, which also
+    leaves no stale WAL of an earlier database at that path behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        contextlib.closing(sqlite3.connect(source)) as original,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        original.backup(copy)
 
 
 def shut_down(app: Flask) -> None:

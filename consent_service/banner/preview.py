@@ -6,28 +6,33 @@ honours a token that verifies and is fresh, and ignores anything else."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 
+from consent_service.infra.timed_tokens import dated_signer
 from consent_service.jurisdictions.regions import normalise_region
 
 SALT = "consent-service/banner-preview/v1"
 MAX_AGE_SECONDS = 10 * 60
 
 
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+def _serializer(secret_key: str, *, signed_at: dt.datetime | None = None) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
         secret_key,
         salt=SALT,
+        signer=dated_signer(signed_at),
         signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
     )
 
 
-def sign_preview_region(secret_key: str, region: str) -> str:
+def sign_preview_region(
+    secret_key: str, region: str, *, signed_at: dt.datetime | None = None
+) -> str:
     """A token naming ``region`` (already normalised, e.g. ``US-CA``)."""
-    return _serializer(secret_key).dumps({"r": region})
+    return _serializer(secret_key, signed_at=signed_at).dumps({"r": region})
 
 
 def preview_region(

@@ -10,6 +10,7 @@ import click
 
 from consent_service.cli.running import run_committed
 from consent_service.extensions import current_session
+from consent_service.extensions import password_hasher
 from consent_service.infra.audit import Actor
 from consent_service.staff.accounts import ROLE_ORDER
 from consent_service.staff.accounts import create_user
@@ -42,7 +43,15 @@ def create_user_command(email: str, role: str, name: str, generate: bool) -> Non
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with run_committed() as session:
-        user = create_user(session, _actor(), email=email, role=role, password=password, name=name)
+        user = create_user(
+            session,
+            _actor(),
+            email=email,
+            role=role,
+            password=password,
+            name=name,
+            hasher=password_hasher(),
+        )
     click.echo(f"created {user.email} ({user.role}) id={user.id}")
     if generate:
         click.echo(f"password (shown once): {password}")

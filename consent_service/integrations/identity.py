@@ -30,6 +30,7 @@ from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.pii import Vault
 from consent_service.infra.pii import is_plausible_email
 from consent_service.infra.pii import normalise_email
+from consent_service.infra.timed_tokens import dated_signer
 from consent_service.models import Identity
 from consent_service.models import IdentitySecret
 from consent_service.models import Subject
@@ -132,23 +133,28 @@ def _secret_context(property_id: int) -> str:
     return f"identity-secret:{property_id}"
 
 
-def token_serializer(secret_keys: list[str]) -> URLSafeTimedSerializer:
+def token_serializer(
+    secret_keys: list[str], *, signed_at: dt.datetime | None = None
+) -> URLSafeTimedSerializer:
     """The serializer both sides use; the last key signs, every key verifies."""
     return URLSafeTimedSerializer(
         secret_keys,
         salt=TOKEN_SALT,
+        signer=dated_signer(signed_at),
         signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
     )
 
 
-def sign_identity_token(secret: str, property_key: str, claims: Claims) -> str:
+def sign_identity_token(
+    secret: str, property_key: str, claims: Claims, *, signed_at: dt.datetime | None = None
+) -> str:
     """What a shop backend does (tests and the CLI use it too)."""
     payload: dict[str, str] = {"p": property_key}
     if claims.customer_ref is not None:
         payload["c"] = claims.customer_ref
     if claims.email is not None:
         payload["e"] = claims.email
-    return str(token_serializer([secret]).dumps(payload))
+    return str(token_serializer([secret], signed_at=signed_at).dumps(payload))
 
 
 def verify_identity_token(

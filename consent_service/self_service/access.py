@@ -33,6 +33,7 @@ from consent_service.errors import ConsentServiceError
 from consent_service.infra.database import execute_core
 from consent_service.infra.pii import Vault
 from consent_service.infra.pii import normalise_email
+from consent_service.infra.timed_tokens import dated_signer
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.campaigns import MAGIC_LINK_EVENT
 from consent_service.messaging.campaigns import MAGIC_LINK_LIFETIME
@@ -100,8 +101,10 @@ class Access:
         return self.identity_id is not None
 
 
-def _serializer(secret_key: str, salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=salt)
+def _serializer(
+    secret_key: str, salt: str, *, signed_at: dt.datetime | None = None
+) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=salt, signer=dated_signer(signed_at))
 
 
 def _loads(secret_key: str, salt: str, token: str, max_age: dt.timedelta) -> object:
@@ -116,8 +119,15 @@ def _loads(secret_key: str, salt: str, token: str, max_age: dt.timedelta) -> obj
 # --- visitor links ---------------------------------------------------------------------------
 
 
-def visitor_link_token(secret_key: str, property_id: int, visitor_id: uuid.UUID) -> str:
-    return str(_serializer(secret_key, VISITOR_LINK_SALT).dumps([property_id, visitor_id.hex]))
+def visitor_link_token(
+    secret_key: str,
+    property_id: int,
+    visitor_id: uuid.UUID,
+    *,
+    signed_at: dt.datetime | None = None,
+) -> str:
+    serializer = _serializer(secret_key, VISITOR_LINK_SALT, signed_at=signed_at)
+    return str(serializer.dumps([property_id, visitor_id.hex]))
 
 
 def sign_in_visitor(session: Session, secret_key: str, token: str, now: dt.datetime) -> Access:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings
@@ -23,6 +24,8 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 from consent_service.api.openapi import SPEC_URL
 from consent_service.api.openapi import openapi_document
 from tests.contract.conftest import ContractApp
+
+pytestmark = pytest.mark.slow  # hundreds of generated requests: about ten seconds in all
 
 # The document is built once per process and depends on no app or database, so it can be loaded
 # at collection time, one test per operation; requests go to the fixture's app (WSGI), and

@@ -56,6 +56,19 @@ def test_a_hash_made_with_old_parameters_is_upgraded_at_sign_in(session):
     assert not PasswordHasher().check_needs_rehash(user.password_hash)
 
 
+def test_the_app_hashes_with_the_recommended_parameters_unless_given_a_hasher(tmp_path):
+    from consent_service import create_app
+    from tests.support import make_settings
+    from tests.support import shut_down
+
+    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path / 'hasher.db'}"))
+    try:
+        production_hash = PasswordHasher().hash(PASSWORD)
+        assert not app.extensions["password_hasher"].check_needs_rehash(production_hash)
+    finally:
+        shut_down(app)
+
+
 def test_a_disabled_account_cannot_sign_in(session, vault):
     user, _ = make_admin(session, vault, "viewer")
     user.disabled_at = NOW

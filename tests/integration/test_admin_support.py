@@ -14,6 +14,7 @@ from consent_service.infra.audit import Actor
 from consent_service.models import AdminUser
 from consent_service.models import AuditEntry
 from consent_service.staff.accounts import totp_required
+from tests.support import TEST_PASSWORD_HASHER
 
 PASSWORD = "long enough password 1"
 SETUP = Actor(name="test-setup")
@@ -31,6 +32,7 @@ def make_admin(session, vault, role="admin", *, email=None, enrolled=None, passw
         role=role,
         password=password,
         name=role.title(),
+        hasher=TEST_PASSWORD_HASHER,
     )
     secret = None
     if enrolled if enrolled is not None else totp_required(role):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 
 import pytest
 
@@ -163,15 +163,14 @@ def test_a_signed_preview_token_chooses_the_law_in_production(production_app):
 
 
 @pytest.mark.parametrize("forged", ["unsigned", "another key", "expired"])
-def test_an_unsigned_or_expired_preview_token_is_ignored(production_app, forged, monkeypatch):
+def test_an_unsigned_or_expired_preview_token_is_ignored(production_app, forged):
     key = production_app.config["SECRET_KEY"]
     if forged == "unsigned":
         token = "eyJyIjoiVVMtQ0EifQ"  # {"r":"US-CA"} without a signature
     elif forged == "another key":
         token = sign_preview_region("x" * 40, "US-CA")
     else:
-        with monkeypatch.context() as patched:
-            patched.setattr(time, "time", lambda: 1_700_000_000)
-            token = sign_preview_region(key, "US-CA")
+        signed_at = dt.datetime.fromtimestamp(1_700_000_000, dt.UTC)
+        token = sign_preview_region(key, "US-CA", signed_at=signed_at)
     response = banner(production_app.test_client(), f"&region={token}")
     assert response.json["jurisdiction"]["code"] == "unknown"

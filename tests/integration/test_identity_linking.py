@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 import uuid
 
 import pytest
@@ -142,13 +142,13 @@ def test_a_forged_token_links_nothing(client, session, identity_secret):
     assert identity_of(session, visitor) is None
 
 
-def test_an_expired_token_links_nothing(app, client, session, identity_secret, monkeypatch):
+def test_an_expired_token_links_nothing(app, client, session, identity_secret):
     visitor = uuid.uuid4()
     max_age = app.extensions["consent_settings"].identity_token_max_age
-    signed_at = time.time() - max_age - 5
-    monkeypatch.setattr(time, "time", lambda: signed_at)
-    token = sign_identity_token(identity_secret, "demo-shop", Claims("c-12", None))
-    monkeypatch.undo()
+    signed_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=max_age + 5)
+    token = sign_identity_token(
+        identity_secret, "demo-shop", Claims("c-12", None), signed_at=signed_at
+    )
     response = identify(client, visitor, token)
     assert response.status_code == 422
     assert "expired" in response.json["detail"]

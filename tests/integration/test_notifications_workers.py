@@ -33,6 +33,7 @@ from tests.support import settings_environment
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
 
+pytestmark = pytest.mark.slow  # worker processes start (about a second each) and send
 CUSTOMERS = 12
 
 

@@ -38,6 +38,8 @@ from tests.webhook_receiver import Receiver
 from tests.webhook_receiver import register
 from tests.webhook_receiver import running_receiver
 
+pytestmark = pytest.mark.slow  # worker processes start (about a second each) and deliver
+
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:

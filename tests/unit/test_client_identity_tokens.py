@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -15,13 +16,8 @@ from consent_service.integrations.identity import token_serializer
 from consent_service.integrations.identity import validate_claims
 
 SECRET = "cis_0a1b2c3d_" + "k" * 43
-NOW = 1_767_000_000
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch):
-    """itsdangerous reads time.time(); both signers then sign at the same second."""
-    monkeypatch.setattr(time, "time", lambda: float(NOW))
+NOW = 1_767_000_000  # both signers are told this second rather than reading the clock
+SIGNED_AT = dt.datetime.fromtimestamp(NOW, dt.UTC)
 
 
 def test_a_token_verifies_with_the_servers_serializer_and_carries_the_claims():
@@ -41,9 +37,10 @@ def test_a_token_verifies_with_the_servers_serializer_and_carries_the_claims():
         {"customer": "C-" + "7" * 190},  # long and repetitive: itsdangerous compresses it
     ],
 )
-def test_a_token_equals_the_one_itsdangerous_makes_at_the_same_second(frozen_clock, claims):
-    expected = server_sign(SECRET, "demo-shop", Claims(claims.get("customer"), claims.get("email")))
-    assert sign_identity_token(SECRET, "demo-shop", **claims) == expected
+def test_a_token_equals_the_one_itsdangerous_makes_at_the_same_second(claims):
+    named = Claims(claims.get("customer"), claims.get("email"))
+    expected = server_sign(SECRET, "demo-shop", named, signed_at=SIGNED_AT)
+    assert sign_identity_token(SECRET, "demo-shop", **claims, now=NOW) == expected
 
 
 def test_absent_claims_are_left_out_of_the_payload():
