@@ -7,12 +7,11 @@ honours a token that verifies and is fresh, and ignores anything else."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 
-from consent_service.infra.timed_tokens import dated_signer
+from consent_service.infra.timed_tokens import hmac_sha256_serializer
 from consent_service.jurisdictions.regions import normalise_region
 
 SALT = "consent-service/banner-preview/v1"
@@ -20,12 +19,7 @@ MAX_AGE_SECONDS = 10 * 60
 
 
 def _serializer(secret_key: str, *, signed_at: dt.datetime | None = None) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        secret_key,
-        salt=SALT,
-        signer=dated_signer(signed_at),
-        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
-    )
+    return hmac_sha256_serializer(secret_key, SALT, signed_at=signed_at)
 
 
 def sign_preview_region(

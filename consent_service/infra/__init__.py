@@ -1,4 +1,5 @@
-"""Plumbing every domain package may use and none owns: database behaviour, per-process caches,
-rate limits, receipt signing, the PII vault, coarse network data, the audit log, and the one
-way to format times and build public URLs. Nothing here knows a business rule.
+"""Plumbing every domain package may use and none owns: database behaviour (and the one
+commit-or-roll-back), per-process caches, rate limits, receipt signing, timed tokens, the PII
+vault, coarse network data, the audit log, and the one way to format times and build public
+URLs. Nothing here knows a business rule.
 """

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import secrets
 import uuid
 from typing import Any
@@ -30,7 +29,7 @@ from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.pii import Vault
 from consent_service.infra.pii import is_plausible_email
 from consent_service.infra.pii import normalise_email
-from consent_service.infra.timed_tokens import dated_signer
+from consent_service.infra.timed_tokens import hmac_sha256_serializer
 from consent_service.models import Identity
 from consent_service.models import IdentitySecret
 from consent_service.models import Subject
@@ -137,12 +136,7 @@ def token_serializer(
     secret_keys: list[str], *, signed_at: dt.datetime | None = None
 ) -> URLSafeTimedSerializer:
     """The serializer both sides use; the last key signs, every key verifies."""
-    return URLSafeTimedSerializer(
-        secret_keys,
-        salt=TOKEN_SALT,
-        signer=dated_signer(signed_at),
-        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
-    )
+    return hmac_sha256_serializer(secret_keys, TOKEN_SALT, signed_at=signed_at)
 
 
 def sign_identity_token(
