@@ -19,7 +19,6 @@ from consent_service.errors import InternalError
 from consent_service.errors import RateLimited
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
-from consent_service.extensions import db
 from consent_service.extensions import rate_limiter
 from consent_service.extensions import receipt_issuer
 from consent_service.extensions import settings
@@ -218,16 +217,16 @@ def preferences_save_emails(access: Access) -> Response:
         return _page(access, status=403)
     chosen = set(request.form.getlist("list"))
     now = utcnow()
-    for list_key in EMAIL_LISTS:
-        set_subscription(
-            current_session(),
-            access.identity_id,
-            list_key,
-            subscribed=list_key in chosen,
-            source="preferences",
-            now=now,
-        )
-    db.session.commit()
+    with committed() as session:
+        for list_key in EMAIL_LISTS:
+            set_subscription(
+                session,
+                access.identity_id,
+                list_key,
+                subscribed=list_key in chosen,
+                source="preferences",
+                now=now,
+            )
     return redirect(url_for(HOME, notice="emails_saved"), code=303)
 
 
@@ -245,8 +244,8 @@ def preferences_confirm_by_email(access: Access) -> Response:
         return _page(
             access, status=429, notices=[("error", t.rate_limited.format(minutes=minutes))]
         )
-    sent = request_confirmation_link(current_session(), access, locale=page_locale(), now=utcnow())
-    db.session.commit()
+    with committed() as session:
+        sent = request_confirmation_link(session, access, locale=page_locale(), now=utcnow())
     notice = t.confirmation_sent if sent else t.no_address
     return _page(access, notices=[("info" if sent else "error", notice)])
 
@@ -260,15 +259,15 @@ def preferences_erase(access: Access) -> Response:
     if request.form.get("confirm") != "yes":
         return _page(access, status=422, erase_error=t.erase_confirm_missing)
     prop = current_session().get(Property, access.property_id)
-    erasure = erase(
-        current_session(),
-        access,
-        issuer=receipt_issuer(),
-        network=truncate_ip(visitor_ip()),
-        request_id=request_id(),
-        now=utcnow(),
-    )
-    db.session.commit()
+    with committed() as session:
+        erasure = erase(
+            session,
+            access,
+            issuer=receipt_issuer(),
+            network=truncate_ip(visitor_ip()),
+            request_id=request_id(),
+            now=utcnow(),
+        )
     g.preferences_signed_out = True  # the person is gone: no session to refresh
     notices = []
     if not erasure.done_now:

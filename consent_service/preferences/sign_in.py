@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from consent_service.errors import RateLimited
 from consent_service.errors import UnknownProperty
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.extensions import rate_limiter
@@ -154,10 +155,8 @@ def preferences_request_link() -> Response:
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    request_magic_link(
-        current_session(), vault(), prop.id, email, locale=page_locale(), now=utcnow()
-    )
-    db.session.commit()
+    with committed() as session:
+        request_magic_link(session, vault(), prop.id, email, locale=page_locale(), now=utcnow())
     # The same words whether or not the address is known.
     return sign_in_page(notices=[("info", t.link_sent.format(email=email, name=prop.name))])
 

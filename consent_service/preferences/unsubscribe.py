@@ -14,6 +14,7 @@ import uuid
 from flask import request
 from werkzeug.wrappers import Response
 
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.extensions import settings
@@ -62,13 +63,8 @@ def unsubscribe_page() -> Response:
 def unsubscribe_one_click() -> Response:
     """RFC 8058 one-click: the signed token is the only credential."""
     identity_id, list_key = _verified()
-    set_subscription(
-        current_session(),
-        identity_id,
-        list_key,
-        subscribed=False,
-        source="one-click",
-        now=utcnow(),
-    )
-    db.session.commit()
+    with committed() as session:
+        set_subscription(
+            session, identity_id, list_key, subscribed=False, source="one-click", now=utcnow()
+        )
     return _page(identity_id, list_key, done=True)
