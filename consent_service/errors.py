@@ -167,12 +167,13 @@ class SubjectNotAccessible(ConsentServiceError):
 
 class InvalidIdentityToken(ConsentServiceError):
     code = "invalid-identity-token"
-    title = "The identity token is forged, expired or for another property"
+    title = "The identity token is forged, expired, used, or for another property or visitor"
     status = HTTPStatus.UNPROCESSABLE_ENTITY
     description = (
         "The identity token does not verify with any of the property's live identity secrets, "
-        "has expired, or was made for another property. Nothing was linked. Sign a fresh "
-        "token on the shop's backend."
+        "has expired, was already used (a token links once), was made for another property "
+        "or another visitor, or is in the old format that names no visitor and no nonce. "
+        "Nothing was linked. Sign a fresh token for this visitor on the shop's backend."
     )
 
 

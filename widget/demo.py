@@ -4,12 +4,14 @@ Content Security Policy, with stand-in analytics and ad tags that only run with 
 from __future__ import annotations
 
 import re
+import uuid
 
 from flask import Response
 from flask import abort
 from flask import render_template
 from flask import request
 
+from consent_service.client.identity import visitor_id_from_cookie
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.extensions import settings
@@ -39,6 +41,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 DEMO_PROPERTY = "demo-shop"
+DEMO_COOKIE = "nw_consent"  # the template's data-cookie
 REGIONS = ("FR", "DE", "GB", "US-CA", "US-TX", "CH")
 LANGUAGES = ("en", "de", "fr")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -58,7 +61,7 @@ def demo_shop() -> Response:
         property_key=DEMO_PROPERTY,
         lang=lang if _LANGUAGE.match(lang) else "en",
         region=request.args.get("region"),
-        identity_token=_signed_in_customer_token(request.args.get("customer")),
+        **_signed_in_customer(request.args.get("customer")),
         regions=REGIONS,
         languages=LANGUAGES,
     )
@@ -70,15 +73,22 @@ def demo_shop() -> Response:
     return response
 
 
-def _signed_in_customer_token(customer: str | None) -> str | None:
+def _signed_in_customer(customer: str | None) -> dict[str, str]:
     """What a shop's backend puts on a signed-in customer's pages (``?customer=`` plays the
-    sign-in here): an identity token signed with the property's identity secret."""
+    sign-in here): an identity token, signed with the property's identity secret, for the
+    widget's visitor id read from its cookie; before the visitor's first choice there is none
+    yet, so the backend picks one and hands it to the widget with the token."""
     if not customer or not valid_customer_ref(customer):
-        return None
+        return {}
     session = current_session()
     prop = get_property(session, DEMO_PROPERTY)
     secrets = live_identity_secrets(session, vault(), prop.id)
     if not secrets:
         secrets = [create_identity_secret(session, vault(), DEMO_PROPERTY)[1]]
         db.session.commit()
-    return sign_identity_token(secrets[-1], DEMO_PROPERTY, Claims(customer, None))
+    known = visitor_id_from_cookie(request.cookies.get(DEMO_COOKIE))
+    visitor_id = uuid.UUID(known) if known else uuid.uuid4()
+    token = sign_identity_token(secrets[-1], DEMO_PROPERTY, visitor_id, Claims(customer, None))
+    if known:
+        return {"identity_token": token}
+    return {"identity_token": token, "visitor_id": str(visitor_id)}

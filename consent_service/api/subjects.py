@@ -40,8 +40,8 @@ from consent_service.extensions import settings
 from consent_service.extensions import vault
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.identity import link_identity
+from consent_service.integrations.identity import redeem_identity_token
 from consent_service.integrations.identity import validate_claims
-from consent_service.integrations.identity import verify_identity_token
 from consent_service.integrations.subject_consents import visitor_for
 from consent_service.integrations.subject_refs import parse_subject_ref
 from consent_service.jurisdictions.regions import normalise_region
@@ -153,8 +153,9 @@ def identify_visitor() -> Response:
     """Link the browser to a customer with a token the shop signed
 
     Called by the widget with an identity token the shop's backend signed with one of the
-    property's identity secrets; the browser cannot forge one. Nothing is linked unless the
-    token verifies.
+    property's identity secrets for this visitor; the browser cannot forge one. Nothing is
+    linked unless the token verifies, names this `visitor_id`, and has not been used before
+    (a token links once).
     """
     return answer_page(_identify)
 
@@ -170,15 +171,17 @@ def _identify(origin: str | None) -> Response:
     session = current_session()
     context = consent_context(session, body["property"], now=utcnow())
     check_page_origin(origin, context.allowed_origins, context.property_key)
-    claims = verify_identity_token(
-        session,
-        vault(),
-        context.property_id,
-        context.property_key,
-        body["identity_token"],
-        settings().identity_token_max_age,
-    )
+    # One transaction: the token is used up only if the link is made, and only once.
     with committed():
+        claims = redeem_identity_token(
+            session,
+            vault(),
+            context.property_id,
+            context.property_key,
+            body["visitor_id"],
+            body["identity_token"],
+            settings().identity_token_max_age,
+        )
         link_identity(session, vault(), context.property_id, claims, visitor_id=body["visitor_id"])
     response = Response(status=204)
     response.headers["Cache-Control"] = "no-store"

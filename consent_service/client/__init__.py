@@ -24,6 +24,7 @@ from consent_service.client.errors import ConsentDenied
 from consent_service.client.errors import ServiceError
 from consent_service.client.errors import WebhookVerificationError
 from consent_service.client.identity import sign_identity_token
+from consent_service.client.identity import visitor_id_from_cookie
 from consent_service.client.webhooks import verify_webhook
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "mapping_from_banner",
     "sign_identity_token",
     "verify_webhook",
+    "visitor_id_from_cookie",
 ]

@@ -3,13 +3,15 @@ cannot forge: an identity token the shop backend signed, or an authenticated API
 
 Identity tokens are itsdangerous ``URLSafeTimedSerializer`` tokens with HMAC-SHA256 key
 derivation and signatures, so any shop backend (PHP, Node, the Python client's stdlib
-signer) can make them from the documented format without our code.
+signer) can make them from the documented format without our code. A token names the
+visitor it is for and carries a nonce: it links that browser only, and only once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import secrets
 import uuid
 from typing import Any
@@ -32,6 +34,7 @@ from consent_service.infra.pii import normalise_email
 from consent_service.infra.timed_tokens import hmac_sha256_serializer
 from consent_service.models import Identity
 from consent_service.models import IdentitySecret
+from consent_service.models import IdentityTokenUse
 from consent_service.models import Subject
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
@@ -44,6 +47,7 @@ TOKEN_SALT = "consent-service/identity-token/v1"
 ACCOUNT_NAMESPACE = uuid.UUID("6b1f5c8e-2f0e-4f4b-9d3c-5f0d8f1c7a21")
 SECRET_PREFIX = "cis_"
 MAX_CUSTOMER_REF = 200
+NONCE_BYTES = 16  # 22 URL-safe characters once encoded
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,10 +144,21 @@ def token_serializer(
 
 
 def sign_identity_token(
-    secret: str, property_key: str, claims: Claims, *, signed_at: dt.datetime | None = None
+    secret: str,
+    property_key: str,
+    visitor_id: uuid.UUID,
+    claims: Claims,
+    *,
+    signed_at: dt.datetime | None = None,
+    nonce: str | None = None,
 ) -> str:
-    """What a shop backend does (tests and the CLI use it too)."""
-    payload: dict[str, str] = {"p": property_key}
+    """What a shop backend does (tests and the demo use it too): a token for one visitor of
+    one property, with a fresh random nonce so it can be redeemed once."""
+    payload: dict[str, str] = {
+        "p": property_key,
+        "v": str(visitor_id),
+        "n": secrets.token_urlsafe(NONCE_BYTES) if nonce is None else nonce,
+    }
     if claims.customer_ref is not None:
         payload["c"] = claims.customer_ref
     if claims.email is not None:
@@ -151,24 +166,79 @@ def sign_identity_token(
     return str(token_serializer([secret], signed_at=signed_at).dumps(payload))
 
 
-def verify_identity_token(
-    session: Session, vault: Vault, property_id: int, property_key: str, token: str, max_age: int
+def redeem_identity_token(
+    session: Session,
+    vault: Vault,
+    property_id: int,
+    property_key: str,
+    visitor_id: uuid.UUID,
+    token: str,
+    max_age: int,
+    *,
+    now: dt.datetime | None = None,
 ) -> Claims:
+    """The claims of a token made for this property and this visitor, used up: its nonce is
+    recorded in the caller's transaction, so a second redemption (from this or any other
+    browser, in this or any other process) is refused. Nonces of tokens that have expired
+    anyway are pruned on the way. Raises InvalidIdentityToken, saying why, otherwise."""
     secret_keys = live_identity_secrets(session, vault, property_id)
     if not secret_keys:
         raise InvalidIdentityToken(f"property {property_key!r} has no identity secret")
     try:
-        payload = token_serializer(secret_keys).loads(token, max_age=max_age)
+        payload, signed_at = token_serializer(secret_keys).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
     except SignatureExpired:
         raise InvalidIdentityToken("the identity token has expired; sign a fresh one") from None
     except BadData:
         raise InvalidIdentityToken("the identity token's signature does not verify") from None
     if not isinstance(payload, dict) or payload.get("p") != property_key:
         raise InvalidIdentityToken("the identity token was made for another property")
+    missing = [name for name in ("v", "n") if name not in payload]
+    if missing:
+        raise InvalidIdentityToken(
+            "the identity token names no "
+            + " and no ".join(_TOKEN_FIELDS[name] for name in missing)
+            + ": tokens are bound to one visitor and used once; sign a new one with the"
+            " visitor id (see the identity recipe)"
+        )
+    if payload["v"] != str(visitor_id):
+        raise InvalidIdentityToken("the identity token was made for another visitor")
+    nonce = payload["n"]
+    if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
+        raise InvalidIdentityToken("the identity token's nonce is not 16 to 64 URL-safe characters")
     try:
-        return validate_claims(payload.get("c"), payload.get("e"))
+        claims = validate_claims(payload.get("c"), payload.get("e"))
     except ValidationFailed:
         raise InvalidIdentityToken("the identity token's claims are not valid") from None
+    _use_nonce(session, property_id, nonce, signed_at + dt.timedelta(seconds=max_age), now)
+    return claims
+
+
+_TOKEN_FIELDS = {"v": "visitor (v)", "n": "nonce (n)"}
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _use_nonce(
+    session: Session,
+    property_id: int,
+    nonce: str,
+    expires_at: dt.datetime,
+    now: dt.datetime | None,
+) -> None:
+    session.execute(
+        sa.delete(IdentityTokenUse).where(IdentityTokenUse.expires_at < (now or utcnow()))
+    )
+    try:
+        with session.begin_nested():
+            session.add(
+                IdentityTokenUse(property_id=property_id, nonce=nonce, expires_at=expires_at)
+            )
+            session.flush()
+    except IntegrityError:
+        raise InvalidIdentityToken(
+            "the identity token has already been used; sign a fresh one for each page"
+        ) from None
 
 
 # --- linking ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from consent_service.models.consent import ConsentState
 from consent_service.models.consent import SigningKeyRecord
 from consent_service.models.identity import Identity
 from consent_service.models.identity import IdentitySecret
+from consent_service.models.identity import IdentityTokenUse
 from consent_service.models.integration import ApiKey
 from consent_service.models.integration import DecisionLogEntry
 from consent_service.models.notifications import EmailCampaign
@@ -41,6 +42,7 @@ __all__ = [
     "ErasureRequest",
     "Identity",
     "IdentitySecret",
+    "IdentityTokenUse",
     "MagicLink",
     "OutboxMessage",
     "OutboxStatus",

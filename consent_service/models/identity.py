@@ -54,3 +54,17 @@ class IdentitySecret(Base):
     secret_ciphertext: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdentityTokenUse(Base):
+    """An identity token already redeemed: its nonce, kept until the token would have expired
+    anyway, so a token links one browser once and a replay is refused (see
+    ``integrations.identity.redeem_identity_token``)."""
+
+    __tablename__ = "identity_token_uses"
+
+    property_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True
+    )
+    nonce: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -34,6 +34,14 @@ def test_a_signed_in_customers_choice_is_linked_to_them(shop, live_server):
     assert customer_of(live_server, payload["visitor_id"]) == "c-77"
 
 
+def test_a_first_choice_uses_the_visitor_id_the_token_was_made_for(shop):
+    visitor = shop()
+    visitor.visit("?customer=c-79")
+    offered = visitor.page.locator("script[data-visitor-id]").get_attribute("data-visitor-id")
+    payload = visitor.choose_and_wait("Accept all")
+    assert payload["visitor_id"] == offered
+
+
 def test_a_returning_visitor_is_linked_when_they_sign_in_later(shop, live_server):
     visitor = shop()
     visitor.visit()

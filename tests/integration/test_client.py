@@ -136,7 +136,9 @@ def test_an_identity_token_from_the_stdlib_signer_links_the_visitor_through_the_
     live, client, visitor
 ):
     customer = unique_customer()
-    token = sign_identity_token(live.identity_secret(), "demo-shop", customer=customer)
+    token = sign_identity_token(
+        live.identity_secret(), "demo-shop", visitor_id=visitor, customer=customer
+    )
     live.post(
         "/v1/identity",
         {"property": "demo-shop", "visitor_id": str(visitor), "identity_token": token},

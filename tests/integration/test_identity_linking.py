@@ -10,9 +10,13 @@ import sqlalchemy as sa
 
 from consent_service.integrations.identity import Claims
 from consent_service.integrations.identity import create_identity_secret
+from consent_service.integrations.identity import redeem_identity_token
 from consent_service.integrations.identity import revoke_identity_secret
 from consent_service.integrations.identity import sign_identity_token
+from consent_service.integrations.identity import token_serializer
 from consent_service.models import Identity
+from consent_service.models import IdentityTokenUse
+from consent_service.models import Property
 from consent_service.models import Subject
 
 SHOP_ORIGIN = "https://shop.northwind.example"
@@ -126,7 +130,9 @@ def test_linking_needs_the_subjects_write_scope(client, api_key):
 
 def test_a_token_the_shop_backend_signed_links_the_visitor(client, session, identity_secret):
     visitor = uuid.uuid4()
-    token = sign_identity_token(identity_secret, "demo-shop", Claims("c-10", "c10@example.com"))
+    token = sign_identity_token(
+        identity_secret, "demo-shop", visitor, Claims("c-10", "c10@example.com")
+    )
     response = identify(client, visitor, token)
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == SHOP_ORIGIN
@@ -135,7 +141,7 @@ def test_a_token_the_shop_backend_signed_links_the_visitor(client, session, iden
 
 def test_a_forged_token_links_nothing(client, session, identity_secret):
     visitor = uuid.uuid4()
-    token = sign_identity_token("cis_guess_" + "x" * 43, "demo-shop", Claims("c-11", None))
+    token = sign_identity_token("cis_guess_" + "x" * 43, "demo-shop", visitor, Claims("c-11", None))
     response = identify(client, visitor, token)
     assert response.status_code == 422
     assert response.json["type"].endswith("/problems/invalid-identity-token")
@@ -147,7 +153,7 @@ def test_an_expired_token_links_nothing(app, client, session, identity_secret):
     max_age = app.extensions["consent_settings"].identity_token_max_age
     signed_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=max_age + 5)
     token = sign_identity_token(
-        identity_secret, "demo-shop", Claims("c-12", None), signed_at=signed_at
+        identity_secret, "demo-shop", visitor, Claims("c-12", None), signed_at=signed_at
     )
     response = identify(client, visitor, token)
     assert response.status_code == 422
@@ -157,7 +163,7 @@ def test_an_expired_token_links_nothing(app, client, session, identity_secret):
 
 def test_a_token_made_for_another_property_links_nothing(client, session, identity_secret):
     visitor = uuid.uuid4()
-    token = sign_identity_token(identity_secret, "another-shop", Claims("c-13", None))
+    token = sign_identity_token(identity_secret, "another-shop", visitor, Claims("c-13", None))
     assert identify(client, visitor, token).status_code == 422
     assert identity_of(session, visitor) is None
 
@@ -167,7 +173,7 @@ def test_a_token_signed_with_a_revoked_secret_links_nothing(app, client, session
     revoke_identity_secret(session, secret_id)
     session.commit()
     visitor = uuid.uuid4()
-    token = sign_identity_token(secret, "demo-shop", Claims("c-14", None))
+    token = sign_identity_token(secret, "demo-shop", visitor, Claims("c-14", None))
     assert identify(client, visitor, token).status_code == 422
 
 
@@ -175,7 +181,7 @@ def test_a_token_posted_from_a_page_the_property_does_not_list_is_403(
     client, session, identity_secret
 ):
     visitor = uuid.uuid4()
-    token = sign_identity_token(identity_secret, "demo-shop", Claims("c-15", None))
+    token = sign_identity_token(identity_secret, "demo-shop", visitor, Claims("c-15", None))
     response = identify(client, visitor, token, origin="https://evil.example")
     assert response.status_code == 403
     assert "Access-Control-Allow-Origin" not in response.headers
@@ -189,3 +195,93 @@ def test_the_identity_endpoint_answers_preflights_for_listed_origins(client):
     )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == SHOP_ORIGIN
+
+
+def used_nonces(session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(IdentityTokenUse))
+
+
+def test_a_token_made_for_one_visitor_links_no_other(client, session, identity_secret):
+    intended, other = uuid.uuid4(), uuid.uuid4()
+    token = sign_identity_token(identity_secret, "demo-shop", intended, Claims("c-20", None))
+    response = identify(client, other, token)
+    assert response.status_code == 422
+    assert response.json["type"].endswith("/problems/invalid-identity-token")
+    assert "another visitor" in response.json["detail"]
+    assert identity_of(session, other) is None
+    assert session.scalar(sa.select(Identity).where(Identity.customer_ref == "c-20")) is None
+    assert identify(client, intended, token).status_code == 204  # still good for its visitor
+
+
+def test_a_replayed_token_is_refused_and_links_nothing_more(client, session, identity_secret):
+    visitor = uuid.uuid4()
+    token = sign_identity_token(identity_secret, "demo-shop", visitor, Claims("c-21", None))
+    assert identify(client, visitor, token).status_code == 204
+    replay = identify(client, visitor, token)
+    assert replay.status_code == 422
+    assert "already been used" in replay.json["detail"]
+    assert used_nonces(session) == 1
+    links = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Subject)
+        .join(Identity, Subject.identity_id == Identity.id)
+        .where(Identity.customer_ref == "c-21")
+    )
+    assert links == 1
+
+
+def test_a_fresh_token_for_the_same_visitor_works_after_one_was_used(
+    client, session, identity_secret
+):
+    visitor = uuid.uuid4()
+    for _ in range(2):
+        token = sign_identity_token(identity_secret, "demo-shop", visitor, Claims("c-22", None))
+        assert identify(client, visitor, token).status_code == 204
+    assert identity_of(session, visitor).customer_ref == "c-22"
+
+
+@pytest.mark.parametrize(
+    ("payload", "missing"),
+    [
+        ({"p": "demo-shop", "c": "c-23"}, "names no visitor (v) and no nonce (n)"),
+        ({"p": "demo-shop", "v": "VISITOR", "c": "c-23"}, "names no nonce (n)"),
+    ],
+)
+def test_an_old_format_token_is_refused_saying_what_it_lacks(
+    client, session, identity_secret, payload, missing
+):
+    visitor = uuid.uuid4()
+    payload = {k: str(visitor) if v == "VISITOR" else v for k, v in payload.items()}
+    token = token_serializer([identity_secret]).dumps(payload)
+    response = identify(client, visitor, token)
+    assert response.status_code == 422
+    assert response.json["type"].endswith("/problems/invalid-identity-token")
+    assert missing in response.json["detail"]
+    assert identity_of(session, visitor) is None
+
+
+def test_a_token_refused_for_a_conflict_is_not_used_up(client, session, identity_secret, linker):
+    visitor = uuid.uuid4()
+    client.post(
+        "/v1/subjects/link", json={"visitor_id": str(visitor), "customer": "c-24"}, headers=linker
+    )
+    token = sign_identity_token(identity_secret, "demo-shop", visitor, Claims("c-25", None))
+    assert identify(client, visitor, token).status_code == 409
+    assert used_nonces(session) == 0
+
+
+def test_used_nonces_are_pruned_once_their_tokens_have_expired(app, session, identity_secret):
+    vault = app.extensions["vault"]
+    prop_id = session.scalar(sa.select(Property.id).where(Property.key == "demo-shop"))
+    max_age = app.extensions["consent_settings"].identity_token_max_age
+    visitor = uuid.uuid4()
+    signed_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    first = sign_identity_token(identity_secret, "demo-shop", visitor, Claims("c-26", None))
+    redeem_identity_token(session, vault, prop_id, "demo-shop", visitor, first, max_age)
+    session.commit()
+    assert used_nonces(session) == 1
+    later = signed_at + dt.timedelta(seconds=max_age + 60)
+    second = sign_identity_token(identity_secret, "demo-shop", visitor, Claims("c-26", None))
+    redeem_identity_token(session, vault, prop_id, "demo-shop", visitor, second, max_age, now=later)
+    session.commit()
+    assert used_nonces(session) == 1  # the first one's row is gone, the second's is kept

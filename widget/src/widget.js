@@ -71,9 +71,13 @@ function main() {
   const named = script && script.getAttribute('data-cookie');
   const cookieName = named && /^[A-Za-z0-9_-]{1,64}$/.test(named) ? named : 'consent_' + property;
   const receiptKey = 'consent_receipt_' + property;
-  // A signed-in customer's page carries a token the shop's backend signed (data-identity-token):
-  // passed on once per visitor and token, so the service links this browser to the customer.
+  // A signed-in customer's page carries a token the shop's backend signed (data-identity-token)
+  // for this browser's visitor id, read from the cookie or, before the first choice, chosen by
+  // the backend (data-visitor-id): passed on once, so the service links this browser to them.
   const identityToken = script && script.getAttribute('data-identity-token');
+  const offeredId = script && script.getAttribute('data-visitor-id');
+  const newVisitorId = /^[\da-f]{8}-[\da-f]{4}-4[\da-f]{3}-[\da-f]{4}-[\da-f]{12}$/
+    .test(offeredId) && offeredId; // a random (v4) id only
   const identityKey = 'consent_identified_' + property;
   const listeners = [];
   let config = null;
@@ -191,7 +195,7 @@ function main() {
       refusedNow.forEach((purpose) => { interim[purpose.key] = false; });
       apply(interim, 'choice');
     }
-    const visitorId = stored ? stored.visitorId : uuid4();
+    const visitorId = stored ? stored.visitorId : newVisitorId || uuid4();
     const body = {
       property, visitor_id: visitorId, policy_version: config.policy.version, method, gpc
     };
