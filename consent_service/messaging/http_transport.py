@@ -16,9 +16,9 @@ import urllib.parse
 from collections.abc import Callable
 from collections.abc import Mapping
 
+from consent_service.infra.addresses import is_public_address
 from consent_service.messaging.webhooks import HttpAnswer
 from consent_service.messaging.webhooks import TransportError
-from consent_service.messaging.webhooks import is_public_address
 
 DELIVERY_TIMEOUT = 15.0
 _RESPONSE_BYTES = 4096  # read (and ignore) at most this much of a receiver's answer

@@ -20,7 +20,6 @@ import enum
 import functools
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
 import urllib.parse
@@ -40,6 +39,8 @@ from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
 from consent_service.errors import UnknownWebhookEndpoint
 from consent_service.errors import ValidationFailed
+from consent_service.infra.addresses import is_public_address
+from consent_service.infra.addresses import literal_address
 from consent_service.infra.database import execute_core
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import UndecryptableData
@@ -234,21 +235,15 @@ def url_problems(url: str, *, allow_private_networks: bool) -> list[FieldError]:
 
 
 def is_public_host(host: str) -> bool:
-    """False for local names and for literal addresses that are not globally routable."""
+    """False for local names and for literal addresses that do not reach the public internet
+    (judged after unwrapping any IPv4 address an IPv6 one carries: see infra.addresses)."""
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(_BLOCKED_HOST_SUFFIXES):
         return False
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    address = literal_address(host)
+    if address is None:
         return True  # a name: resolved and checked at delivery time
     return is_public_address(address)
-
-
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
 
 
 def list_endpoints(session: Session, property_id: int) -> list[WebhookEndpoint]:
