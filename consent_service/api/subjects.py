@@ -38,6 +38,7 @@ from consent_service.extensions import current_session
 from consent_service.extensions import receipt_issuer
 from consent_service.extensions import settings
 from consent_service.extensions import vault
+from consent_service.infra.database import begin_write
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.identity import link_identity
 from consent_service.integrations.identity import redeem_identity_token
@@ -169,6 +170,8 @@ def identity_preflight() -> Response:
 def _identify(origin: str | None) -> Response:
     body = load_json(_identify_schema)
     session = current_session()
+    # It writes (the token's nonce, the link) after reading: on SQLite, queue as a writer first.
+    begin_write(session)
     context = consent_context(session, body["property"], now=utcnow())
     check_page_origin(origin, context.allowed_origins, context.property_key)
     # One transaction: the token is used up only if the link is made, and only once.
