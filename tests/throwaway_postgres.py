@@ -62,18 +62,23 @@ class ThrowawayPostgres:
             self._as_user = ["runuser", "-u", "postgres", "--"]
             directory.chmod(0o777)
         self._run("initdb", "-D", str(self._data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self.frozen = False
+        self.running = False
+        self.start()
+
+    def start(self) -> None:
         self._run(
             "pg_ctl",
             "-D",
             str(self._data),
             "-l",
-            str(directory / "server.log"),
+            str(self._dir / "server.log"),
             "-w",
             "-o",
-            f"-p {self.port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off",
+            f"-p {self.port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off",
             "start",
         )
-        self.frozen = False
+        self.running = True
 
     @property
     def url(self) -> str:
@@ -121,9 +126,15 @@ class ThrowawayPostgres:
         self.frozen = False
 
     def stop(self) -> None:
+        """The server stops at once, as in a crash (connections refused from now on)."""
         if self.frozen:
             self.thaw()
+        self._run("pg_ctl", "-D", str(self._data), "-m", "immediate", "-w", "stop")
+        self.running = False
+
+    def remove(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self._data), "-m", "immediate", "-w", "stop")
+            if self.running:
+                self.stop()
         finally:
             shutil.rmtree(self._dir, ignore_errors=True)

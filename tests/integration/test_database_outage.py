@@ -69,7 +69,7 @@ def cluster() -> Iterator[ThrowawayPostgres]:
     try:
         yield server
     finally:
-        server.stop()
+        server.remove()
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +196,17 @@ def test_postgresql_cancels_a_statement_over_its_limit(cluster, served, tmp_path
             db.session().execute(sa.text("SELECT pg_sleep(5)"))
     finally:
         shut_down(app)
+
+
+def test_a_stopped_database_is_a_503_at_once_and_the_service_recovers(served, reader, cluster):
+    assert fetch(decisions_url(served), headers=reader).status == 200
+    cluster.stop()
+    try:
+        answer = fetch(decisions_url(served), headers=reader)
+        print(f"GET /v1/decisions, database stopped: {answer.status} in {answer.seconds:.2f} s")
+        assert answer.status == 503
+        assert answer.json["type"] == f"{served.url}/problems/database-unavailable"
+        assert fetch(served.url + "/readyz").status == 503
+    finally:
+        cluster.start()
+    assert fetch(decisions_url(served), headers=reader).status == 200
