@@ -301,7 +301,9 @@ def error_page(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     if status == HTTPStatus.UNAUTHORIZED:
         return redirect(url_for("admin.sign_in"))
-    if isinstance(exc, InternalServerError) or status >= 500:
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        detail = "The database is not answering; nothing was changed. Try again shortly."
+    elif isinstance(exc, InternalServerError) or status >= 500:
         status, detail = 500, "Something went wrong on our side; it has been logged."
     else:
         detail = exc.description or ""

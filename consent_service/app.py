@@ -71,7 +71,7 @@ def create_app(
     extensions.banner_cache.attach(app, BannerCache(ttl=settings.banner_cache_seconds))
     with app.app_context():
         for engine in db.engines.values():
-            configure_engine(engine)
+            configure_engine(engine, settings.database_time_limits())
         issuer.register(db.engine)
 
     register_error_handlers(app)

@@ -201,7 +201,15 @@ class UnknownWebhookEndpoint(ConsentServiceError):
     description = "This property has no webhook endpoint with this id."
 
 
-class RateLimited(ConsentServiceError):
+class RetryLater(ConsentServiceError):
+    """Family of errors that pass: each carries the seconds to wait (``Retry-After``)."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class RateLimited(RetryLater):
     code = "rate-limited"
     title = "Too many requests for this API key"
     status = HTTPStatus.TOO_MANY_REQUESTS
@@ -210,9 +218,16 @@ class RateLimited(ConsentServiceError):
         "seconds in Retry-After; ask for a higher limit if this is steady load."
     )
 
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+
+class DatabaseUnavailable(RetryLater):
+    code = "database-unavailable"
+    title = "The database is not answering"
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    description = (
+        "The service could not reach its database within its time budget, so it answered "
+        "nothing rather than guess: take a look-up answered so as denied, and a write as not "
+        "made. Retry after the number of seconds in Retry-After."
+    )
 
 
 class InvalidUnsubscribeLink(ConsentServiceError):

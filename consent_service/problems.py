@@ -3,8 +3,10 @@
 Handlers are registered on the app (not on blueprints) so routing 404s and 405s are covered
 too. Every problem ``type`` is a URL under ``/problems/`` that documents it. Any domain error
 is answered from its class's attributes alone (``errors.py``); one that is the service's own
-fault is answered as an unexpected error. Under a server-rendered surface's path prefix (the
-admin's), HTTP and domain errors alike become that surface's HTML error page.
+fault is answered as an unexpected error. A database that cannot be reached in time is
+answered, whatever the request, as the fail-closed 503 ``database-unavailable``. Under a
+server-rendered surface's path prefix (the admin's, the preferences site's), HTTP and domain
+errors alike become that surface's HTML error page.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.exceptions import default_exceptions
 from werkzeug.urls import iri_to_uri
 
@@ -30,6 +34,8 @@ from consent_service.web.request_ids import request_id
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
+# Seconds a client is asked to wait before asking again when the database is not answering.
+DATABASE_RETRY_AFTER = 5
 
 
 def problem(
@@ -58,7 +64,7 @@ def domain_problem(exc: errors.ConsentServiceError) -> Response:
     :class:`~consent_service.errors.InternalError`): it is raised on, so that Flask logs it
     and answers it as any unexpected error, never echoing its detail."""
     status = exc.status
-    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+    if isinstance(exc, errors.InternalError):
         raise exc
     extensions: dict[str, object] = {}
     if exc.errors:
@@ -68,17 +74,43 @@ def domain_problem(exc: errors.ConsentServiceError) -> Response:
     )
     if status == HTTPStatus.UNAUTHORIZED:
         response.headers["WWW-Authenticate"] = 'Bearer realm="consent-service"'
-    if isinstance(exc, errors.RateLimited):
+    if isinstance(exc, errors.RetryLater):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
 def _handle_domain(exc: errors.ConsentServiceError) -> Response:
     render = _html_error_page()
-    if render is None or exc.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+    if render is None or isinstance(exc, errors.InternalError):
         return domain_problem(exc)
-    page: Response = render(default_exceptions[exc.status](description=exc.detail))
+    if isinstance(exc, errors.DatabaseUnavailable):
+        page: Response = render(
+            ServiceUnavailable(description=exc.detail, retry_after=exc.retry_after)
+        )
+        return page
+    page = render(default_exceptions[exc.status](description=exc.detail))
     return page
+
+
+def _handle_database_unreachable(
+    exc: sa_exc.OperationalError | sa_exc.TimeoutError,
+) -> Response:
+    """The one translation of "the database did not answer in time" (cannot connect, a
+    statement cut at its limit, no pooled connection free, a lock not granted): fail closed
+    with a 503 that names the cause, never a 500. Logged without the statement's parameters
+    (they may hold personal data)."""
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        type(getattr(exc, "orig", None) or exc).__name__,
+    )
+    return _handle_domain(
+        errors.DatabaseUnavailable(
+            "The database did not answer in time; nothing was read or written.",
+            retry_after=DATABASE_RETRY_AFTER,
+        )
+    )
 
 
 def _handle_http(exc: HTTPException) -> Response | HTTPException:
@@ -113,3 +145,5 @@ def _html_error_page() -> Callable[[HTTPException], Response] | None:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(errors.ConsentServiceError, _handle_domain)
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(sa_exc.OperationalError, _handle_database_unreachable)
+    app.register_error_handler(sa_exc.TimeoutError, _handle_database_unreachable)

@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 from typing import TypeVar
 
+from sqlalchemy.engine import make_url
+
 from consent_service.errors import InternalError
+from consent_service.infra.database import TimeLimits
 from consent_service.infra.pii import DataKey
 from consent_service.infra.pii import generate_data_key
 from consent_service.infra.pii import parse_data_keys
@@ -161,6 +164,12 @@ class Settings:
     # Sign-in links the preferences page emails: per client IP and per address asked for.
     magic_link_rate_limit_ip: str = _from(_rate_limit, "20/hour")
     magic_link_rate_limit_address: str = _from(_rate_limit, "5/hour")
+    # How long the service waits on its database (README "Database outages"): to connect (and
+    # to ping a pooled connection), for each statement (PostgreSQL's statement_timeout, SQLite's
+    # busy timeout), and for a free connection from the pool.
+    database_connect_timeout: int = _from(_positive_int, 3)
+    database_statement_timeout_ms: int = _from(_positive_int, 30_000)
+    database_pool_timeout: int = _from(_positive_int, 5)
     # Policy-change notices (``messaging/email.py``): the SMTP relay, the sender, the pace.
     smtp_host: str = _from(_text, "localhost")
     smtp_port: int = _from(_positive_int, 1025)
@@ -191,11 +200,36 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Strict",
             "SESSION_COOKIE_SECURE": self.is_production,
             "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=self.admin_session_hours),
+            "SQLALCHEMY_ENGINE_OPTIONS": self._engine_options(),
+        }
+
+    def _engine_options(self) -> dict[str, object]:
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite":
+            # An in-memory database has one connection and no pool to wait on.
+            in_memory = url.database in (None, "", ":memory:")
+            return {} if in_memory else {"pool_timeout": self.database_pool_timeout}
+        return {
             # A server connection can die while pooled; a file cannot.
-            "SQLALCHEMY_ENGINE_OPTIONS": {
-                "pool_pre_ping": not self.database_url.startswith("sqlite")
+            "pool_pre_ping": True,
+            "pool_timeout": self.database_pool_timeout,
+            "connect_args": {
+                "connect_timeout": self.database_connect_timeout,
+                "options": f"-c statement_timeout={self.database_statement_timeout_ms}",
+                # A peer gone from the network is noticed on idle and busy connections alike.
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+                "tcp_user_timeout": self.database_statement_timeout_ms,
             },
         }
+
+    def database_time_limits(self) -> TimeLimits:
+        return TimeLimits(
+            connect=float(self.database_connect_timeout),
+            statement=self.database_statement_timeout_ms / 1000,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

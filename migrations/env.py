@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from consent_service.infra.database import statements_unlimited
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -98,7 +100,8 @@ def run_migrations_online():
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
+        # A migration's statements grow with the data: no statement limit while it runs.
+        with context.begin_transaction(), statements_unlimited(connection):
             context.run_migrations()
 
 

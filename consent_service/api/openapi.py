@@ -119,11 +119,13 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Remaining": header("RateLimitRemaining"),
     "X-RateLimit-Reset": header("RateLimitReset"),
 }
-# What every integration operation can fail with before its view runs (``@integration``).
+# What every integration operation can fail with before its view runs (``@integration``):
+# the key is checked against the database, so an outage is among them.
 INTEGRATION_PROBLEMS: tuple[ProblemKind, ...] = (
     errors.InvalidCredentials,
     errors.InsufficientScope,
     HTTPStatus.TOO_MANY_REQUESTS,
+    errors.DatabaseUnavailable,
 )
 # What reading a JSON body can fail with (``web.request_body.load_json``).
 JSON_BODY_PROBLEMS: tuple[ProblemKind, ...] = (

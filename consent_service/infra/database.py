@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import dataclasses
+import itertools
+import math
+import os
+import socket
 import threading
+import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +25,188 @@ WRITE_INTENT = "consent_write_intent"
 _HOLDS_WRITE_LOCK = "consent_holds_write_lock"
 
 
-def configure_engine(engine: sa.Engine) -> None:
+@dataclasses.dataclass(frozen=True)
+class TimeLimits:
+    """How long the service waits on its database (README "Database outages").
+
+    ``connect`` bounds opening a connection and the ping of a pooled one; ``statement`` each
+    statement (PostgreSQL's ``statement_timeout``; SQLite's busy timeout, the wait for the
+    write lock). A PostgreSQL that stops answering cannot enforce its own timeout, so the
+    client cuts the connection ``connect`` seconds after a statement's ``statement``.
+    """
+
+    connect: float
+    statement: float
+
+    @property
+    def statement_with_grace(self) -> float:
+        return self.statement + self.connect
+
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "consent_database_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def answer_within(seconds: float) -> Iterator[None]:
+    """Bound every wait on the database in this block (connecting, pinging, each statement)
+    by one deadline ``seconds`` from now, however long the engine's own limits are: for
+    checks with a budget of their own, such as readiness."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+_unlimited_statements: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "consent_unlimited_statements", default=False
+)
+
+
+@contextlib.contextmanager
+def statements_unlimited(connection: sa.Connection) -> Iterator[None]:
+    """Let the statements of this block, inside one transaction on ``connection``, take as
+    long as they take: schema migrations, whose length grows with the data and which an
+    operator runs and watches. Connecting and pinging stay bounded."""
+    token = _unlimited_statements.set(True)
+    try:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        yield
+    finally:
+        _unlimited_statements.reset(token)
+
+
+def _within_deadline(seconds: float) -> float:
+    deadline = _deadline.get()
+    if deadline is None:
+        return seconds
+    return min(seconds, deadline - time.monotonic())
+
+
+class _Watchdog:
+    """Cuts (``shutdown()``) the socket of a PostgreSQL connection whose call outlives its
+    limit, so the thread waiting on it gets an error at once: a frozen server acknowledges
+    at the TCP level and never answers, and libpq has no read timeout of its own. One
+    thread per process, started on first use (and again in a forked worker)."""
+
+    _TICK = 0.1
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watched: dict[int, tuple[float, int]] = {}
+        self._tokens = itertools.count()
+        self._pid: int | None = None
+
+    @contextlib.contextmanager
+    def limit(self, dbapi_connection: Any, seconds: float) -> Iterator[None]:
+        if seconds == math.inf:
+            yield
+            return
+        try:
+            fileno = dbapi_connection.fileno()
+        except Exception:  # closed already: nothing to wait on, the call itself will say so
+            yield
+            return
+        token = next(self._tokens)
+        with self._lock:
+            self._start_if_needed()
+            self._watched[token] = (time.monotonic() + max(seconds, 0.0), fileno)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._watched.pop(token, None)
+
+    def _start_if_needed(self) -> None:
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            threading.Thread(target=self._run, name="database-watchdog", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._TICK)
+            now = time.monotonic()
+            with self._lock:
+                for token, (deadline, fileno) in list(self._watched.items()):
+                    if now >= deadline:
+                        self._watched.pop(token, None)
+                        _cut(fileno)
+
+
+def _cut(fileno: int) -> None:
+    """Shut the socket down for both directions (the connection's owner still closes it)."""
+    try:
+        duplicate = socket.socket(fileno=os.dup(fileno))
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        duplicate.shutdown(socket.SHUT_RDWR)
+    duplicate.close()
+
+
+_watchdog = _Watchdog()
+
+
+def configure_engine(engine: sa.Engine, limits: TimeLimits) -> None:
+    """Bound every wait on the database by ``limits`` (see :class:`TimeLimits`)."""
+    if engine.dialect.name == "postgresql":
+        _bound_postgresql_calls(engine, limits)
+    elif engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, limits)
+
+
+def _bound_postgresql_calls(engine: sa.Engine, limits: TimeLimits) -> None:
+    """Each blocking call the engine makes on a PostgreSQL connection (statements, commit,
+    rollback, the pool's ping) is cut at its limit, within any :func:`answer_within` budget;
+    a new connection's ``connect_timeout`` shrinks to that budget (libpq's minimum is 2 s)."""
+    dialect = engine.dialect
+
+    def bounded(call: Callable[..., Any], seconds: Callable[[], float]) -> Callable[..., Any]:
+        def run(dbapi_object: Any, *args: Any, **kwargs: Any) -> Any:
+            # A cursor, a DBAPI connection, or the pool's wrapper of one.
+            connection = getattr(dbapi_object, "dbapi_connection", None) or getattr(
+                dbapi_object, "connection", dbapi_object
+            )
+            with _watchdog.limit(connection, seconds()):
+                return call(dbapi_object, *args, **kwargs)
+
+        return run
+
+    def statement() -> float:
+        if _unlimited_statements.get():
+            return _within_deadline(math.inf)
+        return _within_deadline(limits.statement_with_grace)
+
+    def ping() -> float:
+        return _within_deadline(limits.connect)
+
+    limit_of = {
+        "do_execute": statement,
+        "do_executemany": statement,
+        "do_execute_no_params": statement,
+        "do_commit": statement,
+        "do_rollback": statement,
+        "do_ping": ping,
+    }
+    for name, limit in limit_of.items():
+        setattr(dialect, name, bounded(getattr(dialect, name), limit))
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(
+        _dialect: Any, _record: object, _cargs: list[Any], cparams: dict[str, Any]
+    ) -> None:
+        if _deadline.get() is None:
+            return
+        remaining = _within_deadline(limits.connect)
+        if remaining <= 0:
+            raise dialect.loaded_dbapi.OperationalError("no time left to connect")
+        cparams["connect_timeout"] = max(2, math.ceil(remaining))
+
+
+def _configure_sqlite(engine: sa.Engine, limits: TimeLimits) -> None:
     """Give SQLite real transactions, foreign keys, WAL and a write-lock-first BEGIN.
 
     pysqlite's own transaction handling emits no BEGIN before SELECTs and breaks SAVEPOINTs,
@@ -27,18 +216,18 @@ def configure_engine(engine: sa.Engine) -> None:
     Such writers of one process also queue on a lock held until the connection goes back to
     the pool: waiting threads then wake the moment the writer is done, instead of polling in
     SQLite's busy handler (which sleeps up to 100 ms a try). Other processes still queue on
-    the busy timeout, which is why the embedded mode runs one process.
+    the busy timeout, which is why the embedded mode runs one process. Both waits end after
+    ``limits.statement`` with "database is locked".
     """
-    if engine.dialect.name != "sqlite":
-        return
     write_lock = threading.Lock()
+    busy_timeout_ms = int(limits.statement * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: object) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -49,7 +238,14 @@ def configure_engine(engine: sa.Engine) -> None:
         if not connection.get_execution_options().get(WRITE_INTENT):
             connection.exec_driver_sql("BEGIN")
             return
-        write_lock.acquire()
+        if not write_lock.acquire(timeout=max(_within_deadline(limits.statement), 0)):
+            raise sa.exc.OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                engine.dialect.loaded_dbapi.OperationalError(
+                    "database is locked (another writer of this process held it too long)"
+                ),
+            )
         connection.info[_HOLDS_WRITE_LOCK] = True
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -8,6 +8,7 @@ pages, posts forms (CSRF-checked) and never imports another blueprint.
 from __future__ import annotations
 
 from flask import Blueprint
+from flask.sansio.blueprints import BlueprintSetupState
 
 # Its stylesheets and script keep the app-wide /static/ URLs: the app itself has no static folder.
 bp = Blueprint(
@@ -23,3 +24,9 @@ from consent_service.preferences import page  # noqa: E402, F401
 from consent_service.preferences import policy_diff  # noqa: E402, F401
 from consent_service.preferences import sign_in  # noqa: E402, F401
 from consent_service.preferences import unsubscribe  # noqa: E402, F401
+from consent_service.preferences.view import error_page  # noqa: E402
+
+
+@bp.record_once
+def _register_error_pages(state: BlueprintSetupState) -> None:
+    state.app.extensions.setdefault("html_error_pages", []).append(("/preferences/", error_page))

@@ -7,12 +7,14 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Iterable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from flask import g
 from flask import render_template
 from flask import request
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from consent_service.banner.configuration import negotiate_locale
@@ -100,6 +102,24 @@ def render(
     keep_form_nonce(response)
     refresh_session(response)
     return page_headers(response)
+
+
+def error_page(exc: HTTPException) -> Response:
+    """HTML for every error under /preferences/ (the API keeps problem+json): a database
+    outage says so in the page's language, another failure of ours never echoes its cause."""
+    status = exc.code or 500
+    t = texts(page_locale())
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        heading, body = t.unavailable_heading, t.unavailable_body
+    elif status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        status, heading, body = 500, HTTPStatus(500).phrase, ""
+    else:
+        heading, body = HTTPStatus(status).phrase, exc.description or ""
+    response = render("message.html", status=status, heading=heading, body=body)
+    for name, value in exc.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
 
 
 def attachment(body: str, filename: str, mimetype: str) -> Response:

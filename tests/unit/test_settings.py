@@ -157,3 +157,41 @@ def test_a_variable_is_read_into_the_field_of_the_same_name(tmp_path):
         {"CONSENT_INSTANCE_PATH": str(tmp_path), "CONSENT_SMTP_PORT": "2525"}
     )
     assert settings.smtp_port == 2525
+
+
+def test_postgresql_connections_are_bounded_by_the_database_time_limits(tmp_path):
+    settings = Settings.from_env(
+        {
+            "CONSENT_INSTANCE_PATH": str(tmp_path),
+            "CONSENT_DATABASE_URL": "postgresql+psycopg://u@db.example/consent",
+            "CONSENT_DATABASE_CONNECT_TIMEOUT": "4",
+            "CONSENT_DATABASE_STATEMENT_TIMEOUT_MS": "2500",
+            "CONSENT_DATABASE_POOL_TIMEOUT": "7",
+        }
+    )
+    options = settings.flask_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_timeout"] == 7
+    assert options["connect_args"]["connect_timeout"] == 4
+    assert options["connect_args"]["options"] == "-c statement_timeout=2500"
+    assert (settings.database_time_limits().connect, settings.database_time_limits().statement) == (
+        4.0,
+        2.5,
+    )
+
+
+def test_an_sqlite_file_waits_a_bounded_time_for_a_pooled_connection(tmp_path):
+    settings = Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    assert settings.flask_config()["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_timeout": 5}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CONSENT_DATABASE_CONNECT_TIMEOUT",
+        "CONSENT_DATABASE_STATEMENT_TIMEOUT_MS",
+        "CONSENT_DATABASE_POOL_TIMEOUT",
+    ],
+)
+def test_a_database_time_limit_must_be_positive(tmp_path, name):
+    with pytest.raises(SettingsError, match=f"{name} must be positive"):
+        Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path), name: "0"})
