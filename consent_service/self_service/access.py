@@ -50,6 +50,7 @@ from consent_service.messaging.outbox import NewMessage
 from consent_service.messaging.outbox import enqueue
 from consent_service.models import Identity
 from consent_service.models import MagicLink
+from consent_service.models import OutboxMessage
 from consent_service.models import Subject
 from consent_service.models import WebSession
 from consent_service.models.base import new_id
@@ -171,7 +172,9 @@ def request_magic_link(
 ) -> bool:
     """Queue a sign-in link to ``email`` if it is a (not erased) customer's; True if queued.
 
-    The caller must answer the same whatever this returns, so nobody can probe for customers.
+    The caller must answer the same whatever this returns, so nobody can probe for customers;
+    and it answers after the same work: an unknown address costs the same statements and a
+    write as durable as a known one's (see :func:`_as_much_work_for_nobody`).
     """
     index = vault.email_index(property_id, normalise_email(email))
     identity_id = session.scalar(
@@ -182,9 +185,27 @@ def request_magic_link(
         )
     )
     if identity_id is None:
+        _as_much_work_for_nobody(session, property_id, now)
         return False
     _queue_magic_link(session, property_id, identity_id, locale, now)
     return True
+
+
+def _as_much_work_for_nobody(session: Session, property_id: int, now: dt.datetime) -> None:
+    """What queuing a link costs, for an address that is nobody's: two statements writing rows
+    the same transaction takes back (an outbox message, then its deletion), so the commit
+    flushes a write as it does for a known address, and no timing tells them apart. Nobody
+    ever sees the message: it is gone before the transaction commits."""
+    message = NewMessage(
+        property_id, EMAIL_CHANNEL, MAGIC_LINK_EVENT, _link_payload(new_id()), identity_id=None
+    )
+    enqueue(session, [message], now=now)
+    outbox = table_of(OutboxMessage)
+    execute_core(session, sa.delete(outbox).where(outbox.c.id == message.id))
+
+
+def _link_payload(link_id: uuid.UUID) -> str:
+    return json.dumps({"magic_link": str(link_id)}, separators=(",", ":"))
 
 
 def request_confirmation_link(
@@ -213,19 +234,25 @@ def _queue_magic_link(
     locale: str | None,
     now: dt.datetime,
 ) -> None:
-    link = MagicLink(
-        id=new_id(),
-        property_id=property_id,
-        identity_id=identity_id,
-        locale=locale,
-        created_at=now,
-        expires_at=now + LINK_LIFETIME,
+    """Two Core statements (the link, its email), as :func:`_as_much_work_for_nobody` makes."""
+    link_id = new_id()
+    execute_core(
+        session,
+        sa.insert(table_of(MagicLink)).values(
+            id=link_id,
+            property_id=property_id,
+            identity_id=identity_id,
+            locale=locale,
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+        ),
     )
-    session.add(link)
-    session.flush()
-    payload = json.dumps({"magic_link": str(link.id)}, separators=(",", ":"))
     message = NewMessage(
-        property_id, EMAIL_CHANNEL, MAGIC_LINK_EVENT, payload, identity_id=identity_id
+        property_id,
+        EMAIL_CHANNEL,
+        MAGIC_LINK_EVENT,
+        _link_payload(link_id),
+        identity_id=identity_id,
     )
     enqueue(session, [message], now=now)
 
