@@ -188,6 +188,19 @@ def test_a_visit_is_recorded_at_most_once_a_minute(browser, session, vault, sess
     assert last_seen(session, user) == [session_clock.now]
 
 
+def test_signing_in_prunes_the_records_of_sessions_that_have_ended(
+    app, session, vault, session_clock
+):
+    gone, _ = make_admin(session, vault, "viewer")
+    AdminClient(app).sign_in(gone.email)
+    session_clock.advance(minutes=app.extensions["consent_settings"].admin_idle_minutes, seconds=1)
+    user, _ = make_admin(session, vault, "viewer")
+    AdminClient(app).sign_in(user.email)
+    session.expire_all()
+    owners = session.scalars(sa.select(WebSession.admin_user_id))
+    assert gone.id not in set(owners)
+
+
 def test_signing_out_ends_the_session(browser, session, vault):
     user, secret = make_admin(session, vault, "admin")
     browser.sign_in(user.email, secret=secret)
