@@ -12,8 +12,8 @@ from flask.typing import ResponseReturnValue
 from admin import bp
 from admin.auth import start_re_enrolment
 from admin.guard import actor
+from admin.guard import current_session_id
 from admin.guard import current_user
-from admin.guard import rebind
 from admin.guard import requires
 from consent_service.extensions import committed
 from consent_service.extensions import password_hasher
@@ -45,10 +45,10 @@ def change_password() -> ResponseReturnValue:
                 request.form.get("current_password", ""),
                 new,
                 hasher=password_hasher(),
+                keep_session=current_session_id(),  # this session carries on
             )
     except AdminAccountError as exc:
         return render_template("admin/account.html", user=user, error=exc.detail), exc.status
-    rebind(user)  # this session carries on; every other one has ended
     flash("Your password is changed. Other sessions of your account have ended.", "success")
     return redirect(url_for("admin.account"))
 

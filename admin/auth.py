@@ -20,6 +20,8 @@ from admin.guard import SIGNED_IN
 from admin.guard import actor
 from admin.guard import advance
 from admin.guard import check_sign_in_rate
+from admin.guard import current_session_id
+from admin.guard import current_stage
 from admin.guard import current_user
 from admin.guard import end_session
 from admin.guard import start_session
@@ -46,7 +48,7 @@ WRONG_CODE = "That code is not right, or it was used already. Wait for the next 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> ResponseReturnValue:
-    if g.admin_user is not None and session.get("stage") == SIGNED_IN:
+    if g.admin_user is not None and current_stage() == SIGNED_IN:
         return redirect(url_for("admin.home"))
     if request.method == "GET":
         return render_template("admin/sign_in.html", email="")
@@ -73,14 +75,14 @@ def sign_in() -> ResponseReturnValue:
         db.session.commit()
         return redirect(url_for("admin.enrol"))
     complete_sign_in(user, now=now)
-    db.session.commit()
     start_session(user, SIGNED_IN)
+    db.session.commit()
     return redirect(url_for("admin.home"))
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 def second_factor() -> ResponseReturnValue:
-    if session.get("stage") != PASSWORD_OK:
+    if current_stage() != PASSWORD_OK:
         return redirect(url_for("admin.home"))
     if request.method == "GET":
         return render_template("admin/totp.html")
@@ -95,8 +97,8 @@ def second_factor() -> ResponseReturnValue:
             return redirect(url_for("admin.sign_in"))
         return render_template("admin/totp.html", error=WRONG_CODE), 200
     complete_sign_in(user, now=now)
-    db.session.commit()
     advance(user, SIGNED_IN)
+    db.session.commit()
     return redirect(url_for("admin.home"))
 
 
@@ -105,7 +107,7 @@ def enrol() -> ResponseReturnValue:
     """Set up (or replace) the second factor: a QR code and the secret to type in by hand,
     confirmed with a code from the app. The pending secret rides in the session, encrypted."""
     user = current_user()
-    stage = session.get("stage")
+    stage = current_stage()
     if stage == SIGNED_IN and "pending_totp" not in session:
         return redirect(url_for("admin.account"))
     secret = _pending_secret(user)
@@ -127,15 +129,15 @@ def enrol() -> ResponseReturnValue:
         enrolment.secret,
         request.form.get("code", ""),
         now=now,
+        keep_session=current_session_id(),
     )
     if not confirmed:
         db.session.commit()  # the failure counts
         return render_template("admin/enrol.html", enrolment=enrolment, error=WRONG_CODE), 200
     if stage == MUST_ENROL:
         complete_sign_in(user, now=now)
+    advance(user, SIGNED_IN)  # a new session (without the pending secret)
     db.session.commit()
-    session.pop("pending_totp", None)
-    advance(user, SIGNED_IN)
     flash("Two-step sign-in is set up. Keep the authenticator app with you.", "success")
     return redirect(url_for("admin.home"))
 
@@ -165,7 +167,7 @@ def _pending_secret(user: AdminUser) -> str | None:
 
 
 def _pending_context(user: AdminUser) -> str:
-    return f"admin-totp-pending:{user.id}:{session.get('iat')}"
+    return f"admin-totp-pending:{user.id}:{current_session_id()}"
 
 
 def _vault() -> Vault:

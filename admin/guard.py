@@ -1,14 +1,13 @@
-"""What every admin request passes: the session (idle and absolute timeouts, bound to the
-account's current state), the CSRF token on every state-changing form, sign-in stages,
-security headers, and HTML error pages."""
+"""What every admin request passes: the session (a server-side record the cookie names: idle
+and absolute timeouts, ended by sign-out and by any change to the account), the CSRF token on
+every state-changing form, sign-in stages, security headers, and HTML error pages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hmac
 import secrets
-import time
-import uuid
 from collections.abc import Callable
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -37,14 +36,18 @@ from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import rate_limiter
 from consent_service.extensions import settings
+from consent_service.extensions import web_sessions
 from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.network import truncate_ip
+from consent_service.infra.sessions import Ended
+from consent_service.infra.sessions import Lifetime
+from consent_service.infra.sessions import SessionKind
 from consent_service.models import AdminUser
+from consent_service.models import WebSession
 from consent_service.staff.accounts import Permission
 from consent_service.staff.accounts import can
 from consent_service.staff.accounts import get_user
-from consent_service.staff.accounts import session_generation
 from consent_service.web.request_ids import request_id
 from consent_service.web.visitor_region import visitor_ip
 
@@ -56,7 +59,8 @@ R = TypeVar("R")
 PASSWORD_OK = "password"
 MUST_ENROL = "enrol"
 SIGNED_IN = "full"
-PARTIAL_STAGE_SECONDS = 10 * 60
+PARTIAL_STAGE = dt.timedelta(minutes=10)
+SESSION_ID = "sid"  # the cookie's only claim: which server-side session record is this browser's
 PUBLIC_ENDPOINTS = {"admin.sign_in", "admin.static"}
 STAGE_ENDPOINTS = {
     PASSWORD_OK: {"admin.second_factor", "admin.sign_out"},
@@ -75,6 +79,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 RELAXED_HEADERS = "consent_service.admin.relaxed_headers"  # in the request's environ
+ENDED = {
+    Ended.ABSOLUTE: "Your session reached its maximum length. Please sign in again.",
+    Ended.IDLE: "Your session ended after a period of inactivity. Please sign in again.",
+}
+SESSION_ENDED = "Your session has ended. Please sign in again."
 
 
 def current_user() -> AdminUser:
@@ -124,37 +133,59 @@ def csrf_token() -> str:
     return token
 
 
-def start_session(user: AdminUser, stage: str) -> None:
-    """A fresh session (never one carried over from before the password): new CSRF token."""
-    now = int(time.time())
-    session.clear()
-    session.permanent = True  # the cookie lasts the absolute lifetime, not the browser's
-    session.update(
-        uid=str(user.id),
-        gen=session_generation(user),
-        stage=stage,
-        iat=now,
-        seen=now,
-        stage_at=now,
-        csrf_token=secrets.token_urlsafe(32),
+def current_stage() -> str | None:
+    """How far this browser's sign-in has come (None: not signed in)."""
+    record: WebSession | None = g.get("admin_session")
+    return record.stage if record is not None else None
+
+
+def current_session_id() -> str | None:
+    record: WebSession | None = g.get("admin_session")
+    return record.id if record is not None else None
+
+
+def admin_lifetime() -> Lifetime:
+    limits = settings()
+    return Lifetime(
+        idle=dt.timedelta(minutes=limits.admin_idle_minutes),
+        absolute=dt.timedelta(hours=limits.admin_session_hours),
     )
 
 
+def start_session(user: AdminUser, stage: str, *, expires_at: dt.datetime | None = None) -> None:
+    """A fresh session record (never one carried over from before the password) and a new
+    CSRF token; the one this browser had ends. The caller commits."""
+    previous: WebSession | None = g.get("admin_session")
+    if previous is not None:
+        web_sessions().revoke(current_session(), previous.id)
+    token, record = web_sessions().start(
+        current_session(),
+        SessionKind.ADMIN,
+        admin_lifetime(),
+        expires_at=expires_at,
+        admin_user_id=user.id,
+        stage=stage,
+    )
+    g.admin_session = record
+    session.clear()
+    session.permanent = True  # the cookie lasts the absolute lifetime, not the browser's
+    session.update({SESSION_ID: token, CSRF_FIELD: secrets.token_urlsafe(32)})
+
+
 def advance(user: AdminUser, stage: str) -> None:
-    """Move on a stage; the token changes with the privilege, as does the bound state."""
-    session["stage"] = stage
-    session["stage_at"] = int(time.time())
-    session["gen"] = session_generation(user)
-    session[CSRF_FIELD] = secrets.token_urlsafe(32)
-
-
-def rebind(user: AdminUser) -> None:
-    """After changing one's own password or second factor: this session carries on, every
-    other session of the account ends."""
-    session["gen"] = session_generation(user)
+    """Move on a stage in a new session record (a token that changes with the privilege, as
+    does the CSRF token); the sign-in's absolute end stays. The caller commits."""
+    record: WebSession = g.admin_session
+    start_session(user, stage, expires_at=record.expires_at)
 
 
 def end_session(message: str | None = None) -> None:
+    """Sign out: the record is revoked, so every copy of the cookie stops working."""
+    record: WebSession | None = g.get("admin_session")
+    if record is not None:
+        with committed() as db_session:
+            web_sessions().revoke(db_session, record.id)
+    g.admin_session = None
     session.clear()
     if message:
         flash(message, "info")
@@ -201,7 +232,7 @@ def _guard() -> ResponseReturnValue | None:
             flash(ended, "info")
         return redirect(url_for("admin.sign_in"))
     _check_csrf()
-    stage = session.get("stage")
+    stage = current_stage()
     if stage in STAGE_ENDPOINTS and endpoint not in STAGE_ENDPOINTS[stage]:
         target = "admin.second_factor" if stage == PASSWORD_OK else "admin.enrol"
         return redirect(url_for(target))
@@ -211,37 +242,32 @@ def _guard() -> ResponseReturnValue | None:
 def _load_session() -> str | None:
     """Put the session's account on ``g``, or end the session and say why."""
     g.admin_user = None
-    if "uid" not in session:
+    g.admin_session = None
+    token = session.get(SESSION_ID)
+    if not isinstance(token, str):
         return None
-    now = int(time.time())
-    limits = settings()
-    stage = session.get("stage")
+    records = web_sessions()
+    lifetime = admin_lifetime()
+    db_session = current_session()
+    opened = records.open(db_session, SessionKind.ADMIN, token, lifetime)
     reason = None
-    if now - int(session.get("iat", 0)) > limits.admin_session_hours * 3600:
-        reason = "Your session reached its maximum length. Please sign in again."
-    elif now - int(session.get("seen", 0)) > limits.admin_idle_minutes * 60:
-        reason = "Your session ended after a period of inactivity. Please sign in again."
-    elif stage != SIGNED_IN and now - int(session.get("stage_at", 0)) > PARTIAL_STAGE_SECONDS:
+    if isinstance(opened, Ended):
+        reason = ENDED.get(opened, SESSION_ENDED)
+    elif opened.stage != SIGNED_IN and records.now() - opened.created_at > PARTIAL_STAGE:
+        with committed():
+            records.revoke(db_session, opened.id)
         reason = "Signing in took too long. Please start again."
-    user = None if reason else _bound_user()
-    if user is None:
-        session.clear()
-        return reason or "Your session has ended. Please sign in again."
-    g.admin_user = user
-    session["seen"] = now
-    return None
-
-
-def _bound_user() -> AdminUser | None:
-    try:
-        user = get_user(current_session(), uuid.UUID(str(session.get("uid"))))
-    except ValueError:
-        return None
-    if user is None or user.disabled_at is not None:
-        return None
-    if not hmac.compare_digest(str(session.get("gen", "")), session_generation(user)):
-        return None  # password, role or second factor changed since: sign in again
-    return user
+    else:
+        user = get_user(db_session, opened.admin_user_id) if opened.admin_user_id else None
+        if user is not None and user.disabled_at is None:
+            if records.due(opened):
+                with committed():
+                    records.touch(db_session, opened, lifetime)
+            g.admin_user = user
+            g.admin_session = opened
+            return None
+    session.clear()
+    return reason or SESSION_ENDED
 
 
 def _check_csrf() -> None:
@@ -264,7 +290,7 @@ def _template_helpers() -> dict[str, object]:
         "admin_user": lambda: g.get("admin_user"),
         "admin_can": lambda name: (
             g.get("admin_user") is not None
-            and session.get("stage") == SIGNED_IN
+            and current_stage() == SIGNED_IN
             and can(g.admin_user.role, Permission(name))
         ),
     }

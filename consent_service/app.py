@@ -19,6 +19,7 @@ from consent_service.infra.database import configure_engine
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
+from consent_service.infra.sessions import SessionRecords
 from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import CallerCache
 from consent_service.jurisdictions.regions import RegionResolver
@@ -54,6 +55,7 @@ def create_app(
     extensions.context_cache.attach(app, TtlCache(ttl=settings.banner_cache_seconds))
     extensions.vault.attach(app, Vault(Cipher(settings.data_keys), settings.blind_index_key))
     extensions.password_hasher.attach(app, password_hasher)
+    extensions.web_sessions.attach(app, SessionRecords())
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     issuer = extensions.receipt_issuer.attach(
         app, Issuer(settings.signing_keys[0], settings.base_url)

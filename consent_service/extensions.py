@@ -21,6 +21,7 @@ from consent_service.consent.receipts import Issuer
 from consent_service.infra.database import commit_or_roll_back
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
+from consent_service.infra.sessions import SessionRecords
 from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import CallerCache
 from consent_service.jurisdictions.regions import RegionResolver
@@ -79,5 +80,7 @@ caller_cache = AppService("caller_cache", CallerCache)
 # Properties' consent contexts by key, as fresh as the banner.
 context_cache: AppService[TtlCache[str, ConsentContext]] = AppService("context_cache", TtlCache)
 banner_cache: AppService[BannerCache[Any, Any]] = AppService("banner_cache", BannerCache)
+# Server-side session records of the admin and the preferences page (their clock is injectable).
+web_sessions = AppService("web_sessions", SessionRecords)
 # Hashes admin passwords (argon2id; the test suite passes cheaper parameters to create_app).
 password_hasher = AppService("password_hasher", PasswordHasher)

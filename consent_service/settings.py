@@ -146,6 +146,9 @@ class Settings:
     blind_index_key: bytes = dataclasses.field(repr=False)
     # Rate-limit storage (``limits``): memory:// embedded, redis://host:6379 with several processes.
     rate_limit_storage: str = _from(_text, "memory://")
+    # The deployment runs one process: the only way production accepts memory:// (each process
+    # of several would count on its own, multiplying every limit).
+    single_process: bool = _from(_flag, False)
     # Each API key's limit unless the key sets its own.
     api_rate_limit: str = _from(_rate_limit, "1200/minute")
     # How long a process may keep trusting a verified API key: a revocation reaches every
@@ -279,6 +282,7 @@ class Settings:
             "webhook_allow_private_networks", environment is Environment.DEVELOPMENT
         )
         optional.setdefault("smtp_starttls", environment is Environment.PRODUCTION)
+        _check_rate_limit_storage(environment, optional)
         geoip_database = _geoip_database(env, environment)
         if (
             environment is Environment.PRODUCTION
@@ -315,6 +319,23 @@ def _optional_settings(cls: type[Settings], env: Mapping[str, str]) -> dict[str,
         if parse is not None and raw.strip():
             found[field.name] = parse(name, raw)
     return found
+
+
+def _check_rate_limit_storage(environment: Environment, optional: Mapping[str, Any]) -> None:
+    """Counts kept in memory are per process: with several, every limit (API keys, sign-in
+    attempts, magic links) silently multiplies by their number."""
+    storage = str(optional.get("rate_limit_storage", "memory://"))
+    if not storage.startswith("memory://") or optional.get("single_process"):
+        return
+    explanation = (
+        "CONSENT_RATE_LIMIT_STORAGE is memory://, which counts rate limits per process: with "
+        "several processes each limit multiplies by their number. Set "
+        "CONSENT_RATE_LIMIT_STORAGE=redis://host:6379/0 (shared by every process), or "
+        "CONSENT_SINGLE_PROCESS=true if this deployment really runs one process"
+    )
+    if environment is Environment.PRODUCTION:
+        raise SettingsError(f"production mode refuses to start: {explanation}")
+    log.warning("RATE LIMITS ARE PER PROCESS: %s.", explanation)
 
 
 def _parse_environment(value: str) -> Environment:

@@ -27,6 +27,7 @@ from consent_service.models.property import vendor_purposes
 from consent_service.models.self_service import ErasureRequest
 from consent_service.models.self_service import MagicLink
 from consent_service.models.subject import Subject
+from consent_service.models.web_session import WebSession
 
 __all__ = [
     "AdminRole",
@@ -54,6 +55,7 @@ __all__ = [
     "Subject",
     "Vendor",
     "VersionStatus",
+    "WebSession",
     "WebhookEndpoint",
     "vendor_purposes",
 ]

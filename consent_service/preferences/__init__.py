@@ -11,7 +11,7 @@ from flask import Blueprint
 from flask.sansio.blueprints import BlueprintSetupState
 
 # Its stylesheets and script keep the app-wide /static/ URLs: the app itself has no static folder.
-bp = Blueprint(
+bp: Blueprint = Blueprint(
     "preferences",
     __name__,
     template_folder="templates",

@@ -8,7 +8,6 @@ import functools
 import uuid
 from collections.abc import Callable
 
-from flask import g
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -268,7 +267,6 @@ def preferences_erase(access: Access) -> Response:
             request_id=request_id(),
             now=utcnow(),
         )
-    g.preferences_signed_out = True  # the person is gone: no session to refresh
     notices = []
     if not erasure.done_now:
         completed = erasure.request.completed_at

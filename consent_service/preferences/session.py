@@ -1,7 +1,7 @@
-"""The preferences page's own session: a signed cookie scoped to ``/preferences``, separate
-from the admin's, with idle and absolute timeouts (``self_service_access``), and the CSRF
-token every form carries (bound to the session, or to a pre-session cookie on the sign-in
-form)."""
+"""The preferences page's own session: a cookie scoped to ``/preferences``, separate from the
+admin's, holding only the token of a server-side session record (idle and absolute timeouts,
+ended by sign-out and erasure: ``self_service.access``), and the CSRF token every form carries
+(bound to the session, or to a pre-session cookie on the sign-in form)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ from itsdangerous import BadData
 from itsdangerous import URLSafeSerializer
 from werkzeug.wrappers import Response
 
+from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import settings
-from consent_service.models.base import utcnow
+from consent_service.extensions import web_sessions
+from consent_service.preferences import bp
+from consent_service.self_service.access import PREFERENCES_SESSION
 from consent_service.self_service.access import SESSION_LIFETIME
 from consent_service.self_service.access import Access
-from consent_service.self_service.access import access_from_session
-from consent_service.self_service.access import session_token
+from consent_service.self_service.access import open_session
+from consent_service.self_service.access import start_session as start_access_session
 
 COOKIE = "consent_preferences"
 PRE_SESSION_COOKIE = "consent_preferences_form"
@@ -41,34 +44,43 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+@bp.before_request
+def _forget_the_last_requests_access() -> None:
+    """``g`` outlives a request where an app context was already pushed (tests, commands)."""
+    g.pop("preferences_access", None)
+    g.pop("preferences_session_id", None)
+
+
 def current_access() -> Access | None:
-    """The signed-in person of this request, or None."""
+    """The signed-in person of this request, or None. A visit is recorded (and committed) at
+    most once a minute: views ask this before they change anything."""
     if "preferences_access" not in g:
+        g.preferences_access = None
         token = request.cookies.get(COOKIE)
-        g.preferences_access = (
-            access_from_session(current_session(), settings().secret_key, token, utcnow())
-            if token
-            else None
-        )
+        opened = open_session(current_session(), web_sessions(), token) if token else None
+        if opened is not None:
+            record, g.preferences_access = opened
+            g.preferences_session_id = record.id
+            if web_sessions().due(record):
+                with committed() as session:
+                    web_sessions().touch(session, record, PREFERENCES_SESSION)
     access: Access | None = g.preferences_access
     return access
 
 
 def start_session(response: Response, access: Access) -> None:
-    g.preferences_access = access
-    _set_cookie(response, COOKIE, session_token(settings().secret_key, access, utcnow()))
-
-
-def refresh_session(response: Response) -> None:
-    """Slide the idle timeout: the same access, re-signed now."""
-    access = g.get("preferences_access")
-    if access is not None and not g.get("preferences_signed_out"):
-        _set_cookie(response, COOKIE, session_token(settings().secret_key, access, utcnow()))
+    """A new session for ``access`` (the caller commits); its token becomes the cookie."""
+    token, g.preferences_access = start_access_session(current_session(), web_sessions(), access)
+    _set_cookie(response, COOKIE, token)
 
 
 def end_session(response: Response) -> None:
+    """Sign out: the record is revoked, so a copy of the cookie opens nothing either."""
+    session_id = g.get("preferences_session_id")
+    if session_id is not None:
+        with committed() as session:
+            web_sessions().revoke(session, session_id)
     g.preferences_access = None
-    g.preferences_signed_out = True
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
 
 

@@ -73,9 +73,9 @@ def sign_in_page(
 
 def signed_in(access: Access) -> Response:
     """Into the page, with the token out of the address bar (and of the history)."""
-    db.session.commit()
     response = redirect(url_for(HOME), code=303)
     start_session(response, access)
+    db.session.commit()
     return response
 
 

@@ -22,7 +22,6 @@ from consent_service.errors import ValidationFailed
 from consent_service.preferences.session import csrf_token
 from consent_service.preferences.session import keep_form_nonce
 from consent_service.preferences.session import page_headers
-from consent_service.preferences.session import refresh_session
 
 TEXTS_DIR = Path(__file__).resolve().parent / "templates" / "preferences" / "texts"
 FALLBACK = "en"
@@ -100,7 +99,6 @@ def render(
     )
     response = Response(html, status=status, mimetype="text/html")
     keep_form_nonce(response)
-    refresh_session(response)
     return page_headers(response)
 
 
@@ -125,5 +123,4 @@ def error_page(exc: HTTPException) -> Response:
 def attachment(body: str, filename: str, mimetype: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    refresh_session(response)
     return page_headers(response)

@@ -1,6 +1,8 @@
 """Who may use the self-service preferences page, and as whom (ARCHITECTURE §7).
 
-Three ways in, each ending in the same signed session cookie:
+Three ways in, each ending in the same kind of session: a server-side record
+(``web_sessions``) whose random token is the cookie, so signing out or being erased ends it
+for every copy of the cookie:
 
 * **visitor link**: the widget asks for it with the visitor id from its first-party cookie
   (``POST /v1/preferences/link``); knowing that random id is what proves the visitor, exactly
@@ -9,7 +11,7 @@ Three ways in, each ending in the same signed session cookie:
   valid 15 minutes is emailed (through the outbox). The answer is the same either way.
 * **notice link**: the link in policy-change emails (``notifications.preferences_token``).
 
-Every token is an itsdangerous token signed with the app's secret key, each kind with its own
+Every link's token is an itsdangerous token signed with the app's secret key, each kind with its own
 salt, so one kind can never be replayed as another. A magic link's token names only its row;
 the row makes it single use (a conditional UPDATE claims it) and bounds its life.
 """
@@ -33,6 +35,10 @@ from consent_service.errors import ConsentServiceError
 from consent_service.infra.database import execute_core
 from consent_service.infra.pii import Vault
 from consent_service.infra.pii import normalise_email
+from consent_service.infra.sessions import Ended
+from consent_service.infra.sessions import Lifetime
+from consent_service.infra.sessions import SessionKind
+from consent_service.infra.sessions import SessionRecords
 from consent_service.infra.timed_tokens import dated_signer
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.campaigns import MAGIC_LINK_EVENT
@@ -44,16 +50,18 @@ from consent_service.messaging.outbox import NewMessage
 from consent_service.messaging.outbox import enqueue
 from consent_service.models import Identity
 from consent_service.models import MagicLink
+from consent_service.models import OutboxMessage
 from consent_service.models import Subject
+from consent_service.models import WebSession
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
 
 VISITOR_LINK_SALT = "consent-service/visitor-link/v1"
-SESSION_SALT = "consent-service/preferences-session/v1"
 LINK_LIFETIME = MAGIC_LINK_LIFETIME
 # A session lasts at most this long after sign-in, and ends after this long unused.
 SESSION_LIFETIME = dt.timedelta(hours=2)
 SESSION_IDLE = dt.timedelta(minutes=30)
+PREFERENCES_SESSION = Lifetime(idle=SESSION_IDLE, absolute=SESSION_LIFETIME)
 
 
 class Via(enum.StrEnum):
@@ -164,7 +172,9 @@ def request_magic_link(
 ) -> bool:
     """Queue a sign-in link to ``email`` if it is a (not erased) customer's; True if queued.
 
-    The caller must answer the same whatever this returns, so nobody can probe for customers.
+    The caller must answer the same whatever this returns, so nobody can probe for customers;
+    and it answers after the same work: an unknown address costs the same statements and a
+    write as durable as a known one's (see :func:`_as_much_work_for_nobody`).
     """
     index = vault.email_index(property_id, normalise_email(email))
     identity_id = session.scalar(
@@ -175,9 +185,29 @@ def request_magic_link(
         )
     )
     if identity_id is None:
+        _as_much_work_for_nobody(session, property_id, now)
         return False
     _queue_magic_link(session, property_id, identity_id, locale, now)
     return True
+
+
+def _as_much_work_for_nobody(session: Session, property_id: int, now: dt.datetime) -> None:
+    """What queuing a link costs, for an address that is nobody's: two statements writing as
+    many rows as a known address does, which the same transaction takes back (two outbox
+    messages, then their deletion), so the commit flushes a write as it does for a known
+    address and no timing tells them apart. Nobody ever sees the messages: they are gone
+    before the transaction commits."""
+    messages = [
+        NewMessage(property_id, EMAIL_CHANNEL, MAGIC_LINK_EVENT, _link_payload(new_id()))
+        for _ in range(2)  # as many rows as a known address writes (a link and its email)
+    ]
+    enqueue(session, messages, now=now)
+    outbox = table_of(OutboxMessage)
+    execute_core(session, sa.delete(outbox).where(outbox.c.id.in_([m.id for m in messages])))
+
+
+def _link_payload(link_id: uuid.UUID) -> str:
+    return json.dumps({"magic_link": str(link_id)}, separators=(",", ":"))
 
 
 def request_confirmation_link(
@@ -206,19 +236,25 @@ def _queue_magic_link(
     locale: str | None,
     now: dt.datetime,
 ) -> None:
-    link = MagicLink(
-        id=new_id(),
-        property_id=property_id,
-        identity_id=identity_id,
-        locale=locale,
-        created_at=now,
-        expires_at=now + LINK_LIFETIME,
+    """Two Core statements (the link, its email), as :func:`_as_much_work_for_nobody` makes."""
+    link_id = new_id()
+    execute_core(
+        session,
+        sa.insert(table_of(MagicLink)).values(
+            id=link_id,
+            property_id=property_id,
+            identity_id=identity_id,
+            locale=locale,
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+        ),
     )
-    session.add(link)
-    session.flush()
-    payload = json.dumps({"magic_link": str(link.id)}, separators=(",", ":"))
     message = NewMessage(
-        property_id, EMAIL_CHANNEL, MAGIC_LINK_EVENT, payload, identity_id=identity_id
+        property_id,
+        EMAIL_CHANNEL,
+        MAGIC_LINK_EVENT,
+        _link_payload(link_id),
+        identity_id=identity_id,
     )
     enqueue(session, [message], now=now)
 
@@ -288,57 +324,41 @@ def _refuse_if_erased(session: Session, identity_id: uuid.UUID) -> None:
         raise SignInRefused(LinkProblem.ERASED)
 
 
-# --- the session cookie ------------------------------------------------------------------------
+# --- the session ---------------------------------------------------------------------------
 
 
-def session_token(secret_key: str, access: Access, now: dt.datetime) -> str:
-    """The cookie's value: the access and when it was last used (for the idle timeout)."""
-    who = access.identity_id or access.visitor_id
-    assert who is not None
-    return str(
-        _serializer(secret_key, SESSION_SALT).dumps(
-            {
-                "p": access.property_id,
-                "k": "c" if access.is_customer else "v",
-                "s": who.hex,
-                "via": access.via.value,
-                "iat": int(access.signed_in_at.timestamp()),
-            }
-        )
+def start_session(session: Session, records: SessionRecords, access: Access) -> tuple[str, Access]:
+    """A session record for ``access``: the token for the cookie (only its hash is stored) and
+    the access as later requests will see it. The caller commits."""
+    token, record = records.start(
+        session,
+        SessionKind.PREFERENCES,
+        PREFERENCES_SESSION,
+        property_id=access.property_id,
+        identity_id=access.identity_id,
+        visitor_id=access.visitor_id,
+        via=access.via.value,
     )
+    return token, _access_of(record)
 
 
-def access_from_session(
-    session: Session, secret_key: str, token: str, now: dt.datetime
-) -> Access | None:
-    """The session's access, or None when it is missing, forged, idle too long, too old, or
-    its person has been erased since."""
-    try:
-        data = _serializer(secret_key, SESSION_SALT).loads(
-            token, max_age=int(SESSION_IDLE.total_seconds())
-        )
-        signed_in_at = dt.datetime.fromtimestamp(int(data["iat"]), dt.UTC)
-        who = uuid.UUID(hex=str(data["s"]))
-        access = Access(
-            int(data["p"]),
-            who if data["k"] == "v" else None,
-            who if data["k"] == "c" else None,
-            Via(data["via"]),
-            signed_in_at,
-        )
-    except (BadData, KeyError, TypeError, ValueError):
+def open_session(
+    session: Session, records: SessionRecords, token: str
+) -> tuple[WebSession, Access] | None:
+    """The live session ``token`` names and its access, or None when it is missing, forged,
+    idle too long, too old, or ended (sign-out, erasure of its person)."""
+    opened = records.open(session, SessionKind.PREFERENCES, token, PREFERENCES_SESSION)
+    if isinstance(opened, Ended):
         return None
-    if now - signed_in_at > SESSION_LIFETIME:
-        return None
-    if access.identity_id is not None:
-        erased = session.scalar(
-            sa.select(Identity.erased_at).where(Identity.id == access.identity_id)
-        )
-    else:
-        erased = session.scalar(
-            sa.select(Subject.erased_at).where(
-                Subject.property_id == access.property_id,
-                Subject.visitor_id == access.visitor_id,
-            )
-        )
-    return None if erased is not None else access
+    return opened, _access_of(opened)
+
+
+def _access_of(record: WebSession) -> Access:
+    assert record.property_id is not None and record.via is not None
+    return Access(
+        record.property_id,
+        record.visitor_id,
+        record.identity_id,
+        Via(record.via),
+        record.created_at,
+    )

@@ -37,6 +37,7 @@ from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.database import begin_write
 from consent_service.infra.database import execute_core
+from consent_service.infra.sessions import revoke_preferences_sessions
 from consent_service.infra.times import rfc3339_millis
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.webhooks import EventType
@@ -320,6 +321,17 @@ def _shred(
         sa.update(table_of(Subject))
         .where(table_of(Subject).c.id.in_(subject_ids))
         .values(erased_at=now),
+    )
+    # Every preferences session of the person ends: the customer's and their browsers'.
+    visitor_ids = list(
+        session.scalars(sa.select(Subject.visitor_id).where(Subject.id.in_(subject_ids)))
+    )
+    revoke_preferences_sessions(
+        session,
+        now,
+        identity_id=access.identity_id,
+        property_id=access.property_id,
+        visitor_ids=visitor_ids,
     )
     if access.identity_id is None:
         return None

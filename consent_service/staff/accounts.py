@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -31,8 +30,10 @@ from consent_service.infra.audit import record_as
 from consent_service.infra.pii import Vault
 from consent_service.infra.pii import is_plausible_email
 from consent_service.infra.pii import normalise_email
+from consent_service.infra.sessions import revoke_admin_sessions
 from consent_service.models import AdminRole
 from consent_service.models import AdminUser
+from consent_service.models.base import utcnow
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -124,22 +125,6 @@ def totp_required(role: AdminRole | str) -> bool:
 def needs_enrolment(user: AdminUser) -> bool:
     """A role that requires a second factor, without one yet: enrol before anything else."""
     return totp_required(user.role) and user.totp_enrolled_at is None
-
-
-def session_generation(user: AdminUser) -> str:
-    """Changes whenever the password, role, second factor or enabled state changes: a signed-in
-    session that recorded an older value has ended."""
-    state = "|".join(
-        (
-            str(user.id),
-            user.password_hash,
-            user.role,
-            str(user.disabled_at),
-            str(user.totp_enrolled_at),
-            (user.totp_secret_ciphertext or b"").hex(),
-        )
-    )
-    return hashlib.sha256(state.encode()).hexdigest()[:32]
 
 
 def check_password_strength(password: str, *, email: str = "") -> None:
@@ -300,8 +285,10 @@ def confirm_enrolment(
     code: str,
     *,
     now: dt.datetime,
+    keep_session: str | None = None,
 ) -> bool:
-    """Store ``secret`` as the user's second factor if ``code`` proves the app holds it."""
+    """Store ``secret`` as the user's second factor if ``code`` proves the app holds it; every
+    session of the account but ``keep_session`` (the one enrolling) ends."""
     step = _matching_step(secret, code, now)
     if step is None:
         register_failure(user, now=now)
@@ -310,6 +297,7 @@ def confirm_enrolment(
     user.totp_secret_ciphertext = vault.cipher.encrypt(secret, context=_totp_context(user))
     user.totp_enrolled_at = now
     user.totp_last_step = step  # the code that confirmed enrolment is used up
+    revoke_admin_sessions(session, user.id, now, keep=keep_session)
     _audit(session, who, "admin_user.enrol_totp", user, before, snapshot(user))
     return True
 
@@ -340,6 +328,7 @@ def change_role(session: Session, who: Actor, user: AdminUser, role: AdminRole |
         _keep_an_admin(session, user)
     before = snapshot(user)
     user.role = new_role.value
+    revoke_admin_sessions(session, user.id, utcnow())
     _audit(session, who, "admin_user.change_role", user, before, snapshot(user))
     return user
 
@@ -351,6 +340,7 @@ def disable_user(session: Session, who: Actor, user: AdminUser, *, now: dt.datet
         _keep_an_admin(session, user)
     before = snapshot(user)
     user.disabled_at = now
+    revoke_admin_sessions(session, user.id, now)
     _audit(session, who, "admin_user.disable", user, before, snapshot(user))
     return user
 
@@ -361,6 +351,7 @@ def reset_totp(session: Session, who: Actor, user: AdminUser) -> AdminUser:
     user.totp_secret_ciphertext = None
     user.totp_enrolled_at = None
     user.totp_last_step = None
+    revoke_admin_sessions(session, user.id, utcnow())
     _audit(session, who, "admin_user.reset_totp", user, before, snapshot(user))
     return user
 
@@ -372,12 +363,15 @@ def set_password(
     password: str,
     *,
     hasher: PasswordHasher = DEFAULT_HASHER,
+    keep_session: str | None = None,
 ) -> AdminUser:
+    """A new password; every session of the account but ``keep_session`` ends."""
     check_password_strength(password, email=user.email)
     before = snapshot(user)
     user.password_hash = hasher.hash(password)
     user.failed_attempts = 0
     user.locked_until = None
+    revoke_admin_sessions(session, user.id, utcnow(), keep=keep_session)
     after = {**snapshot(user), "password_changed": True}
     _audit(session, who, "admin_user.set_password", user, before, after)
     return user
@@ -391,12 +385,14 @@ def change_own_password(
     new: str,
     *,
     hasher: PasswordHasher = DEFAULT_HASHER,
+    keep_session: str | None = None,
 ) -> AdminUser:
+    """Change one's own password: this session (``keep_session``) carries on, the others end."""
     if not _verify(hasher, user.password_hash, current[:MAX_PASSWORD_LENGTH]):
         raise AdminAccountError("the current password is not right")
     if hmac.compare_digest(current.encode(), new.encode()):
         raise WeakPassword("the new password must differ from the current one")
-    return set_password(session, who, user, new, hasher=hasher)
+    return set_password(session, who, user, new, hasher=hasher, keep_session=keep_session)
 
 
 def _audit(

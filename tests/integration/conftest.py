@@ -3,6 +3,7 @@ API keys, and admin clients signed in as each role."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -11,6 +12,27 @@ from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import record_consent
 from tests.integration.test_admin_support import signed_in
+
+
+class MovableClock:
+    """A clock that stands still until the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def session_clock(app, monkeypatch) -> MovableClock:
+    """The clock the admin's and the preferences page's session records go by."""
+    clock = MovableClock()
+    monkeypatch.setattr(app.extensions["web_sessions"], "clock", clock)
+    return clock
 
 
 @pytest.fixture

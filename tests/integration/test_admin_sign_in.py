@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+import sqlalchemy as sa
 
+from consent_service.models import AdminUser
+from consent_service.models import WebSession
 from consent_service.staff.accounts import MAX_FAILED_ATTEMPTS
 from consent_service.staff.accounts import SIGN_IN_FAILED
 from tests.integration.test_admin_support import PASSWORD
@@ -141,30 +144,61 @@ def test_viewers_and_editors_without_totp_sign_in_with_the_password(browser, ses
     assert browser.get("/admin/").status_code == 200
 
 
-def test_an_idle_session_ends(browser, session, vault, app):
+def test_an_idle_session_ends(browser, session, vault, app, session_clock):
     user, secret = make_admin(session, vault, "admin")
     browser.sign_in(user.email, secret=secret)
     idle = app.extensions["consent_settings"].admin_idle_minutes * 60
-    browser.age_session(seen=idle + 1)
+    session_clock.advance(seconds=idle + 1)
     response = browser.get("/admin/")
     assert response.status_code == 302 and response.location.endswith("/admin/sign-in")
     assert b"inactivity" in browser.get("/admin/sign-in").data
 
 
-def test_a_session_ends_after_its_absolute_lifetime_even_when_active(browser, session, vault):
+def test_a_session_ends_after_its_absolute_lifetime_even_when_active(
+    browser, session, vault, session_clock
+):
     user, secret = make_admin(session, vault, "admin")
     browser.sign_in(user.email, secret=secret)
-    browser.age_session(iat=12 * 3600 + 1)
+    for _ in range(24):  # a request every 29 minutes, for almost twelve hours
+        session_clock.advance(minutes=29)
+        assert browser.get("/admin/").status_code == 200
+    session_clock.advance(minutes=12 * 60 - 24 * 29, seconds=1)
     assert browser.get("/admin/").location.endswith("/admin/sign-in")
+    assert b"maximum length" in browser.get("/admin/sign-in").data
 
 
-def test_activity_keeps_a_session_alive(browser, session, vault):
+def test_activity_keeps_a_session_alive(browser, session, vault, session_clock):
     user, secret = make_admin(session, vault, "admin")
     browser.sign_in(user.email, secret=secret)
-    browser.age_session(seen=29 * 60)
+    session_clock.advance(minutes=29)
     assert browser.get("/admin/").status_code == 200
-    browser.age_session(seen=29 * 60)
+    session_clock.advance(minutes=29)
     assert browser.get("/admin/").status_code == 200
+
+
+def test_a_visit_is_recorded_at_most_once_a_minute(browser, session, vault, session_clock):
+    user, secret = make_admin(session, vault, "admin")
+    browser.sign_in(user.email, secret=secret)
+    (signed_in_at,) = last_seen(session, user)
+    session_clock.advance(seconds=30)
+    browser.get("/admin/")
+    assert last_seen(session, user) == [signed_in_at]
+    session_clock.advance(seconds=30)
+    browser.get("/admin/")
+    assert last_seen(session, user) == [session_clock.now]
+
+
+def test_signing_in_prunes_the_records_of_sessions_that_have_ended(
+    app, session, vault, session_clock
+):
+    gone, _ = make_admin(session, vault, "viewer")
+    AdminClient(app).sign_in(gone.email)
+    session_clock.advance(minutes=app.extensions["consent_settings"].admin_idle_minutes, seconds=1)
+    user, _ = make_admin(session, vault, "viewer")
+    AdminClient(app).sign_in(user.email)
+    session.expire_all()
+    owners = session.scalars(sa.select(WebSession.admin_user_id))
+    assert gone.id not in set(owners)
 
 
 def test_signing_out_ends_the_session(browser, session, vault):
@@ -172,6 +206,38 @@ def test_signing_out_ends_the_session(browser, session, vault):
     browser.sign_in(user.email, secret=secret)
     assert browser.post("/admin/sign-out").location.endswith("/admin/sign-in")
     assert browser.get("/admin/").location.endswith("/admin/sign-in")
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_afterwards(app, session, vault):
+    user, secret = make_admin(session, vault, "admin")
+    browser = AdminClient(app)
+    browser.sign_in(user.email, secret=secret)
+    copied = browser.client.get_cookie("consent_admin", path="/admin").value
+    assert browser.get("/admin/dashboard/").status_code == 200
+    browser.post("/admin/sign-out")
+
+    thief = AdminClient(app)
+    thief.client.set_cookie("consent_admin", copied, path="/admin")
+    response = thief.get("/admin/dashboard/")
+    assert response.status_code == 302 and response.location.endswith("/admin/sign-in")
+
+
+def test_the_cookie_carries_only_the_session_id(browser, session, vault):
+    user, secret = make_admin(session, vault, "admin")
+    browser.sign_in(user.email, secret=secret)
+    with browser.client.session_transaction("/admin/") as stored:
+        assert set(stored) == {"sid", "csrf_token", "_permanent"}
+    ids = session.scalars(sa.select(WebSession.id).where(WebSession.admin_user_id == user.id))
+    assert browser.session_value("sid") not in set(ids)  # the table holds only its hash
+
+
+def test_each_sign_in_step_gets_a_new_session_id(browser, session, vault):
+    user, secret = make_admin(session, vault, "admin")
+    browser.post("/admin/sign-in", {"email": user.email, "password": PASSWORD})
+    after_password = browser.session_value("sid")
+    browser.post("/admin/sign-in/code", {"code": current_code(secret)})
+    assert browser.session_value("sid") not in (None, after_password)
+    assert live_sessions(session, user) == 1
 
 
 def test_disabling_a_user_ends_their_session(app, session, vault):
@@ -197,6 +263,35 @@ def test_changing_a_users_role_ends_their_session(app, session, vault):
     mine.sign_in(admin.email, secret=admin_secret)
     mine.post(f"/admin/users/{editor.id}/role", {"role": "viewer"})
     assert theirs.get("/admin/").location.endswith("/admin/sign-in")
+
+
+def test_a_reset_second_factor_ends_the_users_sessions(app, session, vault):
+    admin, admin_secret = make_admin(session, vault, "admin")
+    publisher, publisher_secret = make_admin(session, vault, "publisher")
+    theirs = AdminClient(app)
+    theirs.sign_in(publisher.email, secret=publisher_secret)
+    mine = AdminClient(app)
+    mine.sign_in(admin.email, secret=admin_secret)
+    mine.post(f"/admin/users/{publisher.id}/reset-totp")
+    assert theirs.get("/admin/").location.endswith("/admin/sign-in")
+    assert mine.get("/admin/").status_code == 200
+
+
+def test_re_enrolling_the_second_factor_keeps_this_session_and_ends_the_others(app, session, vault):
+    user, old_secret = make_admin(session, vault, "admin")
+    other = AdminClient(app)
+    other.sign_in(user.email, secret=old_secret)
+    this = AdminClient(app)
+    this.post("/admin/sign-in", {"email": user.email, "password": PASSWORD})
+    session.execute(sa.update(AdminUser).values(totp_last_step=None))  # the same code again
+    session.commit()
+    this.post("/admin/sign-in/code", {"code": current_code(old_secret)})
+    this.post("/admin/account/totp")
+    page = this.get("/admin/enrol")
+    secret = page.data.split(b'id="totp-secret">')[1].split(b"<")[0].decode()
+    assert this.post("/admin/enrol", {"code": pyotp.TOTP(secret).now()}).status_code == 302
+    assert this.get("/admin/").status_code == 200
+    assert other.get("/admin/").location.endswith("/admin/sign-in")
 
 
 def test_changing_ones_password_keeps_this_session_and_ends_the_others(app, session, vault):
@@ -231,3 +326,20 @@ def test_sign_in_attempts_are_limited_per_address(browser, session, vault):
     assert response.status_code == 429
     assert response.mimetype == "text/html"
     assert int(response.headers["Retry-After"]) >= 1
+
+
+def last_seen(session, user) -> list:
+    session.expire_all()
+    query = sa.select(WebSession.last_seen_at).where(
+        WebSession.admin_user_id == user.id, WebSession.revoked_at.is_(None)
+    )
+    return list(session.scalars(query))
+
+
+def live_sessions(session, user) -> int:
+    session.expire_all()
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(WebSession)
+        .where(WebSession.admin_user_id == user.id, WebSession.revoked_at.is_(None))
+    )

@@ -90,12 +90,6 @@ class AdminClient:
         with self.client.session_transaction("/admin/") as stored:
             return stored.get(key)
 
-    def age_session(self, **seconds_ago: int):
-        """Moves the session's clocks back (``seen=1900`` means last seen 1900 s ago)."""
-        with self.client.session_transaction("/admin/") as stored:
-            for key, seconds in seconds_ago.items():
-                stored[key] = int(stored[key]) - seconds
-
 
 def signed_in(app, session, role, **account):
     """A client signed in (both steps) to a new committed account of ``role``."""

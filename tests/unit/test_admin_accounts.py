@@ -17,7 +17,6 @@ from consent_service.staff.accounts import can
 from consent_service.staff.accounts import check_password_strength
 from consent_service.staff.accounts import enrolment_for
 from consent_service.staff.accounts import generate_password
-from consent_service.staff.accounts import session_generation
 from consent_service.staff.accounts import totp_required
 
 ROLES = ["viewer", "editor", "publisher", "admin"]
@@ -97,28 +96,6 @@ def _user(**fields):
         "disabled_at": None,
     }
     return AdminUser(**{**values, **fields})
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"role": "viewer"},
-        {"password_hash": "$argon2id$v=19$m=65536,t=3,p=4$xyz$uvw"},
-        {"disabled_at": NOW},
-        {"totp_enrolled_at": NOW},
-    ],
-)
-def test_the_session_generation_changes_with_the_accounts_state(change):
-    user = _user()
-    before = session_generation(user)
-    for name, value in change.items():
-        setattr(user, name, value)
-    assert session_generation(user) != before
-
-
-def test_the_session_generation_reveals_no_hash():
-    user = _user()
-    assert "argon2" not in session_generation(user)
 
 
 def test_enrolment_offers_a_provisioning_uri_and_an_svg_qr_code():

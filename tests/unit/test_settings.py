@@ -62,6 +62,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "CONSENT_BASE_URL": "https://consent.example/",
         "CONSENT_DATA_KEYS": generate_data_key("dk-prod-1").spec(),
         "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(b"b" * 32).decode(),
+        "CONSENT_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
     }
     env.update(overrides)
     return env
@@ -122,6 +123,33 @@ def test_the_blind_index_key_must_be_at_least_256_bit():
 def test_an_unreadable_api_rate_limit_is_refused_at_start_up():
     with pytest.raises(SettingsError, match="CONSENT_API_RATE_LIMIT"):
         Settings.from_env(production_env(CONSENT_API_RATE_LIMIT="lots"))
+
+
+def test_production_refuses_per_process_rate_limits_and_names_both_settings():
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(production_env(CONSENT_RATE_LIMIT_STORAGE="memory://"))
+    assert "CONSENT_RATE_LIMIT_STORAGE" in str(error.value)
+    assert "CONSENT_SINGLE_PROCESS" in str(error.value)
+
+
+def test_production_accepts_memory_rate_limits_when_it_runs_one_process():
+    settings = Settings.from_env(
+        production_env(CONSENT_RATE_LIMIT_STORAGE="memory://", CONSENT_SINGLE_PROCESS="true")
+    )
+    assert settings.rate_limit_storage == "memory://" and settings.single_process
+
+
+def test_development_warns_loudly_that_memory_rate_limits_are_per_process(tmp_path, caplog):
+    Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    assert "RATE LIMITS ARE PER PROCESS" in caplog.text
+    assert "CONSENT_SINGLE_PROCESS" in caplog.text
+
+
+def test_shared_rate_limit_storage_needs_no_warning(tmp_path, caplog):
+    Settings.from_env(
+        {"CONSENT_INSTANCE_PATH": str(tmp_path), "CONSENT_RATE_LIMIT_STORAGE": "redis://r:6379/0"}
+    )
+    assert "RATE LIMITS ARE PER PROCESS" not in caplog.text
 
 
 def test_webhooks_to_private_networks_are_refused_by_default_in_production():
