@@ -48,7 +48,7 @@ from tests.support import started_on_fresh_database
 
 pytestmark = pytest.mark.slow  # worker processes start (about a second each) and send
 CUSTOMERS = 12
-LARGE_CAMPAIGN = 200
+LARGE_CAMPAIGN = 150
 KILLS = 10
 
 
@@ -230,12 +230,12 @@ def test_a_batch_that_outlasts_its_lease_is_kept_by_the_heartbeat(
     live_app: Flask, campaign: set[str]
 ) -> None:
     with running_sink() as (server, port):
-        # 12 messages at 4 a second take 3 s: three times the lease.
+        # 12 messages at 3 a second take 4 s: twice the lease.
         slow = _worker(
-            live_app, port, "--batch-size", str(CUSTOMERS), "--lease-seconds", "1", rate=4
+            live_app, port, "--batch-size", str(CUSTOMERS), "--lease-seconds", "2", rate=3
         )
         assert _wait_for(lambda: server.mails >= 1, timeout=60)
-        eager = _worker(live_app, port, "--lease-seconds", "1", "--poll-interval", "0.05")
+        eager = _worker(live_app, port, "--lease-seconds", "2", "--poll-interval", "0.05")
         try:
             assert _wait_for(lambda: _statuses() == {"delivered": CUSTOMERS}, timeout=60)
         finally:
