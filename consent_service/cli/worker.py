@@ -31,8 +31,9 @@ from consent_service.messaging.worker import stopped_by_signals
 @click.option(
     "--lease-seconds",
     type=click.FloatRange(min=0.1),
-    help="How long a claim lasts before another worker may take it over "
-    "(default: enough for a whole batch of timed-out attempts).",
+    help="How long a claim lasts unless renewed (a heartbeat renews it every quarter of "
+    "that while the worker lives); a killed worker's messages are taken over after it "
+    "(default: 15).",
 )
 def worker_cli(
     once: bool, batch_size: int, poll_interval: float, lease_seconds: float | None

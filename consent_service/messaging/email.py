@@ -7,22 +7,28 @@ customer's language, from ``templates/email/<locale>/``). The send jobs then run
 transaction open, through one SMTP connection kept across batches (reconnected on failure)
 and throttled to the configured rate.
 
-Exactly once per customer per campaign:
+One message per customer per campaign, and what a crash can cost:
 
 * ``UNIQUE (campaign_id, identity_id)`` on the outbox: a second row cannot exist.
 * The worker settles each message in its own transaction right after the SMTP server
   accepted it (``250`` after ``DATA``), before the next message is started; a worker killed
   between messages therefore leaves every accepted message marked delivered, and the rest
-  pending under a lease that lapses (another worker sends them then).
-* A send is not started when the row's lease is about to lapse (``lease_margin``), so a slow
-  worker cannot overlap with one that took its rows over.
-* What remains is the window between the server's ``250`` and the commit of the mark (a
-  crash or SIGKILL in those milliseconds): the message is sent again on restart, with the
-  same ``Message-ID`` (derived from the row's id), so it is recognisably the same message.
+  pending under a short lease that lapses within seconds (another worker sends them then).
+  A worker that cannot reach its database keeps the outcome in memory and commits it when
+  the database answers again, sending nothing new meanwhile.
+* The worker starts a send only while it still holds the row's lease (renewed by a
+  heartbeat), so a slow worker cannot overlap with one that took its rows over.
+* What remains is the window between the server's ``250`` and the commit of the mark (the
+  process killed, or the machine lost, in those milliseconds): the message is sent again
+  later, with the same ``Message-ID`` (derived from the row's id), so it is recognisably the
+  same message. At most one duplicate per crash, never a miss.
 
-SMTP answers: ``2xx`` delivered; ``4xx``, connection errors and timeouts are retried on the
-outbox's backoff schedule; ``5xx`` (e.g. ``550`` mailbox unknown) is permanent: the row is
-dead with the server's reason, and never retried unless an operator re-drives it.
+SMTP answers: ``2xx`` delivered; ``4xx``, and a connection lost in the middle of a message,
+are retried on the outbox's backoff schedule; ``5xx`` (e.g. ``550`` mailbox unknown) is
+permanent: the row is dead with the server's reason, and never retried unless an operator
+re-drives it. A server that cannot be reached at all (connection refused, connect timeout,
+greeting or login failing) is not the message's fault: the outcome is ``UNREACHABLE``, the
+attempt is not counted, and the worker pauses the channel instead.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import email.utils
 import functools
 import json
 import logging
+import select
 import smtplib
 import socket
 import ssl
@@ -167,7 +174,9 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             where = f"{self._config.host}:{self._config.port}"
-            return Outcome(Verdict.RETRY, error=f"cannot reach SMTP server {where}: {_says(exc)}")
+            return Outcome(
+                Verdict.UNREACHABLE, error=f"cannot reach SMTP server {where}: {_says(exc)}"
+            )
         try:
             refused = smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
@@ -198,6 +207,8 @@ class SmtpTransport:
             smtp.close()
 
     def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None and _closed_by_server(self._smtp):
+            self.close()  # the server went away (or said 421) while we were idle: reconnect
         if self._smtp is not None and time.monotonic() - self._last_used > IDLE_CHECK_SECONDS:
             try:
                 code, _ = self._smtp.noop()
@@ -224,6 +235,19 @@ class SmtpTransport:
                 raise
             self._smtp = smtp
         return self._smtp
+
+
+def _closed_by_server(smtp: smtplib.SMTP) -> bool:
+    """Whether an idle connection has something to read: between commands a live server
+    sends nothing, so that is its end of the stream (or a ``421`` before closing)."""
+    sock = smtp.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _answer(code: int, text: bytes | str) -> Outcome:
@@ -338,13 +362,11 @@ class EmailChannel:
         *,
         transport: SmtpTransport | None = None,
         throttle: Throttle | None = None,
-        lease_margin: dt.timedelta = dt.timedelta(seconds=5),
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._setup = setup
         self._transport = transport or SmtpTransport(setup.smtp)
         self._throttle = throttle or Throttle(setup.rate_per_second)
-        self._lease_margin = lease_margin
         self._clock = clock
         self._sender = email.utils.parseaddr(setup.from_address)[1] or setup.from_address
         self._domain = self._sender.rpartition("@")[2] or "localhost"
@@ -398,7 +420,7 @@ class EmailChannel:
                     jobs[message.id] = Outcome(Verdict.RETRY, error=f"address unreadable: {exc}")
                     continue
                 built = self.build_message(message.id, campaign, customer.id, customer.locale)
-                jobs[message.id] = functools.partial(self._send, built, address, message.lease)
+                jobs[message.id] = functools.partial(self._send, built, address)
         return jobs
 
     def _sign_in_jobs(
@@ -437,7 +459,7 @@ class EmailChannel:
             built = self.build_sign_in_message(
                 message.id, link_id, prop, link.locale or customer_locale
             )
-            jobs[message.id] = functools.partial(self._send, built, address, message.lease)
+            jobs[message.id] = functools.partial(self._send, built, address)
         return jobs
 
     def build_sign_in_message(
@@ -528,11 +550,8 @@ class EmailChannel:
         message.attach(MIMEText(notice.html, "html", "utf-8"))
         return message
 
-    def _send(self, message: Message, address: str, lease: dt.datetime) -> Outcome:
+    def _send(self, message: Message, address: str) -> Outcome:
         self._throttle.wait()
-        if self._clock() >= lease - self._lease_margin:
-            # Another worker may take the row over any moment: sending now could make two.
-            return Outcome(Verdict.RETRY, error="lease about to lapse; not sent")
         del message["To"], message["Date"]
         message["To"] = address
         message["Date"] = email.utils.format_datetime(dt.datetime.now(dt.UTC))

@@ -7,10 +7,12 @@ committed, so a slow receiver never holds a database lock.
 
 Claiming takes a lease (``locked_until``) in one short transaction: ``FOR UPDATE SKIP LOCKED``
 on PostgreSQL keeps concurrent workers off each other's rows; on SQLite ``BEGIN IMMEDIATE``
-serialises claimers. A worker killed mid-batch loses nothing: its leases lapse and another
-worker sends the same row again, under the same id (at least once). Each result is settled
-in its own transaction, guarded by the lease, so a worker whose lease was taken over cannot
-overwrite what the new owner recorded.
+serialises claimers. The lease is short and renewed (:func:`renew`) while its worker is alive;
+the exact ``locked_until`` value is the claim's token: a renewal, a settlement or a hand-back
+only touches a row whose ``locked_until`` is still the value this worker wrote, so a worker
+whose lease was taken over cannot overwrite what the new owner recorded. A worker killed
+mid-batch loses nothing: its leases lapse within seconds and another worker sends the same
+row again, under the same id (at least once).
 
 These functions never commit: the worker (a surface) commits after each step.
 """
@@ -69,6 +71,9 @@ class Verdict(enum.StrEnum):
     RETRY = "retry"  # failed this time; try again on the schedule (dead after the last attempt)
     GIVE_UP = "give_up"  # can never succeed as it is (e.g. its endpoint was disabled)
     GONE = "gone"  # the receiver said it is gone for good: the channel reacts (410 for webhooks)
+    # The channel itself could not be reached (SMTP connection refused, connect timeout):
+    # nothing was sent, so the attempt does not count; the worker pauses the channel.
+    UNREACHABLE = "unreachable"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,18 +272,13 @@ def record_outcome(
         status = OutboxStatus.DELIVERED
         values["delivered_at"] = now
         values["last_error"] = None
-    elif outcome.verdict is Verdict.RETRY and message.attempt < MAX_ATTEMPTS:
+    elif outcome.verdict in (Verdict.RETRY, Verdict.UNREACHABLE) and message.attempt < MAX_ATTEMPTS:
         status = OutboxStatus.PENDING
         values["next_attempt_at"] = now + retry_delay(message.attempt, outcome.retry_after, rng)
     else:
         status = OutboxStatus.DEAD
     values["status"] = status.value
-    owned = sa.and_(
-        outbox.c.id == message.id,
-        outbox.c.status == OutboxStatus.PENDING.value,
-        outbox.c.locked_until == message.lease,
-    )
-    result = execute_core(session, sa.update(outbox).where(owned).values(values))
+    result = execute_core(session, sa.update(outbox).where(_held(message)).values(values))
     if result.rowcount == 0:
         log.warning("outbox message %s: lease lost before its outcome was recorded", message.id)
         return None
@@ -287,23 +287,56 @@ def record_outcome(
     return status
 
 
-def release(session: Session, messages: Sequence[ClaimedMessage]) -> None:
-    """Hand claimed but unattempted messages back at once (a worker stopping gracefully),
-    without counting the attempt it never made."""
+def renew(
+    session: Session, messages: Sequence[ClaimedMessage], *, now: dt.datetime, lease: dt.timedelta
+) -> dict[uuid.UUID, ClaimedMessage]:
+    """Extend the leases of ``messages`` to ``now + lease``; the renewed ones, with their new
+    lease. A message missing from the answer is no longer ours (settled, or taken over after
+    its lease lapsed): its worker must not send or settle it."""
+    if not messages:
+        return {}
+    begin_write(session)
+    outbox = table_of(OutboxMessage)
+    until = now + lease
+    renewed: dict[uuid.UUID, ClaimedMessage] = {}
+    for message in messages:
+        if until <= message.lease:
+            renewed[message.id] = message  # a clock that did not move: nothing to extend
+            continue
+        result = execute_core(
+            session,
+            sa.update(outbox).where(_held(message)).values(locked_until=until),
+        )
+        if result.rowcount:
+            renewed[message.id] = dataclasses.replace(message, lease=until)
+    return renewed
+
+
+def release(
+    session: Session, messages: Sequence[ClaimedMessage], *, reason: str | None = None
+) -> None:
+    """Hand claimed but unattempted messages back at once (a worker stopping gracefully, a
+    channel that cannot be reached), without counting the attempt never made; ``reason``
+    is kept as the row's last error."""
     if not messages:
         return
     begin_write(session)
     outbox = table_of(OutboxMessage)
+    values: dict[str, object] = {"locked_until": None, "attempts": outbox.c.attempts - 1}
+    if reason is not None:
+        values["last_error"] = _clip(reason)
     for message in messages:
-        session.execute(
-            sa.update(outbox)
-            .where(
-                outbox.c.id == message.id,
-                outbox.c.status == OutboxStatus.PENDING.value,
-                outbox.c.locked_until == message.lease,
-            )
-            .values(locked_until=None, attempts=outbox.c.attempts - 1)
-        )
+        execute_core(session, sa.update(outbox).where(_held(message)).values(values))
+
+
+def _held(message: ClaimedMessage) -> sa.ColumnElement[bool]:
+    """The row is still pending under the lease this worker wrote (its claim token)."""
+    outbox = table_of(OutboxMessage)
+    return sa.and_(
+        outbox.c.id == message.id,
+        outbox.c.status == OutboxStatus.PENDING.value,
+        outbox.c.locked_until == message.lease,
+    )
 
 
 def bury_pending(session: Session, *, endpoint_id: uuid.UUID, reason: str) -> int:

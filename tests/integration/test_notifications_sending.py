@@ -158,14 +158,17 @@ def test_a_permanent_smtp_failure_fails_the_message_with_the_reason(app, session
     assert [m["To"] for m in server.messages] == ["ada@example.com"]
 
 
-def test_while_the_smtp_server_is_down_messages_stay_pending_with_the_reason(app, session):
+def test_while_the_smtp_server_is_down_messages_stay_pending_with_the_reason_and_no_attempt_used(
+    app, session
+):
     add_customer(app, session, "ada@example.com")
     version = publish_version(session)
     session.commit()
     report = send_due(app, session, free_port())  # nothing listens there
-    assert report.retrying == 1
+    assert (report.deferred, report.retrying) == (1, 0)
     (row,) = _rows(session, version)
     assert row.status == "pending" and row.last_status is None
+    assert row.attempts == 0 and row.locked_until is None
     assert row.last_error.startswith("cannot reach SMTP server 127.0.0.1:")
 
 

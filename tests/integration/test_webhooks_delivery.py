@@ -16,10 +16,16 @@ import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from consent_service.messaging.outbox import MAX_ATTEMPTS
+from consent_service.messaging.outbox import Outcome
+from consent_service.messaging.outbox import Verdict
+from consent_service.messaging.outbox import claim_due
+from consent_service.messaging.outbox import record_outcome
+from consent_service.messaging.outbox import renew
 from consent_service.messaging.webhooks import verify
 from consent_service.messaging.webhooks import webhook_id
 from consent_service.messaging.worker import build_worker
 from consent_service.models import OutboxMessage
+from consent_service.models import OutboxStatus
 from consent_service.models import WebhookEndpoint
 from consent_service.models.base import utcnow
 from tests.webhook_receiver import Answer
@@ -277,3 +283,46 @@ def test_the_delivered_body_is_the_stored_payload_byte_for_byte(
     deliver()
     assert json.loads(receiver.requests[0].body)["type"] == "consent.changed"
     assert receiver.requests[0].body == _message(session).payload
+
+
+LEASE = dt.timedelta(seconds=15)
+
+
+def _claim(session, now):
+    claimed = claim_due(session, channels={"webhook"}, now=now, limit=10, lease=LEASE)
+    session.commit()
+    return claimed
+
+
+def test_a_renewed_lease_keeps_the_row_from_other_workers(session, record, subscribed) -> None:
+    record(uuid.uuid4(), analytics=True)
+    session.commit()
+    now = utcnow()
+    (mine,) = _claim(session, now)
+    renewed = renew(session, [mine], now=now + dt.timedelta(seconds=10), lease=LEASE)
+    session.commit()
+    assert renewed[mine.id].lease == now + dt.timedelta(seconds=25)
+    assert _claim(session, now + dt.timedelta(seconds=16)) == []  # the first lease lapsed
+    delivered = Outcome(Verdict.DELIVERED, status=200)
+    assert record_outcome(session, renewed[mine.id], delivered, handler=None, now=now) == (
+        OutboxStatus.DELIVERED
+    )
+
+
+def test_a_worker_whose_lease_was_taken_over_can_neither_renew_nor_settle_the_row(
+    session, record, subscribed
+) -> None:
+    record(uuid.uuid4(), analytics=True)
+    session.commit()
+    now = utcnow()
+    (mine,) = _claim(session, now)
+    later = now + dt.timedelta(seconds=16)  # the worker died, or lost its database, too long
+    (theirs,) = _claim(session, later)
+    assert renew(session, [mine], now=later, lease=LEASE) == {}
+    delivered = Outcome(Verdict.DELIVERED, status=200)
+    assert record_outcome(session, mine, delivered, handler=None, now=later) is None
+    retry = Outcome(Verdict.RETRY, status=500)
+    assert record_outcome(session, theirs, retry, handler=None, now=later) is OutboxStatus.PENDING
+    session.commit()
+    row = _message(session)
+    assert (row.status, row.attempts, row.last_status) == ("pending", 2, 500)
