@@ -21,6 +21,7 @@ from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
 from consent_service.models.base import utcnow
+from consent_service.properties.jurisdiction_overrides import MAX_CONSENT_LIFETIME_DAYS
 from consent_service.properties.jurisdiction_overrides import Override
 from consent_service.properties.jurisdiction_overrides import apply_overrides
 from consent_service.properties.jurisdiction_overrides import set_override
@@ -38,11 +39,20 @@ def jurisdictions() -> ResponseReturnValue:
 def jurisdiction_save() -> ResponseReturnValue:
     prop = _property()
     code = request.form.get("code", "")
+    regime = request.form.get("regime", "")
     lifetime = request.form.get("consent_lifetime_days", "").strip()
-    if lifetime and not lifetime.isdigit():
-        return _page(prop, error="The consent lifetime is a whole number of days."), 422
+    regimes = [r.value for r in Regime]
+    if regime and regime not in regimes:
+        error = f"There is no regime {regime!r}; choose one of {', '.join(regimes)}."
+        return _page(prop, error=error), 422
+    # ASCII digits only: int() also reads "²" or "٣", and a number this long is no lifetime.
+    if lifetime and not (lifetime.isascii() and lifetime.isdigit() and len(lifetime) <= 9):
+        error = (
+            f"The consent lifetime is a whole number of days, 1 to {MAX_CONSENT_LIFETIME_DAYS:,}."
+        )
+        return _page(prop, error=error), 422
     override = Override(
-        regime=Regime(request.form["regime"]) if request.form.get("regime") else None,
+        regime=Regime(regime) if regime else None,
         honours_gpc=True if request.form.get("honours_gpc") == "on" else None,
         reject_all_first_layer=True if request.form.get("reject_all_first_layer") == "on" else None,
         consent_lifetime_days=int(lifetime) if lifetime else None,

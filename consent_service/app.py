@@ -27,6 +27,7 @@ from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.problems import register_error_handlers
 from consent_service.settings import Settings
 from consent_service.staff.accounts import DEFAULT_HASHER
+from consent_service.web.request_body import refuse_unreadable_requests
 from consent_service.web.request_ids import request_id
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -112,6 +113,8 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    app.before_request(refuse_unreadable_requests)
+
     @app.after_request
     def _common_headers(response: Response) -> Response:
         response.headers["X-Request-ID"] = request_id()

@@ -203,7 +203,8 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Strict",
             "SESSION_COOKIE_SECURE": self.is_production,
             "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=self.admin_session_hours),
-            "SQLALCHEMY_ENGINE_OPTIONS": self._engine_options(),
+            # A logged traceback never shows a statement's values (emails, references).
+            "SQLALCHEMY_ENGINE_OPTIONS": {**self._engine_options(), "hide_parameters": True},
         }
 
     def _engine_options(self) -> dict[str, object]:

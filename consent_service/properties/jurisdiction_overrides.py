@@ -27,6 +27,8 @@ from consent_service.models import Property
 from consent_service.properties.config_version import bump_config_version
 
 log = logging.getLogger(__name__)
+# A century: longer than any law's, and well within what a date can be moved by.
+MAX_CONSENT_LIFETIME_DAYS = 36_500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,10 +103,11 @@ def set_override(session: Session, prop: Property, code: str, override: Override
             f"there is no jurisdiction {code!r} in the rulebook",
             errors=[FieldError("/jurisdiction", "unknown jurisdiction")],
         )
-    if override.consent_lifetime_days is not None and override.consent_lifetime_days < 1:
+    days = override.consent_lifetime_days
+    if days is not None and not 1 <= days <= MAX_CONSENT_LIFETIME_DAYS:
         raise ValidationFailed(
-            "a consent lifetime is at least one day",
-            errors=[FieldError("/consent_lifetime_days", "at least 1")],
+            f"a consent lifetime is 1 to {MAX_CONSENT_LIFETIME_DAYS:,} days",
+            errors=[FieldError("/consent_lifetime_days", f"1 to {MAX_CONSENT_LIFETIME_DAYS}")],
         )
     try:
         override.apply(rule.on(dt.datetime.now(dt.UTC).date()))
