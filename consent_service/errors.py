@@ -71,7 +71,10 @@ class MalformedRequest(ConsentServiceError):
     code = "malformed-request"
     title = "The request body cannot be read"
     status = HTTPStatus.BAD_REQUEST
-    description = "The body is not valid JSON, or not JSON at all."
+    description = (
+        "The body is not UTF-8 JSON, or holds more than the service reads: nesting deeper "
+        "than 16 levels, an integer longer than 20 digits, or a number that is not finite."
+    )
 
 
 class UnknownProperty(ConsentServiceError):

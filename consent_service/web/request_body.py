@@ -7,11 +7,13 @@ and all of its text (names and values) Unicode text that both databases store: n
 (PostgreSQL refuses it) and no lone surrogate (no UTF-8 encodes it). Anything else is a
 400 ``malformed-request`` or a 422 ``validation-failed`` naming the member, never a 500.
 
-:func:`refuse_unreadable_requests` runs before every view of every surface: a body sent in
-chunks counts against the body limit as a measured one does (413, never cut short), and a
-path, query value or form field holding what no text column stores is refused there, once,
-instead of in each view (a 404 for a path: nothing has such a name; a 422 for a value, which
-the admin shows as its error page).
+:func:`refuse_unreadable_requests` runs before every view of every surface: a URL longer than
+``MAX_URL_BYTES`` is a 414 and a header field longer than ``MAX_HEADER_FIELD_BYTES`` a 431
+(``gunicorn.conf.py`` sets the server's own limits above these, so the service, not the
+server's HTML page, answers); a body sent in chunks counts against the body limit as a
+measured one does (413, never cut short); and a path, query value or form field holding what
+no text column stores is refused there, once, instead of in each view (a 404 for a path:
+nothing has such a name; a 422 for a value, which the admin shows as its error page).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from marshmallow import Schema
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestHeaderFieldsTooLarge
+from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.exceptions import UnsupportedMediaType
 
 from consent_service.errors import FieldError
@@ -44,10 +48,15 @@ MAX_INTEGER_DIGITS = 20
 # scalar values: no UTF-8 encodes them, so neither database can store them).
 NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Path and query string; the API's longest (a look-up's subject) needs a few hundred.
+MAX_URL_BYTES = 4096
+# One header line, name and value (gunicorn's own default limit).
+MAX_HEADER_FIELD_BYTES = 8190
 
 
 def refuse_unreadable_requests() -> None:
     """Before any view (``app.before_request``): see the module's docstring."""
+    _check_sizes()
     _measure_chunked_body()
     if NOT_TEXT.search(request.path):
         raise NotFound("Nothing here has a name holding a NUL or a lone surrogate.")
@@ -66,6 +75,18 @@ def refuse_unreadable_requests() -> None:
             f"the {where} {bad[0].pointer[1:]!r} {bad[0].detail}; nothing was changed",
             errors=bad,
         )
+
+
+def _check_sizes() -> None:
+    environ = request.environ
+    # PATH_INFO holds the decoded path's bytes (as latin-1), QUERY_STRING the query as sent.
+    if len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_URL_BYTES:
+        raise RequestURITooLarge(f"The URL is longer than {MAX_URL_BYTES:,} bytes.")
+    for name, value in request.headers.items():
+        if len(name) + 2 + len(value) > MAX_HEADER_FIELD_BYTES:
+            raise RequestHeaderFieldsTooLarge(
+                f"The {name} header is longer than {MAX_HEADER_FIELD_BYTES:,} bytes."
+            )
 
 
 def _measure_chunked_body() -> None:

@@ -399,3 +399,22 @@ def test_a_failed_statement_never_shows_its_parameters(session):
     session.rollback()
     assert secret not in str(failed.value)
     assert "parameters hidden" in str(failed.value)
+
+
+# --- sizes the server would otherwise refuse with its own page ---------------------------------
+
+
+def test_a_url_beyond_the_limit_is_a_414_problem(client):
+    _refused(client.get("/v1/banner", query_string={"property": "demo-shop", "x": "a" * 5000}), 414)
+
+
+def test_a_header_beyond_the_limit_is_a_431_problem(client):
+    _refused(client.get("/healthz", headers={"X-Padding": "a" * 9000}), 431)
+
+
+def test_the_malformed_request_type_states_the_loader_s_limits():
+    from consent_service.errors import MalformedRequest
+    from consent_service.web import request_body
+
+    assert f"deeper than {request_body.MAX_DEPTH} levels" in MalformedRequest.description
+    assert f"longer than {request_body.MAX_INTEGER_DIGITS} digits" in MalformedRequest.description
