@@ -90,20 +90,40 @@ def _check_sizes() -> None:
 
 
 def _measure_chunked_body() -> None:
-    """Read a chunked body (no Content-Length; the server ends the stream) up to one byte past
-    the limit: beyond it, 413; within it, the body is handed on with its length, as if
-    measured. Werkzeug alone stops reading at the limit and passes the first part on as the
-    whole body."""
+    """A chunked body (no Content-Length; the server ends the stream) is read whole, up to one
+    byte past the limit in force when a view first reads it (a view may raise the app's),
+    and 413 beyond it. Werkzeug alone stops reading at the limit and hands the first part on
+    as if it were the whole body."""
     environ = request.environ
-    limit = request.max_content_length
     chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    if limit is None or environ.get("CONTENT_LENGTH") or not chunked:
-        return
-    body = environ["wsgi.input"].read(limit + 1)
-    if len(body) > limit:
+    if chunked and not environ.get("CONTENT_LENGTH"):
+        environ["wsgi.input"] = _ChunkedBody(environ["wsgi.input"])
+
+
+class _ChunkedBody(io.RawIOBase):
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self._stream = stream
+        self._body: io.BytesIO | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._body is None:
+            self._body = io.BytesIO(self._read_whole(request.max_content_length))
+        return self._body.readinto(buffer)
+
+    def _read_whole(self, limit: int | None) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while limit is None or size <= limit:
+            part = self._stream.read(64 * 1024 if limit is None else limit + 1 - size)
+            if not part:
+                return b"".join(parts)
+            parts.append(part)
+            size += len(part)
         raise RequestEntityTooLarge(f"The body is larger than {limit:,} bytes.")
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
 
 
 def load_json(schema: Schema) -> dict[str, Any]:

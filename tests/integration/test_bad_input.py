@@ -281,6 +281,38 @@ def test_a_chunked_body_within_the_limit_is_read_whole(client):
     assert response.status_code == 201, response.json
 
 
+def test_a_chunked_body_is_measured_against_the_view_s_own_limit(client, api_key):
+    import io
+
+    headers = api_key("consent:read")
+    subjects = [f"customer:C-{n}" for n in range(2000)]  # ~40 KB: beyond the app's limit
+    body = json.dumps({"subjects": subjects, "purposes": ["analytics"]}).encode()
+    response = client.post(
+        "/v1/decisions",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={**headers, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+    )
+    assert response.status_code == 200, response.data[:300]
+
+
+def test_a_chunked_form_beyond_the_limit_is_413(app, client, row_counts):
+    import io
+
+    body = b"email=" + b"a" * app.config["MAX_CONTENT_LENGTH"] + b"%40example.com"
+    before = row_counts()
+    response = client.post(
+        "/preferences/link",
+        input_stream=io.BytesIO(body),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+    )
+    assert response.status_code == 413
+    assert row_counts() == before
+
+
 # --- the admin's forms -------------------------------------------------------------------------
 
 
