@@ -16,6 +16,7 @@ from consent_service.api import bp
 from consent_service.api import operations as doc
 from consent_service.api.response_schemas import BannerSchema
 from consent_service.banner.cache import BannerCache
+from consent_service.banner.configuration import LOCALE_TAG
 from consent_service.banner.configuration import Fingerprint
 from consent_service.banner.configuration import build_banner
 from consent_service.banner.configuration import load_fingerprint
@@ -46,6 +47,7 @@ Prepared = tuple[str, bytes, list[tuple[str, str]]]
             "locale",
             "A language the visitor chose (BCP 47); else `Accept-Language` decides.",
             "de",
+            pattern=LOCALE_TAG.pattern,
         ),
         doc.query(
             "region",

@@ -40,6 +40,7 @@ from werkzeug.routing import UUIDConverter
 from consent_service import errors
 from consent_service.api import bp
 from consent_service.api import docs_page
+from consent_service.api import response_schemas
 from consent_service.api import schemas as into
 from consent_service.api.auth import required_scope
 from consent_service.api.operations import ALLOW_ORIGIN
@@ -68,6 +69,7 @@ from consent_service.api.operations import operation
 from consent_service.api.operations import query
 from consent_service.api.response_schemas import ProblemSchema
 from consent_service.api.response_schemas import RawSchema
+from consent_service.banner.configuration import LOCALE_TAG
 from consent_service.integrations.api_keys import Scope
 from consent_service.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 
@@ -171,6 +173,7 @@ def openapi_document() -> dict[str, Any]:
     assert plugin.converter is not None
     plugin.converter.add_attribute_function(_dict_constraints)  # type: ignore[no-untyped-call]
     plugin.converter.add_attribute_function(_string_list)  # type: ignore[no-untyped-call]
+    plugin.converter.add_attribute_function(_text)  # type: ignore[no-untyped-call]
     plugin.converter.add_parameter_attribute_function(_parameter_example)
     spec.components.security_scheme(BEARER, BEARER_SCHEME)
     for name, described in HEADERS.items():
@@ -305,10 +308,17 @@ def _answer(answer: Answer, scope: Scope | None) -> dict[str, Any]:
 
 
 def _problem_kinds(op: Operation, scope: Scope | None) -> list[ProblemKind]:
+    # Any query value or form field holding a NUL is refused before the view runs
+    # (``web.request_body.refuse_unreadable_requests``).
+    reads_text = (
+        op.query is not None
+        or op.body is not None
+        or any(parameter.get("in") == "query" for parameter in op.parameters)
+    )
     kinds = [
         *(INTEGRATION_PROBLEMS if scope is not None else ()),
         *(JSON_BODY_PROBLEMS if isinstance(op.body, Body) else ()),
-        *(QUERY_PROBLEMS if op.query is not None else ()),
+        *(QUERY_PROBLEMS if reads_text else ()),
         *op.raises,
     ]
     return list(dict.fromkeys(kinds))
@@ -381,8 +391,10 @@ def _register_schemas(spec: APISpec, schemas: list[type[Schema] | RawSchema]) ->
             spec.components.schema(schema.name, dict(schema.schema))
             continue
         description = inspect.cleandoc(schema.__doc__) if schema.__doc__ else None
-        component = {"description": description} if description else None
-        spec.components.schema(_name(schema), component, schema=schema)
+        component = {"description": description} if description else {}
+        # Rules across fields a schema states itself (marshmallow has no JSON Schema for them).
+        component.update(getattr(schema, "constraints", {}))
+        spec.components.schema(_name(schema), component or None, schema=schema)
 
 
 def _nested_in(schema: type[Schema]) -> set[type[Schema]]:
@@ -426,12 +438,33 @@ def _string_list(
     """``schemas.StringList`` checks a whole array of strings in one pass."""
     if not isinstance(field, into.StringList):
         return {}
+    items = {"type": "string", "minLength": 1, "maxLength": field.max_length}
+    if field.item_pattern is not None:
+        items["pattern"] = field.item_pattern
     return {
         "type": "array",
         "minItems": field.min_items,
         "maxItems": field.max_items,
-        "items": {"type": "string", "minLength": 1, "maxLength": field.max_length},
+        "items": items,
     }
+
+
+# What every text field without a pattern of its own may hold (``web.request_body``).
+TEXT_PATTERN = "^[^\\u0000]*$"
+
+
+def _text(
+    self: FieldConverterMixin, field: fields.Field[Any], ret: dict[str, Any], **_: Any
+) -> dict[str, Any]:
+    """Text is refused with a NUL in it (``request_body.NOT_TEXT``; lone surrogates are no
+    JSON text either way): a string without a stricter pattern says so."""
+    if (
+        isinstance(field, fields.String)
+        and not {"pattern", "format", "enum"} & ret.keys()
+        and type(field.root).__module__ != response_schemas.__name__  # what it answers
+    ):
+        return {"pattern": TEXT_PATTERN}
+    return {}
 
 
 def _parameter_example(
@@ -470,6 +503,7 @@ def _elsewhere() -> Iterator[DescribedOperation]:
         "customer and the list.",
         "eyJpIjoiMGY4ZC4uLiIsImwiOiJwb2xpY3ktbm90aWNlcyJ9.c2lnbmF0dXJl",
         required=True,
+        pattern="^[A-Za-z0-9_.-]+$",  # base64url parts and dots, as the service signs them
     )
     page = Answer(
         "A small HTML page (no scripts).", HTML_PAGE, media_type="text/html", headers=CACHE_HEADERS
@@ -477,6 +511,7 @@ def _elsewhere() -> Iterator[DescribedOperation]:
     one_click = {
         "type": "object",
         "properties": {"List-Unsubscribe": {"type": "string", "const": "One-Click"}},
+        "additionalProperties": False,  # others are ignored, but nothing else is sent
     }
     yield (
         _rule(UNSUBSCRIBE_URL),
@@ -534,7 +569,14 @@ def _elsewhere() -> Iterator[DescribedOperation]:
                 "old": PathParam("The version compared from.", 1),
                 "new": PathParam("The version compared to.", 2),
             },
-            parameters=[query("lang", "Language of the change summary, e.g. `de`.", "de")],
+            parameters=[
+                query(
+                    "lang",
+                    "Language of the change summary, e.g. `de`.",
+                    "de",
+                    pattern=LOCALE_TAG.pattern,
+                )
+            ],
             responses={
                 200: Answer(
                     "An HTML page (no scripts).",

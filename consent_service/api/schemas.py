@@ -15,6 +15,7 @@ from consent_service.consent.receipts import Method
 from consent_service.errors import ValidationFailed
 from consent_service.integrations.subject_refs import KINDS
 from consent_service.integrations.subject_refs import parse_subject_ref
+from consent_service.jurisdictions.regions import COUNTRIES
 from consent_service.properties import catalogue
 
 SLUG = validate.Regexp(catalogue.SLUG, error="must be a lowercase slug")
@@ -41,6 +42,9 @@ class StrictInteger(fields.Integer):
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        # 2.0 is an integer to JSON Schema (and so to the OpenAPI document); 2.5 and "2" are not.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.make_error("invalid")
         return value
@@ -64,6 +68,22 @@ class ChoiceSchema(Schema):
         validate=validate.Length(max=64),
     )
     gpc = StrictBoolean(load_default=False)
+
+    # A blanket method fixes every decision sent with it (``consent.receipts``): for the
+    # OpenAPI document, which has no other way to say so.
+    constraints: ClassVar[dict[str, object]] = {
+        "allOf": [
+            {
+                "if": {"properties": {"method": {"const": method}}, "required": ["method"]},
+                "then": {"properties": {"decisions": {"additionalProperties": {"const": value}}}},
+            }
+            for method, value in (
+                ("accept_all", True),
+                ("reject_all", False),
+                ("withdrawal", False),
+            )
+        ]
+    }
 
 
 class ConsentRequestSchema(ChoiceSchema):
@@ -108,6 +128,17 @@ def _subject_ref(value: str) -> None:
 
 SUBJECT_REF: list[Callable[[Any], Any]] = [_SUBJECT_PREFIX, _subject_ref]
 
+# What the OpenAPI document states (``metadata={"pattern": ...}``) where the service accepts
+# more than a pattern can say (any printable customer reference, addresses normalised first):
+# the ASCII subset, so that every request matching the document is accepted.
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_CUSTOMER = "[!-~]([ -~]{0,198}[!-~])?"  # printable ASCII, no space at either end
+# Printable ASCII, one @, a dot after it, 254 characters at most.
+_EMAIL = "[!-?A-~]{1,64}@[!-?A-~]{1,63}[.][!-?A-~]{1,125}"
+EMAIL_PATTERN = f"^{_EMAIL}$"
+URL_SUBJECT_PATTERN = f"^(visitor:{_UUID}|customer:{_CUSTOMER}|subject:{_UUID})$"
+SUBJECT_PATTERN = f"^(visitor:{_UUID}|customer:{_CUSTOMER}|email:{_EMAIL}|subject:{_UUID})$"
+
 
 class DecisionQuerySchema(Schema):
     """``GET /v1/decisions`` query string."""
@@ -119,6 +150,7 @@ class DecisionQuerySchema(Schema):
             "description": "Who: `visitor:<uuid>`, `customer:<ref>` or `subject:<uuid>` "
             "(not `email:`).",
             "example": f"visitor:{EXAMPLE_VISITOR}",
+            "pattern": URL_SUBJECT_PATTERN,
         },
     )
     purpose = fields.String(
@@ -136,9 +168,18 @@ class StringList(fields.Field[list[str]]):
     field object per item costs more than the look-up itself. Items are validated further by
     the domain (which reports every bad one with its pointer)."""
 
-    def __init__(self, *, min_items: int, max_items: int, max_length: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        min_items: int,
+        max_items: int,
+        max_length: int,
+        item_pattern: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.min_items, self.max_items, self.max_length = min_items, max_items, max_length
+        self.item_pattern = item_pattern  # what the document states of each item
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
         if not isinstance(value, list):
@@ -170,6 +211,7 @@ class BulkDecisionRequestSchema(Schema):
         min_items=1,
         max_items=MAX_BULK_ITEMS,
         max_length=300,
+        item_pattern=SUBJECT_PATTERN,
         metadata={"description": "subject references, as for GET /v1/decisions"},
     )
     purposes = fields.List(
@@ -185,10 +227,25 @@ class SubjectLinkRequestSchema(Schema):
         "customer": "C-10293",
         "email": "ada@example.com",
     }
+    # At least one of the two (``validate_claims`` says so too), for the OpenAPI document.
+    constraints: ClassVar[dict[str, object]] = {
+        "anyOf": [
+            {"required": [name], "properties": {name: {"type": "string"}}}
+            for name in ("customer", "email")
+        ]
+    }
 
     visitor_id = fields.UUID(load_default=None)
-    customer = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    email = fields.String(load_default=None, validate=validate.Length(min=3, max=254))
+    customer = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"pattern": f"^{_CUSTOMER}$"},
+    )
+    email = fields.String(
+        load_default=None,
+        validate=validate.Length(min=3, max=254),
+        metadata={"pattern": EMAIL_PATTERN},
+    )
 
 
 class IdentifyRequestSchema(Schema):
@@ -225,11 +282,15 @@ class SubjectConsentRequestSchema(ChoiceSchema):
         "region": "DE",
     }
 
-    subject = fields.String(required=True, validate=SUBJECT_REF)
+    subject = fields.String(
+        required=True, validate=SUBJECT_REF, metadata={"pattern": SUBJECT_PATTERN}
+    )
     # Where the person is (e.g. the billing country): it chooses the law; unknown is strictest.
     region = fields.String(
         load_default=None,
         validate=validate.Regexp(
             r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", error="an ISO 3166 code such as 'FR' or 'US-CA'"
         ),
+        # The document names the countries the service knows (``normalise_region``).
+        metadata={"pattern": f"^({'|'.join(sorted(COUNTRIES))})(-[A-Z0-9]{{1,3}})?$"},
     )

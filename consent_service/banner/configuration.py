@@ -27,7 +27,7 @@ from consent_service.properties.lookup import consent_context
 from consent_service.properties.settings import BANNER_TEXT_KEYS
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "dv", "yi", "ku"})
-_LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LOCALE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # BCP 47, loosely
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +66,7 @@ def negotiate_locale(
 ) -> str:
     """The best of ``available`` for the visitor: ``?locale=`` first, then Accept-Language,
     then the property's default. ``de-AT`` matches ``de``; an unknown language falls back."""
-    if requested is not None and not _LOCALE.match(requested):
+    if requested is not None and not LOCALE_TAG.match(requested):
         raise ValidationFailed(
             f"locale {requested!r} is not a language tag such as 'de' or 'pt-BR'",
             errors=[FieldError("/locale", "not a BCP 47 language tag")],
@@ -91,7 +91,7 @@ def _accept_language(header: str | None) -> list[str]:
                 quality = float(params.strip()[2:])
             except ValueError:
                 continue
-        if tag and tag != "*" and _LOCALE.match(tag) and quality > 0:
+        if tag and tag != "*" and LOCALE_TAG.match(tag) and quality > 0:
             ranked.append((quality, tag))
     return [tag for _, tag in sorted(ranked, key=lambda item: -item[0])]
 

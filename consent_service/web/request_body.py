@@ -60,20 +60,20 @@ def refuse_unreadable_requests() -> None:
     _measure_chunked_body()
     if NOT_TEXT.search(request.path):
         raise NotFound("Nothing here has a name holding a NUL or a lone surrogate.")
-    fields = [("query", request.args)]
+    fields = [("query parameter", request.args)]
     if request.mimetype in FORM_TYPES:
-        fields.append(("form", request.form))
+        fields.append(("form field", request.form))
     bad = [
-        FieldError(f"/{_escaped(NOT_TEXT.sub(chr(0xFFFD), name))}", problem)
-        for _, values in fields
+        (where, FieldError(f"/{_escaped(NOT_TEXT.sub(chr(0xFFFD), name))}", problem))
+        for where, values in fields
         for name, value in values.items(multi=True)
         if (problem := text_problem(name) or text_problem(value)) is not None
     ]
     if bad:
-        where = "form field" if request.mimetype in FORM_TYPES else "query parameter"
+        where, first = bad[0]
         raise ValidationFailed(
-            f"the {where} {bad[0].pointer[1:]!r} {bad[0].detail}; nothing was changed",
-            errors=bad,
+            f"the {where} {first.pointer[1:]!r} {first.detail}; nothing was changed",
+            errors=[error for _, error in bad],
         )
 
 

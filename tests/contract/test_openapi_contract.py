@@ -17,6 +17,7 @@ from hypothesis import settings
 from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from schemathesis.specs.openapi.checks import response_headers_conformance
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from schemathesis.specs.openapi.checks import status_code_conformance
@@ -34,7 +35,40 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 
 # Per operation and phase; CONTRACT_MAX_EXAMPLES=500 digs deeper locally.
 MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "25"))
+# Refusals of a schema-valid request that no schema can state: they depend on what is stored
+# (the property's purposes, and which are essential) or on a signature the service made
+# (identity tokens, unsubscribe links), or relate two parameters (a diff of a version with
+# itself).
+STATE_DEPENDENT_PROBLEMS = {"unknown-purpose", "invalid-identity-token", "invalid-unsubscribe-link"}
+STATE_DEPENDENT_DETAILS = {
+    "a decision is required for every offered purpose",
+    "an essential purpose cannot be refused",
+}
+CROSS_PARAMETER_RULES = {
+    ("GET /policies/{property_key}/{document_key}/diff/{old}..{new}", "/new"),
+    ("POST /v1/decisions", "/subjects"),  # subjects x purposes: at most 10,000 pairs
+}
+
+
+def schema_valid_request_accepted(ctx, response, case):
+    """Schemathesis' "schema-valid request rejected" check, except for the refusals above."""
+    if response.headers.get("content-type", [""])[0].startswith("application/problem+json"):
+        problem = response.json()
+        code = problem["type"].rsplit("/", 1)[-1]
+        errors = problem.get("errors", [])
+        rules = {(case.operation.label, error["pointer"]) for error in errors}
+        details = {error["detail"] for error in errors}
+        if (
+            code in STATE_DEPENDENT_PROBLEMS
+            or (errors and details <= STATE_DEPENDENT_DETAILS)
+            or (errors and rules <= CROSS_PARAMETER_RULES)
+        ):
+            return None
+    return positive_data_acceptance(ctx, response, case)
+
+
 CHECKS = [
+    schema_valid_request_accepted,
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
