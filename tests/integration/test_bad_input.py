@@ -450,3 +450,16 @@ def test_the_malformed_request_type_states_the_loader_s_limits():
 
     assert f"deeper than {request_body.MAX_DEPTH} levels" in MalformedRequest.description
     assert f"longer than {request_body.MAX_INTEGER_DIGITS} digits" in MalformedRequest.description
+
+
+def test_an_integral_number_is_an_integer_as_json_schema_says(client):
+    body = json.dumps(demo_consent()).replace('"policy_version": 2', '"policy_version": 2.0')
+    response = client.post("/v1/consents", data=body, content_type="application/json")
+    assert response.status_code == 201, response.json
+    assert response.json["payload"]["policy"]["version"] == 2
+
+
+def test_a_fractional_number_is_not_an_integer(client):
+    body = json.dumps(demo_consent()).replace('"policy_version": 2', '"policy_version": 2.5')
+    response = client.post("/v1/consents", data=body, content_type="application/json")
+    _refused(response, 422)
