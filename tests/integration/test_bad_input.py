@@ -9,6 +9,7 @@ form values ``int()`` or an enum refuse with an exception.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 
@@ -247,69 +248,49 @@ def test_a_nul_in_the_banner_s_property_is_refused(client):
 # --- request bodies sent in chunks -------------------------------------------------------------
 
 
-def test_a_chunked_body_beyond_the_limit_is_413_not_cut(app, client, row_counts):
-    import io
+@pytest.fixture
+def post_chunked(client):
+    """``post_chunked(path, body, content_type, headers)``: as a server hands on a chunked
+    body: no length, and the stream ends where the body does."""
 
+    def _post(path: str, body: bytes, content_type: str = "application/json", headers=None):
+        return client.post(
+            path,
+            input_stream=io.BytesIO(body),
+            content_type=content_type,
+            headers={**(headers or {}), "Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+        )
+
+    return _post
+
+
+def test_a_chunked_body_beyond_the_limit_is_413_not_cut(app, post_chunked, row_counts):
     limit = app.config["MAX_CONTENT_LENGTH"]
     body = json.dumps(demo_consent()).encode()
-    padded = body + b" " * (limit + 10 - len(body))  # valid JSON only if read whole
+    padded = body + b" " * (limit + 10 - len(body))  # valid JSON however cut
     before = row_counts()
-    response = client.post(
-        "/v1/consents",
-        input_stream=io.BytesIO(padded),
-        content_type="application/json",
-        headers={"Transfer-Encoding": "chunked"},
-        # As a server hands on a chunked body: no length, the stream ends where the body does.
-        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
-    )
-    _refused(response, 413)
+    _refused(post_chunked("/v1/consents", padded), 413)
     assert row_counts() == before
 
 
-def test_a_chunked_body_within_the_limit_is_read_whole(client):
-    import io
-
-    body = json.dumps(demo_consent()).encode()
-    response = client.post(
-        "/v1/consents",
-        input_stream=io.BytesIO(body),
-        content_type="application/json",
-        headers={"Transfer-Encoding": "chunked"},
-        # As a server hands on a chunked body: no length, the stream ends where the body does.
-        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
-    )
+def test_a_chunked_body_within_the_limit_is_read_whole(post_chunked):
+    response = post_chunked("/v1/consents", json.dumps(demo_consent()).encode())
     assert response.status_code == 201, response.json
 
 
-def test_a_chunked_body_is_measured_against_the_view_s_own_limit(client, api_key):
-    import io
-
-    headers = api_key("consent:read")
+def test_a_chunked_body_is_measured_against_the_view_s_own_limit(post_chunked, api_key):
     subjects = [f"customer:C-{n}" for n in range(2000)]  # ~40 KB: beyond the app's limit
     body = json.dumps({"subjects": subjects, "purposes": ["analytics"]}).encode()
-    response = client.post(
-        "/v1/decisions",
-        input_stream=io.BytesIO(body),
-        content_type="application/json",
-        headers={**headers, "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
-    )
+    response = post_chunked("/v1/decisions", body, headers=api_key("consent:read"))
     assert response.status_code == 200, response.data[:300]
 
 
-def test_a_chunked_form_beyond_the_limit_is_413(app, client, row_counts):
-    import io
-
+def test_a_chunked_form_beyond_the_limit_is_413(app, post_chunked, row_counts):
     body = b"email=" + b"a" * app.config["MAX_CONTENT_LENGTH"] + b"%40example.com"
     before = row_counts()
-    response = client.post(
-        "/preferences/link",
-        input_stream=io.BytesIO(body),
-        content_type="application/x-www-form-urlencoded",
-        headers={"Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
-    )
-    assert response.status_code == 413
+    form = "application/x-www-form-urlencoded"
+    assert post_chunked("/preferences/link", body, form).status_code == 413
     assert row_counts() == before
 
 
