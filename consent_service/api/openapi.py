@@ -54,6 +54,7 @@ from consent_service.api.operations import IF_NONE_MATCH
 from consent_service.api.operations import JSON
 from consent_service.api.operations import NOT_MODIFIED
 from consent_service.api.operations import PROPERTY_KEY
+from consent_service.api.operations import TEXT_PATTERN
 from consent_service.api.operations import VARY
 from consent_service.api.operations import Answer
 from consent_service.api.operations import Body
@@ -447,10 +448,6 @@ def _string_list(
         "maxItems": field.max_items,
         "items": items,
     }
-
-
-# What every text field without a pattern of its own may hold (``web.request_body``).
-TEXT_PATTERN = "^[^\\u0000]*$"
 
 
 def _text(

@@ -30,6 +30,8 @@ from consent_service.api.schemas import SLUG
 JSON = "application/json"
 SLUG_PATTERN = SLUG.regex.pattern
 SHOP_ORIGIN = "https://shop.northwind.example"
+# What text without a pattern of its own may hold: no NUL (``web.request_body`` refuses it).
+TEXT_PATTERN = "^[^\\u0000]*$"
 
 # A domain error class, or the status of a plain HTTP error (``type: about:blank``), e.g.
 # ``HTTPStatus.NOT_FOUND`` where a route's converter refuses a path.
@@ -102,6 +104,8 @@ def parameter(
     required: bool = False,
     **schema: Any,
 ) -> dict[str, Any]:
+    if where == "query" and not {"pattern", "format", "enum"} & schema.keys():
+        schema = {**schema, "pattern": TEXT_PATTERN}  # a NUL is refused before any view
     found = {
         "in": where,
         "name": name,
