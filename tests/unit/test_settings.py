@@ -209,7 +209,8 @@ def test_postgresql_connections_are_bounded_by_the_database_time_limits(tmp_path
 
 def test_an_sqlite_file_waits_a_bounded_time_for_a_pooled_connection(tmp_path):
     settings = Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
-    assert settings.flask_config()["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_timeout": 5}
+    options = settings.flask_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options == {"pool_timeout": 5, "hide_parameters": True}
 
 
 @pytest.mark.parametrize(
