@@ -27,8 +27,8 @@ from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.problems import register_error_handlers
 from consent_service.settings import Settings
 from consent_service.staff.accounts import DEFAULT_HASHER
-from consent_service.web.request_body import refuse_unreadable_requests
 from consent_service.web.request_ids import request_id
+from consent_service.web.request_limits import refuse_unreadable_requests
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 log = logging.getLogger(__name__)

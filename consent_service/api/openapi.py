@@ -310,7 +310,7 @@ def _answer(answer: Answer, scope: Scope | None) -> dict[str, Any]:
 
 def _problem_kinds(op: Operation, scope: Scope | None) -> list[ProblemKind]:
     # Any query value or form field holding a NUL is refused before the view runs
-    # (``web.request_body.refuse_unreadable_requests``).
+    # (``web.request_limits.refuse_unreadable_requests``).
     reads_text = (
         op.query is not None
         or op.body is not None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from consent_service.web import request_body
+from consent_service.web import request_limits
 from tests.bench.http_load import served
 from tests.support import demo_consent
 from tests.support import make_settings
@@ -110,5 +110,5 @@ def test_beyond_gunicorn_s_own_limits_gunicorn_answers(server):
 
 def test_gunicorn_s_limits_sit_above_the_service_s():
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    assert config["limit_request_line"] > request_body.MAX_URL_BYTES + len("GET  HTTP/1.1")
-    assert config["limit_request_field_size"] > request_body.MAX_HEADER_FIELD_BYTES
+    assert config["limit_request_line"] > request_limits.MAX_URL_BYTES + len("GET  HTTP/1.1")
+    assert config["limit_request_field_size"] > request_limits.MAX_HEADER_FIELD_BYTES
