@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gzip
-import hashlib
 from pathlib import Path
 
 import rcssmin  # type: ignore[import-untyped]
 import rjsmin  # type: ignore[import-untyped]
+
+from consent_service.web.etags import content_etag
 
 SOURCE_DIR = Path(__file__).resolve().parent / "src"
 # Each served file lists its sources in dependency order (a script uses only functions of the
@@ -68,7 +69,7 @@ def asset(name: str) -> Asset:
     body = minified(name).encode("utf-8")
     return Asset(
         body=body,
-        etag=hashlib.sha256(body).hexdigest()[:32],
+        etag=content_etag(body),
         mimetype="text/javascript" if name.endswith(".js") else "text/css",
         gzipped=gzip.compress(body, compresslevel=9, mtime=0),
     )

@@ -6,7 +6,6 @@ The hot path is a cache hit: no database, one prepared body and header set per
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from flask import Response
@@ -31,6 +30,7 @@ from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.models.base import utcnow
 from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.web.etags import content_etag
 from consent_service.web.request_body import property_query
 from consent_service.web.visitor_region import visitor_region
 
@@ -144,7 +144,7 @@ def _prepare(
     )
     config["config_version"] = fingerprint.config_version
     body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
-    etag = hashlib.sha256(body).hexdigest()[:32]
+    etag = content_etag(body)
     resolver = region_resolver()
     headers = [
         ("ETag", f'"{etag}"'),

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from consent_service import errors
+from consent_service.web.etags import content_etag
 
 HERE = Path(__file__).resolve().parent
 STYLESHEET = HERE / "static" / "docs.css"
@@ -63,7 +64,7 @@ def render(document: Mapping[str, Any], spec_url: str) -> RenderedPage:
     style_hash = "sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     return RenderedPage(
         body,
-        hashlib.sha256(body).hexdigest()[:32],
+        content_etag(body),
         f"default-src 'none'; style-src '{style_hash}'; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'none'",
     )

@@ -13,7 +13,6 @@ rendered from it (``docs_page.py``) are built once per process.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
 import inspect
 import json
@@ -73,6 +72,7 @@ from consent_service.api.response_schemas import RawSchema
 from consent_service.banner.configuration import LOCALE_TAG
 from consent_service.integrations.api_keys import Scope
 from consent_service.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from consent_service.web.etags import content_etag
 
 SPEC_URL = "/v1/openapi.json"
 DOCS_URL = "/v1/docs"
@@ -192,7 +192,7 @@ def openapi_document() -> dict[str, Any]:
 @functools.cache
 def _served_document() -> tuple[bytes, str]:
     body = json.dumps(openapi_document(), indent=1, sort_keys=False).encode()
-    return body, hashlib.sha256(body).hexdigest()[:32]
+    return body, content_etag(body)
 
 
 def _version() -> str:
