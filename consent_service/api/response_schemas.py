@@ -23,6 +23,7 @@ from marshmallow import validate
 from consent_service.consent.receipts import Method
 from consent_service.decisions.rule import Reason
 from consent_service.infra.times import rfc3339_seconds
+from consent_service.jurisdictions.rules import FIRST_LAYER_BUTTONS
 from consent_service.jurisdictions.rules import Regime
 from consent_service.messaging.webhooks import EVENT_TYPES
 from consent_service.models import OutboxStatus
@@ -231,6 +232,25 @@ class BannerJurisdictionSchema(Schema):
     gpc_honoured = fields.Boolean(required=True)
     consent_lifetime_days = fields.Integer(required=True)
     reprompt_days = fields.Integer(required=True)
+    first_layer = fields.List(
+        fields.String(validate=validate.OneOf(FIRST_LAYER_BUTTONS)),
+        required=True,
+        metadata=_doc("The first layer's buttons, in order; none may be more prominent."),
+    )
+    reask_floor_months = fields.Integer(
+        required=True,
+        metadata=_doc(
+            "After a refusal or opt-out, do not ask again for this many calendar months."
+        ),
+    )
+    gpc_status_display = fields.Boolean(
+        required=True,
+        metadata=_doc("Show persistently on the page that an opt-out signal was honoured."),
+    )
+    reoptin_confirmation = fields.Boolean(
+        required=True,
+        metadata=_doc("Opting back in after an opt-out takes a second, confirming step."),
+    )
     links = fields.List(fields.Nested(BannerLinkSchema), required=True)
 
 

@@ -185,6 +185,10 @@ def _jurisdiction(rule: Jurisdiction) -> dict[str, Any]:
         "gpc_honoured": rule.honours_gpc,
         "consent_lifetime_days": rule.consent_lifetime.days,
         "reprompt_days": rule.reprompt_after.days,
+        "first_layer": list(rule.first_layer),
+        "reask_floor_months": rule.reask_floor_months,
+        "gpc_status_display": rule.gpc_status_display,
+        "reoptin_confirmation": rule.reoptin_confirmation,
         "links": [dataclasses.asdict(link) for link in rule.links],
     }
 

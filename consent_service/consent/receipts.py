@@ -59,6 +59,10 @@ class Method(enum.StrEnum):
     REJECT_ALL = "reject_all"
     CUSTOM = "custom"
     WITHDRAWAL = "withdrawal"
+    # The regime's defaults, acknowledged on a notice's first layer.
+    ACKNOWLEDGE = "acknowledge"
+    # An opt-out preference signal (GPC) the widget saw, recorded so look-ups know.
+    GPC = "gpc"
 
 
 # What each blanket method means for every non-essential purpose (None: chosen one by one).
@@ -67,6 +71,8 @@ _BLANKET: dict[Method, bool | None] = {
     Method.REJECT_ALL: False,
     Method.WITHDRAWAL: False,
     Method.CUSTOM: None,
+    Method.ACKNOWLEDGE: None,
+    Method.GPC: None,
 }
 
 

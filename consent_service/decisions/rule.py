@@ -25,6 +25,8 @@ class Reason(enum.StrEnum):
     GPC = "gpc"
     EXPIRED = "expired"
     STALE_POLICY = "stale_policy"
+    # Opt-out regime, but the law wants fresh consent for a purpose a material change touched.
+    MATERIAL_CHANGE = "material_change"
     ERROR = "error"
 
 

@@ -32,6 +32,11 @@ class Regime(enum.StrEnum):
     NOTICE = "notice"
 
 
+# The buttons a first layer may show, each a way to answer (or, for "customize", to open the
+# preferences layer). Which ones, in what order, is the rulebook's ``first_layer``.
+FIRST_LAYER_BUTTONS = ("accept_all", "reject_all", "acknowledge", "customize")
+
+
 # Laxest first: tighten() may only move a rule to the right.
 _STRICTNESS = (Regime.NOTICE, Regime.OPT_OUT, Regime.OPT_IN)
 
@@ -83,6 +88,13 @@ class Jurisdiction:
     """One rule as it applies on one day (``honours_gpc`` already evaluated for that day).
 
     ``reprompt_after`` left at zero means "when the choice lapses" (``consent_lifetime``).
+    ``first_layer``: the buttons of the first layer, in order (FIRST_LAYER_BUTTONS); left
+    empty, derived from ``reject_all_first_layer``. ``reask_floor_months``: after a refusal
+    or opt-out, do not ask again before this many calendar months (0: no floor).
+    ``gpc_status_display``: the page shows, persistently, that an opt-out preference signal
+    was honoured. ``reoptin_confirmation``: opting back in after an opt-out takes two steps.
+    ``material_change_consent``: in an opt-out regime, a purpose a material change touched
+    needs fresh consent from those whose choice predates it.
     """
 
     code: str
@@ -96,8 +108,18 @@ class Jurisdiction:
     purpose_defaults: Mapping[str, bool] = PurposeDefaults()
     law: str = ""
     source_confidence: str = ""
+    first_layer: tuple[str, ...] = ()
+    reask_floor_months: int = 0
+    gpc_status_display: bool = False
+    reoptin_confirmation: bool = False
+    material_change_consent: bool = False
 
     def __post_init__(self) -> None:
+        if not self.first_layer:
+            buttons = (
+                ("accept_all", "reject_all") if self.reject_all_first_layer else ("accept_all",)
+            )
+            object.__setattr__(self, "first_layer", (*buttons, "customize"))
         if not self.reprompt_after:
             object.__setattr__(self, "reprompt_after", self.consent_lifetime)
         if not isinstance(self.purpose_defaults, PurposeDefaults):

@@ -69,6 +69,9 @@ class PolicyVersion(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     material: Mapped[bool] = mapped_column(default=False)
+    # The purposes a material change affects (changed or newly added): only choices for these
+    # go stale. Empty on a material version published before purposes were named: all of them.
+    affected_purposes: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     # {locale: summary}
     change_summary: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     effective_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -38,6 +38,12 @@ class Property(Base):
     banner_texts: Mapped[dict[str, dict[str, str]]] = mapped_column(
         sa.JSON, default=dict, server_default="{}"
     )
+    # {regime: {locale: {"title": ..., "description": ..., "accept_all": ..., ...}}}: the words
+    # that depend on how the law presents the choice (opt-in, opt-out, notice); they take
+    # precedence over ``banner_texts`` for a visitor under that regime.
+    regime_texts: Mapped[dict[str, dict[str, dict[str, str]]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     # Bumped by every change that alters the banner (publication, texts, purposes, vendors):
     # banner caches in every process key on it.
     config_version: Mapped[int] = mapped_column(default=1, server_default="1")
