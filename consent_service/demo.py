@@ -11,19 +11,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.banner.default_texts import completed
+from consent_service.banner.default_texts import completed_regime_texts
+from consent_service.banner.default_texts import default_texts
 from consent_service.documents.versions import body_sha256
 from consent_service.documents.versions import canonical_body
 from consent_service.documents.versions import create_draft
 from consent_service.documents.versions import ensure_document
 from consent_service.documents.versions import publish
 from consent_service.errors import InternalError
+from consent_service.jurisdictions.rules import Regime
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Purpose
 from consent_service.models import Vendor
 from consent_service.models import VersionStatus
 from consent_service.properties.config_version import bump_config_version
-from consent_service.properties.settings import BANNER_TEXT_KEYS
+from consent_service.properties.settings import REGIME_TEXT_ORDER
+from consent_service.properties.settings import SHARED_TEXT_ORDER
 
 
 class DemoDataError(InternalError):
@@ -34,7 +39,7 @@ class DemoDataError(InternalError):
 def load_property_dir(session: Session, directory: Path) -> Property:
     config = tomllib.loads((directory / "property.toml").read_text(encoding="utf-8"))
     prop = _upsert_property(session, config["property"])
-    prop.banner_texts = _banner_texts(config.get("banner", {}).get("texts", {}), directory)
+    _set_banner_texts(prop, config.get("banner", {}), directory)
     purposes = _upsert_purposes(session, prop, config.get("purposes", []))
     _upsert_vendors(session, prop, purposes, config.get("vendors", []))
     documents = tomllib.loads((directory / "documents.toml").read_text(encoding="utf-8"))
@@ -45,14 +50,34 @@ def load_property_dir(session: Session, directory: Path) -> Property:
     return prop
 
 
-def _banner_texts(texts: dict[str, dict[str, str]], directory: Path) -> dict[str, dict[str, str]]:
-    for locale, values in texts.items():
-        missing = sorted(BANNER_TEXT_KEYS - values.keys())
-        if missing:
-            raise DemoDataError(
-                f"{directory}: banner texts for {locale!r} lack {', '.join(missing)}"
-            )
-    return {locale: dict(values) for locale, values in texts.items()}
+def _set_banner_texts(prop: Property, banner: dict[str, Any], directory: Path) -> None:
+    """The built-in words (``banner/default_texts.toml``), with any the files give instead:
+    ``[banner.texts.<locale>]`` for shared words, ``[banner.regime_texts.<regime>.<locale>]``
+    for a regime's."""
+    builtin = default_texts()
+    locales = list(dict.fromkeys([prop.default_locale, *prop.locales]))
+    default = prop.default_locale
+    shared = completed(
+        banner.get("texts", {}),
+        builtin.shared,
+        SHARED_TEXT_ORDER,
+        locales=locales,
+        default_locale=default,
+    )
+    by_regime = completed_regime_texts(
+        banner.get("regime_texts", {}), locales=locales, default_locale=default
+    )
+    for name, texts, keys in (
+        ("texts", shared, SHARED_TEXT_ORDER),
+        *((f"regime_texts.{r.value}", by_regime[r.value], REGIME_TEXT_ORDER[r]) for r in Regime),
+    ):
+        for locale, values in texts.items():
+            if missing := sorted(set(keys) - values.keys()):
+                raise DemoDataError(
+                    f"{directory}: banner {name} for {locale!r} lack {', '.join(missing)}"
+                )
+    prop.banner_texts = shared
+    prop.regime_texts = by_regime
 
 
 def _upsert_property(session: Session, spec: dict[str, Any]) -> Property:

@@ -254,8 +254,21 @@ class BannerJurisdictionSchema(Schema):
     links = fields.List(fields.Nested(BannerLinkSchema), required=True)
 
 
+# What a few of the words are for; the others say it in their names.
+_TEXT_DOCS = {
+    "acknowledge": 'The notice\'s button that acknowledges it ("OK"); a notice has no refusal.',
+    "gpc_status": "Shown persistently once an opt-out preference signal was honoured "
+    '(11 CCR §7025(c)(6): "Opt-Out Request Honored").',
+    "reoptin_confirm": "The second step's question when opting back in after an opt-out.",
+    "confirm": "The button that confirms the second step.",
+}
 BannerTextsSchema = Schema.from_dict(
-    {key: fields.String(required=True) for key in sorted(BANNER_TEXT_KEYS)},
+    {
+        key: fields.String(
+            required=True, metadata=_doc(_TEXT_DOCS[key]) if key in _TEXT_DOCS else {}
+        )
+        for key in sorted(BANNER_TEXT_KEYS)
+    },
     name="BannerTextsSchema",
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -133,7 +134,7 @@ def build_banner(
         "locales": prop.locales,
         "direction": "rtl" if locale.split("-")[0].lower() in RTL_LANGUAGES else "ltr",
         "jurisdiction": _jurisdiction(jurisdiction),
-        "texts": {key: text(prop.banner_texts, key) for key in sorted(BANNER_TEXT_KEYS)},
+        "texts": _texts(prop, jurisdiction.regime, text),
         "purposes": [
             {
                 "key": purpose.key,
@@ -174,6 +175,19 @@ def build_banner(
         },
         "documents": _documents(session, prop, base_url, now),
         "consents_url": f"{base_url}/v1/consents",
+    }
+
+
+def _texts(
+    prop: Property, regime: Regime, text: Callable[[dict[str, dict[str, str]], str], str]
+) -> dict[str, str]:
+    """The shared words merged with the regime's, each in the visitor's language or else the
+    default one. The regime's win: an opt-out visitor must not read the opt-in "with your
+    permission", nor a notice visitor a "reject all" that is not there."""
+    by_regime = (prop.regime_texts or {}).get(regime.value, {})
+    return {
+        key: text(by_regime, key) or text(prop.banner_texts or {}, key)
+        for key in sorted(BANNER_TEXT_KEYS)
     }
 
 

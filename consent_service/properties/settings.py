@@ -1,5 +1,7 @@
 """A property's own settings as the admin edits them: name, the origins allowed to embed the
-widget, languages, cookie domain, and the banner's words in each language.
+widget, languages, cookie domain, and the banner's words in each language: shared ones, and
+for each regime (opt-in, opt-out, notice) the ones that must match how the law presents the
+choice there.
 
 Everything is checked before anything changes: one :class:`ValidationFailed` lists every
 problem, and then nothing is saved. A change bumps the property's ``config_version`` so banner
@@ -17,15 +19,12 @@ from sqlalchemy.orm import Session
 
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
+from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
 from consent_service.properties.config_version import bump_config_version
 
-# The banner's own words, in the order the widget shows them (and the admin lists them).
-BANNER_TEXT_ORDER: tuple[str, ...] = (
-    "title",
-    "description",
-    "accept_all",
-    "reject_all",
+# The banner's words that do not depend on the law's regime, in the order the admin lists them.
+SHARED_TEXT_ORDER: tuple[str, ...] = (
     "customize",
     "save",
     "privacy_choices",
@@ -35,28 +34,38 @@ BANNER_TEXT_ORDER: tuple[str, ...] = (
     "policy_link",
     "policy_changed",
     "gpc_honoured",
+    "gpc_status",
+    "reoptin_confirm",
+    "confirm",
     "download_receipt",
     "manage_link",
     "close",
 )
-BANNER_TEXT_KEYS = frozenset(BANNER_TEXT_ORDER)
-# What the first layer and the preferences cannot do without, in every language. The other
-# keys may stay empty in a language other than the default one: the default's text is shown.
-REQUIRED_TEXT_KEYS = frozenset(
-    {
-        "title",
-        "description",
-        "accept_all",
-        "reject_all",
-        "customize",
-        "save",
-        "privacy_choices",
-        "close",
-    }
-)
+# The words that must match how the law presents the choice: an opt-out banner must not ask
+# "with your permission" for trackers that already run, a notice has no "reject all" but an
+# "OK". ``accept_all`` and ``reject_all`` belong to every regime: the preferences layer shows
+# them everywhere. ``acknowledge`` only where the first layer offers it (the notice).
+REGIME_TEXT_ORDER: dict[Regime, tuple[str, ...]] = {
+    Regime.OPT_IN: ("title", "description", "accept_all", "reject_all"),
+    Regime.OPT_OUT: ("title", "description", "accept_all", "reject_all"),
+    Regime.NOTICE: ("title", "description", "acknowledge", "accept_all", "reject_all"),
+}
+REGIME_TEXT_KEYS = frozenset(key for keys in REGIME_TEXT_ORDER.values() for key in keys)
+# Every key the banner API's ``texts`` carries: the shared words merged with the regime's.
+BANNER_TEXT_KEYS = frozenset(SHARED_TEXT_ORDER) | REGIME_TEXT_KEYS
+# Shared words the preferences cannot do without, in every language. The other shared keys may
+# stay empty in a language other than the default one: the default's text is shown. A regime's
+# words are required in the default language; other languages fall back to it key by key.
+REQUIRED_TEXT_KEYS = frozenset({"customize", "save", "privacy_choices", "close"})
 # Keys added after properties existed, which the widget can do without (it has an English
 # fallback): optional even in the default language, so older properties still save.
 LATER_TEXT_KEYS = frozenset({"manage_link"})
+# A button's label: the first layer's buttons must stay equally prominent, and a paragraph on
+# one of them would not be.
+BUTTON_KEYS = frozenset(
+    {"accept_all", "reject_all", "acknowledge", "customize", "save", "confirm", "close"}
+)
+MAX_BUTTON = 80
 MAX_NAME = 200
 MAX_TEXT = 2000
 MAX_ORIGINS = 50
@@ -75,6 +84,8 @@ class PropertySettings:
     locales: Sequence[str]
     cookie_domain: str
     banner_texts: Mapping[str, Mapping[str, str]]
+    # {regime: {locale: {key: text}}}, keys from REGIME_TEXT_ORDER
+    regime_texts: Mapping[str, Mapping[str, Mapping[str, str]]]
 
 
 def snapshot(prop: Property) -> dict[str, object]:
@@ -87,6 +98,10 @@ def snapshot(prop: Property) -> dict[str, object]:
         "cookie_domain": prop.cookie_domain,
         "banner_texts": {
             locale: dict(texts) for locale, texts in (prop.banner_texts or {}).items()
+        },
+        "regime_texts": {
+            regime: {locale: dict(texts) for locale, texts in by_locale.items()}
+            for regime, by_locale in (prop.regime_texts or {}).items()
         },
     }
 
@@ -111,6 +126,12 @@ def update_property_settings(session: Session, prop: Property, new: PropertySett
     locales = _locales(default_locale, new.locales, errors)
     cookie_domain = _cookie_domain(new.cookie_domain, errors)
     texts = _texts(default_locale, locales, new.banner_texts, errors)
+    regime_texts = {
+        regime.value: _regime_texts(
+            regime, default_locale, locales, new.regime_texts.get(regime.value, {}), errors
+        )
+        for regime in Regime
+    }
     if errors:
         raise ValidationFailed("; ".join(error.detail for error in errors), errors=errors)
     before = snapshot(prop)
@@ -120,6 +141,7 @@ def update_property_settings(session: Session, prop: Property, new: PropertySett
     prop.locales = locales
     prop.cookie_domain = cookie_domain
     prop.banner_texts = texts
+    prop.regime_texts = regime_texts
     if snapshot(prop) == before:
         return False
     session.flush()
@@ -227,22 +249,56 @@ def _texts(
     for locale in locales:
         given = values.get(locale, {})
         texts[locale] = {}
-        for key in BANNER_TEXT_ORDER:
-            text = given.get(key, "").strip()
+        for key in SHARED_TEXT_ORDER:
             required = key in REQUIRED_TEXT_KEYS or (
                 locale == default and key not in LATER_TEXT_KEYS
             )
-            if not text and required:
-                errors.append(
-                    FieldError(f"/banner_texts/{locale}/{key}", f"{locale}: {key} is required")
-                )
-            elif len(text) > MAX_TEXT:
-                errors.append(
-                    FieldError(
-                        f"/banner_texts/{locale}/{key}",
-                        f"{locale}: {key} is longer than {MAX_TEXT} characters",
-                    )
-                )
-            elif text:
+            text = _text(given, key, required, f"/banner_texts/{locale}/{key}", locale, errors)
+            if text:
                 texts[locale][key] = text
     return texts
+
+
+def _regime_texts(
+    regime: Regime,
+    default: str,
+    locales: list[str],
+    values: Mapping[str, Mapping[str, str]],
+    errors: list[FieldError],
+) -> dict[str, dict[str, str]]:
+    texts: dict[str, dict[str, str]] = {}
+    for locale in locales:
+        given = values.get(locale, {})
+        chosen = {}
+        for key in REGIME_TEXT_ORDER[regime]:
+            pointer = f"/regime_texts/{regime.value}/{locale}/{key}"
+            name = f"{regime.value.replace('_', '-')} {key}"
+            text = _text(given, key, locale == default, pointer, locale, errors, name=name)
+            if text:
+                chosen[key] = text
+        if chosen:
+            texts[locale] = chosen
+    return texts
+
+
+def _text(
+    given: Mapping[str, str],
+    key: str,
+    required: bool,
+    pointer: str,
+    locale: str,
+    errors: list[FieldError],
+    *,
+    name: str | None = None,
+) -> str:
+    """The stripped text, or "" (with an error when it is required or too long)."""
+    text = given.get(key, "").strip()
+    name = name or key
+    limit = MAX_BUTTON if key in BUTTON_KEYS else MAX_TEXT
+    if not text and required:
+        errors.append(FieldError(pointer, f"{locale}: {name} is required"))
+    elif len(text) > limit:
+        errors.append(FieldError(pointer, f"{locale}: {name} is longer than {limit} characters"))
+    else:
+        return text
+    return ""
