@@ -1,10 +1,13 @@
 """``/admin/properties/``: each property's own settings (name, the origins allowed to embed
-the widget, languages, cookie domain) and the banner's words per language, with a live
-preview of the real widget for a chosen region and language. Every save is audited and bumps
-the property's ``config_version``, so banner caches refresh at once."""
+the widget, languages, cookie domain) and the banner's words per language, shared ones and
+per regime (opt-in, opt-out, notice), with a live preview of the real widget for each regime
+(through an example region from the rulebook) or a chosen region, in a chosen language.
+Every save is audited and bumps the property's ``config_version``, so banner caches refresh
+at once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 
@@ -23,23 +26,47 @@ from admin.guard import commit_audited
 from admin.guard import relax_security_headers
 from admin.guard import requires
 from consent_service.banner.preview import preview_region
+from consent_service.banner.preview import regime_examples
 from consent_service.banner.preview import sign_preview_region
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import settings
 from consent_service.jurisdictions.regions import normalise_region
+from consent_service.jurisdictions.rulebook import jurisdiction_for_region
+from consent_service.jurisdictions.rules import Jurisdiction
+from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
-from consent_service.properties.settings import BANNER_TEXT_ORDER
+from consent_service.models.base import utcnow
+from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.properties.settings import LATER_TEXT_KEYS
 from consent_service.properties.settings import LOCALE
+from consent_service.properties.settings import REGIME_TEXT_ORDER
 from consent_service.properties.settings import REQUIRED_TEXT_KEYS
+from consent_service.properties.settings import SHARED_TEXT_ORDER
 from consent_service.properties.settings import PropertySettings
 from consent_service.properties.settings import snapshot
 from consent_service.properties.settings import update_property_settings
 from consent_service.staff.accounts import Permission
 
-# Regions the preview offers (any ISO 3166 code works in the URL).
+# Regions the preview offers besides each regime's example (any ISO 3166 code works in the URL).
 PREVIEW_REGIONS = ("FR", "DE", "IT", "GB", "CH", "US-CA", "US-TX", "US-VA", "BR", "JP")
-DEFAULT_PREVIEW_REGION = "FR"
+# How the editor names each regime's group of words, and the fields whose label depends on it.
+REGIME_LEGENDS = {
+    Regime.OPT_IN: "Opt-in: the law asks for consent before anything optional runs",
+    Regime.OPT_OUT: "Opt-out: optional tracking runs until the visitor opts out",
+    Regime.NOTICE: "Notice: the law asks only to inform",
+}
+REGIME_LABELS = {
+    "title": "Title",
+    "description": "Description",
+    "acknowledge": "OK button (acknowledges the notice)",
+    "accept_all": "Accept-all button",
+}
+REJECT_LABELS = {
+    Regime.OPT_IN: "Reject-all button",
+    Regime.OPT_OUT: "Opt-out button",
+    Regime.NOTICE: "Switch-all-off button (in the preferences)",
+}
 # The edit page frames the preview; nothing else changes from the admin's strict policy.
 EDIT_PAGE_POLICY = CONTENT_SECURITY_POLICY + "; frame-src 'self'"
 
@@ -124,6 +151,7 @@ def property_preview(key: str) -> ResponseReturnValue:
         "admin/banner_preview.html",
         prop=prop,
         region=region,
+        regime=_regime_of(prop, region, utcnow().date()).value.replace("_", "-"),
         locale=locale,
         # A fresh cookie name per view: no earlier choice hides the banner.
         cookie_name=f"preview_{secrets.token_hex(8)}",
@@ -145,6 +173,7 @@ class EditForm:
         locales: str,
         cookie_domain: str,
         texts: dict[str, dict[str, str]],
+        regime_texts: dict[str, dict[str, dict[str, str]]],
     ) -> None:
         self.name = name
         self.origins = origins
@@ -152,6 +181,7 @@ class EditForm:
         self.locales = locales
         self.cookie_domain = cookie_domain
         self.texts = texts
+        self.regime_texts = regime_texts
 
     @property
     def locale_list(self) -> list[str]:
@@ -168,6 +198,7 @@ class EditForm:
             locales=[value for value in _SEPARATORS.split(self.locales) if value],
             cookie_domain=self.cookie_domain,
             banner_texts=self.texts,
+            regime_texts=self.regime_texts,
         )
 
 
@@ -179,6 +210,10 @@ def _form_of(prop: Property) -> EditForm:
         locales=" ".join(prop.locales or []),
         cookie_domain=prop.cookie_domain or "",
         texts={locale: dict(texts) for locale, texts in (prop.banner_texts or {}).items()},
+        regime_texts={
+            regime: {locale: dict(texts) for locale, texts in by_locale.items()}
+            for regime, by_locale in (prop.regime_texts or {}).items()
+        },
     )
 
 
@@ -191,29 +226,50 @@ def _submitted(prop: Property) -> EditForm:
         locales=form.get("locales", ""),
         cookie_domain=form.get("cookie_domain", ""),
         texts={},
+        regime_texts={},
     )
     edit.texts = {
-        locale: {key: form.get(f"text-{locale}-{key}", "") for key in BANNER_TEXT_ORDER}
+        locale: {key: form.get(f"text-{locale}-{key}", "") for key in SHARED_TEXT_ORDER}
         for locale in edit.locale_list
+    }
+    edit.regime_texts = {
+        regime.value: {
+            locale: {
+                key: form.get(f"regime-{regime.value}-{locale}-{key}", "")
+                for key in REGIME_TEXT_ORDER[regime]
+            }
+            for locale in edit.locale_list
+        }
+        for regime in Regime
     }
     return edit
 
 
 def _editor(prop: Property, form: EditForm, *, error: ValidationFailed | None = None) -> str:
     locales = list(dict.fromkeys([prop.default_locale, *(prop.locales or [])]))
-    region = normalise_region(request.args.get("region")) or DEFAULT_PREVIEW_REGION
+    today = utcnow().date()
+    examples = regime_examples(on=today)
+    first_example = next(iter(examples.values())).code
+    region = normalise_region(request.args.get("region")) or first_example
     preview_locale = _preview_locale(prop, request.args.get("locale"))
     relax_security_headers(EDIT_PAGE_POLICY, "DENY")
     return render_template(
         "admin/property_edit.html",
         prop=prop,
         form=form,
-        text_keys=BANNER_TEXT_ORDER,
+        shared_keys=SHARED_TEXT_ORDER,
         required_keys=REQUIRED_TEXT_KEYS,
+        later_keys=LATER_TEXT_KEYS,
+        regimes=[
+            (regime, REGIME_LEGENDS[regime], examples.get(regime), _regime_fields(regime))
+            for regime in Regime
+        ],
         error=f"Nothing was saved: {error.detail}." if error else None,
         invalid={_field(problem.pointer) for problem in error.errors} if error else set(),
-        regions=PREVIEW_REGIONS,
+        examples=examples,
+        regions=[code for code in PREVIEW_REGIONS if code not in _codes(examples)],
         preview_region=region,
+        preview_regime=_regime_of(prop, region, today).value.replace("_", "-"),
         preview_locales=locales,
         preview_locale=preview_locale,
         preview_url=url_for(
@@ -222,10 +278,27 @@ def _editor(prop: Property, form: EditForm, *, error: ValidationFailed | None = 
     )
 
 
+def _regime_fields(regime: Regime) -> list[tuple[str, str]]:
+    """(key, label) of a regime's words, in the order the banner shows them."""
+    labels = {**REGIME_LABELS, "reject_all": REJECT_LABELS[regime]}
+    return [(key, labels[key]) for key in REGIME_TEXT_ORDER[regime]]
+
+
+def _codes(examples: dict[Regime, Jurisdiction]) -> set[str]:
+    return {rule.code for rule in examples.values()}
+
+
+def _regime_of(prop: Property, region: str | None, day: dt.date) -> Regime:
+    """The regime the banner API applies to ``region`` for this property (its overrides too)."""
+    rule = jurisdiction_for_region(region, on=day)
+    return apply_overrides(rule, prop.jurisdiction_overrides or {}).regime
+
+
 def _field(pointer: str) -> str:
     """The form field a problem is about: ``/allowed_origins/2`` -> ``/allowed_origins``."""
     parts = pointer.split("/")
-    return "/".join(parts[:4] if parts[1:2] == ["banner_texts"] else parts[:2])
+    depth = {"banner_texts": 4, "regime_texts": 5}.get(parts[1] if len(parts) > 1 else "", 2)
+    return "/".join(parts[:depth])
 
 
 def _token(region: str) -> str:

@@ -10,8 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from consent_service.banner.preview import preview_region
+from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
-from consent_service.properties.settings import BANNER_TEXT_ORDER
+from consent_service.properties.settings import REGIME_TEXT_ORDER
+from consent_service.properties.settings import SHARED_TEXT_ORDER
 from tests.integration.test_admin_support import audit_entries
 
 URL = "/admin/properties/demo-shop"
@@ -32,8 +34,12 @@ def settings_form(prop: Property, **overrides: str) -> dict[str, str]:
         "cookie_domain": prop.cookie_domain or "",
     }
     for locale, texts in prop.banner_texts.items():
-        for key in BANNER_TEXT_ORDER:
+        for key in SHARED_TEXT_ORDER:
             form[f"text-{locale}-{key}"] = texts.get(key, "")
+    for regime in Regime:
+        for locale, texts in prop.regime_texts.get(regime.value, {}).items():
+            for key in REGIME_TEXT_ORDER[regime]:
+                form[f"regime-{regime.value}-{locale}-{key}"] = texts.get(key, "")
     form.update(overrides)
     return form
 
@@ -46,9 +52,27 @@ def test_the_list_links_each_property(editor):
 def test_the_editor_shows_every_banner_text_of_every_language(editor, session):
     page = editor.get(URL).get_data(as_text=True)
     for locale in ("en", "de", "fr"):
-        for key in BANNER_TEXT_ORDER:
+        for key in SHARED_TEXT_ORDER:
             assert f'name="text-{locale}-{key}"' in page
     assert "Ihre Datenschutz-Einstellungen" in page
+
+
+def test_the_editor_groups_each_languages_regime_words_under_clear_labels(editor):
+    page = editor.get(URL).get_data(as_text=True)
+    for regime in Regime:
+        for locale in ("en", "de", "fr"):
+            for key in REGIME_TEXT_ORDER[regime]:
+                assert f'name="regime-{regime.value}-{locale}-{key}"' in page
+    for legend in (
+        "Opt-in: the law asks for consent before anything optional runs (as in France)",
+        "Opt-out: optional tracking runs until the visitor opts out (as in California)",
+        "Notice: the law asks only to inform (as in Japan)",
+    ):
+        assert page.count(legend) == 3  # once per language
+    assert "Opt-out button" in page and "OK button (acknowledges the notice)" in page
+    assert "Widersprechen" in page and "J&#39;ai compris" in page
+    # an opt-in banner never offers "OK": no such field
+    assert 'name="regime-opt_in-en-acknowledge"' not in page
 
 
 def test_an_editor_saves_texts_and_origins_audited_and_the_banner_changes(editor, session, client):
@@ -59,7 +83,7 @@ def test_an_editor_saves_texts_and_origins_audited_and_the_banner_changes(editor
         prop,
         **{
             "allowed_origins": "https://shop.northwind.example\nHTTPS://Beta.Northwind.Example:8443\n",
-            "text-de-title": "Ihre Wahl",
+            "regime-opt_in-de-title": "Ihre Wahl",
         },
     )
     response = editor.post(URL, form)
@@ -69,12 +93,12 @@ def test_an_editor_saves_texts_and_origins_audited_and_the_banner_changes(editor
         "https://shop.northwind.example",
         "https://beta.northwind.example:8443",
     ]
-    assert prop.banner_texts["de"]["title"] == "Ihre Wahl"
+    assert prop.regime_texts["opt_in"]["de"]["title"] == "Ihre Wahl"
     assert prop.config_version == version + 1
     (entry,) = audit_entries(session, "property.settings_changed")
     assert entry.target_id == "demo-shop"
-    assert entry.before["banner_texts"]["de"]["title"] == "Ihre Datenschutz-Einstellungen"
-    assert entry.after["banner_texts"]["de"]["title"] == "Ihre Wahl"
+    assert entry.before["regime_texts"]["opt_in"]["de"]["title"] == "Ihre Datenschutz-Einstellungen"
+    assert entry.after["regime_texts"]["opt_in"]["de"]["title"] == "Ihre Wahl"
     assert entry.after["allowed_origins"][1] == "https://beta.northwind.example:8443"
     after_banner = client.get("/v1/banner?property=demo-shop&locale=de").json
     assert before_banner["texts"]["title"] != after_banner["texts"]["title"] == "Ihre Wahl"
@@ -104,7 +128,9 @@ def test_a_bad_origin_is_refused_and_nothing_changes(editor, session, origin):
     prop = demo(session)
     stored, version = list(prop.allowed_origins), prop.config_version
     form = settings_form(
-        prop, allowed_origins=f"https://ok.example\n{origin}", **{"text-en-title": "Changed"}
+        prop,
+        allowed_origins=f"https://ok.example\n{origin}",
+        **{"regime-opt_in-en-title": "Changed"},
     )
     response = editor.post(URL, form)
     assert response.status_code == 422
@@ -113,15 +139,20 @@ def test_a_bad_origin_is_refused_and_nothing_changes(editor, session, origin):
     assert 'aria-invalid="true"' in page
     prop = demo(session)
     assert prop.allowed_origins == stored and prop.config_version == version
-    assert prop.banner_texts["en"]["title"] != "Changed"
+    assert prop.regime_texts["opt_in"]["en"]["title"] != "Changed"
     assert audit_entries(session, "property.settings_changed") == []
 
 
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"text-fr-accept_all": "  "}, "fr: accept_all is required"),
+        ({"text-fr-customize": "  "}, "fr: customize is required"),
         ({"text-en-gpc_honoured": ""}, "en: gpc_honoured is required"),
+        ({"text-en-gpc_status": ""}, "en: gpc_status is required"),
+        ({"regime-notice-en-acknowledge": ""}, "en: notice acknowledge is required"),
+        ({"regime-opt_out-en-description": " "}, "en: opt-out description is required"),
+        ({"regime-opt_in-en-reject_all": "x" * 81}, "en: opt-in reject_all is longer than 80"),
+        ({"text-de-confirm": "x" * 81}, "de: confirm is longer than 80 characters"),
         ({"locales": "de fr EN_us"}, "is not a language code"),
         ({"default_locale": "english"}, "is not a language code"),
         ({"cookie_domain": "not a domain"}, "is not a domain name"),
@@ -135,6 +166,58 @@ def test_other_invalid_settings_are_refused(editor, session, overrides, message)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert demo(session).config_version == version
+
+
+def test_an_editor_saves_one_regimes_words_audited_and_only_that_regimes_banner_changes(
+    editor, session, client
+):
+    prop = demo(session)
+    version = prop.config_version
+    virginia = "/v1/banner?property=demo-shop&locale=de&region=US-VA"
+    france = "/v1/banner?property=demo-shop&locale=de&region=FR"
+    french_before = client.get(france).json["texts"]
+    response = editor.post(
+        URL, settings_form(prop, **{"regime-opt_out-de-reject_all": "Verkauf widersprechen"})
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    prop = demo(session)
+    assert prop.regime_texts["opt_out"]["de"]["reject_all"] == "Verkauf widersprechen"
+    assert prop.config_version == version + 1
+    (entry,) = audit_entries(session, "property.settings_changed")
+    assert entry.before["regime_texts"]["opt_out"]["de"]["reject_all"] == "Widersprechen"
+    assert entry.after["regime_texts"]["opt_out"]["de"]["reject_all"] == "Verkauf widersprechen"
+    assert client.get(virginia).json["texts"]["reject_all"] == "Verkauf widersprechen"
+    assert client.get(france).json["texts"] == french_before
+
+
+def test_a_missing_regime_text_marks_its_own_field_and_nothing_is_saved(editor, session):
+    prop = demo(session)
+    version = prop.config_version
+    form = settings_form(
+        prop, **{"regime-notice-en-title": "", "regime-opt_out-en-accept_all": "Changed"}
+    )
+    response = editor.post(URL, form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved" in page and "en: notice title is required" in page
+    field = page.split('id="regime-notice-en-title"', 1)[1].split(">", 1)[0]
+    assert 'aria-invalid="true"' in field
+    assert page.count('aria-invalid="true"') == 1
+    prop = demo(session)
+    assert prop.config_version == version
+    assert prop.regime_texts["opt_out"]["en"]["accept_all"] != "Changed"
+    assert audit_entries(session, "property.settings_changed") == []
+
+
+def test_a_regime_text_may_fall_back_to_the_default_language(editor, session, client):
+    prop = demo(session)
+    english_title = prop.regime_texts["opt_out"]["en"]["title"]
+    response = editor.post(URL, settings_form(prop, **{"regime-opt_out-fr-title": ""}))
+    assert response.status_code == 302
+    assert "title" not in demo(session).regime_texts["opt_out"]["fr"]
+    texts = client.get("/v1/banner?property=demo-shop&locale=fr&region=US-VA").json["texts"]
+    assert texts["title"] == english_title
+    assert texts["reject_all"] == "Refuser"  # the other words stay French
 
 
 def test_an_optional_text_may_fall_back_to_the_default_language(editor, session):
@@ -187,6 +270,21 @@ def test_the_preview_signs_the_chosen_region(app, editor):
     )
     page = editor.get(response.location).get_data(as_text=True)
     assert '<html lang="de">' in page and "US-CA" in page
+
+
+def test_the_preview_offers_each_regime_through_a_region_the_rulebook_gives_it(editor):
+    page = editor.get(URL).get_data(as_text=True)
+    regimes = page.split('<optgroup label="Each regime">', 1)[1].split("</optgroup>", 1)[0]
+    assert [option.split(">", 1)[1] for option in regimes.split("</option>")[:-1]] == [
+        "Opt-in (France, FR)",
+        "Opt-out (California, US-CA)",
+        "Notice (Japan, JP)",
+    ]
+    assert 'title="Banner preview for region FR (opt-in) in language en"' in page
+    japan = editor.get(f"{URL}?region=JP&locale=fr").get_data(as_text=True)
+    assert 'title="Banner preview for region JP (notice) in language fr"' in japan
+    src = japan.split('<iframe src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "JP (notice), in fr." in editor.get(src).get_data(as_text=True)
 
 
 def test_the_preview_needs_a_signed_in_admin(app):
