@@ -38,6 +38,33 @@ def test_the_preview_shows_the_real_banner_for_the_chosen_region(shop, live_serv
     no_violations(page)
 
 
+@pytest.mark.parametrize(
+    "option, locale, words",
+    [
+        ("Opt-in (France, FR)", "en", ("Your privacy choices", "with your permission")),
+        ("Opt-out (California, US-CA)", "de", ("Ihre Datenschutz-Einstellungen", "verkauft")),
+        ("Notice (Japan, JP)", "fr", ("Les cookies sur ce site", "selon vos réglages")),
+    ],
+)
+def test_the_preview_shows_each_regimes_own_words(shop, live_server, editor, option, locale, words):
+    page = shop().page
+    sign_in(page, live_server.url, *editor)
+    page.goto(f"{live_server.url}/admin/properties/demo-shop")
+    page.get_by_label("Regime or region").select_option(label=option)
+    page.get_by_label("Language", exact=True).select_option(locale)
+    page.get_by_role("button", name="Show preview").click()
+    region = option.rsplit(", ", 1)[1].rstrip(")")
+    frame = page.frame_locator(f"iframe[title*='region {region} ']")
+    banner = frame.locator("#cw-banner")
+    banner.wait_for()
+    title, phrase = words
+    assert banner.get_by_role("heading").inner_text() == title
+    assert phrase in banner.inner_text()
+    for other in ("with your permission", "mit Ihrer Einwilligung", "avec votre accord"):
+        if other != phrase:
+            assert other not in banner.inner_text()
+
+
 def test_a_click_in_the_preview_records_no_consent(shop, live_server, editor):
     import sqlalchemy as sa
 
