@@ -14,6 +14,9 @@ from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
 from consent_service.properties.settings import REGIME_TEXT_ORDER
 from consent_service.properties.settings import SHARED_TEXT_ORDER
+
+# autouse: tests roll back, so a config_version recurs; no banner cached by another may show
+from tests.integration.test_admin_purposes import fresh_banner_cache  # noqa: F401
 from tests.integration.test_admin_support import audit_entries
 
 URL = "/admin/properties/demo-shop"

@@ -14,6 +14,9 @@ from consent_service.properties.config_version import bump_config_version
 from consent_service.properties.settings import REGIME_TEXT_ORDER
 from consent_service.properties.settings import SHARED_TEXT_ORDER
 
+# autouse: tests roll back, so a config_version recurs; no banner cached by another may show
+from tests.integration.test_admin_purposes import fresh_banner_cache  # noqa: F401
+
 
 def texts(client, region: str, locale: str) -> dict[str, str]:
     response = client.get(f"/v1/banner?property=demo-shop&region={region}&locale={locale}")
