@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -125,10 +126,25 @@ def update_property_settings(session: Session, prop: Property, new: PropertySett
         )
     locales = _locales(default_locale, new.locales, errors)
     cookie_domain = _cookie_domain(new.cookie_domain, errors)
-    texts = _texts(default_locale, locales, new.banner_texts, errors)
+    texts = _words(
+        locales,
+        new.banner_texts,
+        SHARED_TEXT_ORDER,
+        errors,
+        where="/banner_texts",
+        required=lambda locale, key: (
+            key in REQUIRED_TEXT_KEYS or (locale == default_locale and key not in LATER_TEXT_KEYS)
+        ),
+    )
     regime_texts = {
-        regime.value: _regime_texts(
-            regime, default_locale, locales, new.regime_texts.get(regime.value, {}), errors
+        regime.value: _words(
+            locales,
+            new.regime_texts.get(regime.value, {}),
+            REGIME_TEXT_ORDER[regime],
+            errors,
+            where=f"/regime_texts/{regime.value}",
+            required=lambda locale, _key: locale == default_locale,
+            name=f"{regime.value.replace('_', '-')} ",
         )
         for regime in Regime
     }
@@ -239,66 +255,31 @@ def _cookie_domain(value: str, errors: list[FieldError]) -> str | None:
     return domain
 
 
-def _texts(
-    default: str,
+def _words(
     locales: list[str],
     values: Mapping[str, Mapping[str, str]],
-    errors: list[FieldError],
-) -> dict[str, dict[str, str]]:
-    texts: dict[str, dict[str, str]] = {}
-    for locale in locales:
-        given = values.get(locale, {})
-        texts[locale] = {}
-        for key in SHARED_TEXT_ORDER:
-            required = key in REQUIRED_TEXT_KEYS or (
-                locale == default and key not in LATER_TEXT_KEYS
-            )
-            text = _text(given, key, required, f"/banner_texts/{locale}/{key}", locale, errors)
-            if text:
-                texts[locale][key] = text
-    return texts
-
-
-def _regime_texts(
-    regime: Regime,
-    default: str,
-    locales: list[str],
-    values: Mapping[str, Mapping[str, str]],
-    errors: list[FieldError],
-) -> dict[str, dict[str, str]]:
-    texts: dict[str, dict[str, str]] = {}
-    for locale in locales:
-        given = values.get(locale, {})
-        chosen = {}
-        for key in REGIME_TEXT_ORDER[regime]:
-            pointer = f"/regime_texts/{regime.value}/{locale}/{key}"
-            name = f"{regime.value.replace('_', '-')} {key}"
-            text = _text(given, key, locale == default, pointer, locale, errors, name=name)
-            if text:
-                chosen[key] = text
-        if chosen:
-            texts[locale] = chosen
-    return texts
-
-
-def _text(
-    given: Mapping[str, str],
-    key: str,
-    required: bool,
-    pointer: str,
-    locale: str,
+    keys: tuple[str, ...],
     errors: list[FieldError],
     *,
-    name: str | None = None,
-) -> str:
-    """The stripped text, or "" (with an error when it is required or too long)."""
-    text = given.get(key, "").strip()
-    name = name or key
-    limit = MAX_BUTTON if key in BUTTON_KEYS else MAX_TEXT
-    if not text and required:
-        errors.append(FieldError(pointer, f"{locale}: {name} is required"))
-    elif len(text) > limit:
-        errors.append(FieldError(pointer, f"{locale}: {name} is longer than {limit} characters"))
-    else:
-        return text
-    return ""
+    where: str,
+    required: Callable[[str, str], bool],
+    name: str = "",
+) -> dict[str, dict[str, str]]:
+    """{locale: {key: text}}: each of ``keys`` stripped, empty ones (and languages with none)
+    left out: they fall back to the default language when shown. An error for each required
+    one that is empty, and for each one too long (a button's label is short: MAX_BUTTON)."""
+    words: dict[str, dict[str, str]] = {}
+    for locale in locales:
+        given = values.get(locale, {})
+        words[locale] = {}
+        for key in keys:
+            text = given.get(key, "").strip()
+            pointer, label = f"{where}/{locale}/{key}", f"{locale}: {name}{key}"
+            limit = MAX_BUTTON if key in BUTTON_KEYS else MAX_TEXT
+            if not text and required(locale, key):
+                errors.append(FieldError(pointer, f"{label} is required"))
+            elif len(text) > limit:
+                errors.append(FieldError(pointer, f"{label} is longer than {limit} characters"))
+            elif text:
+                words[locale][key] = text
+    return {locale: texts for locale, texts in words.items() if texts}
