@@ -297,8 +297,9 @@ function main() {
     // asking, when the stored choice grants what it switches off or, outside opt-in regimes,
     // when there is no choice yet. The recorded choice then answers the banner's question.
     const offered = config.purposes.filter((p) => !p.essential);
-    if (view.gpcHonoured && (stored ? offered.some((p) => gpcForcesOff(p) && stored.decisions[p.key]) :
-      config.jurisdiction.regime !== 'opt_in')) {
+    const gpcUnrecorded = stored ? offered.some((p) => gpcForcesOff(p) && stored.decisions[p.key])
+      : config.jurisdiction.regime !== 'opt_in';
+    if (view.gpcHonoured && gpcUnrecorded) {
       const wanted = {};
       offered.forEach((p) => { wanted[p.key] = effective[p.key]; });
       status = 'current';
