@@ -17,7 +17,7 @@ export CONSENT_BASE_URL ?= http://$(HOST):$(PORT)
 # carry their tokens in the query, and a log must never hold a token.
 ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms
 
-.PHONY: run worker test test-quick test-sqlite test-postgres test-js test-browser lint bench clean
+.PHONY: run worker test test-quick test-sqlite test-postgres test-js test-browser lint bench clean widget
 
 $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ $(RUN_STAMP): pyproject.toml
 $(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(DEV_STAMP)
+
+# The widget's build tools (esbuild, pinned exactly in package-lock.json); only `make widget`
+# and the tests need them, never `make run`.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+## widget: minify the widget's sources with esbuild into widget/dist/; commit the result (the
+## service serves a built file only while it matches the sources, and says so when it does not)
+widget: $(RUN_STAMP) $(NODE_STAMP)
+	$(BIN)/python -c 'from widget.assets import build; build()'
 
 ## run: migrate the SQLite database in instance/, load the demo shop, serve on HOST:PORT
 ## (one process, as the embedded mode is meant to run; production: N gunicorn workers on PostgreSQL)
@@ -70,10 +82,11 @@ test-postgres: $(DEV_STAMP)
 		echo "== PostgreSQL not reachable at $(PG_TEST_URL): skipped the PostgreSQL run"; \
 	fi
 
-## test-js: the widget's pure parts (GPP encoder, decision rule, cookie format), Node's runner
+## test-js: the widget's pure parts (GPP encoder, decision rule, cookie format), Node's runner;
+## installs the pinned esbuild too, so the suite can check widget/dist is what esbuild builds
 test-js:
 	@if command -v node >/dev/null; then \
-		node --test widget/tests/; \
+		$(MAKE) --no-print-directory $(NODE_STAMP) && node --test widget/tests/; \
 	elif [ -n "$$CI" ]; then \
 		echo "CI must run the widget's JS tests, but node is not installed"; exit 1; \
 	else \

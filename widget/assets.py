@@ -1,8 +1,11 @@
 """The widget's scripts and stylesheets as served: the hand-written sources joined (scripts
 into one strict scope) and minified, once per process, with a strong ETag.
 
-The sources stay plain ES2017 files with no module system so that a shop embeds one tag and
-nobody runs a build; the service does the joining.
+The sources stay plain ES2017 files with no module system so that a shop embeds one tag.
+`make widget` minifies the joined sources with esbuild into widget/dist/ (committed, so
+`make run` needs no Node); each built file names the SHA-256 of the sources it came from, and
+a built file whose sources have changed since is never served: the service then minifies the
+sources itself (rjsmin/rcssmin: only whitespace and comments, so larger) and warns.
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gzip
+import hashlib
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import rcssmin  # type: ignore[import-untyped]
@@ -17,7 +24,12 @@ import rjsmin  # type: ignore[import-untyped]
 
 from consent_service.web.etags import content_etag
 
+log = logging.getLogger(__name__)
+
 SOURCE_DIR = Path(__file__).resolve().parent / "src"
+DIST_DIR = Path(__file__).resolve().parent / "dist"
+# package.json at the repository root pins the exact esbuild version; `npm ci` installs it here.
+ESBUILD = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "esbuild"
 # Each served file lists its sources in dependency order (a script uses only functions of the
 # files before it). The preferences layer is its own pair of files, fetched only when a
 # visitor opens it, so the first layer every visitor loads stays small.
@@ -38,6 +50,8 @@ BUNDLES: dict[str, tuple[str, ...]] = {
 }
 FIRST_LAYER = ("widget.js", "widget.css")
 LICENSE_COMMENT = "/*! consent-service widget | Apache-2.0 */\n"
+# The sources' language level: esbuild never writes newer syntax than the sources use.
+ESBUILD_JS_TARGET = "es2017"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,11 +67,59 @@ def source(name: str) -> str:
     """The unminified file. Scripts get one function scope, so only the public API is global."""
     text = "\n".join((SOURCE_DIR / part).read_text(encoding="utf-8") for part in BUNDLES[name])
     if name.endswith(".js"):
-        text = "(function () {\n'use strict';\n" + text + "\n})();\n"
+        text = '(function () {\n"use strict";\n' + text + "\n})();\n"
     return LICENSE_COMMENT + text
 
 
-def minified(name: str) -> str:
+def built_header(name: str) -> str:
+    """The first line of a built file: the licence, and the hash of the sources it is built
+    from, which is how the service knows a built file is stale."""
+    digest = hashlib.sha256(source(name).encode("utf-8")).hexdigest()
+    return f"/*! consent-service widget | Apache-2.0 | sources sha256:{digest} */\n"
+
+
+def esbuild(name: str, executable: Path = ESBUILD) -> str:
+    """The joined sources minified by esbuild (`make widget`): what widget/dist/<name> holds."""
+    is_js = name.endswith(".js")
+    options = [
+        f"--loader={'js' if is_js else 'css'}",
+        "--minify",
+        "--legal-comments=none",
+        "--charset=utf8",  # served as UTF-8: no \u escapes for the few non-ASCII characters
+    ]
+    if is_js:
+        options.append(f"--target={ESBUILD_JS_TARGET}")
+    done = subprocess.run(
+        [str(executable), *options],
+        input=source(name).removeprefix(LICENSE_COMMENT),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return built_header(name) + done.stdout
+
+
+def fresh_build(name: str, dist_dir: Path = DIST_DIR) -> str | None:
+    """widget/dist/<name> when it was built from the current sources, else None."""
+    try:
+        text = (dist_dir / name).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return text if text.startswith(built_header(name)) else None
+
+
+@functools.cache
+def _warn_stale() -> None:
+    log.warning("widget/dist is stale, run make widget")
+
+
+def minified(name: str, dist_dir: Path = DIST_DIR) -> str:
+    """The built file, or (stale or missing) the sources minified here, with one warning."""
+    built = fresh_build(name, dist_dir)
+    if built is not None:
+        return built
+    _warn_stale()
     if name.endswith(".js"):
         return str(rjsmin.jsmin(source(name), keep_bang_comments=True))
     return str(rcssmin.cssmin(source(name), keep_bang_comments=True))
@@ -73,3 +135,11 @@ def asset(name: str) -> Asset:
         mimetype="text/javascript" if name.endswith(".js") else "text/css",
         gzipped=gzip.compress(body, compresslevel=9, mtime=0),
     )
+
+
+def build() -> None:
+    """`make widget`: writes every bundle into widget/dist/ with esbuild."""
+    DIST_DIR.mkdir(exist_ok=True)
+    for name in BUNDLES:
+        (DIST_DIR / name).write_text(esbuild(name), encoding="utf-8")
+        print(f"widget/dist/{name}", file=sys.stderr)

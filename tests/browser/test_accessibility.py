@@ -68,15 +68,30 @@ def test_the_dialogs_name_and_describe_themselves(shop):
     assert visitor.preferences.get_attribute("aria-modal") == "true"
 
 
-@pytest.mark.parametrize("region", ["FR", "US-CA"])
+@pytest.mark.parametrize("region", ["FR", "US-CA", "JP"])
 def test_axe_finds_no_violation_in_either_layer(shop, region):
-    visitor = shop(gpc=region == "US-CA")
+    visitor = shop()
     visitor.visit(f"?region={region}")
     axe = Axe()
     on_banner = axe.run(visitor.page, context="#cw-banner")
     assert on_banner.violations_count == 0, on_banner.generate_report()
     visitor.click("Choose purposes")
     visitor.preferences.wait_for()
+    visitor.page.locator("dialog.cw-prefs details").first.evaluate("(d) => { d.open = true; }")
+    on_preferences = axe.run(visitor.page, context="dialog.cw-prefs")
+    assert on_preferences.violations_count == 0, on_preferences.generate_report()
+
+
+def test_axe_finds_no_violation_in_the_opt_out_status_or_the_layer_gpc_locks(shop):
+    # With GPC in California the opt-out is recorded without a banner: what stays on the page
+    # is the privacy-choices button with its status, and the layer it opens.
+    visitor = shop(gpc=True)
+    visitor.visit("?region=US-CA")
+    visitor.page.wait_for_function("() => window.__changes.some((c) => c.receiptId)")
+    axe = Axe()
+    on_status = axe.run(visitor.page, context="button.cw-reopen")
+    assert on_status.violations_count == 0, on_status.generate_report()
+    visitor.reopen_preferences()
     visitor.page.locator("dialog.cw-prefs details").first.evaluate("(d) => { d.open = true; }")
     on_preferences = axe.run(visitor.page, context="dialog.cw-prefs")
     assert on_preferences.violations_count == 0, on_preferences.generate_report()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import logging
+import os
 import shutil
 import subprocess
 
@@ -12,9 +14,15 @@ from consent_service.settings import Environment
 from tests.support import make_settings
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
+from widget import assets
 from widget.assets import BUNDLES
+from widget.assets import DIST_DIR
+from widget.assets import ESBUILD
 from widget.assets import FIRST_LAYER
 from widget.assets import asset
+from widget.assets import esbuild
+from widget.assets import fresh_build
+from widget.assets import minified
 
 BUDGET_BYTES = 8 * 1024  # minified + gzip -9, everything the first layer needs
 
@@ -69,7 +77,7 @@ def test_the_first_layer_fits_the_size_budget():
 def test_scripts_need_no_eval_and_leak_no_globals(name):
     text = asset(name).body.decode()
     assert "eval(" not in text and "new Function" not in text  # a strict CSP forbids both
-    assert text.startswith("/*! consent-service widget") and "(function(){'use strict';" in text
+    assert text.startswith("/*! consent-service widget") and '(function(){"use strict";' in text
     assert text.rstrip().endswith("})();")
 
 
@@ -79,6 +87,33 @@ def test_minification_keeps_the_scripts_valid(name, tmp_path):
     script = tmp_path / name
     script.write_bytes(asset(name).body)
     subprocess.run(["node", "--check", str(script)], check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("name", list(BUNDLES))
+def test_the_committed_build_is_built_from_the_current_sources(name):
+    assert fresh_build(name) is not None, f"widget/dist/{name} is stale: run make widget"
+    assert asset(name).body.decode() == (DIST_DIR / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", list(BUNDLES))
+def test_the_committed_build_is_what_the_pinned_esbuild_makes(name):
+    if not ESBUILD.exists():
+        message = "node_modules/.bin/esbuild is missing: npm ci (make test-js installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    assert esbuild(name) == (DIST_DIR / name).read_text(encoding="utf-8")
+
+
+def test_a_stale_build_is_never_served(tmp_path, caplog):
+    stale = tmp_path / "widget.js"
+    stale.write_text((DIST_DIR / "widget.js").read_text().replace("sha256:", "sha256:0", 1))
+    assets._warn_stale.cache_clear()  # warned once per process: this test needs the first time
+    with caplog.at_level(logging.WARNING, logger="widget.assets"):
+        served = minified("widget.js", dist_dir=tmp_path)
+    assert served != stale.read_text()
+    assert served.startswith("/*! consent-service widget | Apache-2.0 */")  # minified here
+    assert "widget/dist is stale, run make widget" in caplog.text
 
 
 def test_the_demo_shop_runs_under_a_strict_content_security_policy(client):

@@ -26,13 +26,42 @@ function decodeChoice(value) {
   return { visitorId: parts[1], receiptId: parts[2], policyVersion, at, decisions };
 }
 
-// Why the banner must ask (again), or 'current' when the stored choice still holds.
+// `at` plus whole calendar months in UTC, clamped to the month's end (Jan 31 + 1 = Feb 28/29),
+// as the service counts them.
+function addMonths(at, months) {
+  const date = new Date(at);
+  const day = date.getUTCDate();
+  date.setUTCDate(1);
+  date.setUTCMonth(date.getUTCMonth() + months);
+  const last = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0));
+  date.setUTCDate(Math.min(day, last.getUTCDate()));
+  return date.getTime();
+}
+
+// The non-essential purposes the stored choice no longer answers: new ones, and those a
+// material change touched since (`changed_in`; a service without it names only the policy's
+// last material version, which then touches every purpose).
+const staleKeys = (config, stored) => config.purposes.filter((p) => !p.essential &&
+  (!(p.key in stored.decisions) || stored.policyVersion <
+    ('changed_in' in p ? p.changed_in : config.policy.last_material_version)))
+  .map((p) => p.key);
+
+const lapsed = (config, stored, now) =>
+  now - stored.at > config.jurisdiction.consent_lifetime_days * DAY_MS;
+
+// Why the banner must ask (again), or 'current' when the stored choice still holds. After a
+// refusal or opt-out nothing asks again (lapse, policy change, new purpose) before the
+// rulebook's floor: that many calendar months after the choice.
 function choiceStatus(config, stored, now) {
   if (!stored) return 'none';
-  if (stored.policyVersion < (config.policy.last_material_version || 0)) return 'policy_changed';
-  if (now - stored.at > config.jurisdiction.consent_lifetime_days * DAY_MS) return 'expired';
-  const unanswered = config.purposes.some((p) => !p.essential && !(p.key in stored.decisions));
-  return unanswered ? 'incomplete' : 'current';
+  const refused = Object.keys(stored.decisions).some((key) => stored.decisions[key] === false);
+  if (refused && now < addMonths(stored.at, config.jurisdiction.reask_floor_months || 0)) {
+    return 'current';
+  }
+  if (lapsed(config, stored, now)) return 'expired';
+  const stale = staleKeys(config, stored);
+  if (!stale.length) return 'current';
+  return stale.some((key) => key in stored.decisions) ? 'policy_changed' : 'incomplete';
 }
 
 // Where the jurisdiction honours it, GPC switches off every purpose with an opt-out category.
@@ -40,16 +69,17 @@ const gpcOverrides = (config, purpose, gpc) =>
   gpc && config.jurisdiction.gpc_honoured && purpose.opt_out_categories.length > 0;
 
 // {purpose: bool} in effect: essential on; GPC off; a stored refusal always holds; a stored
-// grant only while current; otherwise the regime's default (never on where opt-in applies).
+// grant only while the choice has not lapsed and no material change touched its purpose since;
+// otherwise the regime's default (never on where opt-in applies).
 function effectiveDecisions(config, stored, gpc, now) {
-  const current = choiceStatus(config, stored, now) === 'current';
+  const stale = stored && !lapsed(config, stored, now) ? staleKeys(config, stored) : null;
   const decisions = {};
   config.purposes.forEach((purpose) => {
     const given = stored ? stored.decisions[purpose.key] : undefined;
     let value = purpose.default;
     if (purpose.essential) value = true;
     else if (gpcOverrides(config, purpose, gpc)) value = false;
-    else if (given === false || (given === true && current)) value = given;
+    else if (given === false || (given && stale && stale.indexOf(purpose.key) < 0)) value = given;
     decisions[purpose.key] = !!value;
   });
   return decisions;

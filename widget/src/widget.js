@@ -87,6 +87,7 @@ function main() {
   let reopen = null;
   let openWhenReady = false;
   let focusBeforeBanner = null;
+  let status = 'none';
 
   window.consent = {
     get: () => decisions && Object.assign({}, decisions),
@@ -176,17 +177,34 @@ function main() {
     }).catch(() => {}); // linking is best effort: it never changes what this page may do
   }
 
-  function choose(method, chosen) {
+  // `chosen` comes from the preferences layer; without it the first layer answers, and a
+  // re-ask scoped to some purposes (view.scope) answers for them alone: the others keep their
+  // stored values (recorded as a custom choice).
+  function choose(method, chosen, confirmed) {
     closeBanner();
     const offered = config.purposes.filter((purpose) => !purpose.essential);
+    const answer = method;
     const wanted = {};
     offered.forEach((purpose) => {
-      wanted[purpose.key] = !gpcForcesOff(purpose) &&
-        (method === 'accept_all' || (method === 'custom' && !!chosen[purpose.key]));
+      const key = purpose.key;
+      const keep = !chosen && view.scope && view.scope.indexOf(key) < 0 && answer !== 'acknowledge';
+      if (keep) method = 'custom';
+      wanted[key] = !gpcForcesOff(purpose) && (keep ? !!stored.decisions[key] :
+        answer === 'accept_all' || (answer === 'acknowledge' && purpose.default) ||
+        (answer === 'custom' && !!chosen[key]));
     });
     const hadGranted = stored && offered.some((purpose) => stored.decisions[purpose.key]);
-    if (method !== 'accept_all' && hadGranted && !offered.some((p) => wanted[p.key])) {
+    if (/^(reject_all|custom)$/.test(method) && hadGranted && !offered.some((p) => wanted[p.key])) {
       method = 'withdrawal';
+    }
+    const reoptin = config.jurisdiction.reoptin_confirmation && stored && offered.some((p) =>
+      p.opt_out_categories.length && stored.decisions[p.key] === false && wanted[p.key]);
+    if (reoptin && !confirmed) {
+      // Nothing applies or is recorded before the second step; going back changes nothing.
+      return showLayer(showConfirm(view, () => choose(answer, chosen, true), () => {
+        closeBanner();
+        if (status !== 'current') showFirstLayer(status);
+      }), true);
     }
     // Refusals take effect at once; grants only once the service has recorded them.
     const refusedNow = offered.filter((purpose) => decisions[purpose.key] && !wanted[purpose.key]);
@@ -195,18 +213,27 @@ function main() {
       refusedNow.forEach((purpose) => { interim[purpose.key] = false; });
       apply(interim, 'choice');
     }
-    const visitorId = stored ? stored.visitorId : newVisitorId || uuid4();
-    const body = {
-      property, visitor_id: visitorId, policy_version: config.policy.version, method, gpc
-    };
+    const body = { method };
     if (method === 'custom') body.decisions = wanted;
+    if (reoptin) body.reoptin_confirmed = true;
+    record(body);
+  }
+
+  // Records a choice with the service and, once recorded, keeps and applies it.
+  function record(body) {
+    const visitorId = stored ? stored.visitorId : newVisitorId || uuid4();
+    Object.assign(body, {
+      property, visitor_id: visitorId, policy_version: config.policy.version, gpc
+    });
     requestJson(base + '/v1/consents' + regionQuery, body).then((recorded) => {
       stored = {
         visitorId, receiptId: recorded.receipt_id, at: Date.now(),
         policyVersion: recorded.payload.policy.version,
         decisions: fromReceipt(recorded.payload.decisions)
       };
-      writeCookie(cookieName, encodeChoice(stored), config.jurisdiction.consent_lifetime_days);
+      status = 'current';
+      view.scope = null;
+      writeCookie(cookieName, encodeChoice(stored), cookieDays());
       storage((local) => local.setItem(receiptKey, recorded.receipt));
       identify(visitorId);
       apply(effectiveDecisions(config, stored, gpc, Date.now()), 'choice');
@@ -227,14 +254,21 @@ function main() {
     dismiss: closeBanner
   };
 
-  function showFirstLayer(status) {
+  // The cookie outlives the choice's lifetime where a refusal must be remembered longer.
+  const cookieDays = () => Math.max(config.jurisdiction.consent_lifetime_days,
+    31 * (config.jurisdiction.reask_floor_months || 0));
+
+  function showLayer(element, focus) {
     focusBeforeBanner = document.activeElement;
-    banner = showBanner(view, status);
+    banner = element;
+    document.body.append(banner);
     reopen.hidden = true;
     gpp.display(true);
     // Move focus in, unless the visitor is already busy elsewhere on the page.
-    if (!focusBeforeBanner || focusBeforeBanner === document.body) banner.focus();
+    if (focus || !focusBeforeBanner || focusBeforeBanner === document.body) banner.focus();
   }
+
+  const showFirstLayer = (reason) => showLayer(showBanner(view, reason));
 
   function start(body, held) {
     if (!body || !Array.isArray(body.purposes) || !body.policy || !body.policy.version) {
@@ -243,20 +277,34 @@ function main() {
     config = body;
     view.config = config;
     view.gpcHonoured = gpc && config.jurisdiction.gpc_honoured;
+    view.gpcStatus = view.gpcHonoured && config.jurisdiction.gpc_status_display;
     const next = held ? mergeChoice(stored, held) : stored;
     if (next !== stored) {
       // The kept receipt is no longer the current one (or the visitor was erased).
       storage((local) => local.removeItem(receiptKey));
-      writeCookie(cookieName, next ? encodeChoice(next) : '',
-        next ? config.jurisdiction.consent_lifetime_days : 0);
+      writeCookie(cookieName, next ? encodeChoice(next) : '', next ? cookieDays() : 0);
       stored = next;
     }
     if (stored) identify(stored.visitorId);
-    const status = choiceStatus(config, stored, Date.now());
-    apply(effectiveDecisions(config, stored, gpc, Date.now()), 'load');
+    status = choiceStatus(config, stored, Date.now());
+    if (/^(policy_changed|incomplete)$/.test(status)) view.scope = staleKeys(config, stored);
+    const effective = effectiveDecisions(config, stored, gpc, Date.now());
+    apply(effective, 'load');
     watchTags(allowed);
     reopen = reopenButton(view);
     document.body.append(reopen);
+    // GPC is an opt-out the service must know of (CCPA regulations §7025(c)): recorded, without
+    // asking, when the stored choice grants what it switches off or, outside opt-in regimes,
+    // when there is no choice yet. The recorded choice then answers the banner's question.
+    const offered = config.purposes.filter((p) => !p.essential);
+    const gpcUnrecorded = stored ? offered.some((p) => gpcForcesOff(p) && stored.decisions[p.key])
+      : config.jurisdiction.regime !== 'opt_in';
+    if (view.gpcHonoured && gpcUnrecorded) {
+      const wanted = {};
+      offered.forEach((p) => { wanted[p.key] = effective[p.key]; });
+      status = 'current';
+      record({ method: 'gpc', decisions: wanted });
+    }
     if (status === 'current') reopen.hidden = false;
     else showFirstLayer(status);
     if (openWhenReady) openPreferences(document.activeElement);

@@ -1,0 +1,102 @@
+'use strict';
+// When the banner may ask again: calendar-month floors after a refusal (issue #12 statement 5)
+// and material changes scoped to the purposes they touched (statement 6).
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { load } = require('./load.js');
+
+const { addMonths, staleKeys, choiceStatus, effectiveDecisions } = load(
+  ['choice.js'],
+  ['addMonths', 'staleKeys', 'choiceStatus', 'effectiveDecisions']
+);
+
+const plain = (value) => JSON.parse(JSON.stringify(value));
+const utc = (...parts) => Date.UTC(...parts);
+
+function config({ floor = 0, lifetime = 180, lastMaterial = 2, changedIn } = {}) {
+  const purpose = (key, opt) => Object.assign(
+    { key, essential: false, default: false, opt_out_categories: opt ? ['sale'] : [] },
+    changedIn ? { changed_in: changedIn[key] === undefined ? null : changedIn[key] } : {});
+  return {
+    jurisdiction: {
+      regime: 'opt_in', gpc_honoured: false, consent_lifetime_days: lifetime,
+      reask_floor_months: floor
+    },
+    policy: { version: 3, last_material_version: lastMaterial },
+    purposes: [
+      { key: 'necessary', essential: true, default: true, opt_out_categories: [] },
+      purpose('analytics'), purpose('marketing', true)
+    ]
+  };
+}
+
+const choice = (decisions, at, policyVersion = 2) =>
+  ({ visitorId: 'v', receiptId: 'r', policyVersion, at, decisions });
+
+test('calendar months end at the same day, clamped to the end of a shorter month', () => {
+  assert.equal(addMonths(utc(2027, 0, 31, 12), 1), utc(2027, 1, 28, 12));
+  assert.equal(addMonths(utc(2028, 0, 31, 12), 1), utc(2028, 1, 29, 12)); // leap year
+  assert.equal(addMonths(utc(2027, 0, 31, 12), 6), utc(2027, 6, 31, 12));
+  assert.equal(addMonths(utc(2027, 2, 1), 12), utc(2028, 2, 1));
+  assert.equal(addMonths(utc(2027, 7, 31), 6), utc(2028, 1, 29));
+  assert.equal(addMonths(utc(2027, 4, 5), 0), utc(2027, 4, 5));
+});
+
+test('a refusal is not asked about again before the floor, though its lifetime has run out', () => {
+  const refusedAt = utc(2027, 0, 31, 12);
+  const refusal = choice({ analytics: false, marketing: false }, refusedAt);
+  const italy = config({ floor: 6, lifetime: 180 });
+  assert.equal(choiceStatus(italy, refusal, utc(2027, 6, 31, 11)), 'current');
+  assert.equal(choiceStatus(italy, refusal, utc(2027, 6, 31, 13)), 'expired');
+});
+
+test('365 days fall a day short of 12 months across 29 February; the floor does not', () => {
+  const optOut = choice({ analytics: true, marketing: false }, utc(2027, 2, 1, 12));
+  const california = config({ floor: 12, lifetime: 365 });
+  assert.equal(choiceStatus(california, optOut, utc(2028, 2, 1, 11)), 'current');
+  assert.equal(choiceStatus(california, optOut, utc(2028, 2, 1, 13)), 'expired');
+});
+
+test('inside the floor neither a material change nor a new purpose asks again', () => {
+  const refusal = choice({ analytics: false }, utc(2027, 0, 1));
+  const changed = config({ floor: 6, lastMaterial: 3 });
+  assert.equal(choiceStatus(changed, refusal, utc(2027, 1, 1)), 'current');
+  assert.equal(choiceStatus(changed, refusal, utc(2027, 6, 2)), 'expired');
+});
+
+test('grants are re-asked on expiry and material changes whatever the floor', () => {
+  const grant = choice({ analytics: true, marketing: true }, utc(2027, 0, 1));
+  assert.equal(choiceStatus(config({ floor: 12 }), grant, utc(2027, 6, 1)), 'expired');
+  assert.equal(choiceStatus(config({ floor: 12, lastMaterial: 3 }), grant, utc(2027, 0, 2)),
+    'policy_changed');
+});
+
+test('only the purposes a material change touched since the choice are stale', () => {
+  const grant = choice({ analytics: true, marketing: true }, utc(2027, 0, 1));
+  const touched = config({ lastMaterial: 3, changedIn: { marketing: 3, analytics: 1 } });
+  assert.deepEqual(plain(staleKeys(touched, grant)), ['marketing']);
+  assert.equal(choiceStatus(touched, grant, utc(2027, 0, 2)), 'policy_changed');
+  // An opt-in grant the change touched is off until answered; the others still hold.
+  assert.deepEqual(plain(effectiveDecisions(touched, grant, false, utc(2027, 0, 2))),
+    { necessary: true, analytics: true, marketing: false });
+});
+
+test('a purpose no material change touched is never stale, whatever the policy says', () => {
+  const grant = choice({ analytics: true, marketing: true }, utc(2027, 0, 1));
+  const untouched = config({ lastMaterial: 3, changedIn: {} });
+  assert.deepEqual(plain(staleKeys(untouched, grant)), []);
+  assert.equal(choiceStatus(untouched, grant, utc(2027, 0, 2)), 'current');
+});
+
+test('without changed_in the last material version touches every purpose', () => {
+  const grant = choice({ analytics: true, marketing: true }, utc(2027, 0, 1));
+  const everything = staleKeys(config({ lastMaterial: 3 }), grant);
+  assert.deepEqual(plain(everything), ['analytics', 'marketing']);
+});
+
+test('a new purpose is asked about alone', () => {
+  const answered = choice({ analytics: true }, utc(2027, 0, 1));
+  const status = choiceStatus(config({ changedIn: {} }), answered, utc(2027, 0, 2));
+  assert.equal(status, 'incomplete');
+  assert.deepEqual(plain(staleKeys(config({ changedIn: {} }), answered)), ['marketing']);
+});
