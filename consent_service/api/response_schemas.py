@@ -278,6 +278,15 @@ class BannerPurposeSchema(Schema):
         metadata=_doc("US-state opt-out categories: `sale`, `sharing`, `targeted_advertising`."),
     )
     vendors = fields.List(fields.String(), required=True, metadata=_doc("Vendor keys."))
+    changed_in = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata=_doc(
+            "The latest material policy version in effect that affects this purpose (changed "
+            "or added it); null if none. A stored choice for it under an earlier version is "
+            "stale: ask about this purpose again."
+        ),
+    )
 
 
 class BannerVendorSchema(Schema):

@@ -80,17 +80,26 @@ class ChoiceSchema(Schema):
 
     # A blanket method fixes every decision sent with it (``consent.receipts``): for the
     # OpenAPI document, which has no other way to say so.
+    # Method ``gpc`` records a signal, so it comes with one.
     constraints: ClassVar[dict[str, object]] = {
         "allOf": [
+            *(
+                {
+                    "if": {"properties": {"method": {"const": method}}, "required": ["method"]},
+                    "then": {
+                        "properties": {"decisions": {"additionalProperties": {"const": value}}}
+                    },
+                }
+                for method, value in (
+                    ("accept_all", True),
+                    ("reject_all", False),
+                    ("withdrawal", False),
+                )
+            ),
             {
-                "if": {"properties": {"method": {"const": method}}, "required": ["method"]},
-                "then": {"properties": {"decisions": {"additionalProperties": {"const": value}}}},
-            }
-            for method, value in (
-                ("accept_all", True),
-                ("reject_all", False),
-                ("withdrawal", False),
-            )
+                "if": {"properties": {"method": {"const": "gpc"}}, "required": ["method"]},
+                "then": {"properties": {"gpc": {"const": True}}, "required": ["gpc"]},
+            },
         ]
     }
 

@@ -309,9 +309,7 @@ def resolve_decisions(
             )
             continue
         if fixed is not None and given is not None and given != fixed:
-            errors.append(
-                FieldError(f"/decisions/{key}", f"contradicts method {request.method.value!r}")
-            )
+            errors.append(FieldError(f"/decisions/{key}", _contradiction(request.method)))
             continue
         granted = fixed if fixed is not None else bool(given)
         if granted and request.gpc and jurisdiction.honours_gpc and purpose.opt_out_categories:
@@ -323,6 +321,19 @@ def resolve_decisions(
             errors=errors,
         )
     return snapshot
+
+
+# What a decision that disagrees with its method is told. For ``acknowledge`` it depends on
+# the visitor's jurisdiction (its defaults), which no request schema can state.
+ACKNOWLEDGE_DEFAULT_DIFFERS = "differs from the jurisdiction's default, which 'acknowledge' records"
+GPC_NOT_HONOURED = "GPC is not honoured in this jurisdiction"
+NOT_ON_FIRST_LAYER = "not offered on this jurisdiction's first layer"
+
+
+def _contradiction(method: Method) -> str:
+    if method is Method.ACKNOWLEDGE:
+        return ACKNOWLEDGE_DEFAULT_DIFFERS
+    return f"contradicts method {method.value!r}"
 
 
 def _acknowledged(key: str, jurisdiction: Jurisdiction) -> bool:
@@ -339,7 +350,7 @@ def _check_method_applies(request: ConsentRequest, jurisdiction: Jurisdiction) -
         raise ValidationFailed(
             f"{where} asks for a choice, not an acknowledgement: its first layer offers "
             f"{', '.join(jurisdiction.first_layer)}; nothing recorded",
-            errors=[FieldError("/method", "not offered on this jurisdiction's first layer")],
+            errors=[FieldError("/method", NOT_ON_FIRST_LAYER)],
         )
     if request.method is Method.GPC and not request.gpc:
         raise ValidationFailed(
@@ -350,7 +361,7 @@ def _check_method_applies(request: ConsentRequest, jurisdiction: Jurisdiction) -
     if request.method is Method.GPC and not jurisdiction.honours_gpc:
         raise ValidationFailed(
             f"GPC has no legal effect in {where}; nothing recorded",
-            errors=[FieldError("/method", f"GPC is not honoured in {jurisdiction.code}")],
+            errors=[FieldError("/method", GPC_NOT_HONOURED)],
         )
 
 
