@@ -16,7 +16,6 @@ from consent_service.documents.versions import get_document
 from consent_service.documents.versions import publish
 from consent_service.models import PolicyVersion
 
-
 AFFECTS_HELP = (
     "A purpose the material change affects (changed or newly added); repeat for each. Only "
     "choices for these are asked again; a material change needs at least one."
