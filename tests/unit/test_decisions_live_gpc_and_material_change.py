@@ -84,3 +84,9 @@ def test_a_grant_is_stale_only_if_its_own_purpose_changed_since():
 def test_a_refusal_stays_a_refusal_after_a_material_change():
     refused = GRANTED_UNDER_2._replace(granted=False)
     assert answer(US_CA, choice=refused, changed_in=3) == (False, Reason.OPTED_OUT)
+
+
+def test_the_python_client_knows_every_reason_the_service_gives():
+    from consent_service.client import Reason as ClientReason
+
+    assert {reason.value for reason in Reason} <= {reason.value for reason in ClientReason}
