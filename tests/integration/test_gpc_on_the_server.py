@@ -255,3 +255,16 @@ def test_a_reoptin_confirmed_that_is_not_a_boolean_is_refused(client, value):
     )
     assert response.status_code == 422
     assert [e["pointer"] for e in response.json["errors"]] == ["/reoptin_confirmed"]
+
+
+def test_the_openapi_document_says_to_pass_on_the_sec_gpc_header(client):
+    document = client.get("/v1/openapi.json").json
+    single = document["paths"]["/v1/decisions"]["get"]
+    [gpc] = [p for p in single["parameters"] if p["name"] == "gpc"]
+    assert gpc["in"] == "query"
+    assert gpc["schema"]["type"] == "boolean"
+    assert "pass on the `Sec-GPC` header of the request you are serving" in gpc["description"]
+    bulk = document["paths"]["/v1/decisions"]["post"]["requestBody"]["content"]
+    schema_ref = bulk["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    bulk_gpc = document["components"]["schemas"][schema_ref]["properties"]["gpc"]
+    assert "pass on the `Sec-GPC` header" in bulk_gpc["description"]
