@@ -267,3 +267,12 @@ def test_the_cli_names_affected_purposes_and_refuses_unknown_ones(runner, sessio
     assert made.exit_code == 0, made.output
     version_id = int(made.output.strip().rsplit("=", 1)[1])
     assert session.get(PolicyVersion, version_id).affected_purposes == ["analytics", "marketing"]
+
+
+def test_a_published_version_says_which_purposes_its_change_affected(viewer, session, document):
+    version = publish_change(session, document, "marketing")
+    page = viewer.get(f"/admin/policies/versions/{version.id}").get_data(as_text=True)
+    assert "a material change affecting marketing" in page
+    listing = viewer.get("/admin/policies/").get_data(as_text=True)
+    assert "yes: marketing" in listing
+    assert "yes: every purpose" in listing  # the demo's version 2 named none
