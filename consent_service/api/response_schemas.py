@@ -195,6 +195,12 @@ class ReceiptPayloadSchema(Schema):
     )
     issued_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(required=True)
+    reoptin_confirmed = fields.Boolean(
+        metadata=_doc(
+            "Present (true) when the person confirmed, in a second step, opting back in after "
+            "an opt-out (11 CCR §7028)."
+        )
+    )
 
 
 class ConsentReceiptSchema(Schema):
