@@ -74,30 +74,21 @@ def versions(session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion))
 
 
-def test_only_the_affected_purpose_goes_stale_in_an_opt_in_regime(
-    client, session, document, reader
+@pytest.mark.parametrize(
+    ("region", "stale_grant"),
+    [
+        pytest.param("FR", (False, "stale_policy"), id="opt-in: asked again, denied meanwhile"),
+        pytest.param("US-CO", (False, "material_change"), id="CO 6.04(B): consent needed"),
+        pytest.param("US-MN", (True, "opt_out_default"), id="MN: notice, allowed meanwhile"),
+    ],
+)
+def test_only_the_affected_purpose_goes_stale_and_each_regime_answers_it_as_its_law_says(
+    client, session, document, reader, region, stale_grant
 ):
-    visitor = grant_everything(client, "FR")
+    visitor = grant_everything(client, region)
     publish_change(session, document, "marketing")
-    assert ask(client, reader, visitor, "marketing") == (False, "stale_policy")
-    assert ask(client, reader, visitor, "analytics") == (True, "granted")
-
-
-def test_a_stale_grant_needs_fresh_consent_where_the_rule_says_so(
-    client, session, document, reader
-):
-    visitor = grant_everything(client, "US-CO")
-    publish_change(session, document, "marketing")
-    assert ask(client, reader, visitor, "marketing") == (False, "material_change")
+    assert ask(client, reader, visitor, "marketing") == stale_grant
     assert ask(client, reader, visitor, "advertising") == (True, "granted")
-
-
-def test_other_opt_out_regimes_keep_the_default_allow_for_a_stale_grant(
-    client, session, document, reader
-):
-    visitor = grant_everything(client, "US-MN")
-    publish_change(session, document, "marketing")
-    assert ask(client, reader, visitor, "marketing") == (True, "opt_out_default")
 
 
 def test_a_choice_made_under_the_new_version_is_not_stale(client, session, document, reader):
