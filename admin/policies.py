@@ -23,17 +23,21 @@ from admin.guard import commit_audited
 from admin.guard import relax_security_headers
 from admin.guard import requires
 from consent_service.documents.diff import diff_versions
+from consent_service.documents.impact import material_change_impact
 from consent_service.documents.rendering import render_policy
 from consent_service.documents.versions import create_draft
 from consent_service.documents.versions import current_version
 from consent_service.documents.versions import edit_draft
 from consent_service.documents.versions import publish
+from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.messaging.campaigns import count_recipients
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
+from consent_service.models import Purpose
 from consent_service.models import VersionStatus
+from consent_service.models.base import utcnow
 from consent_service.staff.accounts import Permission
 
 MAX_BODY = 200_000
@@ -78,14 +82,18 @@ def policy_create(document_id: int) -> ResponseReturnValue:
     if request.form.get("action") == "preview" or form.error:
         return form.editor(document, None), 422 if form.error else 200
     session = current_session()
-    version = create_draft(
-        session,
-        document,
-        form.body,
-        material=form.material,
-        change_summary=form.change_summary,
-        effective_at=form.effective_at,
-    )
+    try:
+        version = create_draft(
+            session,
+            document,
+            form.body,
+            material=form.material,
+            change_summary=form.change_summary,
+            effective_at=form.effective_at,
+            affected_purposes=form.affected_purposes,
+        )
+    except ValidationFailed as exc:
+        return form.refused(document, None, exc), 422
     session.flush()
     _commit_audited(version, "policy.draft_created", None, "Draft saved.")
     return redirect(url_for("admin.policy_version", version_id=version.id))
@@ -103,6 +111,7 @@ def policy_version(version_id: int) -> ResponseReturnValue:
             material=version.material,
             effective_at=version.effective_at.date().isoformat() if version.effective_at else "",
             summaries=dict(version.change_summary or {}),
+            affected=list(version.affected_purposes or []),
         )
     return render_template(
         "admin/policy_version.html",
@@ -124,14 +133,18 @@ def policy_save(version_id: int) -> ResponseReturnValue:
         return form.editor(version.document, version), 422 if form.error else 200
     session = current_session()
     before = _audited(version)
-    edit_draft(
-        session,
-        version,
-        body=form.body,
-        material=form.material,
-        change_summary=form.change_summary,
-        effective_at=form.effective_at,
-    )
+    try:
+        edit_draft(
+            session,
+            version,
+            body=form.body,
+            material=form.material,
+            change_summary=form.change_summary,
+            effective_at=form.effective_at,
+            affected_purposes=form.affected_purposes,
+        )
+    except ValidationFailed as exc:  # refused before anything changed
+        return form.refused(version.document, version, exc), 422
     _commit_audited(version, "policy.draft_edited", before, "Draft saved.")
     return redirect(url_for("admin.policy_version", version_id=version.id))
 
@@ -157,6 +170,9 @@ def policy_confirm_publish(version_id: int) -> ResponseReturnValue:
         document=version.document,
         current=current_version(current_session(), version.document_id),
         recipients=_notice_recipients(version) if version.material else 0,
+        impact=material_change_impact(current_session(), version, now=utcnow())
+        if version.material
+        else None,
     )
 
 
@@ -181,6 +197,7 @@ class DraftForm:
     summaries: dict[str, str]
     effective_at: dt.datetime | None
     error: str | None
+    affected_purposes: list[str] = dataclasses.field(default_factory=list)
 
     def editor(self, document: PolicyDocument, version: PolicyVersion | None) -> str:
         return _editor(
@@ -191,7 +208,14 @@ class DraftForm:
             effective_at=self.effective_raw,
             summaries=self.summaries,
             error=self.error,
+            affected=self.affected_purposes,
         )
+
+    def refused(
+        self, document: PolicyDocument, version: PolicyVersion | None, exc: ValidationFailed
+    ) -> str:
+        """The editor again, as submitted, saying why the domain refused it."""
+        return dataclasses.replace(self, error=_sentence(exc.detail)).editor(document, version)
 
     @property
     def change_summary(self) -> dict[str, str]:
@@ -218,7 +242,12 @@ def _form(document: PolicyDocument) -> DraftForm:
             error = error or "The effective date is not a date (YYYY-MM-DD)."
     if material and not any(summaries.values()):
         error = error or "A material change needs a change summary: customers are emailed it."
-    return DraftForm(body, material, effective_raw, summaries, effective_at, error)
+    affected = request.form.getlist("affected_purposes")
+    return DraftForm(body, material, effective_raw, summaries, effective_at, error, affected)
+
+
+def _sentence(detail: str) -> str:
+    return detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
 
 
 def _editor(
@@ -230,6 +259,7 @@ def _editor(
     effective_at: str = "",
     summaries: dict[str, str] | None = None,
     error: str | None = None,
+    affected: list[str] | None = None,
 ) -> str:
     # The editor alone may run a script, and only the admin's own live-preview file.
     relax_security_headers(EDITOR_CONTENT_SECURITY_POLICY, "DENY")
@@ -242,6 +272,8 @@ def _editor(
         effective_at=effective_at or "",
         summaries=summaries or {},
         locales=_locales(document),
+        purposes=_purposes(document),
+        affected=affected or [],
         preview=Markup(render_policy(body, demote=2)),  # sanitised by render_policy
         others=_others(version) if version else [],
         error=error,
@@ -251,6 +283,17 @@ def _editor(
 def _locales(document: PolicyDocument) -> list[str]:
     prop = _property_of(document)
     return list(dict.fromkeys([prop.default_locale, *(prop.locales or [])]))
+
+
+def _purposes(document: PolicyDocument) -> list[tuple[str, str]]:
+    """The property's purposes as (key, name in its default language), for the editor."""
+    locale = _property_of(document).default_locale
+    rows = current_session().scalars(
+        sa.select(Purpose)
+        .where(Purpose.property_id == document.property_id)
+        .order_by(Purpose.position)
+    )
+    return [(p.key, (p.texts or {}).get(locale, {}).get("name") or p.key) for p in rows]
 
 
 def _property_of(document: PolicyDocument) -> Property:
@@ -308,6 +351,7 @@ def _audited(version: PolicyVersion) -> dict[str, object]:
         "status": str(version.status),
         "number": version.number,
         "material": version.material,
+        "affected_purposes": list(version.affected_purposes or []),
         "sha256": version.sha256,
         "effective_at": version.effective_at.isoformat() if version.effective_at else None,
         "change_summary": dict(version.change_summary or {}),

@@ -16,6 +16,7 @@ from consent_service.api.response_schemas import ConsentReceiptSchema
 from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
+from consent_service.consent.receipts import ReoptinConfirmationRequired
 from consent_service.consent.receipts import record_consent
 from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import OriginNotAllowed
@@ -45,8 +46,13 @@ _schema = ConsentRequestSchema()
     ],
     body=doc.Body(
         ConsentRequestSchema,
-        "The choice: `decisions` maps purpose keys to true/false; `custom` needs one for every "
-        "non-essential purpose, blanket methods need none.",
+        "The choice: `decisions` maps purpose keys to true/false; `custom` and `gpc` need one "
+        "for every non-essential purpose, blanket methods need none. `acknowledge` (a "
+        "notice's OK) records the regime's defaults and only where the first layer offers it; "
+        "`gpc` records a Global Privacy Control signal (needs `gpc: true`, or `Sec-GPC: 1`, "
+        "where the jurisdiction honours it). Opting back in to sale / sharing after an "
+        "opt-out needs `reoptin_confirmed: true` where the banner's jurisdiction says "
+        "`reoptin_confirmation`.",
     ),
     responses={
         201: doc.Answer("Recorded.", ConsentReceiptSchema, headers=doc.WIDGET_ANSWER_HEADERS)
@@ -58,6 +64,7 @@ _schema = ConsentRequestSchema()
         UnknownPolicy,
         PolicyVersionNotCurrent,
         ConcurrentConsentWrite,
+        ReoptinConfirmationRequired,
     ),
 )
 def create_consent() -> Response:
@@ -83,6 +90,7 @@ def _record(origin: str | None) -> Response:
         region=visitor_region().region,
         network=truncate_ip(visitor_ip()),
         origin=origin,
+        reoptin_confirmed=body["reoptin_confirmed"],
     )
     # Committed before the answer; nothing is written when the consent is refused.
     with committed() as session:

@@ -195,6 +195,12 @@ class ReceiptPayloadSchema(Schema):
     )
     issued_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(required=True)
+    reoptin_confirmed = fields.Boolean(
+        metadata=_doc(
+            "Present (true) when the person confirmed, in a second step, opting back in after "
+            "an opt-out (11 CCR §7028)."
+        )
+    )
 
 
 class ConsentReceiptSchema(Schema):
@@ -291,6 +297,15 @@ class BannerPurposeSchema(Schema):
         metadata=_doc("US-state opt-out categories: `sale`, `sharing`, `targeted_advertising`."),
     )
     vendors = fields.List(fields.String(), required=True, metadata=_doc("Vendor keys."))
+    changed_in = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata=_doc(
+            "The latest material policy version in effect that affects this purpose (changed "
+            "or added it); null if none. A stored choice for it under an earlier version is "
+            "stale: ask about this purpose again."
+        ),
+    )
 
 
 class BannerVendorSchema(Schema):

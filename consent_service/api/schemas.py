@@ -68,20 +68,38 @@ class ChoiceSchema(Schema):
         validate=validate.Length(max=64),
     )
     gpc = StrictBoolean(load_default=False)
+    # California (11 CCR §7028): opting back in to sale / sharing after opting out takes a
+    # request and then a separate confirmation; true says the person gave that second step.
+    reoptin_confirmed = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "The person confirmed, in a second step, that they opt back in to "
+            "a purpose they had opted out of (required where the jurisdiction says so)."
+        },
+    )
 
     # A blanket method fixes every decision sent with it (``consent.receipts``): for the
     # OpenAPI document, which has no other way to say so.
+    # Method ``gpc`` records a signal, so it comes with one.
     constraints: ClassVar[dict[str, object]] = {
         "allOf": [
+            *(
+                {
+                    "if": {"properties": {"method": {"const": method}}, "required": ["method"]},
+                    "then": {
+                        "properties": {"decisions": {"additionalProperties": {"const": value}}}
+                    },
+                }
+                for method, value in (
+                    ("accept_all", True),
+                    ("reject_all", False),
+                    ("withdrawal", False),
+                )
+            ),
             {
-                "if": {"properties": {"method": {"const": method}}, "required": ["method"]},
-                "then": {"properties": {"decisions": {"additionalProperties": {"const": value}}}},
-            }
-            for method, value in (
-                ("accept_all", True),
-                ("reject_all", False),
-                ("withdrawal", False),
-            )
+                "if": {"properties": {"method": {"const": "gpc"}}, "required": ["method"]},
+                "then": {"properties": {"gpc": {"const": True}}, "required": ["gpc"]},
+            },
         ]
     }
 
@@ -140,6 +158,14 @@ URL_SUBJECT_PATTERN = f"^(visitor:{_UUID}|customer:{_CUSTOMER}|subject:{_UUID})$
 SUBJECT_PATTERN = f"^(visitor:{_UUID}|customer:{_CUSTOMER}|email:{_EMAIL}|subject:{_UUID})$"
 
 
+LIVE_GPC_DESCRIPTION = (
+    "Whether the request you are serving carries Global Privacy Control: pass on the "
+    "`Sec-GPC` header of the request you are serving (`Sec-GPC: 1` is `true`). Where the "
+    "subject's jurisdiction honours GPC, sale / sharing / targeted-advertising purposes are "
+    "then denied with reason `gpc`, whatever was granted before."
+)
+
+
 class DecisionQuerySchema(Schema):
     """``GET /v1/decisions`` query string."""
 
@@ -160,6 +186,15 @@ class DecisionQuerySchema(Schema):
             "description": "The purpose's key, as the banner lists it.",
             "example": "analytics",
         },
+    )
+    # A query string has no JSON types: exactly these four spellings, nothing else ("yes",
+    # "on", "" are refused rather than guessed at).
+    gpc = fields.Boolean(
+        load_default=False,
+        truthy={"true", "1"},
+        falsy={"false", "0"},
+        error_messages={"invalid": "must be true, false, 1 or 0"},
+        metadata={"description": LIVE_GPC_DESCRIPTION, "example": False},
     )
 
 
@@ -217,6 +252,7 @@ class BulkDecisionRequestSchema(Schema):
     purposes = fields.List(
         fields.String(validate=SLUG), required=True, validate=validate.Length(min=1, max=64)
     )
+    gpc = StrictBoolean(load_default=False, metadata={"description": LIVE_GPC_DESCRIPTION})
 
 
 class SubjectLinkRequestSchema(Schema):

@@ -21,6 +21,7 @@ from consent_service.api.schemas import SubjectConsentRequestSchema
 from consent_service.api.schemas import SubjectLinkRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
+from consent_service.consent.receipts import ReoptinConfirmationRequired
 from consent_service.consent.receipts import record_consent
 from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import FieldError
@@ -102,6 +103,7 @@ def link_subject() -> Response:
         PolicyVersionNotCurrent,
         ConcurrentConsentWrite,
         IdentityConflict,
+        ReoptinConfirmationRequired,
     ),
 )
 @integration(Scope.CONSENT_WRITE)
@@ -134,6 +136,7 @@ def record_subject_consent() -> Response:
                 decisions=body["decisions"],
                 gpc=body["gpc"],
                 source=f"api:{caller.public_id}",
+                reoptin_confirmed=body["reoptin_confirmed"],
                 region=body["region"],
             ),
             issuer=receipt_issuer(),

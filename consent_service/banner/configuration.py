@@ -123,6 +123,7 @@ def build_banner(
     def text(values: dict[str, dict[str, str]], key: str) -> str:
         return values.get(locale, {}).get(key) or values.get(prop.default_locale, {}).get(key, "")
 
+    changed_in = {purpose.key: purpose.changed_in for purpose in context.purposes}
     vendors_by_purpose: dict[str, list[str]] = {}
     for vendor in prop.vendors:
         for purpose in vendor.purposes:
@@ -148,6 +149,8 @@ def build_banner(
                 "consent_mode": purpose.consent_mode,
                 "opt_out_categories": purpose.opt_out_categories,
                 "vendors": vendors_by_purpose.get(purpose.key, []),
+                # A stored choice for this purpose under an earlier version is stale.
+                "changed_in": changed_in.get(purpose.key),
             }
             for purpose in prop.purposes
         ],

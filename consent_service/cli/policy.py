@@ -16,6 +16,11 @@ from consent_service.documents.versions import get_document
 from consent_service.documents.versions import publish
 from consent_service.models import PolicyVersion
 
+AFFECTS_HELP = (
+    "A purpose the material change affects (changed or newly added); repeat for each. Only "
+    "choices for these are asked again; a material change needs at least one."
+)
+
 
 @click.group("policy")
 def policy_cli() -> None:
@@ -31,9 +36,10 @@ def policy_list(property_key: str, document_key: str) -> None:
         document = get_document(session, property_key, document_key)
         for v in document.versions:
             label = f"v{v.number}" if v.number else "draft"
+            affects = ",".join(v.affected_purposes or ["*"]) if v.material else "-"
             click.echo(
                 f"id={v.id} {label:<6} {v.status.value:<9} material={v.material!s:<5} "
-                f"effective={v.effective_at} sha256={v.sha256}"
+                f"affects={affects} effective={v.effective_at} sha256={v.sha256}"
             )
 
 
@@ -42,6 +48,7 @@ def policy_list(property_key: str, document_key: str) -> None:
 @click.argument("document_key")
 @click.option("--file", "body_file", type=click.File("r", encoding="utf-8"), required=True)
 @click.option("--material/--not-material", default=False)
+@click.option("--affects", multiple=True, metavar="PURPOSE", help=AFFECTS_HELP)
 @click.option("--summary", multiple=True, metavar="LOCALE=TEXT", help="Change summary per locale.")
 @click.option("--effective-at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]))
 def policy_draft(
@@ -49,6 +56,7 @@ def policy_draft(
     document_key: str,
     body_file: IO[str],
     material: bool,
+    affects: tuple[str, ...],
     summary: tuple[str, ...],
     effective_at: dt.datetime | None,
 ) -> None:
@@ -61,6 +69,7 @@ def policy_draft(
             material=material,
             change_summary=_summaries(summary),
             effective_at=_aware(effective_at),
+            affected_purposes=list(affects),
         )
     click.echo(f"created draft id={version.id}")
 
@@ -69,11 +78,13 @@ def policy_draft(
 @click.argument("version_id", type=int)
 @click.option("--file", "body_file", type=click.File("r", encoding="utf-8"))
 @click.option("--material/--not-material", default=None)
+@click.option("--affects", multiple=True, metavar="PURPOSE", help=AFFECTS_HELP)
 @click.option("--summary", multiple=True, metavar="LOCALE=TEXT")
 def policy_edit(
     version_id: int,
     body_file: IO[str] | None,
     material: bool | None,
+    affects: tuple[str, ...],
     summary: tuple[str, ...],
 ) -> None:
     """Change a draft (published versions refuse)."""
@@ -85,6 +96,7 @@ def policy_edit(
             body=body_file.read() if body_file else None,
             material=material,
             change_summary=_summaries(summary) if summary else None,
+            affected_purposes=list(affects) if affects else None,
         )
     click.echo(f"updated draft id={version_id} sha256={version.sha256}")
 
@@ -95,9 +107,12 @@ def policy_publish(version_id: int) -> None:
     """Publish a draft: it gets the next number and can never change again."""
     with run_committed() as session:
         version = publish(session, _version(session, version_id))
+    affects = (
+        f", affects {', '.join(version.affected_purposes)}" if version.affected_purposes else ""
+    )
     click.echo(
         f"published {version.document.key} v{version.number} "
-        f"(material={version.material}) sha256={version.sha256}"
+        f"(material={version.material}{affects}) sha256={version.sha256}"
     )
 
 

@@ -77,27 +77,31 @@ class ConsentClient:
 
     # --- one subject --------------------------------------------------------------------
 
-    def may_process(self, subject: str, purpose: str) -> bool:
-        """Whether ``subject``'s data may be processed for ``purpose``; False on any failure."""
-        return self.decision(subject, purpose).allowed
+    def may_process(self, subject: str, purpose: str, *, gpc: bool = False) -> bool:
+        """Whether ``subject``'s data may be processed for ``purpose``; False on any failure.
+        ``gpc``: pass on the ``Sec-GPC`` header of the request you are serving
+        (``request.headers.get("Sec-GPC") == "1"``)."""
+        return self.decision(subject, purpose, gpc=gpc).allowed
 
-    def decision(self, subject: str, purpose: str) -> Decision:
-        """The service's answer with its reason and record; never raises."""
+    def decision(self, subject: str, purpose: str, *, gpc: bool = False) -> Decision:
+        """The service's answer with its reason and record; never raises. With ``gpc`` (the
+        live Global Privacy Control signal) the answer is asked for, never cached."""
         try:
             check_subject(subject)
             check_purpose(purpose)
-            cached = self._cache.get(subject, purpose)
+            cached = None if gpc else self._cache.get(subject, purpose)
             if cached is not None:
                 return cached
-            answer = self._ask_one(subject, purpose)
+            answer = self._ask_one(subject, purpose, gpc=gpc)
         except Exception as exc:  # fail closed: no answer is a "no"
             return Decision.failed(_text(subject), _text(purpose), _describe(exc, purpose))
-        self._cache.put(answer)
+        if not gpc:
+            self._cache.put(answer)
         return answer
 
-    def check(self, subject: str, purpose: str) -> Decision:
+    def check(self, subject: str, purpose: str, *, gpc: bool = False) -> Decision:
         """The decision when processing is allowed; ConsentDenied (carrying it) when not."""
-        decision = self.decision(subject, purpose)
+        decision = self.decision(subject, purpose, gpc=gpc)
         if not decision.allowed:
             raise ConsentDenied(decision)
         return decision
@@ -105,25 +109,28 @@ class ConsentClient:
     # --- many subjects ------------------------------------------------------------------
 
     def decisions(
-        self, subjects: Iterable[str], purposes: Iterable[str] | str
+        self, subjects: Iterable[str], purposes: Iterable[str] | str, *, gpc: bool = False
     ) -> dict[str, dict[str, Decision]]:
         """``{subject: {purpose: Decision}}`` for every pair, in the order given (repeats
         asked once). Sent in requests of at most 10,000 pairs; a request that fails makes
-        each of its pairs an error decision, the others keep their answers."""
+        each of its pairs an error decision, the others keep their answers. ``gpc``: the live
+        signal of the request you are serving, applied to every subject (never cached)."""
         wanted_purposes = list(dict.fromkeys([purposes] if isinstance(purposes, str) else purposes))
         wanted_subjects = list(dict.fromkeys(subjects))
         found: dict[tuple[str, str], Decision] = {}
         valid_purposes = self._valid_purposes(wanted_purposes, wanted_subjects, found)
-        askable = self._known_or_askable(valid_purposes, wanted_subjects, found)
+        askable = self._known_or_askable(valid_purposes, wanted_subjects, found, gpc=gpc)
         for some_subjects, some_purposes in batches(askable, valid_purposes):
-            self._ask_batch(some_subjects, some_purposes, found)
+            self._ask_batch(some_subjects, some_purposes, found, gpc=gpc)
         return {s: {p: found[(s, p)] for p in wanted_purposes} for s in wanted_subjects}
 
-    def filter_allowed(self, subjects: Iterable[str], purpose: str) -> list[str]:
+    def filter_allowed(
+        self, subjects: Iterable[str], purpose: str, *, gpc: bool = False
+    ) -> list[str]:
         """The subjects whose data may be processed for ``purpose``, in the order given.
         Anyone whose answer failed is left out; on total failure the list is empty."""
         try:
-            answers = self.decisions(subjects, [purpose])
+            answers = self.decisions(subjects, [purpose], gpc=gpc)
         except Exception as exc:  # e.g. the subjects iterable itself raised
             log.warning("bulk consent look-up failed; allowing nobody: %s", exc)
             return []
@@ -246,12 +253,15 @@ class ConsentClient:
 
     # --- internals ----------------------------------------------------------------------
 
-    def _ask_one(self, subject: str, purpose: str) -> Decision:
+    def _ask_one(self, subject: str, purpose: str, *, gpc: bool) -> Decision:
         if is_email(subject):  # never in a URL: URLs end up in access logs
             found: dict[tuple[str, str], Decision] = {}
-            self._post_decisions([subject], [purpose], found)
+            self._post_decisions([subject], [purpose], found, gpc=gpc)
             return found[(subject, purpose)]
-        raw = self._transport.get("/v1/decisions", {"subject": subject, "purpose": purpose})
+        query = {"subject": subject, "purpose": purpose}
+        if gpc:
+            query["gpc"] = "true"
+        raw = self._transport.get("/v1/decisions", query)
         return parse_decision(raw, subject=subject, purpose=purpose)
 
     def _valid_purposes(
@@ -269,7 +279,12 @@ class ConsentClient:
         return valid
 
     def _known_or_askable(
-        self, purposes: list[str], subjects: list[str], found: dict[tuple[str, str], Decision]
+        self,
+        purposes: list[str],
+        subjects: list[str],
+        found: dict[tuple[str, str], Decision],
+        *,
+        gpc: bool,
     ) -> list[str]:
         """Fills ``found`` with what needs no request (bad references, cached answers) and
         returns the subjects to ask about, each for every purpose (keeping batches simple)."""
@@ -282,6 +297,9 @@ class ConsentClient:
                 found.update(
                     {(subject, p): Decision.failed(_text(subject), p, error) for p in purposes}
                 )
+                continue
+            if gpc:  # a live signal's answers are never cached, nor answered from the cache
+                askable.append(subject)
                 continue
             cached = {p: self._cache.get(subject, p) for p in purposes}
             if all(answer is not None for answer in cached.values()):
@@ -296,10 +314,11 @@ class ConsentClient:
         purposes: list[str],
         found: dict[tuple[str, str], Decision],
         *,
+        gpc: bool,
         retry_without_rejected: bool = True,
     ) -> None:
         try:
-            self._post_decisions(subjects, purposes, found)
+            self._post_decisions(subjects, purposes, found, gpc=gpc)
             return
         except ServiceError as exc:
             bad_subjects, bad_purposes = (
@@ -322,12 +341,20 @@ class ConsentClient:
         rest_s = [s for s in subjects if s not in bad_subjects]
         rest_p = [p for p in purposes if p not in bad_purposes]
         if rest_s and rest_p:
-            self._ask_batch(rest_s, rest_p, found, retry_without_rejected=False)
+            self._ask_batch(rest_s, rest_p, found, gpc=gpc, retry_without_rejected=False)
 
     def _post_decisions(
-        self, subjects: list[str], purposes: list[str], found: dict[tuple[str, str], Decision]
+        self,
+        subjects: list[str],
+        purposes: list[str],
+        found: dict[tuple[str, str], Decision],
+        *,
+        gpc: bool,
     ) -> None:
-        raw = self._transport.post("/v1/decisions", {"subjects": subjects, "purposes": purposes})
+        body: dict[str, object] = {"subjects": subjects, "purposes": purposes}
+        if gpc:
+            body["gpc"] = True
+        raw = self._transport.post("/v1/decisions", body)
         answers = raw.get("decisions") if isinstance(raw, dict) else None
         pairs = [(s, p) for s in subjects for p in purposes]  # the documented order
         if not isinstance(answers, list) or len(answers) != len(pairs):
@@ -338,7 +365,8 @@ class ConsentClient:
         ]
         for decision in parsed:
             found[(decision.subject, decision.purpose)] = decision
-            self._cache.put(decision)
+            if not gpc:
+                self._cache.put(decision)
 
 
 def _describe(exc: Exception, purpose: object) -> str:

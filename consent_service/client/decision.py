@@ -27,6 +27,8 @@ class Reason(enum.StrEnum):
     GPC = "gpc"
     EXPIRED = "expired"
     STALE_POLICY = "stale_policy"
+    # A grant from before a material change to this purpose, where the law wants fresh consent.
+    MATERIAL_CHANGE = "material_change"
     ERROR = "error"
 
 

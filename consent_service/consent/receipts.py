@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
+from http import HTTPStatus
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from consent_service.consent.state import GRANTED
 from consent_service.consent.state import state_rows
 from consent_service.consent.state import upsert_state
 from consent_service.errors import ConcurrentConsentWrite
+from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
 from consent_service.errors import PolicyVersionNotCurrent
 from consent_service.errors import UnknownPolicy
@@ -33,8 +35,10 @@ from consent_service.infra.times import rfc3339_millis
 from consent_service.infra.urls import policy_url
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
+from consent_service.jurisdictions.rules import Regime
 from consent_service.messaging.webhooks import emit_consent_changed
 from consent_service.models import ConsentReceipt
+from consent_service.models import ConsentState
 from consent_service.models import PolicyVersion
 from consent_service.models import SigningKeyRecord
 from consent_service.models import Subject
@@ -65,6 +69,18 @@ class Method(enum.StrEnum):
     GPC = "gpc"
 
 
+class ReoptinConfirmationRequired(ConsentServiceError):
+    code = "reoptin-confirmation-required"
+    title = "Opting back in needs a second, confirming step"
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    description = (
+        "The person opted out of the sale or sharing of their data, and this choice opts "
+        "them back in. Where the law asks for two steps (California, 11 CCR §7028), ask "
+        'them to confirm and send the choice again with `"reoptin_confirmed": true`. '
+        "Nothing was recorded."
+    )
+
+
 # What each blanket method means for every non-essential purpose (None: chosen one by one).
 _BLANKET: dict[Method, bool | None] = {
     Method.ACCEPT_ALL: True,
@@ -91,6 +107,8 @@ class ConsentRequest:
     network: str | None = None
     # The Origin of the page that sent the choice (browsers send it); None from servers.
     origin: str | None = None
+    # The person confirmed, in a second step, opting back in after an opt-out (§7028).
+    reoptin_confirmed: bool = False
 
 
 class Issuer:
@@ -154,6 +172,8 @@ def record_consent(
     )
     decisions = resolve_decisions(context.purposes, request, jurisdiction)
     version = _check_policy_version(session, context, request.policy_version)
+    if jurisdiction.reoptin_confirmation and not request.reoptin_confirmed:
+        _check_no_unconfirmed_reoptin(session, context, request.visitor_id, decisions)
     statements = _statements(session)
     subject_id = execute_core(
         session,
@@ -197,6 +217,8 @@ def record_consent(
         "issued_at": rfc3339_millis(now),
         "expires_at": rfc3339_millis(expires_at),
     }
+    if request.reoptin_confirmed:
+        payload["reoptin_confirmed"] = True
     issuer.ensure_registered(session)
     jws = issuer.key.sign(payload)
     receipt = {
@@ -249,8 +271,11 @@ def resolve_decisions(
     """The full snapshot for every offered purpose, or a ValidationFailed naming each bad field.
 
     Essential purposes are always granted; a blanket method fixes every other purpose and any
-    decision sent with it must agree; ``custom`` needs a decision for each. Where the
-    jurisdiction honours GPC, the signal denies sale / sharing / targeted-advertising purposes.
+    decision sent with it must agree; ``acknowledge`` fixes each to the regime's default, and
+    only a first layer that offers it may send it; ``custom`` and ``gpc`` need a decision for
+    each. Where the jurisdiction honours GPC, the signal denies sale / sharing /
+    targeted-advertising purposes; ``gpc`` records that signal, so it needs one, and a
+    jurisdiction where it counts.
     """
     offered = {p.key: p for p in purposes}
     unknown = [key for key in request.decisions if key not in offered]
@@ -262,6 +287,7 @@ def resolve_decisions(
                 for key in unknown
             ],
         )
+    _check_method_applies(request, jurisdiction)
     blanket = _BLANKET[request.method]
     errors: list[FieldError] = []
     snapshot: dict[str, str] = {}
@@ -274,17 +300,18 @@ def resolve_decisions(
                 )
             snapshot[key] = GRANTED
             continue
-        if blanket is None and given is None:
+        fixed = (
+            _acknowledged(key, jurisdiction) if request.method is Method.ACKNOWLEDGE else blanket
+        )
+        if fixed is None and given is None:
             errors.append(
                 FieldError(f"/decisions/{key}", "a decision is required for every offered purpose")
             )
             continue
-        if blanket is not None and given is not None and given != blanket:
-            errors.append(
-                FieldError(f"/decisions/{key}", f"contradicts method {request.method.value!r}")
-            )
+        if fixed is not None and given is not None and given != fixed:
+            errors.append(FieldError(f"/decisions/{key}", _contradiction(request.method)))
             continue
-        granted = blanket if blanket is not None else bool(given)
+        granted = fixed if fixed is not None else bool(given)
         if granted and request.gpc and jurisdiction.honours_gpc and purpose.opt_out_categories:
             granted = False
         snapshot[key] = GRANTED if granted else DENIED
@@ -294,6 +321,105 @@ def resolve_decisions(
             errors=errors,
         )
     return snapshot
+
+
+# What a decision that disagrees with its method is told. For ``acknowledge`` it depends on
+# the visitor's jurisdiction (its defaults), which no request schema can state.
+ACKNOWLEDGE_DEFAULT_DIFFERS = "differs from the jurisdiction's default, which 'acknowledge' records"
+GPC_NOT_HONOURED = "GPC is not honoured in this jurisdiction"
+NOT_ON_FIRST_LAYER = "not offered on this jurisdiction's first layer"
+
+
+def _contradiction(method: Method) -> str:
+    if method is Method.ACKNOWLEDGE:
+        return ACKNOWLEDGE_DEFAULT_DIFFERS
+    return f"contradicts method {method.value!r}"
+
+
+def _acknowledged(key: str, jurisdiction: Jurisdiction) -> bool:
+    """What acknowledging a notice means for a purpose: the regime's default, as the banner
+    showed it (nothing is on by default where the law wants opt-in)."""
+    return jurisdiction.regime is not Regime.OPT_IN and jurisdiction.purpose_defaults.get(key, True)
+
+
+def _check_method_applies(request: ConsentRequest, jurisdiction: Jurisdiction) -> None:
+    """``acknowledge`` only where the first layer offers it; ``gpc`` only with a signal that
+    has legal effect where the person is. Otherwise 422, and nothing is recorded."""
+    where = jurisdiction.name or jurisdiction.code
+    if request.method is Method.ACKNOWLEDGE and "acknowledge" not in jurisdiction.first_layer:
+        raise ValidationFailed(
+            f"{where} asks for a choice, not an acknowledgement: its first layer offers "
+            f"{', '.join(jurisdiction.first_layer)}; nothing recorded",
+            errors=[FieldError("/method", NOT_ON_FIRST_LAYER)],
+        )
+    if request.method is Method.GPC and not request.gpc:
+        raise ValidationFailed(
+            "method 'gpc' records a Global Privacy Control signal, but the request carries "
+            "none (gpc is false and there is no Sec-GPC: 1); nothing recorded",
+            errors=[FieldError("/gpc", "must be true for method 'gpc'")],
+        )
+    if request.method is Method.GPC and not jurisdiction.honours_gpc:
+        raise ValidationFailed(
+            f"GPC has no legal effect in {where}; nothing recorded",
+            errors=[FieldError("/method", GPC_NOT_HONOURED)],
+        )
+
+
+def _check_no_unconfirmed_reoptin(
+    session: Session, context: ConsentContext, visitor_id: uuid.UUID, decisions: Mapping[str, str]
+) -> None:
+    """Refuse a grant of a sale / sharing purpose the person has opted out of (their latest
+    choice for it, on this browser or any browser of the same customer, is a refusal) unless
+    they confirmed it in a second step (11 CCR §7028)."""
+    regranted = {
+        p.id: p.key
+        for p in context.purposes
+        if not p.essential and p.facts.gpc_applies and decisions.get(p.key) == GRANTED
+    }
+    if not regranted:
+        return
+    latest: dict[int, tuple[dt.datetime, bool]] = {}
+    params = {
+        "property_id": context.property_id,
+        "visitor_id": visitor_id,
+        "purpose_ids": list(regranted),
+    }
+    for row in execute_core(session, _person_states(), params):
+        if row.purpose_id not in latest or row.given_at > latest[row.purpose_id][0]:
+            latest[row.purpose_id] = (row.given_at, row.granted)
+    opted_out = [regranted[pid] for pid, (_, granted) in latest.items() if not granted]
+    if opted_out:
+        keys = ", ".join(sorted(opted_out))
+        raise ReoptinConfirmationRequired(
+            f"this opts the person back in to {keys} after they opted out: ask them to "
+            "confirm, then send the choice again with reoptin_confirmed: true",
+            errors=[FieldError("/reoptin_confirmed", "must be true to opt back in")],
+        )
+
+
+@functools.cache
+def _person_states() -> sa.Select[int, dt.datetime, bool]:
+    """The state rows of a browser and of every browser linked to the same customer."""
+    this = (
+        sa.select(Subject.id, Subject.identity_id)
+        .where(
+            Subject.property_id == sa.bindparam("property_id"),
+            Subject.visitor_id == sa.bindparam("visitor_id"),
+        )
+        .subquery()
+    )
+    same_person = sa.select(Subject.id).where(
+        sa.or_(
+            Subject.id.in_(sa.select(this.c.id)),
+            Subject.identity_id.in_(
+                sa.select(this.c.identity_id).where(this.c.identity_id.is_not(None))
+            ),
+        )
+    )
+    return sa.select(ConsentState.purpose_id, ConsentState.given_at, ConsentState.granted).where(
+        ConsentState.subject_id.in_(same_person),
+        ConsentState.purpose_id.in_(sa.bindparam("purpose_ids", expanding=True)),
+    )
 
 
 def _check_policy_version(session: Session, context: ConsentContext, number: int) -> PolicyRef:

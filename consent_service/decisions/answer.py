@@ -39,17 +39,19 @@ def answer_lookup(
     api_key_id: uuid.UUID | None,
     request_id: str | None,
     now: dt.datetime,
+    live_gpc: bool = False,
 ) -> list[Answer]:
     """Decisions for every subject x purpose, subject-major, logged in the caller's
     transaction (the caller commits).
 
     ``contexts`` caches each property's consent context, so a publication shows within its
     time to live; ``pointer`` is where the purposes sit in the request, for the UnknownPurpose
-    error (``""``: a single ``purpose``).
+    error (``""``: a single ``purpose``); ``live_gpc``: the shop passes on a ``Sec-GPC: 1``
+    of the request it is serving.
     """
     context = contexts.get(property_key, lambda: consent_context(session, property_key, now=now))
     purposes = offered_purposes(context, purpose_keys, pointer)
-    answers = look_up(session, context, refs, purposes, vault=vault, now=now)
+    answers = look_up(session, context, refs, purposes, vault=vault, now=now, live_gpc=live_gpc)
     switch_to_writing(session)
     # The log may lose its last few hundred milliseconds in a database crash, never more.
     relax_commit_durability(session)

@@ -72,15 +72,17 @@ def look_up(
     *,
     vault: Vault | None,
     now: dt.datetime,
+    live_gpc: bool = False,
 ) -> list[Answer]:
     """Decisions for every subject x purpose, subject-major, from the state projection.
 
     One query per kind of reference present (at most four), whatever the number of subjects.
     ``subject:`` references that are not this property's are refused as a whole
-    (SubjectNotAccessible), without saying whether they exist elsewhere.
+    (SubjectNotAccessible), without saying whether they exist elsewhere. ``live_gpc``: the
+    request the asker is serving carries GPC, so it applies to every subject asked about.
     """
     purpose_ids = [p.id for p in purposes]
-    facts = [(p.id, p.facts) for p in purposes]
+    facts = [(p.id, p.facts, p.changed_in) for p in purposes]
     lookup_keys = {ref: _lookup_key(ref, context, vault) for ref in refs}
     keys_by_kind: dict[str, set[str]] = {}
     for ref, key in lookup_keys.items():
@@ -103,7 +105,7 @@ def look_up(
                 "a subject: reference does not name a subject of this property"
             )
     answers: list[Answer] = []
-    judge = _Judge(context.last_material, facts, now, context.overrides)
+    judge = _Judge(facts, now, context.overrides, live_gpc=live_gpc)
     for ref in refs:
         key = lookup_keys[ref]
         label = f"email#{key[:16]}" if ref.kind == "email" else f"{ref.kind}:{key}"
@@ -115,28 +117,31 @@ def look_up(
 class _Judge:
     """Applies :func:`decide` to many subjects, once per distinct situation.
 
-    What ``decide`` concludes depends only on the purpose, the jurisdiction, the GPC signals,
-    whether a choice exists and was granted, and whether it has lapsed or predates the last
-    material policy; ten thousand subjects fall into a few dozen such situations. Each
-    situation is decided once and each subject's answer then carries its own receipt.
+    What ``decide`` concludes depends only on the purpose (and so the last material version
+    that touched it), the jurisdiction, the GPC signals (recorded and live), whether a choice
+    exists and was granted, and whether it has lapsed or predates that material version; ten
+    thousand subjects fall into a few dozen such situations. Each situation is decided once
+    and each subject's answer then carries its own receipt.
     """
 
     def __init__(
         self,
-        last_material: int | None,
-        purposes: Sequence[tuple[int, PurposeFacts]],
+        purposes: Sequence[tuple[int, PurposeFacts, int | None]],
         now: dt.datetime,
         overrides: Mapping[str, Mapping[str, object]],
+        *,
+        live_gpc: bool = False,
     ) -> None:
         self._overrides = overrides
-        self._last_material = last_material
         self._purposes = purposes
         self._now = now
+        self._live_gpc = live_gpc
         self._jurisdictions: dict[str, Jurisdiction] = {}
         self._decided: dict[tuple[object, ...], Decision] = {}
 
     def decisions(self, states: list[sa.Row[Any]]) -> list[Decision]:
-        # A customer's browsers each have their own state; the most recent choice wins.
+        # A customer's browsers each have their own state; the most recent choice wins, and
+        # the most recent receipt anywhere (a GPC one included) says whether GPC is on record.
         latest_by_purpose: dict[int, sa.Row[Any]] = {}
         latest = None
         for state in states:
@@ -148,20 +153,26 @@ class _Judge:
         code = latest.jurisdiction if latest is not None else None
         gpc_on_record = bool(latest is not None and latest.gpc)
         return [
-            self._decide(facts, code, latest_by_purpose.get(purpose_id), gpc_on_record)
-            for purpose_id, facts in self._purposes
+            self._decide(facts, changed_in, code, latest_by_purpose.get(purpose_id), gpc_on_record)
+            for purpose_id, facts, changed_in in self._purposes
         ]
 
     def _decide(
-        self, facts: PurposeFacts, code: str | None, state: sa.Row[Any] | None, gpc: bool
+        self,
+        facts: PurposeFacts,
+        changed_in: int | None,
+        code: str | None,
+        state: sa.Row[Any] | None,
+        gpc: bool,
     ) -> Decision:
-        situation: tuple[object, ...] = (facts.key, code, gpc)
+        # The purpose's key fixes its last material version too (one per purpose per judge).
+        situation: tuple[object, ...] = (facts.key, code, gpc, self._live_gpc)
         if state is not None:
             situation += (
                 state.granted,
                 state.gpc,
                 state.expires_at <= self._now,
-                self._last_material is not None and state.policy_version < self._last_material,
+                changed_in is not None and state.policy_version < changed_in,
             )
         decided = self._decided.get(situation)
         if decided is None:
@@ -169,9 +180,10 @@ class _Judge:
                 facts,
                 self._jurisdiction(code),
                 _choice(state),
-                last_material_version=self._last_material,
+                last_material_version=changed_in,
                 gpc_on_record=gpc,
                 now=self._now,
+                live_gpc=self._live_gpc,
             )
             self._decided[situation] = decided
         if state is None or decided.receipt_id is None:

@@ -68,11 +68,16 @@ def decide(
     last_material_version: int | None,
     gpc_on_record: bool,
     now: dt.datetime,
+    live_gpc: bool = False,
 ) -> Decision:
     """Apply the decision table to one purpose.
 
     ``choice`` is the latest recorded choice for the purpose (None: never asked);
-    ``gpc_on_record`` is whether the subject's latest receipt carried a GPC signal.
+    ``last_material_version`` the latest material policy version in effect that touched
+    *this* purpose (a choice made under an earlier one is stale; None: none did);
+    ``gpc_on_record`` is whether the subject's latest receipt carried a GPC signal, and
+    ``live_gpc`` whether the request the asker serves carries one now (``Sec-GPC: 1``). A
+    later explicit choice outranks a recorded signal; nothing outranks the live one.
     """
 
     def answer(allowed: bool, reason: Reason, basis: RecordedChoice | None = None) -> Decision:
@@ -92,7 +97,7 @@ def decide(
         return answer(True, Reason.ESSENTIAL, choice)
 
     opt_out = jurisdiction.regime is not Regime.OPT_IN
-    gpc = gpc_on_record or (choice is not None and choice.gpc)
+    gpc = live_gpc or gpc_on_record or (choice is not None and choice.gpc)
     if gpc and jurisdiction.honours_gpc and purpose.gpc_applies:
         return answer(False, Reason.GPC, choice)
 
@@ -108,6 +113,10 @@ def decide(
             return answer(True, Reason.GRANTED, choice)
         if not opt_out:
             return answer(False, lapse, choice)
+        if lapse is Reason.STALE_POLICY and jurisdiction.material_change_consent:
+            # CO Rule 6.04(B): a material change to this purpose is a new use that needs
+            # consent, which a grant made before it cannot be.
+            return answer(False, Reason.MATERIAL_CHANGE, choice)
 
     # No (valid) record: opt-in denies; opt-out allows unless the rulebook defaults it off.
     if opt_out and jurisdiction.purpose_defaults.get(purpose.key, True):

@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import unicodedata
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.errors import FieldError
 from consent_service.errors import PublishedVersionImmutable
 from consent_service.errors import UnknownPolicy
+from consent_service.errors import ValidationFailed
 from consent_service.messaging.campaigns import start_policy_campaign
 from consent_service.messaging.webhooks import emit_policy_published
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
+from consent_service.models import Purpose
 from consent_service.models import VersionStatus
 from consent_service.models.base import utcnow
 from consent_service.properties.config_version import bump_config_version
@@ -71,7 +75,16 @@ def create_draft(
     material: bool = False,
     change_summary: dict[str, str] | None = None,
     effective_at: dt.datetime | None = None,
+    affected_purposes: Sequence[str] | None = None,
 ) -> PolicyVersion:
+    """A new draft. ``affected_purposes``: the purposes a material change affects (changed or
+    newly added), checked by :func:`check_affected_purposes`; None (callers that predate
+    naming them, such as the demo's data) stores none, which means every purpose."""
+    affected = (
+        check_affected_purposes(session, document.property_id, material, affected_purposes)
+        if affected_purposes is not None
+        else []
+    )
     canonical = canonical_body(body)
     version = PolicyVersion(
         document_id=document.id,
@@ -79,6 +92,7 @@ def create_draft(
         body=canonical,
         sha256=body_sha256(canonical),
         material=material,
+        affected_purposes=affected,
         change_summary=dict(change_summary or {}),
         effective_at=effective_at,
     )
@@ -95,12 +109,25 @@ def edit_draft(
     material: bool | None = None,
     change_summary: dict[str, str] | None = None,
     effective_at: dt.datetime | None = None,
+    affected_purposes: Sequence[str] | None = None,
 ) -> PolicyVersion:
-    """Change a draft. A published version refuses, so what receipts point to stays put."""
+    """Change a draft. A published version refuses, so what receipts point to stays put.
+
+    Changing ``material`` or ``affected_purposes`` checks the two together (a draft that
+    stops being material drops its purposes)."""
     if version.status is VersionStatus.PUBLISHED:
         raise PublishedVersionImmutable(
             f"version {version.number} of {version.document.key!r} is published and cannot "
             "change; create a new draft instead"
+        )
+    if material is not None or affected_purposes is not None:
+        will_be_material = version.material if material is None else material
+        if affected_purposes is None:
+            affected_purposes = list(version.affected_purposes or []) if will_be_material else []
+        document = session.get(PolicyDocument, version.document_id)
+        assert document is not None  # a version's document is a foreign key
+        version.affected_purposes = check_affected_purposes(
+            session, document.property_id, will_be_material, affected_purposes
         )
     if body is not None:
         version.body = canonical_body(body)
@@ -113,6 +140,45 @@ def edit_draft(
         version.effective_at = effective_at
     session.flush()
     return version
+
+
+def check_affected_purposes(
+    session: Session, property_id: int, material: bool, affected: Sequence[str]
+) -> list[str]:
+    """The purposes a version's material change affects, in the property's order, or a
+    ValidationFailed (422, nothing written): a material change names at least one (only
+    choices for those go stale, so naming none would re-ask nobody), each one the property
+    offers; a change that is not material names none."""
+    offered = list(
+        session.scalars(
+            sa.select(Purpose.key)
+            .where(Purpose.property_id == property_id)
+            .order_by(Purpose.position)
+        )
+    )
+    unknown = [
+        FieldError(f"/affected_purposes/{i}", f"{key!r} is not a purpose this property offers")
+        for i, key in enumerate(affected)
+        if key not in offered
+    ]
+    if unknown:
+        raise ValidationFailed(
+            f"a material change can only affect the property's purposes ({', '.join(offered)}); "
+            + "; ".join(error.detail for error in unknown),
+            errors=unknown,
+        )
+    if material and not affected:
+        raise ValidationFailed(
+            "a material change must name the purposes it affects (changed or newly added): "
+            "only choices for those are asked again",
+            errors=[FieldError("/affected_purposes", "name the purposes it affects")],
+        )
+    if not material and affected:
+        raise ValidationFailed(
+            "only a material change affects purposes: mark it material, or name none",
+            errors=[FieldError("/affected_purposes", "must be empty unless material")],
+        )
+    return [key for key in offered if key in set(affected)]
 
 
 def publish(

@@ -57,6 +57,7 @@ from consent_service.models import Identity
 from consent_service.models import OutboxMessage
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
+from consent_service.models import Purpose
 from consent_service.models import Subject
 from consent_service.models import WebhookEndpoint
 from consent_service.models.base import new_id
@@ -381,7 +382,9 @@ def emit_consent_changed(
 def emit_policy_published(
     session: Session, property_id: int, document_key: str, version: PolicyVersion, now: dt.datetime
 ) -> list[uuid.UUID]:
-    """``policy.published``: a material version means consent given before it is stale."""
+    """``policy.published``: a material version means choices made before it for the purposes
+    it affects are stale (``affected_purposes``; an old material version that named none
+    affected every purpose, and is sent as naming them all)."""
     endpoints = subscribed_endpoints(session, property_id, EventType.POLICY_PUBLISHED)
     if not endpoints:
         return []
@@ -393,9 +396,19 @@ def emit_policy_published(
         "version": version.number,
         "sha256": version.sha256,
         "material": version.material,
+        "affected_purposes": _affected_purposes(session, property_id, version),
         "effective_at": rfc3339_millis(effective_at),
     }
     return _enqueue(session, property_id, EventType.POLICY_PUBLISHED, endpoints, data, now)
+
+
+def _affected_purposes(session: Session, property_id: int, version: PolicyVersion) -> list[str]:
+    if not version.material:
+        return []
+    if version.affected_purposes:
+        return list(version.affected_purposes)
+    every = sa.select(Purpose.key).where(Purpose.property_id == property_id)
+    return list(session.scalars(every.order_by(Purpose.position)))
 
 
 def _enqueue(

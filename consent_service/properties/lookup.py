@@ -41,10 +41,15 @@ class PurposeFacts:
 
 @dataclasses.dataclass(frozen=True)
 class OfferedPurpose:
+    """A purpose the property offers. ``changed_in``: the latest material policy version in
+    effect that touched it (changed or added it); a choice for it made under an earlier
+    version is stale. None: no material version touched it."""
+
     id: int
     key: str
     essential: bool
     opt_out_categories: frozenset[str]
+    changed_in: int | None = None
 
     @property
     def facts(self) -> PurposeFacts:
@@ -132,7 +137,11 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
         last_material=first.last_material,
         purposes=tuple(
             OfferedPurpose(
-                r.purpose_id, r.purpose_key, r.essential, frozenset(r.opt_out_categories or ())
+                r.purpose_id,
+                r.purpose_key,
+                r.essential,
+                frozenset(r.opt_out_categories or ()),
+                r.changed_in,
             )
             for r in rows
             if r.purpose_id is not None
@@ -162,6 +171,22 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
         .correlate(PolicyDocument)
         .scalar_subquery()
     )
+    # The latest material version that touched the row's purpose: it names the purpose, or
+    # names none (published before purposes were named: it touched every one). The list is
+    # JSON text on both databases, so a quoted key inside it is the purpose (``_`` escaped,
+    # LIKE's one wildcard a slug can hold).
+    affected = sa.cast(PolicyVersion.affected_purposes, sa.Text)
+    quoted_key = '%"' + sa.func.replace(Purpose.key, "_", "\\_") + '"%'
+    changed_in = (
+        sa.select(sa.func.max(PolicyVersion.number))
+        .where(
+            published_in_effect,
+            PolicyVersion.material.is_(True),
+            sa.or_(affected == "[]", affected.like(quoted_key, escape="\\")),
+        )
+        .correlate(PolicyDocument, Purpose)
+        .scalar_subquery()
+    )
     return (
         sa.select(
             Property.id.label("property_id"),
@@ -181,6 +206,7 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
             Purpose.key.label("purpose_key"),
             Purpose.essential,
             Purpose.opt_out_categories,
+            changed_in.label("changed_in"),
         )
         .select_from(Property)
         .outerjoin(Purpose, Purpose.property_id == Property.id)

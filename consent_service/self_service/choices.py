@@ -108,8 +108,15 @@ def load_choices(
     )
     answers = {
         answer.decision.purpose: answer.decision
+        # The browser's own GPC applies to what the page shows, as it does to a shop's look-up.
         for answer in look_up(
-            session, context, [person_ref(access)], context.purposes, vault=None, now=now
+            session,
+            context,
+            [person_ref(access)],
+            context.purposes,
+            vault=None,
+            now=now,
+            live_gpc=gpc,
         )
     }
     vendors = {vendor["key"]: vendor for vendor in banner["vendors"]}

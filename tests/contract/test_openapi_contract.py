@@ -24,6 +24,9 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from consent_service.api.openapi import SPEC_URL
 from consent_service.api.openapi import openapi_document
+from consent_service.consent.receipts import ACKNOWLEDGE_DEFAULT_DIFFERS
+from consent_service.consent.receipts import GPC_NOT_HONOURED
+from consent_service.consent.receipts import NOT_ON_FIRST_LAYER
 from tests.contract.conftest import ContractApp
 
 pytestmark = pytest.mark.slow  # hundreds of generated requests: about ten seconds in all
@@ -38,11 +41,20 @@ MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "25"))
 # Refusals of a schema-valid request that no schema can state: they depend on what is stored
 # (the property's purposes, and which are essential) or on a signature the service made
 # (identity tokens, unsubscribe links), or relate two parameters (a diff of a version with
-# itself).
-STATE_DEPENDENT_PROBLEMS = {"unknown-purpose", "invalid-identity-token", "invalid-unsubscribe-link"}
+# itself), or on the law where the person is (which methods its first layer offers, its
+# defaults, whether GPC counts there) and what they chose before (a re-opt-in's second step).
+STATE_DEPENDENT_PROBLEMS = {
+    "unknown-purpose",
+    "invalid-identity-token",
+    "invalid-unsubscribe-link",
+    "reoptin-confirmation-required",
+}
 STATE_DEPENDENT_DETAILS = {
     "a decision is required for every offered purpose",
     "an essential purpose cannot be refused",
+    ACKNOWLEDGE_DEFAULT_DIFFERS,
+    GPC_NOT_HONOURED,
+    NOT_ON_FIRST_LAYER,
 }
 CROSS_PARAMETER_RULES = {
     ("GET /policies/{property_key}/{document_key}/diff/{old}..{new}", "/new"),

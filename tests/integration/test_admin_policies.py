@@ -91,7 +91,8 @@ def test_an_editor_cannot_publish(editor, session, document):
 
 def test_the_confirmation_says_what_a_material_publication_will_do(publisher, session, document):
     publisher.post(
-        f"/admin/policies/{document.id}/new", draft_form(material="on", summary_en="New.")
+        f"/admin/policies/{document.id}/new",
+        draft_form(material="on", summary_en="New.", affected_purposes="marketing"),
     )
     draft = latest_draft(session, document)
     page = publisher.get(f"/admin/policies/versions/{draft.id}/publish").get_data(as_text=True)
@@ -173,7 +174,10 @@ def test_the_confirmation_counts_only_customers_who_would_be_emailed(
     )
     session.commit()
     assert count_recipients(session, document.property_id) == before + 1
-    publisher.post(f"/admin/policies/{document.id}/new", draft_form(material="on", summary_en="x"))
+    publisher.post(
+        f"/admin/policies/{document.id}/new",
+        draft_form(material="on", summary_en="x", affected_purposes="marketing"),
+    )
     draft = latest_draft(session, document)
     page = publisher.get(f"/admin/policies/versions/{draft.id}/publish").get_data(as_text=True)
     assert f"<strong>{before + 1}</strong> customer(s) will be sent" in page

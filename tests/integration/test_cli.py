@@ -52,6 +52,8 @@ def test_a_draft_is_created_edited_and_published_from_files(runner, session, tmp
             "--file",
             str(body),
             "--material",
+            "--affects",
+            "analytics",
             "--summary",
             "en=Shorter retention",
         ]
@@ -64,7 +66,7 @@ def test_a_draft_is_created_edited_and_published_from_files(runner, session, tmp
     )
     result = runner.invoke(args=["policy", "publish", str(version_id)])
     assert result.exit_code == 0, result.output
-    assert "published privacy-policy v3 (material=True)" in result.output
+    assert "published privacy-policy v3 (material=True, affects analytics)" in result.output
     assert session.get(PolicyVersion, version_id).body.endswith("reviewed.\n")
 
 

@@ -19,6 +19,7 @@ from tests.client_fakes import FakeService
 from tests.client_fakes import SilentServer
 from tests.client_fakes import closed_port_url
 from tests.integration.live_app import LiveApp
+from tests.support import demo_consent
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +236,25 @@ def test_a_purpose_the_shop_does_not_offer_means_not_allowed(client):
     decision = client.decision(f"customer:{unique_customer()}", "telepathy")
     assert (decision.allowed, decision.reason) == (False, Reason.ERROR)
     assert "HTTP 422" in (decision.error or "")
+
+
+# --- the live GPC signal -------------------------------------------------------------------
+
+
+def test_the_live_gpc_signal_denies_a_californians_grant_and_is_never_cached(live, client):
+    visitor_id = uuid.uuid4()
+    body = {**demo_consent(visitor_id, marketing=True)}
+    live.post("/v1/consents?region=US-CA", body)
+    subject = f"visitor:{visitor_id}"
+    assert client.decision(subject, "marketing").reason is Reason.GRANTED  # now cached
+    with_signal = client.decision(subject, "marketing", gpc=True)
+    assert (with_signal.allowed, with_signal.reason) == (False, Reason.GPC)
+    assert client.may_process(subject, "marketing") is True  # the GPC answer was not cached
+
+
+def test_the_bulk_client_passes_the_live_gpc_signal_on(live, client):
+    visitor_id = uuid.uuid4()
+    live.post("/v1/consents?region=US-CA", demo_consent(visitor_id, marketing=True))
+    subject = f"visitor:{visitor_id}"
+    assert client.filter_allowed([subject], "marketing", gpc=True) == []
+    assert client.filter_allowed([subject], "marketing") == [subject]

@@ -136,6 +136,17 @@ def test_gpc_switches_off_sale_and_sharing_purposes_where_the_law_honours_it(
     assert "disabled" in page
 
 
+def test_a_granted_sale_purpose_shows_as_off_while_the_browser_sends_gpc(
+    app, client, session, record
+):
+    signed_in_visitor(app, client, session, record)  # accepted everything, no region: strictest
+    page = client.get("/preferences/", headers={"Sec-GPC": "1"}).get_data(as_text=True)
+    marketing = page.split('value="marketing"')[1].split(">")[0]
+    analytics = page.split('value="analytics"')[1].split(">")[0]
+    assert "checked" not in marketing
+    assert "checked" in analytics
+
+
 def test_a_customer_sees_both_email_lists_with_their_defaults(app, client, session):
     customer_via_notice_link(app, client, session)
     page = client.get("/preferences/").get_data(as_text=True)

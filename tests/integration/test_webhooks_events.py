@@ -152,7 +152,10 @@ def test_a_consent_through_the_api_is_committed_with_its_event(
 def test_publishing_a_policy_version_emits_policy_published(app, session) -> None:
     endpoint = register(app, session, URL, ("policy.published",)).endpoint
     document = get_document(session, "demo-shop", "privacy-policy")
-    version = publish(session, create_draft(session, document, "# New\n", material=True))
+    draft = create_draft(
+        session, document, "# New\n", material=True, affected_purposes=["marketing"]
+    )
+    version = publish(session, draft)
     (message,) = _messages(session)
     body = json.loads(message.payload)
     assert message.endpoint_id == endpoint.id
@@ -163,6 +166,7 @@ def test_publishing_a_policy_version_emits_policy_published(app, session) -> Non
         "version": version.number,
         "sha256": version.sha256,
         "material": True,
+        "affected_purposes": ["marketing"],
         "effective_at": body["timestamp"],
     }
 
