@@ -228,10 +228,12 @@ class BannerLinkSchema(Schema):
 class BannerJurisdictionSchema(Schema):
     code = fields.String(required=True)
     regime = fields.String(required=True, validate=validate.OneOf([r.value for r in Regime]))
-    reject_all_first_layer = fields.Boolean(required=True)
+    reject_all_first_layer = fields.Boolean(
+        required=True,
+        metadata=_doc('Whether `first_layer` holds "reject_all" (kept for older clients).'),
+    )
     gpc_honoured = fields.Boolean(required=True)
     consent_lifetime_days = fields.Integer(required=True)
-    reprompt_days = fields.Integer(required=True)
     first_layer = fields.List(
         fields.String(validate=validate.OneOf(FIRST_LAYER_BUTTONS)),
         required=True,
