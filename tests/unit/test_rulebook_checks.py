@@ -13,6 +13,16 @@ from consent_service.jurisdictions.rulebook import load_rulebook
 from policies import RULEBOOK_DIR
 from tests.unit.test_rulebook import RULE
 
+# California's duties, which the fallback must match.
+CALIFORNIAN = """
+gpc = true
+gpc_status_display = true
+reoptin_confirmation = true
+material_change_consent = true
+links = [
+    { key = "dns", text = "Do Not Sell or Share My Personal Information", exact_wording = true },
+]
+"""
 US = """
 [defaults]
 regime = "opt_out"
@@ -43,24 +53,12 @@ subdivisions_decide = true
 [[rule]]
 code = "US-unknown"
 name = "United States (state unknown)"
-gpc = true
-gpc_status_display = true
-reoptin_confirmation = true
-material_change_consent = true
-links = [
-    { key = "dns", text = "Do Not Sell or Share My Personal Information", exact_wording = true },
-]
+@CALIFORNIAN@
 
 [[rule]]
 code = "US-CA"
 name = "California"
-gpc = true
-gpc_status_display = true
-reoptin_confirmation = true
-material_change_consent = true
-links = [
-    { key = "dns", text = "Do Not Sell or Share My Personal Information", exact_wording = true },
-]
+@CALIFORNIAN@
 
 [[rule]]
 code = "US-CO"
@@ -69,7 +67,7 @@ gpc = true
 gpc_from = 2024-07-01
 effective_from = 2023-07-01
 links = [{ key = "opt_out", text = "Our wording", exact_wording = false }]
-"""
+""".replace("@CALIFORNIAN@", CALIFORNIAN)
 
 
 @pytest.fixture

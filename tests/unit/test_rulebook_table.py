@@ -40,4 +40,3 @@ def test_a_row_shows_regime_buttons_gpc_date_floor_lifetime_and_links():
         "2024-07-01 | 12 months | 365 days | “Your Privacy Choices” |"
     )
     assert "| notice | acknowledge, customize | no |" in rows["US"]
-
