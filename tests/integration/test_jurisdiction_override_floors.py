@@ -15,6 +15,9 @@ from consent_service.properties.jurisdiction_overrides import Override
 from consent_service.properties.jurisdiction_overrides import apply_overrides
 from consent_service.properties.jurisdiction_overrides import set_override
 
+# Autouse: banners this module caches at a rolled-back config_version never reach later tests.
+from tests.integration.test_admin_purposes import fresh_banner_cache  # noqa: F401
+
 FORM = "/admin/jurisdictions/?property=demo-shop"
 
 
