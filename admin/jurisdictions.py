@@ -18,9 +18,11 @@ from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.jurisdictions.rulebook import rulebook
+from consent_service.jurisdictions.rules import MAX_REASK_FLOOR_MONTHS
 from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
 from consent_service.models.base import utcnow
+from consent_service.properties.jurisdiction_overrides import FIRST_LAYER_CHOICES
 from consent_service.properties.jurisdiction_overrides import MAX_CONSENT_LIFETIME_DAYS
 from consent_service.properties.jurisdiction_overrides import Override
 from consent_service.properties.jurisdiction_overrides import apply_overrides
@@ -41,21 +43,27 @@ def jurisdiction_save() -> ResponseReturnValue:
     code = request.form.get("code", "")
     regime = request.form.get("regime", "")
     lifetime = request.form.get("consent_lifetime_days", "").strip()
+    floor = request.form.get("reask_floor_months", "").strip()
+    layer = request.form.get("first_layer", "").strip()
     regimes = [r.value for r in Regime]
     if regime and regime not in regimes:
         error = f"There is no regime {regime!r}; choose one of {', '.join(regimes)}."
         return _page(prop, error=error), 422
     # ASCII digits only: int() also reads "²" or "٣", and a number this long is no lifetime.
-    if lifetime and not (lifetime.isascii() and lifetime.isdigit() and len(lifetime) <= 9):
+    if lifetime and not _whole_number(lifetime):
         error = (
             f"The consent lifetime is a whole number of days, 1 to {MAX_CONSENT_LIFETIME_DAYS:,}."
         )
         return _page(prop, error=error), 422
+    if floor and not _whole_number(floor):
+        error = f"The re-ask floor is a whole number of months, 0 to {MAX_REASK_FLOOR_MONTHS}."
+        return _page(prop, error=error), 422
     override = Override(
         regime=Regime(regime) if regime else None,
         honours_gpc=True if request.form.get("honours_gpc") == "on" else None,
-        reject_all_first_layer=True if request.form.get("reject_all_first_layer") == "on" else None,
+        first_layer=tuple(b.strip() for b in layer.split(",")) if layer else None,
         consent_lifetime_days=int(lifetime) if lifetime else None,
+        reask_floor_months=int(floor) if floor else None,
     )
     session = current_session()
     before = dict((prop.jurisdiction_overrides or {}).get(code, {}))
@@ -73,6 +81,10 @@ def jurisdiction_save() -> ResponseReturnValue:
         message=f"Saved the settings for {code}.",
     )
     return redirect(url_for("admin.jurisdictions", property=prop.key))
+
+
+def _whole_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 def _property() -> Property:
@@ -99,5 +111,6 @@ def _page(prop: Property, *, error: str | None = None) -> str:
         properties=list(current_session().scalars(sa.select(Property.key).order_by(Property.key))),
         rows=rows,
         regimes=[r.value for r in Regime],
+        layers=[", ".join(layer) for layer in FIRST_LAYER_CHOICES],
         error=error,
     )

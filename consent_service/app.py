@@ -26,6 +26,8 @@ from consent_service.jurisdictions.regions import RegionResolver
 from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.problems import register_error_handlers
 from consent_service.settings import Settings
+from consent_service.settings import SettingsError
+from consent_service.settings import check_region_sources
 from consent_service.staff.accounts import DEFAULT_HASHER
 from consent_service.web.request_ids import request_id
 from consent_service.web.request_limits import refuse_unreadable_requests
@@ -62,14 +64,17 @@ def create_app(
         app, Issuer(settings.signing_keys[0], settings.base_url)
     )
     # Raises GeoIPDatabaseError for an unusable database: better at start-up than per visitor.
-    extensions.region_resolver.attach(
-        app,
-        RegionResolver(
-            settings.region_headers,
-            settings.geoip_database,
-            trusted_proxy_hops=settings.trusted_proxy_hops,
-        ),
+    resolver = RegionResolver(
+        settings.region_headers,
+        settings.geoip_database,
+        trusted_proxy_hops=settings.trusted_proxy_hops,
     )
+    try:
+        check_region_sources(settings, resolver.country_only_sources)
+    except SettingsError:
+        resolver.close()
+        raise
+    extensions.region_resolver.attach(app, resolver)
     rulebook()  # a malformed rulebook stops start-up instead of failing the first visitor
     extensions.banner_cache.attach(app, BannerCache(ttl=settings.banner_cache_seconds))
     with app.app_context():

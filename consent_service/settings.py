@@ -17,6 +17,7 @@ import os
 import secrets
 from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from typing import TypeVar
@@ -137,6 +138,9 @@ class Settings:
     region_headers: tuple[RegionHeader, ...] = _from(_region_headers, ())
     geoip_database: Path | None = None
     trusted_proxy_hops: int = _from(_non_negative_int, 0)
+    # Production refuses region sources that name only countries unless this says the operator
+    # accepts that every US visitor gets California's banner (see check_region_sources).
+    allow_country_only_regions: bool = _from(_flag, False)
     # How stale a process's view of a property's banner, and the configuration look-ups
     # judge by, may get after a publication.
     banner_cache_seconds: int = _from(_non_negative_int, 2)
@@ -337,6 +341,28 @@ def _check_rate_limit_storage(environment: Environment, optional: Mapping[str, A
     if environment is Environment.PRODUCTION:
         raise SettingsError(f"production mode refuses to start: {explanation}")
     log.warning("RATE LIMITS ARE PER PROCESS: %s.", explanation)
+
+
+def check_region_sources(settings: Settings, country_only: Sequence[str]) -> None:
+    """Region sources that name only countries cannot tell a Californian from a Wyomingite:
+    every visitor in a country whose subdivisions set the law gets the strictest of them.
+    Lawful, but costly to a shop, so production refuses it unless the operator allows it with
+    CONSENT_ALLOW_COUNTRY_ONLY_REGIONS=true; otherwise (and then) a warning names the cost."""
+    if not country_only:
+        return
+    explanation = (
+        f"{'; '.join(country_only)} gives only a country, never the state or province: "
+        "visitors in countries whose law is set per subdivision (US, CA) get the strictest "
+        "rule of any of their subdivisions (every US visitor sees California's banner, with "
+        "its Do Not Sell or Share links and GPC; every Canadian gets Quebec's opt-in). Add the "
+        "CDN's subdivision header (CountryHeader:SubdivisionHeader) or use a City database"
+    )
+    if settings.is_production and not settings.allow_country_only_regions:
+        raise SettingsError(
+            f"production mode refuses to start: {explanation}, or set "
+            "CONSENT_ALLOW_COUNTRY_ONLY_REGIONS=true to accept this"
+        )
+    log.warning("COUNTRY-ONLY REGIONS: %s.", explanation)
 
 
 def _parse_environment(value: str) -> Environment:

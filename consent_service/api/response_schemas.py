@@ -232,12 +232,21 @@ class BannerLinkSchema(Schema):
 
 
 class BannerJurisdictionSchema(Schema):
-    code = fields.String(required=True)
+    code = fields.String(
+        required=True,
+        metadata=_doc(
+            "The rule applied: an ISO 3166 code (`FR`, `US-CA`), `unknown`, or a country's "
+            "rule for an unknown subdivision (`US-unknown`, `CA-unknown`: the strictest of its "
+            "subdivisions)."
+        ),
+    )
     regime = fields.String(required=True, validate=validate.OneOf([r.value for r in Regime]))
-    reject_all_first_layer = fields.Boolean(required=True)
+    reject_all_first_layer = fields.Boolean(
+        required=True,
+        metadata=_doc('Whether `first_layer` holds "reject_all" (kept for older clients).'),
+    )
     gpc_honoured = fields.Boolean(required=True)
     consent_lifetime_days = fields.Integer(required=True)
-    reprompt_days = fields.Integer(required=True)
     first_layer = fields.List(
         fields.String(validate=validate.OneOf(FIRST_LAYER_BUTTONS)),
         required=True,

@@ -201,7 +201,6 @@ def _jurisdiction(rule: Jurisdiction) -> dict[str, Any]:
         "reject_all_first_layer": rule.reject_all_first_layer,
         "gpc_honoured": rule.honours_gpc,
         "consent_lifetime_days": rule.consent_lifetime.days,
-        "reprompt_days": rule.reprompt_after.days,
         "first_layer": list(rule.first_layer),
         "reask_floor_months": rule.reask_floor_months,
         "gpc_status_display": rule.gpc_status_display,

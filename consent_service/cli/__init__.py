@@ -3,7 +3,8 @@
 own words), and reports.
 
 ``worker`` drains the outbox; ``demo``, ``receipts``, ``state``, ``policy``, ``signing-key``,
-``keys``, ``identity-secret``, ``webhooks``, ``campaigns`` and ``admin`` are the groups.
+``keys``, ``identity-secret``, ``webhooks``, ``campaigns``, ``admin`` and ``rulebook`` are the
+groups.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from consent_service.cli.identity_secret import identity_secret_cli
 from consent_service.cli.keys import keys_cli
 from consent_service.cli.policy import policy_cli
 from consent_service.cli.receipts import receipts_cli
+from consent_service.cli.rulebook import rulebook_cli
 from consent_service.cli.signing_key import signing_key_cli
 from consent_service.cli.state import state_cli
 from consent_service.cli.webhooks import webhooks_cli
@@ -34,6 +36,7 @@ COMMANDS = (
     webhooks_cli,
     campaigns_cli,
     admin_cli,
+    rulebook_cli,
 )
 
 

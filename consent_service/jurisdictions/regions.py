@@ -163,6 +163,21 @@ class RegionResolver:
         return tuple(names)
 
     @property
+    def country_only_sources(self) -> tuple[str, ...]:
+        """The configured sources that can name a country but never its subdivision: a CDN
+        header without a subdivision header, a Country-level database. Where a country's
+        subdivisions set the law (US, CA), their visitors then get its fallback, the strictest
+        of its subdivision rules."""
+        sources = [
+            f"CONSENT_REGION_HEADERS entry {pair.country} (no subdivision header)"
+            for pair in self.headers
+            if pair.subdivision is None
+        ]
+        if self._reader is not None and not self._city:
+            sources.append("CONSENT_GEOIP_DATABASE (a Country-level database)")
+        return tuple(sources)
+
+    @property
     def uses_geoip(self) -> bool:
         """Whether answers may depend on the client's address."""
         return self._reader is not None

@@ -20,31 +20,37 @@ from typing import Any
 
 from consent_service.errors import InternalError
 from consent_service.jurisdictions.rules import ESSENTIAL_PURPOSE
+from consent_service.jurisdictions.rules import MAX_REASK_FLOOR_MONTHS
 from consent_service.jurisdictions.rules import REGION_PATTERN
 from consent_service.jurisdictions.rules import STANDARD_PURPOSES
 from consent_service.jurisdictions.rules import STRICTEST
+from consent_service.jurisdictions.rules import STRICTNESS
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.jurisdictions.rules import Link
 from consent_service.jurisdictions.rules import PurposeDefaults
 from consent_service.jurisdictions.rules import Regime
 from consent_service.jurisdictions.rules import Rule
+from consent_service.jurisdictions.rules import first_layer_problems
 from policies import RULEBOOK_DIR
 
 _RULE_FIELDS: Mapping[str, type] = {
     "code": str,
     "name": str,
     "regime": str,
-    "reject_all_first_layer": bool,
+    "first_layer": list,
     "gpc": bool,
     "consent_lifetime_days": int,
-    "reprompt_days": int,
+    "reask_floor_months": int,
+    "gpc_status_display": bool,
+    "reoptin_confirmation": bool,
+    "material_change_consent": bool,
     "links": list,
     "purpose_defaults": dict,
     "law": str,
     "source_confidence": str,
     "effective_from": dt.date,
 }
-_RULE_OPTIONAL: Mapping[str, type] = {"gpc_from": dt.date}
+_RULE_OPTIONAL: Mapping[str, type] = {"gpc_from": dt.date, "subdivisions_decide": bool}
 _LINK_FIELDS: Mapping[str, type] = {"key": str, "text": str, "exact_wording": bool}
 _LINK_OPTIONAL: Mapping[str, type] = {"alternative_to": list}
 _KINDS = {
@@ -58,6 +64,11 @@ _KINDS = {
 # standards.md's confidence tags: [V]erified, [S]econdary source, [U]nverified, or a mix.
 _CONFIDENCE = frozenset({"V", "S", "U", "V/S", "S/U"})
 _MAX_DAYS = 3650
+# A country whose law is set per subdivision holds this rule for a visitor whose subdivision is
+# unknown ("US-unknown": 10 characters, within the 16 of every jurisdiction column).
+FALLBACK_SUFFIX = "-unknown"
+# The duties a rule may switch on; a fallback needs each one that any of its subdivisions has.
+_DUTIES = ("gpc_status_display", "reoptin_confirmation", "material_change_consent")
 
 
 class MalformedRulebook(InternalError):
@@ -86,6 +97,7 @@ def load_rulebook(directory: Path) -> dict[str, Rule]:
             rules[code] = rule
             origins[code] = path.name
     _check_floor(rules, origins)
+    _check_fallbacks(rules, origins)
     return rules
 
 
@@ -112,17 +124,29 @@ def _read(path: Path) -> Iterator[Rule]:
 
 def _rule(fields: Mapping[str, Any]) -> Rule:
     _check_fields(fields, _RULE_FIELDS, _RULE_OPTIONAL)
-    code = fields["code"]
-    lifetime, reprompt = fields["consent_lifetime_days"], fields["reprompt_days"]
-    if code != STRICTEST.code and not REGION_PATTERN.fullmatch(code):
-        raise _Problem("code must be ISO 3166-1 alpha-2, optionally with a subdivision (US-CA)")
+    code, lifetime, floor = (
+        fields["code"],
+        fields["consent_lifetime_days"],
+        fields["reask_floor_months"],
+    )
+    if not (code == STRICTEST.code or REGION_PATTERN.fullmatch(code) or _fallback_of(code)):
+        raise _Problem(
+            "code must be ISO 3166-1 alpha-2, optionally with a subdivision (US-CA), or a "
+            f"country's fallback for an unknown subdivision (US{FALLBACK_SUFFIX})"
+        )
     if fields["regime"] not in {regime.value for regime in Regime}:
         raise _Problem(f"regime must be one of {', '.join(Regime)}, not {fields['regime']!r}")
     regime = Regime(fields["regime"])
-    if not all(0 < days <= _MAX_DAYS for days in (lifetime, reprompt)):
-        raise _Problem(f"consent_lifetime_days and reprompt_days must be 1 to {_MAX_DAYS}")
-    if reprompt > lifetime:
-        raise _Problem("reprompt_days exceeds consent_lifetime_days: a lapsed choice goes unasked")
+    if not 0 < lifetime <= _MAX_DAYS:
+        raise _Problem(f"consent_lifetime_days must be 1 to {_MAX_DAYS}")
+    if not 0 <= floor <= MAX_REASK_FLOOR_MONTHS:
+        raise _Problem(f"reask_floor_months must be 0 to {MAX_REASK_FLOOR_MONTHS}")
+    layer = fields["first_layer"]
+    if not all(isinstance(button, str) for button in layer):
+        raise _Problem("first_layer must list button names")
+    problems = first_layer_problems(layer, regime)
+    if problems:
+        raise _Problem("first_layer: " + "; ".join(problems))
     if fields["source_confidence"] not in _CONFIDENCE:
         raise _Problem(f"source_confidence must be one of {', '.join(sorted(_CONFIDENCE))}")
     if not fields["name"].strip() or not fields["law"].strip():
@@ -130,20 +154,41 @@ def _rule(fields: Mapping[str, Any]) -> Rule:
     gpc_from = fields.get("gpc_from")
     if gpc_from is not None and (not fields["gpc"] or gpc_from < fields["effective_from"]):
         raise _Problem("gpc_from needs gpc = true and must not precede effective_from")
+    if fields["gpc_status_display"] and not fields["gpc"]:
+        raise _Problem("gpc_status_display needs gpc = true: no signal, no status to show")
+    subdivisions_decide = fields.get("subdivisions_decide", False)
+    if subdivisions_decide and "-" in code:
+        raise _Problem("subdivisions_decide belongs on a country's rule (US), not a subdivision's")
     jurisdiction = Jurisdiction(
         code=code,
         regime=regime,
         honours_gpc=fields["gpc"],
         consent_lifetime=dt.timedelta(days=lifetime),
         name=fields["name"],
-        reject_all_first_layer=fields["reject_all_first_layer"],
-        reprompt_after=dt.timedelta(days=reprompt),
         links=_links(fields["links"]),
         purpose_defaults=_purpose_defaults(fields["purpose_defaults"], regime),
         law=fields["law"],
         source_confidence=fields["source_confidence"],
+        first_layer=tuple(layer),
+        reask_floor_months=floor,
+        gpc_status_display=fields["gpc_status_display"],
+        reoptin_confirmation=fields["reoptin_confirmation"],
+        material_change_consent=fields["material_change_consent"],
     )
-    return Rule(jurisdiction, effective_from=fields["effective_from"], gpc_from=gpc_from)
+    return Rule(
+        jurisdiction,
+        effective_from=fields["effective_from"],
+        gpc_from=gpc_from,
+        subdivisions_decide=subdivisions_decide,
+    )
+
+
+def _fallback_of(code: str) -> str | None:
+    """``US-unknown`` -> ``US``; anything else -> None."""
+    country = code.removesuffix(FALLBACK_SUFFIX)
+    if country != code and len(country) == 2 and country.isascii() and country.isupper():
+        return country
+    return None
 
 
 def _links(entries: list[Any]) -> tuple[Link, ...]:
@@ -232,6 +277,76 @@ def _check_floor(rules: Mapping[str, Rule], origins: Mapping[str, str]) -> None:
                 f"{origins[code]}: rule {code!r}: consent lifetime shorter than the strictest "
                 f"rule's {STRICTEST.consent_lifetime.days} days; shorten STRICTEST first"
             )
+        if rule.jurisdiction.reask_floor_months > STRICTEST.reask_floor_months:
+            raise MalformedRulebook(
+                f"{origins[code]}: rule {code!r}: re-ask floor longer than the strictest "
+                f"rule's {STRICTEST.reask_floor_months} months; lengthen STRICTEST first"
+            )
+
+
+def _check_fallbacks(rules: Mapping[str, Rule], origins: Mapping[str, str]) -> None:
+    """Each country whose subdivisions decide has its fallback, and the fallback is at least
+    as strict as every subdivision rule of that country: a visitor whose state is unknown may
+    be in any of them, so a fallback laxer than one of them stops the load."""
+    for code, rule in rules.items():
+        country = _fallback_of(code)
+        if country is not None and not (country in rules and rules[country].subdivisions_decide):
+            raise MalformedRulebook(
+                f"{origins[code]}: rule {code!r}: a fallback for a country whose rule does not "
+                "say subdivisions_decide = true"
+            )
+        if not rule.subdivisions_decide:
+            continue
+        fallback_code = code + FALLBACK_SUFFIX
+        fallback = rules.get(fallback_code)
+        if fallback is None:
+            raise MalformedRulebook(
+                f"{origins[code]}: rule {code!r}: subdivisions_decide needs a rule "
+                f"{fallback_code!r} for visitors whose subdivision is unknown"
+            )
+        for sub_code, sub in rules.items():
+            if not sub_code.startswith(f"{code}-") or sub_code == fallback_code:
+                continue
+            laxer = _laxer_than(fallback, sub)
+            if laxer:
+                raise MalformedRulebook(
+                    f"{origins[fallback_code]}: rule {fallback_code!r} is laxer than "
+                    f"{sub_code!r} ({origins[sub_code]}) in: {'; '.join(laxer)}"
+                )
+
+
+def _laxer_than(fallback: Rule, sub: Rule) -> list[str]:
+    """Where ``fallback`` protects less than ``sub`` (empty: nowhere)."""
+    mine, theirs = fallback.jurisdiction, sub.jurisdiction
+    laxer = []
+    if STRICTNESS.index(mine.regime) < STRICTNESS.index(theirs.regime):
+        laxer.append(f"regime {mine.regime} < {theirs.regime}")
+    if fallback.effective_from > sub.effective_from:
+        laxer.append(f"effective_from {fallback.effective_from} after {sub.effective_from}")
+    if theirs.honours_gpc and not (
+        mine.honours_gpc and fallback.gpc_duty_from <= sub.gpc_duty_from
+    ):
+        laxer.append(f"GPC honoured from {sub.gpc_duty_from}")
+    if mine.consent_lifetime > theirs.consent_lifetime:
+        laxer.append(f"consent lifetime longer than {theirs.consent_lifetime.days} days")
+    if mine.reask_floor_months < theirs.reask_floor_months:
+        laxer.append(f"re-ask floor shorter than {theirs.reask_floor_months} months")
+    if theirs.reject_all_first_layer and not mine.reject_all_first_layer:
+        laxer.append("no reject_all on the first layer")
+    off = [key for key, value in theirs.purpose_defaults.items() if not value]
+    laxer += [f"purpose {key!r} on by default" for key in off if mine.purpose_defaults.get(key)]
+    laxer += [duty for duty in _DUTIES if getattr(theirs, duty) and not getattr(mine, duty)]
+    # A law that fixes a link's words needs those words; one that does not is served by any
+    # opt-out link (the wording of such links in the book is ours).
+    texts = {link.text for link in mine.links}
+    laxer += [
+        f"link {link.text!r} missing"
+        for link in theirs.links
+        if link.exact_wording and link.text not in texts
+    ]
+    if theirs.links and not mine.links:
+        laxer.append("no links")
+    return laxer
 
 
 @functools.cache
@@ -244,7 +359,10 @@ def jurisdiction_for_region(region: str | None, *, on: dt.date | None = None) ->
     """The most specific rule in force in ``region`` on ``on`` (default: today, UTC).
 
     ``US-CA`` is tried before ``US``; a rule whose law is not yet in force gives way to its
-    parent. Unknown or malformed regions, and countries without a rule in force, get STRICTEST.
+    parent. A bare country whose subdivisions decide (``US``, ``CA``) gets its fallback
+    (``US-unknown``): the visitor may be in its strictest subdivision. A known subdivision
+    without a rule (``US-WY``) gets the country's own rule. Unknown or malformed regions, and
+    countries without a rule in force, get STRICTEST.
     """
     candidate = (region or "").strip().upper()
     match = REGION_PATTERN.fullmatch(candidate)
@@ -252,7 +370,11 @@ def jurisdiction_for_region(region: str | None, *, on: dt.date | None = None) ->
         return STRICTEST
     day = on or _today()
     book = rulebook()
-    for code in dict.fromkeys((candidate, match[1])):
+    country = match[1]
+    codes = [candidate, country]
+    if candidate == country and (parent := book.get(country)) and parent.subdivisions_decide:
+        codes.insert(0, country + FALLBACK_SUFFIX)  # the subdivision that decides is unknown
+    for code in dict.fromkeys(codes):
         rule = book.get(code)
         if rule is not None and rule.effective_from <= day:
             return rule.on(day)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 
 from consent_service.errors import ValidationFailed
+from consent_service.infra.times import add_months
 
 ESSENTIAL_PURPOSE = "necessary"
 STANDARD_PURPOSES = ("necessary", "preferences", "analytics", "marketing", "advertising")
@@ -35,10 +36,41 @@ class Regime(enum.StrEnum):
 # The buttons a first layer may show, each a way to answer (or, for "customize", to open the
 # preferences layer). Which ones, in what order, is the rulebook's ``first_layer``.
 FIRST_LAYER_BUTTONS = ("accept_all", "reject_all", "acknowledge", "customize")
+# The longest re-ask floor a rule or a property may set: ten years, far beyond any law's.
+MAX_REASK_FLOOR_MONTHS = 120
+
+
+def first_layer_problems(buttons: Iterable[str], regime: Regime) -> list[str]:
+    """Why ``buttons`` cannot be ``regime``'s first layer (empty: they can).
+
+    Known buttons, each once; ``customize`` always (the purposes are one click away); accepting
+    only beside refusing with the same weight (11 CCR §7004(a)(2), EDPB taskforce, CO Rule
+    7.09); where the law asks for a choice (opt-in, opt-out) refusal on the first layer; and
+    no bare acknowledgement where consent is needed.
+    """
+    layer = list(buttons)
+    problems = []
+    unknown = [button for button in layer if button not in FIRST_LAYER_BUTTONS]
+    if unknown:
+        problems.append(
+            f"unknown button {', '.join(map(repr, unknown))}; "
+            f"the buttons are {', '.join(FIRST_LAYER_BUTTONS)}"
+        )
+    if len(set(layer)) < len(layer):
+        problems.append(f"buttons repeat: {layer}")
+    if "customize" not in layer:
+        problems.append("customize must be on the first layer")
+    if "accept_all" in layer and "reject_all" not in layer:
+        problems.append("accept_all needs reject_all beside it (a symmetric choice)")
+    if regime is not Regime.NOTICE and "reject_all" not in layer:
+        problems.append(f"an {regime} first layer needs reject_all (refusal in one click)")
+    if regime is Regime.OPT_IN and "acknowledge" in layer:
+        problems.append("acknowledge is no consent: not on an opt_in first layer")
+    return problems
 
 
 # Laxest first: tighten() may only move a rule to the right.
-_STRICTNESS = (Regime.NOTICE, Regime.OPT_OUT, Regime.OPT_IN)
+STRICTNESS = (Regime.NOTICE, Regime.OPT_OUT, Regime.OPT_IN)
 
 
 class LooseningRefused(ValidationFailed, ValueError):
@@ -87,12 +119,11 @@ class PurposeDefaults(Mapping[str, bool]):
 class Jurisdiction:
     """One rule as it applies on one day (``honours_gpc`` already evaluated for that day).
 
-    ``reprompt_after`` left at zero means "when the choice lapses" (``consent_lifetime``).
-    ``first_layer``: the buttons of the first layer, in order (FIRST_LAYER_BUTTONS); left
-    empty, derived from ``reject_all_first_layer``. ``reask_floor_months``: after a refusal
-    or opt-out, do not ask again before this many calendar months (0: no floor).
-    ``gpc_status_display``: the page shows, persistently, that an opt-out preference signal
-    was honoured. ``reoptin_confirmation``: opting back in after an opt-out takes two steps.
+    ``first_layer``: the buttons of the first layer, in order (FIRST_LAYER_BUTTONS); the
+    default is the symmetric consent layer. ``reask_floor_months``: after a refusal or opt-out,
+    do not ask again before this many calendar months (0: no floor). ``gpc_status_display``:
+    the page shows, persistently, that an opt-out preference signal was honoured.
+    ``reoptin_confirmation``: opting back in after an opt-out takes two steps.
     ``material_change_consent``: in an opt-out regime, a purpose a material change touched
     needs fresh consent from those whose choice predates it.
     """
@@ -102,55 +133,70 @@ class Jurisdiction:
     honours_gpc: bool
     consent_lifetime: dt.timedelta
     name: str = ""
-    reject_all_first_layer: bool = False
-    reprompt_after: dt.timedelta = dt.timedelta(0)
     links: tuple[Link, ...] = ()
     purpose_defaults: Mapping[str, bool] = PurposeDefaults()
     law: str = ""
     source_confidence: str = ""
-    first_layer: tuple[str, ...] = ()
+    first_layer: tuple[str, ...] = ("accept_all", "reject_all", "customize")
     reask_floor_months: int = 0
     gpc_status_display: bool = False
     reoptin_confirmation: bool = False
     material_change_consent: bool = False
 
     def __post_init__(self) -> None:
-        if not self.first_layer:
-            buttons = (
-                ("accept_all", "reject_all") if self.reject_all_first_layer else ("accept_all",)
-            )
-            object.__setattr__(self, "first_layer", (*buttons, "customize"))
-        if not self.reprompt_after:
-            object.__setattr__(self, "reprompt_after", self.consent_lifetime)
         if not isinstance(self.purpose_defaults, PurposeDefaults):
             object.__setattr__(self, "purpose_defaults", PurposeDefaults(self.purpose_defaults))
 
+    @property
+    def reject_all_first_layer(self) -> bool:
+        """Whether refusing takes one click on the first layer (what clients before
+        ``first_layer`` read)."""
+        return "reject_all" in self.first_layer
+
+    def reask_after(self, refused_at: dt.datetime) -> dt.datetime:
+        """The earliest moment a person who refused or opted out at ``refused_at`` may be asked
+        again: the floor counted in calendar months, as the laws count it."""
+        return add_months(refused_at, self.reask_floor_months)
+
 
 # The floor, in code so that it never depends on reading a file: opt-in, GPC honoured, reject on
-# the first layer, the book's shortest lifetime (CNIL's six months). policies/rulebook/default.toml
-# holds the same rule as data; loading the book checks that the two agree.
+# the first layer, the book's shortest lifetime (CNIL's six months) and its longest re-ask floor
+# (California's 12 months), and the persistent status of an honoured GPC signal. Two-step
+# re-opt-in and material-change consent stay off: they are opt-out regimes' duties, and under
+# opt-in every grant is already a fresh, explicit consent. policies/rulebook/default.toml holds
+# the same rule as data; loading the book checks that the two agree, and that no rule in the
+# book lapses sooner or re-asks sooner.
 STRICTEST = Jurisdiction(
     code="unknown",
     regime=Regime.OPT_IN,
     honours_gpc=True,
     consent_lifetime=dt.timedelta(days=180),
     name="Unknown region",
-    reject_all_first_layer=True,
-    reprompt_after=dt.timedelta(days=180),
     purpose_defaults=PurposeDefaults((p, p == ESSENTIAL_PURPOSE) for p in STANDARD_PURPOSES),
     law="None determined: the strictest rule in the book applies",
     source_confidence="V/S",
+    first_layer=("accept_all", "reject_all", "customize"),
+    reask_floor_months=12,
+    gpc_status_display=True,
 )
 
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
     """A rulebook entry: its jurisdiction (with GPC as it is once that duty starts), the day
-    the law applies from, and the day its GPC duty starts when that is later."""
+    the law applies from, the day its GPC duty starts when that is later, and, for a country,
+    whether its subdivisions set the law (then ``<CC>-unknown`` serves a visitor whose
+    subdivision is unknown)."""
 
     jurisdiction: Jurisdiction
     effective_from: dt.date
     gpc_from: dt.date | None = None
+    subdivisions_decide: bool = False
+
+    @property
+    def gpc_duty_from(self) -> dt.date:
+        """The first day GPC binds (meaningful when the jurisdiction honours it)."""
+        return self.gpc_from or self.effective_from
 
     def on(self, day: dt.date) -> Jurisdiction:
         if self.gpc_from is None or day >= self.gpc_from:
@@ -163,45 +209,58 @@ def tighten(
     *,
     regime: Regime | None = None,
     honours_gpc: bool | None = None,
-    reject_all_first_layer: bool | None = None,
+    first_layer: tuple[str, ...] | None = None,
     consent_lifetime: dt.timedelta | None = None,
+    reask_floor_months: int | None = None,
     purpose_defaults: Mapping[str, bool] | None = None,
 ) -> Jurisdiction:
     """``base`` as a property makes it stricter (ARCHITECTURE §5).
 
-    Stricter is: opt-in over opt-out over notice, GPC honoured, reject-all on the first layer, a
-    shorter consent lifetime, a purpose off by default. Anything laxer raises LooseningRefused
-    naming every offending setting. An opt-in result has every non-essential purpose off (nothing
-    is pre-ticked), and its re-prompt never comes after the choice lapses.
+    Stricter is: opt-in over opt-out over notice, GPC honoured, refusal on the first layer (a
+    layer that keeps ``reject_all`` and is valid for the regime), a *shorter* consent lifetime,
+    a *longer* re-ask floor (the wait after a refusal protects the person), a purpose off by
+    default. Anything laxer raises LooseningRefused naming every offending setting. An opt-in
+    result has every non-essential purpose off (nothing is pre-ticked); a result that must offer
+    a choice, given no layer of its own, gets the symmetric one.
     """
     new_regime = regime or base.regime
     lifetime = base.consent_lifetime if consent_lifetime is None else consent_lifetime
+    floor = base.reask_floor_months if reask_floor_months is None else reask_floor_months
+    layer = base.first_layer if first_layer is None else tuple(first_layer)
+    if first_layer is None and first_layer_problems(layer, new_regime):
+        layer = STRICTEST.first_layer  # e.g. a notice's acknowledgement made opt-in
     defaults = dict(base.purpose_defaults)
     refused = []
-    if _STRICTNESS.index(new_regime) < _STRICTNESS.index(base.regime):
+    if STRICTNESS.index(new_regime) < STRICTNESS.index(base.regime):
         refused.append(f"regime {new_regime} is laxer than {base.regime}")
     if base.honours_gpc and honours_gpc is False:
         refused.append("GPC must stay honoured")
-    if base.reject_all_first_layer and reject_all_first_layer is False:
-        refused.append("reject-all must stay on the first layer")
+    if base.reject_all_first_layer and "reject_all" not in layer:
+        refused.append("reject_all must stay on the first layer")
+    refused += [f"first layer: {problem}" for problem in first_layer_problems(layer, new_regime)]
     if lifetime > base.consent_lifetime:
         refused.append(
             f"a consent lifetime of {lifetime.days} days exceeds {base.consent_lifetime.days}"
+        )
+    if floor < base.reask_floor_months:
+        refused.append(
+            f"a re-ask floor of {floor} months is shorter than the law's "
+            f"{base.reask_floor_months} (a person who refused would be asked again too soon)"
         )
     for key, value in (purpose_defaults or {}).items():
         if value and defaults.get(key) is False:
             refused.append(f"purpose {key!r} must stay off by default")
         defaults[key] = value
     if refused:
-        raise LooseningRefused(f"{base.code}: " + "; ".join(refused))
+        raise LooseningRefused(f"{base.code}: " + "; ".join(dict.fromkeys(refused)))
     if new_regime is Regime.OPT_IN:
         defaults = {key: value and key == ESSENTIAL_PURPOSE for key, value in defaults.items()}
     return dataclasses.replace(
         base,
         regime=new_regime,
         honours_gpc=base.honours_gpc or bool(honours_gpc),
-        reject_all_first_layer=base.reject_all_first_layer or bool(reject_all_first_layer),
+        first_layer=layer,
         consent_lifetime=lifetime,
-        reprompt_after=min(base.reprompt_after, lifetime),
+        reask_floor_months=floor,
         purpose_defaults=PurposeDefaults(defaults),
     )

@@ -47,8 +47,8 @@ class Property(Base):
     # Bumped by every change that alters the banner (publication, texts, purposes, vendors):
     # banner caches in every process key on it.
     config_version: Mapped[int] = mapped_column(default=1, server_default="1")
-    # {jurisdiction code: {"regime", "honours_gpc", "reject_all_first_layer",
-    #  "consent_lifetime_days"}}: the property's stricter-than-the-law settings.
+    # {jurisdiction code: {"regime", "honours_gpc", "first_layer", "consent_lifetime_days",
+    #  "reask_floor_months"}}: the property's stricter-than-the-law settings.
     jurisdiction_overrides: Mapped[dict[str, dict[str, object]]] = mapped_column(
         sa.JSON, default=dict, server_default="{}"
     )

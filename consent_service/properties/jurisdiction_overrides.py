@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.jurisdictions.rulebook import rulebook
+from consent_service.jurisdictions.rules import MAX_REASK_FLOOR_MONTHS
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.jurisdictions.rules import LooseningRefused
 from consent_service.jurisdictions.rules import Regime
@@ -31,32 +32,45 @@ log = logging.getLogger(__name__)
 MAX_CONSENT_LIFETIME_DAYS = 36_500
 
 
+# The first layers a property may choose (each valid for every regime it is allowed in): the
+# symmetric consent layer, and a notice's acknowledgement with refusal beside it.
+FIRST_LAYER_CHOICES: tuple[tuple[str, ...], ...] = (
+    ("accept_all", "reject_all", "customize"),
+    ("acknowledge", "reject_all", "customize"),
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class Override:
     regime: Regime | None = None
     honours_gpc: bool | None = None
-    reject_all_first_layer: bool | None = None
+    first_layer: tuple[str, ...] | None = None
     consent_lifetime_days: int | None = None
+    reask_floor_months: int | None = None
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, object]) -> Override:
         regime = stored.get("regime")
         lifetime = stored.get("consent_lifetime_days")
+        floor = stored.get("reask_floor_months")
+        layer = stored.get("first_layer")
+        if layer is None and stored.get("reject_all_first_layer"):
+            layer = FIRST_LAYER_CHOICES[0]  # stored before first_layer: refusal on the layer
         return cls(
             regime=Regime(str(regime)) if regime else None,
             honours_gpc=bool(stored["honours_gpc"]) if "honours_gpc" in stored else None,
-            reject_all_first_layer=bool(stored["reject_all_first_layer"])
-            if "reject_all_first_layer" in stored
-            else None,
+            first_layer=tuple(str(b) for b in layer) if isinstance(layer, list | tuple) else None,
             consent_lifetime_days=int(str(lifetime)) if lifetime is not None else None,
+            reask_floor_months=int(str(floor)) if floor is not None else None,
         )
 
     def stored(self) -> dict[str, object]:
         values = {
             "regime": self.regime.value if self.regime else None,
             "honours_gpc": self.honours_gpc,
-            "reject_all_first_layer": self.reject_all_first_layer,
+            "first_layer": list(self.first_layer) if self.first_layer is not None else None,
             "consent_lifetime_days": self.consent_lifetime_days,
+            "reask_floor_months": self.reask_floor_months,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -65,11 +79,20 @@ class Override:
             base,
             regime=self.regime,
             honours_gpc=self.honours_gpc,
-            reject_all_first_layer=self.reject_all_first_layer,
+            first_layer=self.first_layer,
             consent_lifetime=dt.timedelta(days=self.consent_lifetime_days)
             if self.consent_lifetime_days is not None
             else None,
+            reask_floor_months=self.reask_floor_months,
         )
+
+    def singles(self) -> dict[str, Override]:
+        """One override per setting this one makes, by field name."""
+        return {
+            field.name: Override(**{field.name: getattr(self, field.name)})
+            for field in dataclasses.fields(self)
+            if getattr(self, field.name) is not None
+        }
 
 
 def apply_overrides(
@@ -79,15 +102,9 @@ def apply_overrides(
     stored = overrides.get(jurisdiction.code)
     if not stored:
         return jurisdiction
-    override = Override.from_stored(stored)
     result = jurisdiction
     # Field by field, so a setting the law has since overtaken drops out alone.
-    for single in (
-        Override(regime=override.regime),
-        Override(honours_gpc=override.honours_gpc),
-        Override(reject_all_first_layer=override.reject_all_first_layer),
-        Override(consent_lifetime_days=override.consent_lifetime_days),
-    ):
+    for single in Override.from_stored(stored).singles().values():
         try:
             result = single.apply(result)
         except LooseningRefused:
@@ -96,7 +113,8 @@ def apply_overrides(
 
 
 def set_override(session: Session, prop: Property, code: str, override: Override) -> None:
-    """Store ``override`` for ``code`` after checking it is no laxer than the law in force."""
+    """Store ``override`` for ``code`` after checking it is no laxer than the law in force;
+    each setting that is laxer (or out of range) is named at its own pointer."""
     rule = rulebook().get(code)
     if rule is None:
         raise ValidationFailed(
@@ -109,12 +127,25 @@ def set_override(session: Session, prop: Property, code: str, override: Override
             f"a consent lifetime is 1 to {MAX_CONSENT_LIFETIME_DAYS:,} days",
             errors=[FieldError("/consent_lifetime_days", f"1 to {MAX_CONSENT_LIFETIME_DAYS}")],
         )
+    months = override.reask_floor_months
+    if months is not None and not 0 <= months <= MAX_REASK_FLOOR_MONTHS:
+        raise ValidationFailed(
+            f"a re-ask floor is 0 to {MAX_REASK_FLOOR_MONTHS} months",
+            errors=[FieldError("/reask_floor_months", f"0 to {MAX_REASK_FLOOR_MONTHS}")],
+        )
+    law = rule.on(dt.datetime.now(dt.UTC).date())
     try:
-        override.apply(rule.on(dt.datetime.now(dt.UTC).date()))
+        override.apply(law)
     except LooseningRefused as exc:
+        errors = []
+        for name, single in override.singles().items():
+            try:
+                single.apply(law)
+            except LooseningRefused as each:
+                errors.append(FieldError(f"/{name}", str(each)))
         raise ValidationFailed(
             f"a property may make a rule stricter, never laxer: {exc}",
-            errors=[FieldError("/override", str(exc))],
+            errors=errors or [FieldError("/override", str(exc))],
         ) from None
     overrides = dict(prop.jurisdiction_overrides or {})
     if override.stored():

@@ -17,7 +17,6 @@ In one transaction:
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as dt
 import functools
@@ -38,6 +37,7 @@ from consent_service.infra.audit import record_as
 from consent_service.infra.database import begin_write
 from consent_service.infra.database import execute_core
 from consent_service.infra.sessions import revoke_preferences_sessions
+from consent_service.infra.times import add_months
 from consent_service.infra.times import rfc3339_millis
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.webhooks import EventType
@@ -72,7 +72,7 @@ class Deadline:
 
     def due(self, requested_at: dt.datetime) -> dt.datetime:
         if self.months is not None:
-            return _add_months(requested_at, self.months)
+            return add_months(requested_at, self.months)
         return requested_at + dt.timedelta(days=self.days or 0)
 
 
@@ -82,14 +82,6 @@ class Erasure:
     # False: the person had already been erased by an earlier request (nothing was done now).
     done_now: bool
     withdrawn_receipts: int = 0
-
-
-def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """ "One month" from 31 January is 28 (or 29) February: the same day, clamped."""
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 @functools.cache

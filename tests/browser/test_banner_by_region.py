@@ -41,6 +41,8 @@ def test_california_is_opt_out_with_its_links(shop):
     visitor = shop()
     visitor.visit("?region=US-CA")
     assert visitor.banner.is_visible()
+    # 11 CCR §7004(a)(2): opting out is offered beside accepting, on the first layer.
+    assert visitor.banner.get_by_role("button", name="Opt out", exact=True).is_visible()
     link = visitor.banner.get_by_role("button", name="Do Not Sell or Share My Personal Information")
     assert link.is_visible()
     # Opt-out: processing runs until the visitor objects.

@@ -131,6 +131,7 @@ def production_app(tmp_path):
         f"sqlite:///{tmp_path / 'prod.db'}",
         environment=Environment.PRODUCTION,
         region_headers=(RegionHeader("CF-IPCountry"),),
+        allow_country_only_regions=True,  # production refuses a country-only header otherwise
         banner_cache_seconds=2,
     )
     app = started_on_fresh_database(settings)

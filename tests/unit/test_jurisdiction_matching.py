@@ -60,12 +60,12 @@ def test_gpc_has_no_legal_effect_in_the_eu_or_eea(country):
     assert rule(country).honours_gpc is False
 
 
-def test_california_is_opt_out_and_honours_gpc():
+def test_california_is_opt_out_honours_gpc_and_offers_opting_out_on_the_first_layer():
     found = rule("US-CA")
     assert (found.regime, found.honours_gpc, found.reject_all_first_layer) == (
         Regime.OPT_OUT,
         True,
-        False,
+        True,
     )
     assert all(found.purpose_defaults.values())
 
@@ -92,14 +92,20 @@ def test_a_state_with_a_universal_opt_out_duty_honours_gpc(state):
     assert (found.code, found.honours_gpc) == (state, True)
 
 
-def test_switzerland_is_notice_with_everything_on_until_refused():
+def test_switzerland_is_a_symmetric_opt_out_with_third_party_purposes_off():
     found = rule("CH")
-    assert (found.regime, found.reject_all_first_layer, found.honours_gpc) == (
-        Regime.NOTICE,
-        False,
+    assert (found.regime, found.first_layer, found.honours_gpc) == (
+        Regime.OPT_OUT,
+        ("accept_all", "reject_all", "customize"),
         False,
     )
-    assert all(found.purpose_defaults.values())
+    assert dict(found.purpose_defaults) == {
+        "necessary": True,
+        "preferences": True,
+        "analytics": True,
+        "marketing": False,
+        "advertising": False,
+    }
 
 
 @pytest.mark.parametrize("region", [None, "", "ZZ", "XX", "EU", "AQ", "UK"])
@@ -223,15 +229,15 @@ def test_a_jurisdiction_is_a_hashable_value():
     ("region", "change", "field", "expected"),
     [
         pytest.param(
-            "CH", {"regime": Regime.OPT_OUT}, "regime", Regime.OPT_OUT, id="notice->opt-out"
+            "JP", {"regime": Regime.OPT_OUT}, "regime", Regime.OPT_OUT, id="notice->opt-out"
         ),
         pytest.param(
             "US-CA", {"regime": Regime.OPT_IN}, "regime", Regime.OPT_IN, id="opt-out->opt-in"
         ),
         pytest.param("US-VA", {"honours_gpc": True}, "honours_gpc", True, id="GPC on"),
         pytest.param(
-            "US-CA",
-            {"reject_all_first_layer": True},
+            "JP",
+            {"first_layer": ("acknowledge", "reject_all", "customize")},
             "reject_all_first_layer",
             True,
             id="reject-all",
@@ -255,7 +261,7 @@ def test_a_property_may_make_a_rule_stricter(region, change, field, expected):
 
 
 def test_a_property_may_switch_a_purpose_off_by_default():
-    tightened = tighten(rule("CH"), purpose_defaults={"advertising": False})
+    tightened = tighten(rule("US-CA"), purpose_defaults={"advertising": False})
     assert tightened.purpose_defaults["advertising"] is False
     assert tightened.purpose_defaults["analytics"] is True
 
@@ -271,9 +277,14 @@ def test_tightening_to_opt_in_switches_every_non_essential_purpose_off():
     }
 
 
-def test_a_shorter_lifetime_brings_the_re_prompt_forward():
+def test_a_shorter_lifetime_leaves_the_re_ask_floor_after_a_refusal_alone():
+    # The lifetime bounds a grant; the floor protects a refusal: shortening one never
+    # shortens the other (the re-prompt that followed the lifetime is gone).
     tightened = tighten(rule("US-CA"), consent_lifetime=dt.timedelta(days=90))
-    assert tightened.reprompt_after == dt.timedelta(days=90)
+    assert (tightened.consent_lifetime, tightened.reask_floor_months) == (
+        dt.timedelta(days=90),
+        12,
+    )
 
 
 @pytest.mark.parametrize(
@@ -287,7 +298,10 @@ def test_a_shorter_lifetime_brings_the_re_prompt_forward():
         ),
         pytest.param("US-CA", {"honours_gpc": False}, "GPC must stay honoured", id="GPC off"),
         pytest.param(
-            "FR", {"reject_all_first_layer": False}, "reject-all must stay", id="reject-all off"
+            "FR",
+            {"first_layer": ("accept_all", "customize")},
+            "reject_all must stay",
+            id="reject-all off",
         ),
         pytest.param(
             "FR", {"consent_lifetime": dt.timedelta(days=181)}, "exceeds 180", id="longer lifetime"

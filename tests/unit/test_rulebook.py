@@ -38,16 +38,21 @@ US_STATE_LAWS = [
     ("US-IN", D(2026, 1, 1), None),
     ("US-KY", D(2026, 1, 1), None),
     ("US-RI", D(2026, 1, 1), None),
+    # Legal review 2026-12 item 10: in the book before they apply.
+    ("US-OK", D(2027, 1, 1), None),
+    ("US-LA", D(2027, 1, 1), D(2027, 1, 1)),
+    ("US-AL", D(2027, 5, 1), D(2027, 5, 1)),
 ]
 # fmt: off
 EU_EEA = [
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
 ]
-# standards.md §7.1, and the two fallbacks.
+# standards.md §7.1, the legal review's new rows (IL, MX, VN), and the fallbacks: the strictest
+# rule, and a country's rule for a visitor whose subdivision is unknown.
 OTHERS = [
     "GB", "CH", "TR", "BR", "CA", "CA-QC", "JP", "KR", "CN", "IN", "AU", "SG", "ZA",
-    "US", "unknown",
+    "IL", "MX", "VN", "US", "unknown", "US-unknown", "CA-unknown",
 ]
 # fmt: on
 
@@ -56,10 +61,13 @@ RULE = """
 code = "FR"
 name = "France"
 regime = "opt_in"
-reject_all_first_layer = true
+first_layer = ["accept_all", "reject_all", "customize"]
 gpc = false
 consent_lifetime_days = 180
-reprompt_days = 180
+reask_floor_months = 6
+gpc_status_display = false
+reoptin_confirmation = false
+material_change_consent = false
 links = []
 law = "GDPR"
 source_confidence = "S"
@@ -143,14 +151,18 @@ def test_no_rule_lapses_sooner_than_the_strictest():
 
 
 def test_a_family_default_applies_to_each_rule_unless_the_rule_overrides_it(book):
-    family = "[defaults]\nconsent_lifetime_days = 365\nreprompt_days = 365\n"
-    germany = RULE.replace('code = "FR"', 'code = "DE"').replace(
-        "consent_lifetime_days = 180\nreprompt_days = 180\n", ""
+    family = "[defaults]\nconsent_lifetime_days = 365\nreask_floor_months = 12\n"
+    germany = (
+        RULE.replace('code = "FR"', 'code = "DE"')
+        .replace("consent_lifetime_days = 180\n", "")
+        .replace("reask_floor_months = 6\n", "")
     )
     write(book, "eu.toml", family + germany + RULE)
     rules = load_rulebook(book)
     assert rules["DE"].jurisdiction.consent_lifetime == dt.timedelta(days=365)
     assert rules["FR"].jurisdiction.consent_lifetime == dt.timedelta(days=180)
+    floors = [rules[code].jurisdiction.reask_floor_months for code in ("DE", "FR")]
+    assert floors == [12, 6]
 
 
 # --- what it refuses ---------------------------------------------------------------------------
@@ -188,14 +200,20 @@ def test_a_family_default_applies_to_each_rule_unless_the_rule_overrides_it(book
         pytest.param(
             "consent_lifetime_days = 180",
             "consent_lifetime_days = 0",
-            "rule 'FR': consent_lifetime_days and reprompt_days must be 1 to",
+            "rule 'FR': consent_lifetime_days must be 1 to",
             id="zero lifetime",
         ),
         pytest.param(
-            "reprompt_days = 180",
-            "reprompt_days = 200",
-            "rule 'FR': reprompt_days exceeds consent_lifetime_days",
-            id="re-prompt after the choice lapses",
+            "reask_floor_months = 6",
+            "reask_floor_months = 121",
+            "rule 'FR': reask_floor_months must be 0 to 120",
+            id="a floor of more than ten years",
+        ),
+        pytest.param(
+            "reask_floor_months = 6",
+            "reask_floor_months = -1",
+            "rule 'FR': reask_floor_months must be 0 to 120",
+            id="a negative floor",
         ),
         pytest.param(
             "gpc = false",
@@ -286,7 +304,9 @@ def test_a_book_without_the_unknown_rule_is_refused(book):
 
 def test_a_book_whose_unknown_rule_drifts_from_the_code_is_refused(book):
     default = (book / "default.toml").read_text(encoding="utf-8")
-    write(book, "default.toml", default.replace("gpc = true", "gpc = false"))
+    drifted = default.replace("gpc = true", "gpc = false")
+    drifted = drifted.replace("gpc_status_display = true", "gpc_status_display = false")
+    write(book, "default.toml", drifted)
     with pytest.raises(MalformedRulebook, match=r"^default\.toml: rule 'unknown': .* honours_gpc"):
         load_rulebook(book)
 
