@@ -9,10 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from consent_service.models import ConsentReceipt
-from tests.integration.issue12_law import issue_12_law  # noqa: F401 (a fixture)
 from tests.support import demo_consent
-
-pytestmark = pytest.mark.usefixtures("issue_12_law")
 
 EVERYTHING = {"preferences": True, "analytics": True, "marketing": True, "advertising": True}
 

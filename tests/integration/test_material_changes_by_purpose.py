@@ -20,11 +20,9 @@ from consent_service.errors import ValidationFailed
 from consent_service.models import OutboxMessage
 from consent_service.models import PolicyVersion
 from consent_service.models.base import utcnow
-from tests.integration.issue12_law import issue_12_law  # noqa: F401 (a fixture)
 from tests.integration.test_webhooks_events import register
 from tests.support import demo_consent
 
-pytestmark = pytest.mark.usefixtures("issue_12_law")
 EVERYTHING = {"preferences": True, "analytics": True, "marketing": True, "advertising": True}
 
 
