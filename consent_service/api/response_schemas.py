@@ -266,6 +266,13 @@ class BannerJurisdictionSchema(Schema):
         required=True,
         metadata=_doc("Opting back in after an opt-out takes a second, confirming step."),
     )
+    material_change_consent = fields.Boolean(
+        required=True,
+        metadata=_doc(
+            "Opt-out regime that still wants fresh consent for a purpose a material change "
+            "touched: a grant made before it is off until asked again."
+        ),
+    )
     links = fields.List(fields.Nested(BannerLinkSchema), required=True)
 
 

@@ -205,6 +205,7 @@ def _jurisdiction(rule: Jurisdiction) -> dict[str, Any]:
         "reask_floor_months": rule.reask_floor_months,
         "gpc_status_display": rule.gpc_status_display,
         "reoptin_confirmation": rule.reoptin_confirmation,
+        "material_change_consent": rule.material_change_consent,
         "links": [dataclasses.asdict(link) for link in rule.links],
     }
 

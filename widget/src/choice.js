@@ -49,19 +49,26 @@ const staleKeys = (config, stored) => config.purposes.filter((p) => !p.essential
 const lapsed = (config, stored, now) =>
   now - stored.at > config.jurisdiction.consent_lifetime_days * DAY_MS;
 
-// Why the banner must ask (again), or 'current' when the stored choice still holds. After a
-// refusal or opt-out nothing asks again (lapse, policy change, new purpose) before the
-// rulebook's floor: that many calendar months after the choice.
+// Whether a stored refusal or opt-out still holds off the questions about it: the rulebook's
+// floor, that many calendar months after the choice (CA §1798.135(c)(4); the Garante's 6).
+const inFloor = (config, stored, now) =>
+  Object.keys(stored.decisions).some((key) => stored.decisions[key] === false) &&
+  now < addMonths(stored.at, config.jurisdiction.reask_floor_months || 0);
+
+// What a re-ask may be about: the stale purposes, but inside the floor only those granted
+// (a material change to a granted purpose is asked about; nothing refused is asked again).
+const askedKeys = (config, stored, now) => {
+  const floor = inFloor(config, stored, now);
+  return staleKeys(config, stored).filter((key) => !floor || stored.decisions[key]);
+};
+
+// Why the banner must ask (again), or 'current' when the stored choice still holds.
 function choiceStatus(config, stored, now) {
   if (!stored) return 'none';
-  const refused = Object.keys(stored.decisions).some((key) => stored.decisions[key] === false);
-  if (refused && now < addMonths(stored.at, config.jurisdiction.reask_floor_months || 0)) {
-    return 'current';
-  }
-  if (lapsed(config, stored, now)) return 'expired';
-  const stale = staleKeys(config, stored);
-  if (!stale.length) return 'current';
-  return stale.some((key) => key in stored.decisions) ? 'policy_changed' : 'incomplete';
+  if (!inFloor(config, stored, now) && lapsed(config, stored, now)) return 'expired';
+  const asked = askedKeys(config, stored, now);
+  if (!asked.length) return 'current';
+  return asked.some((key) => key in stored.decisions) ? 'policy_changed' : 'incomplete';
 }
 
 // Where the jurisdiction honours it, GPC switches off every purpose with an opt-out category.
@@ -70,7 +77,8 @@ const gpcOverrides = (config, purpose, gpc) =>
 
 // {purpose: bool} in effect: essential on; GPC off; a stored refusal always holds; a stored
 // grant only while the choice has not lapsed and no material change touched its purpose since;
-// otherwise the regime's default (never on where opt-in applies).
+// otherwise the regime's default (never on where opt-in applies), except that a grant a
+// material change made stale stays off where the law wants fresh consent for it (CO 6.04(B)).
 function effectiveDecisions(config, stored, gpc, now) {
   const stale = stored && !lapsed(config, stored, now) ? staleKeys(config, stored) : null;
   const decisions = {};
@@ -80,6 +88,7 @@ function effectiveDecisions(config, stored, gpc, now) {
     if (purpose.essential) value = true;
     else if (gpcOverrides(config, purpose, gpc)) value = false;
     else if (given === false || (given && stale && stale.indexOf(purpose.key) < 0)) value = given;
+    else if (given && stale && config.jurisdiction.material_change_consent) value = false;
     decisions[purpose.key] = !!value;
   });
   return decisions;

@@ -287,7 +287,7 @@ function main() {
     }
     if (stored) identify(stored.visitorId);
     status = choiceStatus(config, stored, Date.now());
-    if (/^(policy_changed|incomplete)$/.test(status)) view.scope = staleKeys(config, stored);
+    if (/^(policy_changed|incomplete)$/.test(status)) view.scope = askedKeys(config, stored, Date.now());
     const effective = effectiveDecisions(config, stored, gpc, Date.now());
     apply(effective, 'load');
     watchTags(allowed);

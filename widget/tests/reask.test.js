@@ -5,9 +5,9 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { load } = require('./load.js');
 
-const { addMonths, staleKeys, choiceStatus, effectiveDecisions } = load(
+const { addMonths, staleKeys, askedKeys, choiceStatus, effectiveDecisions } = load(
   ['choice.js'],
-  ['addMonths', 'staleKeys', 'choiceStatus', 'effectiveDecisions']
+  ['addMonths', 'staleKeys', 'askedKeys', 'choiceStatus', 'effectiveDecisions']
 );
 
 const plain = (value) => JSON.parse(JSON.stringify(value));
@@ -62,6 +62,24 @@ test('inside the floor neither a material change nor a new purpose asks again', 
   const changed = config({ floor: 6, lastMaterial: 3 });
   assert.equal(choiceStatus(changed, refusal, utc(2027, 1, 1)), 'current');
   assert.equal(choiceStatus(changed, refusal, utc(2027, 6, 2)), 'expired');
+});
+
+test('inside the floor a material change to a granted purpose asks about that one alone', () => {
+  const mixed = choice({ analytics: true, marketing: false }, utc(2027, 0, 1));
+  const changed = config({ floor: 12, lastMaterial: 3 });
+  assert.equal(choiceStatus(changed, mixed, utc(2027, 1, 1)), 'policy_changed');
+  assert.deepEqual(plain(askedKeys(changed, mixed, utc(2027, 1, 1))), ['analytics']);
+});
+
+test('where the law wants fresh consent for a material change, a stale opt-out grant is off', () => {
+  const grant = choice({ analytics: true, marketing: true }, utc(2027, 0, 1));
+  const colorado = config({ lastMaterial: 3, changedIn: { marketing: 3 } });
+  Object.assign(colorado.jurisdiction, { regime: 'opt_out', material_change_consent: true });
+  colorado.purposes.forEach((purpose) => { purpose.default = true; });
+  assert.deepEqual(plain(effectiveDecisions(colorado, grant, false, utc(2027, 0, 2))),
+    { necessary: true, analytics: true, marketing: false });
+  colorado.jurisdiction.material_change_consent = false; // Minnesota: notice, still on
+  assert.equal(effectiveDecisions(colorado, grant, false, utc(2027, 0, 2)).marketing, true);
 });
 
 test('grants are re-asked on expiry and material changes whatever the floor', () => {
