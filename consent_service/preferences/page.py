@@ -13,6 +13,7 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from consent_service.consent.receipts import ReoptinConfirmationRequired
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import InternalError
 from consent_service.errors import RateLimited
@@ -35,6 +36,8 @@ from consent_service.preferences import bp
 from consent_service.preferences.session import csrf_ok
 from consent_service.preferences.session import current_access
 from consent_service.preferences.session import end_session
+from consent_service.preferences.session import reoptin_token
+from consent_service.preferences.session import reoptin_token_ok
 from consent_service.preferences.sign_in import notice_link_sign_in
 from consent_service.preferences.sign_in import sign_in_page
 from consent_service.preferences.view import date
@@ -57,6 +60,7 @@ from consent_service.web.visitor_region import visitor_ip
 from consent_service.web.visitor_region import visitor_region
 
 HOME = "preferences.preferences_home"
+REOPTIN_FIELD = "reoptin_confirmed"
 
 
 def person_subjects(access: Access) -> list[uuid.UUID]:
@@ -160,8 +164,8 @@ def preferences_home() -> Response:
     if notice in ("saved", "withdrawn"):
         receipt = request.args.get("receipt", "")[:36]
         notices.append(("info", t[notice].format(receipt=receipt)))
-    elif notice == "emails_saved":
-        notices.append(("info", t.emails_saved))
+    elif notice in ("emails_saved", "reoptin_cancelled"):
+        notices.append(("info", t[notice]))
     return _page(access, notices=notices)
 
 
@@ -185,13 +189,22 @@ def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
 @bp.post("/preferences/choices")
 @signed_in
 def preferences_save_choices(access: Access) -> Response:
-    withdraw = request.form.get("action") == "withdraw_all"
+    t = texts(page_locale())
+    action = request.form.get("action")
+    if action == "cancel_reoptin":  # the second step declined: the opt-out stands
+        return redirect(url_for(HOME, notice="reoptin_cancelled"), code=303)
+    chosen = None if action == "withdraw_all" else set(request.form.getlist("purpose"))
+    confirmation = request.form.get(REOPTIN_FIELD)
+    if confirmation is not None and (
+        chosen is None or not reoptin_token_ok(access, confirmation, chosen)
+    ):
+        return _page(access, status=422, notices=[("error", t.reoptin_invalid)])
     try:
         with committed() as session:
             recorded = change_choices(
                 session,
                 access,
-                None if withdraw else set(request.form.getlist("purpose")),
+                chosen,
                 issuer=receipt_issuer(),
                 region=visitor_region().region,
                 gpc=_gpc(),
@@ -200,13 +213,30 @@ def preferences_save_choices(access: Access) -> Response:
                 # origin applies (and a browser may send "Origin: null" for it).
                 origin=None,
                 now=utcnow(),
+                reoptin_confirmed=confirmation is not None,
             )
     except InternalError:
         raise  # the service's own fault: logged, an opaque 500
+    except ReoptinConfirmationRequired:
+        assert chosen is not None  # withdrawing opts nobody back in
+        return _reoptin_step(access, chosen)
     except ConsentServiceError as exc:
         return _page(access, status=int(exc.status), notices=[("error", exc.detail)])
     notice = "withdrawn" if recorded.payload["method"] == "withdrawal" else "saved"
     return redirect(url_for(HOME, notice=notice, receipt=str(recorded.receipt_id)), code=303)
+
+
+def _reoptin_step(access: Access, chosen: set[str]) -> Response:
+    """The second step California asks before opting back in to the sale or sharing of
+    personal information (11 CCR §7028): the same choices again, confirmed or cancelled."""
+    prop = current_session().get(Property, access.property_id)
+    return render(
+        "reoptin.html",
+        property_name=prop.name if prop else None,
+        chosen=sorted(chosen),
+        token=reoptin_token(access, chosen),
+        field=REOPTIN_FIELD,
+    )
 
 
 @bp.post("/preferences/emails")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Collection
 
 from flask import g
 from flask import request
@@ -30,6 +31,7 @@ PRE_SESSION_COOKIE = "consent_preferences_form"
 COOKIE_PATH = "/preferences"
 CSRF_FIELD = "csrf_token"
 CSRF_SALT = "consent-service/preferences-csrf/v1"
+REOPTIN_SALT = "consent-service/preferences-reoptin/v1"
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
@@ -49,6 +51,7 @@ def _forget_the_last_requests_access() -> None:
     """``g`` outlives a request where an app context was already pushed (tests, commands)."""
     g.pop("preferences_access", None)
     g.pop("preferences_session_id", None)
+    g.pop("preferences_locale", None)
 
 
 def current_access() -> Access | None:
@@ -105,8 +108,7 @@ def csrf_token() -> str:
     access = current_access()
     serializer = URLSafeSerializer(settings().secret_key, salt=CSRF_SALT)
     if access is not None:
-        who = (access.identity_id or access.visitor_id).hex  # type: ignore[union-attr]
-        return str(serializer.dumps([who, int(access.signed_in_at.timestamp())]))
+        return str(serializer.dumps(_signed_in_as(access)))
     if "preferences_form_nonce" not in g:
         g.preferences_form_nonce = request.cookies.get(PRE_SESSION_COOKIE) or (
             secrets.token_urlsafe(16)
@@ -125,6 +127,25 @@ def csrf_ok() -> bool:
     if current_access() is None and not request.cookies.get(PRE_SESSION_COOKIE):
         return False
     return hmac.compare_digest(sent, csrf_token())
+
+
+def _signed_in_as(access: Access) -> list[str | int]:
+    who = (access.identity_id or access.visitor_id).hex  # type: ignore[union-attr]
+    return [who, int(access.signed_in_at.timestamp())]
+
+
+# --- Opting back in (11 CCR §7028) -----------------------------------------------------------
+
+
+def reoptin_token(access: Access, chosen: Collection[str]) -> str:
+    """The confirmation step's hidden field: it confirms exactly the choices the person was
+    asked about, in this session, so no other form or changed choice can claim it."""
+    serializer = URLSafeSerializer(settings().secret_key, salt=REOPTIN_SALT)
+    return str(serializer.dumps([*_signed_in_as(access), sorted(chosen)]))
+
+
+def reoptin_token_ok(access: Access, sent: str, chosen: Collection[str]) -> bool:
+    return hmac.compare_digest(sent, reoptin_token(access, chosen))
 
 
 def keep_form_nonce(response: Response) -> None:

@@ -176,12 +176,16 @@ def change_choices(
     network: str | None,
     origin: str | None,
     now: dt.datetime,
+    reoptin_confirmed: bool = False,
 ) -> RecordedReceipt:
     """Record the person's new choices (``chosen``: the purposes they allow; any key the
     property does not offer is ignored), or withdraw every consent (``chosen`` None), as one
     receipt in the caller's transaction.
 
-    Refusing everything after having granted something is a withdrawal, as in the widget."""
+    Refusing everything after having granted something is a withdrawal, as in the widget.
+    Opting back in to a sale / sharing purpose after an opt-out where the law wants two steps
+    raises ``ReoptinConfirmationRequired`` unless the person confirmed it in the page's second
+    step (``reoptin_confirmed``, 11 CCR §7028)."""
     prop = session.get(Property, access.property_id)
     assert prop is not None
     context = consent_context(session, prop.key, now=now)
@@ -203,6 +207,7 @@ def change_choices(
         region=region,
         network=network,
         origin=origin,
+        reoptin_confirmed=reoptin_confirmed,
     )
     return record_consent(session, request, issuer=issuer, now=now)
 
