@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 from collections.abc import Collection
 from collections.abc import Mapping
 from typing import Any
@@ -118,6 +119,7 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
     if not rows:
         raise UnknownProperty(f"there is no property {property_key!r}")
     first = rows[0]
+    changes = _material_changes(first.material_changes)
     current = (
         PolicyRef(first.version_id, first.version_number, first.version_sha256)
         if first.version_id is not None
@@ -134,19 +136,37 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
         document_id=first.document_id,
         document_key=first.document_key,
         current=current,
-        last_material=first.last_material,
+        last_material=max(changes, default=None),
         purposes=tuple(
             OfferedPurpose(
                 r.purpose_id,
                 r.purpose_key,
                 r.essential,
                 frozenset(r.opt_out_categories or ()),
-                r.changed_in,
+                _last_change(changes, r.purpose_key),
             )
             for r in rows
             if r.purpose_id is not None
         ),
         overrides=first.jurisdiction_overrides or {},
+    )
+
+
+def _material_changes(aggregated: str | None) -> dict[int, frozenset[str]]:
+    """Each material version in effect -> the purposes it touched (empty: every purpose, as
+    versions published before purposes were named meant)."""
+    changes: dict[int, frozenset[str]] = {}
+    for line in (aggregated or "").splitlines():
+        number, _, affected = line.partition(":")
+        changes[int(number)] = frozenset(json.loads(affected or "[]"))
+    return changes
+
+
+def _last_change(changes: Mapping[int, frozenset[str]], purpose_key: str) -> int | None:
+    """The latest material version in effect that touched ``purpose_key``; None: none did."""
+    return max(
+        (number for number, affected in changes.items() if not affected or purpose_key in affected),
+        default=None,
     )
 
 
@@ -165,26 +185,20 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
         .correlate(PolicyDocument)
         .scalar_subquery()
     )
-    last_material = (
-        sa.select(sa.func.max(PolicyVersion.number))
+    # Every material version in effect as "number:[affected purposes as JSON]", one per line
+    # (a JSON list of slugs holds no newline): parsed once per context into each purpose's
+    # last change (``_material_changes``), so no purpose needs a subquery of its own.
+    material_changes = (
+        sa.select(
+            sa.func.aggregate_strings(
+                sa.cast(PolicyVersion.number, sa.String)
+                + ":"
+                + sa.cast(PolicyVersion.affected_purposes, sa.Text),
+                "\n",
+            )
+        )
         .where(published_in_effect, PolicyVersion.material.is_(True))
         .correlate(PolicyDocument)
-        .scalar_subquery()
-    )
-    # The latest material version that touched the row's purpose: it names the purpose, or
-    # names none (published before purposes were named: it touched every one). The list is
-    # JSON text on both databases, so a quoted key inside it is the purpose (``_`` escaped,
-    # LIKE's one wildcard a slug can hold).
-    affected = sa.cast(PolicyVersion.affected_purposes, sa.Text)
-    quoted_key = '%"' + sa.func.replace(Purpose.key, "_", "\\_") + '"%'
-    changed_in = (
-        sa.select(sa.func.max(PolicyVersion.number))
-        .where(
-            published_in_effect,
-            PolicyVersion.material.is_(True),
-            sa.or_(affected == "[]", affected.like(quoted_key, escape="\\")),
-        )
-        .correlate(PolicyDocument, Purpose)
         .scalar_subquery()
     )
     return (
@@ -201,12 +215,11 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
             PolicyVersion.id.label("version_id"),
             PolicyVersion.number.label("version_number"),
             PolicyVersion.sha256.label("version_sha256"),
-            last_material.label("last_material"),
+            material_changes.label("material_changes"),
             Purpose.id.label("purpose_id"),
             Purpose.key.label("purpose_key"),
             Purpose.essential,
             Purpose.opt_out_categories,
-            changed_in.label("changed_in"),
         )
         .select_from(Property)
         .outerjoin(Purpose, Purpose.property_id == Property.id)
