@@ -1,0 +1,123 @@
+"""The proof of an erasure: a statement of what was erased and when, signed like a receipt.
+
+A compact JWS with the receipts' Ed25519 key (verifiable with the same JWKS), ``typ``
+:data:`STATEMENT_TYP` so that nobody can pass it off as a receipt or a receipt as it, and
+schema :data:`STATEMENT_SCHEMA`. It names the person only by the pseudonymous subject ids
+their receipts carry (no email, customer reference or visitor id), so the person, the shop and
+a regulator can each keep a copy, and the service can keep it on the request for as long as
+erasure records are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from consent_service.consent.receipts import Issuer
+from consent_service.infra.times import rfc3339_millis
+from consent_service.models import ErasureRequest
+from consent_service.models import Subject
+
+STATEMENT_TYP = "erasure-statement+jws"
+STATEMENT_SCHEMA = "consent-service/erasure-statement/v1"
+MEDIA_TYPE = "application/jose"
+
+# What stays, and why; stated in every statement so that it says what it does not cover.
+KEPT = (
+    "consent receipts, signed and hash-chained, under the pseudonymous subject ids above:"
+    " proof of what was consented and when, which the law lets a controller keep",
+    "this statement and the erasure request (the record of the request the law asks for)",
+    "audit-log entries of the request, by pseudonymous id",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Counts:
+    """How many records of each kind the erasure withdrew, wiped, rewrote or deleted."""
+
+    receipts_withdrawn: int = 0
+    identity_pii_wiped: int = 0
+    decision_log_entries_pseudonymised: int = 0
+    outbox_payloads_redacted: int = 0
+    outbox_payloads_redacted_once_delivered: int = 0
+    emails_cancelled: int = 0
+    sessions_ended: int = 0
+    sign_in_links_deleted: int = 0
+    email_subscriptions_deleted: int = 0
+    # The person's own data key, destroyed (crypto-shredding, the key store's count); None
+    # where no key store took part.
+    person_keys_shredded: int | None = None
+
+
+def statement_payload(
+    request: ErasureRequest,
+    *,
+    property_key: str,
+    subject_ids: Sequence[uuid.UUID],
+    counts: Counts,
+    issuer: Issuer,
+) -> dict[str, object]:
+    """The signed content: ids, times, the law's deadline and the counts (never PII)."""
+    assert request.completed_at is not None
+    return {
+        "schema": STATEMENT_SCHEMA,
+        "issuer": issuer.base_url,
+        "erasure_request_id": str(request.id),
+        "property": property_key,
+        "subject_ids": sorted(str(s) for s in subject_ids),
+        "subject_kind": "customer" if request.identity_id is not None else "browser",
+        "jurisdiction": request.jurisdiction,
+        "law": request.law,
+        "requested_at": rfc3339_millis(request.requested_at),
+        "completed_at": rfc3339_millis(request.completed_at),
+        "due_at": rfc3339_millis(request.due_at),
+        "erased": dataclasses.asdict(counts),
+        "kept": list(KEPT),
+    }
+
+
+def sign_statement(
+    request: ErasureRequest,
+    *,
+    property_key: str,
+    subject_ids: Sequence[uuid.UUID],
+    counts: Counts,
+    issuer: Issuer,
+) -> None:
+    """Sign the statement and keep it, with its counts, on ``request`` (the caller's
+    transaction). The key is registered first: the JWKS must publish what signed it."""
+    payload = statement_payload(
+        request, property_key=property_key, subject_ids=subject_ids, counts=counts, issuer=issuer
+    )
+    request.statement_jws = issuer.key.sign(payload, typ=STATEMENT_TYP)
+    request.summary = dataclasses.asdict(counts)
+
+
+def statement_of_erased_browser(
+    session: Session, property_id: int, visitor_id: uuid.UUID
+) -> ErasureRequest | None:
+    """The request that erased this browser (its own or its customer's), with its statement:
+    what a browser that proves its visitor id may still download once erased."""
+    subject = session.scalar(
+        sa.select(Subject).where(
+            Subject.property_id == property_id,
+            Subject.visitor_id == visitor_id,
+            Subject.erased_at.is_not(None),
+        )
+    )
+    if subject is None:
+        return None
+    where = ErasureRequest.subject_id == subject.id
+    if subject.identity_id is not None:
+        where = sa.or_(where, ErasureRequest.identity_id == subject.identity_id)
+    return session.scalar(
+        sa.select(ErasureRequest).where(where, ErasureRequest.statement_jws.is_not(None)).limit(1)
+    )
+
+
+def statement_filename(request: ErasureRequest) -> str:
+    return f"erasure-{request.id}.jws"
