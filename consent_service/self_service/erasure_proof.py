@@ -11,13 +11,17 @@ erasure records are kept.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from consent_service.consent.receipts import Issuer
+from consent_service.infra.timed_tokens import dated_signer
 from consent_service.infra.times import rfc3339_millis
 from consent_service.models import ErasureRequest
 from consent_service.models import Subject
@@ -25,6 +29,10 @@ from consent_service.models import Subject
 STATEMENT_TYP = "erasure-statement+jws"
 STATEMENT_SCHEMA = "consent-service/erasure-statement/v1"
 MEDIA_TYPE = "application/jose"
+# The erased person has no session any more: the page shown right after erasure links the
+# statement with a token naming only that request, signed with the app's secret, this long.
+DOWNLOAD_SALT = "consent-service/erasure-statement/v1"
+DOWNLOAD_LIFETIME = dt.timedelta(days=1)
 
 # What stays, and why; stated in every statement so that it says what it does not cover.
 KEPT = (
@@ -121,3 +129,32 @@ def statement_of_erased_browser(
 
 def statement_filename(request: ErasureRequest) -> str:
     return f"erasure-{request.id}.jws"
+
+
+def download_token(
+    secret_key: str, request_id: uuid.UUID, *, signed_at: dt.datetime | None = None
+) -> str:
+    """The token of a statement's download link (see DOWNLOAD_LIFETIME)."""
+    serializer = URLSafeTimedSerializer(
+        secret_key, salt=DOWNLOAD_SALT, signer=dated_signer(signed_at)
+    )
+    return str(serializer.dumps(request_id.hex))
+
+
+def downloadable_statement(
+    session: Session, secret_key: str, request_id: uuid.UUID, token: str
+) -> ErasureRequest | None:
+    """The request whose statement ``token`` lets its holder download, if it is
+    ``request_id``'s and still valid; None otherwise, whatever the reason (a forged, expired
+    or other request's token, an unknown id: a download must not tell them apart)."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=DOWNLOAD_SALT)
+    try:
+        named = serializer.loads(token, max_age=int(DOWNLOAD_LIFETIME.total_seconds()))
+    except BadData:
+        return None
+    if named != request_id.hex:
+        return None
+    request = session.get(ErasureRequest, request_id)
+    if request is None or request.statement_jws is None:
+        return None
+    return request
