@@ -8,6 +8,7 @@ reference, whose consents were delivered to a real webhook receiver over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import uuid
@@ -84,10 +85,8 @@ def _texts(value: object) -> list[str]:
     found = [text]
     parts = text.split(".")
     if len(parts) == 3 and all(parts):  # a compact JWS: what it signs is base64url
-        try:
+        with contextlib.suppress(ValueError):
             found.append(b64url_decode(parts[1]).decode())
-        except ValueError:
-            pass
     return found
 
 
