@@ -15,7 +15,6 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -24,7 +23,6 @@ from consent_service.consent.receipts import Issuer
 from consent_service.infra.timed_tokens import dated_signer
 from consent_service.infra.times import rfc3339_millis
 from consent_service.models import ErasureRequest
-from consent_service.models import Subject
 
 STATEMENT_TYP = "erasure-statement+jws"
 STATEMENT_SCHEMA = "consent-service/erasure-statement/v1"
@@ -103,28 +101,6 @@ def sign_statement(
     )
     request.statement_jws = issuer.key.sign(payload, typ=STATEMENT_TYP)
     request.summary = dataclasses.asdict(counts)
-
-
-def statement_of_erased_browser(
-    session: Session, property_id: int, visitor_id: uuid.UUID
-) -> ErasureRequest | None:
-    """The request that erased this browser (its own or its customer's), with its statement:
-    what a browser that proves its visitor id may still download once erased."""
-    subject = session.scalar(
-        sa.select(Subject).where(
-            Subject.property_id == property_id,
-            Subject.visitor_id == visitor_id,
-            Subject.erased_at.is_not(None),
-        )
-    )
-    if subject is None:
-        return None
-    where = ErasureRequest.subject_id == subject.id
-    if subject.identity_id is not None:
-        where = sa.or_(where, ErasureRequest.identity_id == subject.identity_id)
-    return session.scalar(
-        sa.select(ErasureRequest).where(where, ErasureRequest.statement_jws.is_not(None)).limit(1)
-    )
 
 
 def statement_filename(request: ErasureRequest) -> str:
