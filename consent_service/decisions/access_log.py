@@ -3,13 +3,19 @@ purposes, and what it was told ("all internal data usage is logged").
 
 One row per request, written in the request's own transaction, so an answer that was given
 is an answer that was logged; a bulk request of 10,000 items is still one insert.
+
+Rows are never rewritten but in one way: erasing a person replaces the labels that name them
+by :data:`ERASED_LABEL` (the table's trigger allows that update and no other), so what was
+asked and answered, and how often, stays on record without saying about whom.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import uuid
+from collections.abc import Collection
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -55,3 +61,62 @@ def log_lookup(
 @functools.cache
 def _insert() -> sa.Insert:
     return sa.insert(table_of(DecisionLogEntry))
+
+
+ERASED_LABEL = "erased"
+BATCH_SIZE = 500
+
+
+def pseudonymise_entries(
+    session: Session,
+    *,
+    property_id: int,
+    labels: Collection[str],
+    now: dt.datetime,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Replace ``labels`` (an erased person's, see ``lookups.log_label``) by ERASED_LABEL in
+    every entry of the property naming one of them; how many entries were rewritten.
+
+    Entries are found by their JSON text (one indexed-by-property scan, in batches of
+    ``batch_size`` ordered by id, so memory stays flat however long the log) and rewritten
+    in Python, where the JSON is read exactly; item and allowed counts stay as they were.
+    """
+    wanted = set(labels)
+    if not wanted:
+        return 0
+    log = table_of(DecisionLogEntry)
+    text = sa.cast(log.c.answers, sa.Text)
+    # Each label as the stored JSON spells it (a quoted JSON string).
+    names_one = sa.or_(*(text.contains(json.dumps(label), autoescape=True) for label in wanted))
+    rewrite = (
+        sa.update(log)
+        .where(log.c.id == sa.bindparam("_id"))
+        .values(answers=sa.bindparam("_answers", type_=log.c.answers.type), pseudonymised_at=now)
+    )
+    rewritten = 0
+    after: uuid.UUID | None = None
+    while True:
+        query = (
+            sa.select(log.c.id, log.c.answers)
+            .where(log.c.property_id == property_id, names_one)
+            .order_by(log.c.id)
+            .limit(batch_size)
+        )
+        if after is not None:
+            query = query.where(log.c.id > after)
+        rows = execute_core(session, query).all()
+        changes = []
+        for row in rows:
+            answers = [
+                [ERASED_LABEL if answer[0] in wanted else answer[0], *answer[1:]]
+                for answer in row.answers
+            ]
+            if answers != row.answers:
+                changes.append({"_id": row.id, "_answers": answers})
+        if changes:
+            execute_core(session, rewrite, changes)
+            rewritten += len(changes)
+        if len(rows) < batch_size:
+            return rewritten
+        after = rows[-1].id

@@ -65,9 +65,10 @@ class SigningKey:
     def public_x(self) -> str:
         return public_key_x(self.private_key.public_key())
 
-    def sign(self, payload: Mapping[str, object]) -> str:
-        """Return the compact JWS of ``payload``."""
-        header = b64url_encode(canonical_json({"alg": "EdDSA", "kid": self.kid, "typ": "JOSE"}))
+    def sign(self, payload: Mapping[str, object], *, typ: str = "JOSE") -> str:
+        """Return the compact JWS of ``payload``; ``typ`` tells other signed documents (an
+        erasure statement) from receipts."""
+        header = b64url_encode(canonical_json({"alg": "EdDSA", "kid": self.kid, "typ": typ}))
         body = b64url_encode(canonical_json(payload))
         signing_input = f"{header}.{body}".encode("ascii")
         return f"{header}.{body}.{b64url_encode(self.private_key.sign(signing_input))}"

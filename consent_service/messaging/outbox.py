@@ -14,6 +14,11 @@ whose lease was taken over cannot overwrite what the new owner recorded. A worke
 mid-batch loses nothing: its leases lapse within seconds and another worker sends the same
 row again, under the same id (at least once).
 
+Erasure reaches the outbox too (:func:`redact_payloads`): a settled payload naming an erased
+person is rewritten without them at once; a pending one is still sent as it is (the receiver
+needs it: ``subject.erased`` carries the customer reference the shop erases by) and rewritten
+when it is settled, delivered or dead.
+
 These functions never commit: the worker (a surface) commits after each step.
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import json
 import logging
 import random
 import uuid
@@ -282,6 +288,8 @@ def record_outcome(
     if result.rowcount == 0:
         log.warning("outbox message %s: lease lost before its outcome was recorded", message.id)
         return None
+    if status is not OutboxStatus.PENDING:
+        _redact_if_asked(session, message.id, now)
     if outcome.verdict is Verdict.GONE:
         handler.gone(session, message, now)
     return status
@@ -381,6 +389,114 @@ def redrive(
         ),
     )
     return int(result.rowcount)
+
+
+REDACTED = "erased"
+REDACT_BATCH_SIZE = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Redaction:
+    redacted: int  # settled payloads rewritten now
+    on_settle: int  # pending payloads to rewrite once settled
+
+
+def redacted(payload: str, values: Collection[str]) -> str:
+    """``payload`` (JSON) with every string equal to one of ``values`` replaced by REDACTED,
+    wherever it is; minified as bodies are, keys in their order."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return REDACTED if value in values else value
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        return value
+
+    return json.dumps(walk(json.loads(payload)), separators=(",", ":"), ensure_ascii=True)
+
+
+def redact_payloads(
+    session: Session,
+    *,
+    property_id: int,
+    values: Collection[str],
+    now: dt.datetime,
+    batch_size: int = REDACT_BATCH_SIZE,
+) -> Redaction:
+    """Remove ``values`` (an erased person's customer reference, visitor and subject ids) from
+    the property's outbox payloads: settled rows are rewritten now (``redacted_at``), pending
+    ones are marked to be once settled (see the module). Batched by id; a pending row that a
+    worker settles meanwhile is rewritten instead of marked."""
+    wanted = {v for v in values if v}
+    if not wanted:
+        return Redaction(0, 0)
+    outbox = table_of(OutboxMessage)
+    names_one = sa.or_(*(outbox.c.payload.contains(json.dumps(v), autoescape=True) for v in wanted))
+    now_redacted = on_settle = 0
+    after: uuid.UUID | None = None
+    while True:
+        query = (
+            sa.select(outbox.c.id, outbox.c.payload, outbox.c.status, outbox.c.redact_on_settle)
+            .where(outbox.c.property_id == property_id, names_one)
+            .order_by(outbox.c.id)
+            .limit(batch_size)
+        )
+        if after is not None:
+            query = query.where(outbox.c.id > after)
+        rows = execute_core(session, query).all()
+        for row in rows:
+            rewritten = redacted(row.payload, wanted)
+            if rewritten == row.payload:
+                continue  # a LIKE match inside a longer string: not the person's value
+            if row.status == OutboxStatus.PENDING.value:
+                named = set(row.redact_on_settle or ()) | {
+                    v for v in wanted if json.dumps(v) in row.payload
+                }
+                marked = execute_core(
+                    session,
+                    sa.update(outbox)
+                    .where(outbox.c.id == row.id, outbox.c.status == OutboxStatus.PENDING.value)
+                    .values(redact_on_settle=sorted(named)),
+                )
+                if marked.rowcount:
+                    on_settle += 1
+                    continue
+            execute_core(
+                session,
+                sa.update(outbox)
+                .where(outbox.c.id == row.id, outbox.c.status != OutboxStatus.PENDING.value)
+                .values(payload=rewritten, redacted_at=now, redact_on_settle=sa.null()),
+            )
+            now_redacted += 1
+        if len(rows) < batch_size:
+            return Redaction(now_redacted, on_settle)
+        after = rows[-1].id
+
+
+def _redact_if_asked(session: Session, message_id: uuid.UUID, now: dt.datetime) -> None:
+    """Rewrite a just-settled row an erasure marked while it was pending (one look-up by
+    primary key; nothing more for the rows no erasure touched)."""
+    outbox = table_of(OutboxMessage)
+    row = execute_core(
+        session,
+        sa.select(outbox.c.payload, outbox.c.redact_on_settle).where(
+            outbox.c.id == message_id, outbox.c.redact_on_settle.is_not(None)
+        ),
+    ).first()
+    if row is None:
+        return
+    execute_core(
+        session,
+        sa.update(outbox)
+        .where(outbox.c.id == message_id)
+        .values(
+            payload=redacted(row.payload, row.redact_on_settle),
+            redacted_at=now,
+            redact_on_settle=sa.null(),
+        ),
+    )
 
 
 def retry_delay(

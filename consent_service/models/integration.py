@@ -63,3 +63,6 @@ class DecisionLogEntry(Base):
     allowed_count: Mapped[int] = mapped_column()
     # [[subject_ref, purpose, allowed, reason], ...]
     answers: Mapped[list[list[object]]] = mapped_column(sa.JSON)
+    # When an erasure last replaced an erased person's labels in ``answers`` (the one update
+    # the table's trigger allows: it may change nothing else).
+    pseudonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

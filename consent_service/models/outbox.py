@@ -79,3 +79,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Erasure: a settled payload that named an erased person was rewritten without them then.
+    redacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Erasure of a person a pending payload names: the values to replace once it is settled
+    # (delivered or dead), since the receiver still needs them (``subject.erased``).
+    redact_on_settle: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))

@@ -63,3 +63,7 @@ class ErasureRequest(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Where the request came from ("preferences-page", "admin", "api").
     source: Mapped[str] = mapped_column(sa.String(32))
+    # The signed statement of what was erased and when (compact JWS, the receipts' key), and
+    # its counts unsigned for listing; pseudonymous ids only.
+    statement_jws: Mapped[str | None] = mapped_column(sa.Text)
+    summary: Mapped[dict[str, object] | None] = mapped_column(sa.JSON)

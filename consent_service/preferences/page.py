@@ -53,6 +53,7 @@ from consent_service.self_service.choices import change_choices
 from consent_service.self_service.choices import load_choices
 from consent_service.self_service.erasure import deadline_for
 from consent_service.self_service.erasure import erase
+from consent_service.self_service.erasure_proof import download_token
 from consent_service.self_service.proof import ReceiptLine
 from consent_service.self_service.proof import receipt_history
 from consent_service.web.request_ids import request_id
@@ -303,10 +304,18 @@ def preferences_erase(access: Access) -> Response:
         notices.append(
             ("info", t.already_erased.format(completed=completed, id=erasure.request.id))
         )
+    statement_url = None
+    if erasure.request.statement_jws is not None:
+        statement_url = url_for(
+            "preferences.preferences_erasure_statement",
+            request_id=erasure.request.id,
+            token=download_token(settings().secret_key, erasure.request.id),
+        )
     response = render(
         "erased.html",
         notices=notices,
         request_=erasure.request,
+        statement_url=statement_url,
         property_name=prop.name if prop else None,
     )
     end_session(response)

@@ -11,8 +11,13 @@ In one transaction:
    customer reference), as the proof of what was consented the law lets us keep;
 4. ``subject.erased`` goes to the shop's webhooks with the customer reference it needs to
    erase its own copy, and the deadline the law gives it;
-5. the request and its completion are written to the audit log and to ``erasure_requests``,
-   which also makes a second request find the first instead of erasing twice.
+5. the decision log's entries naming the person (by any label a look-up used: each browser's
+   visitor id, each subject id, the customer reference, the email's blind index) are
+   pseudonymised, and the outbox payloads naming them redacted: settled ones now, pending ones
+   (``subject.erased`` among them) as soon as they are delivered or dead;
+6. the request and its completion are written to the audit log and to ``erasure_requests``,
+   which also makes a second request find the first instead of erasing twice; the request
+   keeps a signed statement of what was erased (``erasure_proof``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Issuer
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import record_consent
+from consent_service.decisions.access_log import pseudonymise_entries
+from consent_service.decisions.lookups import log_label
 from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.database import begin_write
@@ -40,6 +47,7 @@ from consent_service.infra.sessions import revoke_preferences_sessions
 from consent_service.infra.times import add_months
 from consent_service.infra.times import rfc3339_millis
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
+from consent_service.messaging.outbox import redact_payloads
 from consent_service.messaging.webhooks import EventType
 from consent_service.messaging.webhooks import emit_event
 from consent_service.models import ConsentReceipt
@@ -52,10 +60,13 @@ from consent_service.models import OutboxMessage
 from consent_service.models import OutboxStatus
 from consent_service.models import Property
 from consent_service.models import Subject
+from consent_service.models import WebSession
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
 from consent_service.properties.lookup import consent_context
 from consent_service.self_service.access import Access
+from consent_service.self_service.erasure_proof import Counts
+from consent_service.self_service.erasure_proof import sign_statement
 from consent_service.self_service.proof import person_subjects
 from policies import ERASURE_DEADLINES
 
@@ -187,9 +198,13 @@ def erase(
         assert found is not None
         return Erasure(found, done_now=False)
     withdrawn = _withdraw_everything(session, prop.key, subject_ids, issuer, now)
-    customer_ref = _shred(session, access, subject_ids, now)
+    visitor_ids = list(
+        session.scalars(sa.select(Subject.visitor_id).where(Subject.id.in_(subject_ids)))
+    )
+    names = _names(session, access, subject_ids, visitor_ids)
+    shredded = _shred(session, access, subject_ids, now)
+    customer_ref = shredded.customer_ref
     request.completed_at = now
-    visitor_ids = session.scalars(sa.select(Subject.visitor_id).where(Subject.id.in_(subject_ids)))
     emit_event(
         session,
         prop.id,
@@ -206,6 +221,19 @@ def erase(
         },
         now,
     )
+    logged = pseudonymise_entries(session, property_id=prop.id, labels=names.labels, now=now)
+    redaction = redact_payloads(session, property_id=prop.id, values=names.values, now=now)
+    counts = dataclasses.replace(
+        shredded.counts,
+        receipts_withdrawn=withdrawn,
+        decision_log_entries_pseudonymised=logged,
+        outbox_payloads_redacted=redaction.redacted,
+        outbox_payloads_redacted_once_delivered=redaction.on_settle,
+    )
+    issuer.ensure_registered(session)
+    sign_statement(
+        request, property_key=prop.key, subject_ids=subject_ids, counts=counts, issuer=issuer
+    )
     record_as(
         session,
         actor,
@@ -217,6 +245,8 @@ def erase(
             "erasure_request": str(request.id),
             "subjects": len(subject_ids),
             "withdrawal_receipts": withdrawn,
+            "decision_log_entries_pseudonymised": logged,
+            "outbox_payloads_redacted": redaction.redacted + redaction.on_settle,
         },
     )
     session.flush()
@@ -303,11 +333,47 @@ def _withdraw_everything(
     return len(granting)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Names:
+    """How the person is named outside the rows erasure wipes: the decision log's labels and
+    the values outbox payloads carry (taken before the identity is wiped)."""
+
+    labels: frozenset[str]
+    values: frozenset[str]
+
+
+def _names(
+    session: Session,
+    access: Access,
+    subject_ids: Sequence[uuid.UUID],
+    visitor_ids: Sequence[uuid.UUID],
+) -> _Names:
+    labels = {log_label("subject", str(s)) for s in subject_ids}
+    labels |= {log_label("visitor", str(v)) for v in visitor_ids}
+    values = {str(s) for s in subject_ids} | {str(v) for v in visitor_ids}
+    if access.identity_id is not None:
+        labels.add(log_label("identity", str(access.identity_id)))
+        identity = session.get(Identity, access.identity_id)
+        assert identity is not None
+        if identity.customer_ref:
+            labels.add(log_label("customer", identity.customer_ref))
+            values.add(identity.customer_ref)
+        if identity.email_index:
+            labels.add(log_label("email", identity.email_index))
+    return _Names(frozenset(labels), frozenset(values))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shredded:
+    customer_ref: str | None
+    counts: Counts
+
+
 def _shred(
     session: Session, access: Access, subject_ids: Sequence[uuid.UUID], now: dt.datetime
-) -> str | None:
+) -> _Shredded:
     """Wipe what identifies the person; returns the customer reference it held (for the
-    webhook, which the shop needs to find its own copy)."""
+    webhook, which the shop needs to find its own copy) and what was wiped, counted."""
     execute_core(
         session,
         sa.update(table_of(Subject))
@@ -318,6 +384,23 @@ def _shred(
     visitor_ids = list(
         session.scalars(sa.select(Subject.visitor_id).where(Subject.id.in_(subject_ids)))
     )
+    live = [WebSession.identity_id == access.identity_id] if access.identity_id else []
+    if visitor_ids:
+        live.append(
+            sa.and_(
+                WebSession.property_id == access.property_id,
+                WebSession.visitor_id.in_(visitor_ids),
+            )
+        )
+    sessions = (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(WebSession)
+            .where(sa.or_(*live), WebSession.revoked_at.is_(None))
+        )
+        if live
+        else 0
+    )
     revoke_preferences_sessions(
         session,
         now,
@@ -326,7 +409,7 @@ def _shred(
         visitor_ids=visitor_ids,
     )
     if access.identity_id is None:
-        return None
+        return _Shredded(None, Counts(sessions_ended=sessions or 0))
     identity = session.get(Identity, access.identity_id)
     assert identity is not None
     customer_ref = identity.customer_ref
@@ -337,7 +420,7 @@ def _shred(
     identity.erased_at = now
     identity.updated_at = now
     outbox = table_of(OutboxMessage)
-    execute_core(
+    cancelled = execute_core(
         session,
         sa.update(outbox)
         .where(
@@ -350,10 +433,24 @@ def _shred(
             last_error="the customer was erased",
             locked_until=None,
         ),
-    )
-    session.execute(sa.delete(MagicLink).where(MagicLink.identity_id == access.identity_id))
-    session.execute(
-        sa.delete(EmailSubscription).where(EmailSubscription.identity_id == access.identity_id)
-    )
+    ).rowcount
+    links = execute_core(
+        session, sa.delete(table_of(MagicLink)).where(MagicLink.identity_id == access.identity_id)
+    ).rowcount
+    lists = execute_core(
+        session,
+        sa.delete(table_of(EmailSubscription)).where(
+            EmailSubscription.identity_id == access.identity_id
+        ),
+    ).rowcount
     session.flush()
-    return customer_ref
+    return _Shredded(
+        customer_ref,
+        Counts(
+            identity_pii_wiped=1,
+            emails_cancelled=cancelled,
+            sessions_ended=sessions or 0,
+            sign_in_links_deleted=links,
+            email_subscriptions_deleted=lists,
+        ),
+    )
