@@ -12,6 +12,7 @@ from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import record_consent
 from tests.integration.test_admin_support import signed_in
+from tests.webhook_receiver import running_receiver
 
 
 class MovableClock:
@@ -131,3 +132,10 @@ def editor(app, session):
 @pytest.fixture
 def publisher(app, session):
     return signed_in(app, session, "publisher")
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on a loopback port of its own, for the test's duration."""
+    with running_receiver() as receiver:
+        yield receiver

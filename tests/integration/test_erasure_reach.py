@@ -33,7 +33,6 @@ from consent_service.self_service.access import Access
 from consent_service.self_service.access import Via
 from tests.integration.preferences_support import erase_now
 from tests.webhook_receiver import register
-from tests.webhook_receiver import running_receiver
 
 # Where an erased person's identifiers may stay, and why.
 ALLOWED_AFTER_DELIVERY = {
@@ -112,12 +111,6 @@ def where_found(session, person: Person) -> set[tuple[str, str, str]]:
                         if any(s in text for s in spellings):
                             found.add((table.name, column.name, kind))
     return found
-
-
-@pytest.fixture
-def receiver():
-    with running_receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture

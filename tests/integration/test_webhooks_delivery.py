@@ -30,13 +30,6 @@ from consent_service.models import WebhookEndpoint
 from consent_service.models.base import utcnow
 from tests.webhook_receiver import Answer
 from tests.webhook_receiver import register
-from tests.webhook_receiver import running_receiver
-
-
-@pytest.fixture
-def receiver():
-    with running_receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture
