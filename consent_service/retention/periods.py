@@ -8,10 +8,11 @@ which it starts (BGB §199(1)), which ``ends_after`` applies before adding.
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as dt
 import re
+
+from consent_service.infra.times import add_months
 
 _DURATION = re.compile(r"P(?:(\d{1,3})Y)?(?:(\d{1,4})M)?(?:(\d{1,4})W)?(?:(\d{1,5})D)?")
 
@@ -35,24 +36,12 @@ class Period:
 
     def after(self, start: dt.datetime) -> dt.datetime:
         """``start`` plus this period, months clamped to the month's last day."""
-        month_index = start.month - 1 + self.months + 12 * self.years
-        year, month = start.year + month_index // 12, month_index % 12 + 1
-        day = min(start.day, calendar.monthrange(year, month)[1])
-        return start.replace(year=year, month=month, day=day) + dt.timedelta(days=self.days)
+        return add_months(start, 12 * self.years + self.months) + dt.timedelta(days=self.days)
 
     def before(self, end: dt.datetime) -> dt.datetime:
-        """The earliest start whose period has ended by ``end`` (a conservative inverse of
-        :meth:`after`: ``p.after(p.before(t)) <= t``)."""
-        shifted = end - dt.timedelta(days=self.days)
-        month_index = shifted.month - 1 - self.months - 12 * self.years
-        year, month = shifted.year + month_index // 12, month_index % 12 + 1
-        day = min(shifted.day, calendar.monthrange(year, month)[1])
-        return shifted.replace(year=year, month=month, day=day)
-
-    def approximate_days(self) -> int:
-        """For comparing periods (a floor check): 365 a year, 30 a month, rounded down, so a
-        period is never judged longer than it is by more than a few days."""
-        return self.years * 365 + self.months * 30 + self.days
+        """The start whose period ends at ``end`` at the latest (a conservative inverse of
+        :meth:`after`: ``p.after(p.before(t)) <= t``), so a row older than it is past."""
+        return add_months(end - dt.timedelta(days=self.days), -(12 * self.years + self.months))
 
     def __str__(self) -> str:
         parts = [(self.years, "Y"), (self.months, "M"), (self.days, "D")]
@@ -69,5 +58,6 @@ class Period:
 def end_of_year(moment: dt.datetime) -> dt.datetime:
     """The first instant of the next year (BGB §199(1): the period starts at the close of the
     year in which the claim arose)."""
-    return moment.replace(year=moment.year + 1, month=1, day=1, hour=0, minute=0, second=0,
-                          microsecond=0)
+    return moment.replace(
+        year=moment.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )

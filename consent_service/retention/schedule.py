@@ -18,13 +18,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from policies import RETENTION_SCHEDULE
-
 from consent_service.errors import FieldError
 from consent_service.errors import InternalError
 from consent_service.errors import ValidationFailed
 from consent_service.retention.periods import Period
 from consent_service.retention.periods import end_of_year
+from policies import RETENTION_SCHEDULE
 
 RECEIPTS = "receipts"
 DEFAULT_CODE = "*"
