@@ -18,9 +18,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from consent_service.errors import FieldError
 from consent_service.errors import InternalError
 from consent_service.errors import ValidationFailed
+from consent_service.models import Property
 from consent_service.retention.periods import Period
 from consent_service.retention.periods import end_of_year
 from policies import RETENTION_SCHEDULE
@@ -257,3 +260,14 @@ def _kind(entry: Mapping[str, Any]) -> Kind:
         reason=entry["reason"],
         source_confidence=entry.get("source_confidence", "S"),
     )
+
+
+def set_property_overrides(
+    session: Session, prop: Property, overrides: Mapping[str, str], *, schedule: Schedule
+) -> dict[str, str]:
+    """Replace ``prop``'s own retention periods with ``overrides`` (blank: the default), or
+    raise ValidationFailed and change nothing; returns what is stored."""
+    checked = schedule.checked_property_overrides(overrides)
+    prop.retention_overrides = checked
+    session.flush()
+    return checked

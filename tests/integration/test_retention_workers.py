@@ -4,7 +4,6 @@ chains that remain still verify."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 

@@ -13,8 +13,8 @@ from consent_service.retention.schedule import default_schedule
 from consent_service.retention.schedule import parse_setting
 from consent_service.retention.schedule import schedule_for
 from consent_service.retention.table import schedule_table
-from consent_service.settings import SettingsError
 from consent_service.settings import Settings
+from consent_service.settings import SettingsError
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 START, END = "<!-- retention-table:start -->\n", "<!-- retention-table:end -->"
