@@ -36,6 +36,13 @@ def refused(session, statement) -> bool:
     return False
 
 
+def cutoff_2020(session, *, armed: bool) -> None:
+    """The audit log's cutoff at 2020-01-01, as the job leaves it (disarmed) or arms it."""
+    at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    session.merge(RetentionCutoff(kind="audit_log", cutoff=at, armed=armed, applied_at=at))
+    session.flush()
+
+
 def test_a_receipt_of_a_subject_not_purged_cannot_be_deleted(session, subject):
     session.execute(sa.delete(ConsentState).where(ConsentState.subject_id == subject))
     assert refused(session, sa.delete(ConsentReceipt).where(ConsentReceipt.subject_id == subject))
@@ -61,45 +68,21 @@ def test_a_purged_subjects_receipts_can_be_deleted(session, subject):
 
 def test_an_audit_entry_cannot_be_deleted_without_an_armed_cutoff(session):
     old = history.audit_entry(session, dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
-    session.merge(
-        RetentionCutoff(
-            kind="audit_log",
-            cutoff=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-            armed=False,
-            applied_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-        )
-    )
-    session.flush()
+    cutoff_2020(session, armed=False)
     assert refused(session, sa.delete(AuditEntry).where(AuditEntry.id == old))
 
 
 def test_an_audit_entry_younger_than_the_armed_cutoff_cannot_be_deleted(session):
     young = history.audit_entry(session, dt.datetime(2021, 1, 1, tzinfo=dt.UTC))
     old = history.audit_entry(session, dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
-    session.merge(
-        RetentionCutoff(
-            kind="audit_log",
-            cutoff=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-            armed=True,
-            applied_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-        )
-    )
-    session.flush()
+    cutoff_2020(session, armed=True)
     assert refused(session, sa.delete(AuditEntry).where(AuditEntry.id == young))
     assert not refused(session, sa.delete(AuditEntry).where(AuditEntry.id == old))
 
 
 def test_an_audit_entry_can_never_be_updated(session):
     old = history.audit_entry(session, dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
-    session.merge(
-        RetentionCutoff(
-            kind="audit_log",
-            cutoff=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-            armed=True,
-            applied_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-        )
-    )
-    session.flush()
+    cutoff_2020(session, armed=True)
     assert refused(session, sa.update(AuditEntry).where(AuditEntry.id == old).values(action="x"))
 
 
