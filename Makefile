@@ -98,7 +98,8 @@ test-browser: $(DEV_STAMP)
 	TEST_BROWSER=1 $(BIN)/pytest -m browser tests/browser
 
 ## bench: throughput figures (receipt writes, decide(), bare Flask baseline) on SQLite and PostgreSQL,
-## the integration look-ups (single over HTTP, bulk 10,000, latency from 10k to 1M customers)
+## the integration look-ups (single over HTTP, bulk 10,000, latency from 10k to 1M customers),
+## the retention job over 1M decision-log and 100k outbox rows (time, longest transaction)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.lookups --pg-url $(PG_TEST_URL)
@@ -106,6 +107,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench.banner_paint
 	$(BIN)/python -m tests.bench.campaigns --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.self_service --pg-url $(PG_TEST_URL)
+	$(BIN)/python -m tests.bench.retention --pg-url $(PG_TEST_URL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info

@@ -35,6 +35,7 @@ from consent_service.infra.signing import generate_signing_key
 from consent_service.infra.signing import parse_signing_keys
 from consent_service.jurisdictions.regions import RegionHeader
 from consent_service.jurisdictions.regions import parse_region_headers
+from consent_service.retention.schedule import parse_setting as parse_retention_setting
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,13 @@ def _rate_limit(name: str, raw: str) -> str:
     except ValueError:
         raise SettingsError(f"{name} must read like '1200/minute'; got {raw!r}") from None
     return raw
+
+
+def _retention(name: str, raw: str) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple(parse_retention_setting(raw).items())
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
 def _log_level(name: str, raw: str) -> str:
@@ -190,6 +198,9 @@ class Settings:
     smtp_unsubscribe_mailto: str | None = _from(_text, None)
     # Messages per second per worker process; 0: unthrottled.
     smtp_rate_limit: float = _from(_non_negative_float, 10.0)
+    # Retention periods other than policies/retention.toml's, ``kind=duration`` pairs
+    # (``decision_log=P90D,receipts.DE=P4Y``); never below a kind's legal floor.
+    retention: tuple[tuple[str, str], ...] = _from(_retention, ())
 
     @property
     def is_production(self) -> bool:

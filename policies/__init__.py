@@ -8,3 +8,4 @@ from pathlib import Path
 DEMO_DIR = Path(__file__).parent / "demo"
 RULEBOOK_DIR = Path(__file__).parent / "rulebook"
 ERASURE_DEADLINES = Path(__file__).parent / "rights" / "erasure_deadlines.toml"
+RETENTION_SCHEDULE = Path(__file__).parent / "retention.toml"

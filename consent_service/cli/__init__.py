@@ -3,7 +3,8 @@
 own words), and reports.
 
 ``worker`` drains the outbox; ``demo``, ``receipts``, ``state``, ``policy``, ``signing-key``,
-``keys``, ``identity-secret``, ``webhooks``, ``campaigns``, ``admin`` and ``rulebook`` are the
+``keys``, ``identity-secret``, ``webhooks``, ``campaigns``, ``admin``, ``rulebook`` and
+``retention`` are the
 groups.
 """
 
@@ -18,6 +19,7 @@ from consent_service.cli.identity_secret import identity_secret_cli
 from consent_service.cli.keys import keys_cli
 from consent_service.cli.policy import policy_cli
 from consent_service.cli.receipts import receipts_cli
+from consent_service.cli.retention import retention_cli
 from consent_service.cli.rulebook import rulebook_cli
 from consent_service.cli.signing_key import signing_key_cli
 from consent_service.cli.state import state_cli
@@ -37,6 +39,7 @@ COMMANDS = (
     campaigns_cli,
     admin_cli,
     rulebook_cli,
+    retention_cli,
 )
 
 

@@ -13,9 +13,12 @@ import click
 from consent_service.extensions import current_session
 from consent_service.extensions import settings
 from consent_service.extensions import vault
+from consent_service.messaging.worker import Chore
 from consent_service.messaging.worker import build_worker
 from consent_service.messaging.worker import email_setup
 from consent_service.messaging.worker import stopped_by_signals
+from consent_service.retention.job import run_retention
+from consent_service.retention.schedule import schedule_for
 
 
 @click.command("worker")
@@ -35,10 +38,35 @@ from consent_service.messaging.worker import stopped_by_signals
     "that while the worker lives); a killed worker's messages are taken over after it "
     "(default: 15).",
 )
+@click.option(
+    "--retention-minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Run the retention job this often (0: never; not with --once). Safe with several "
+    "workers: each batch claims its own rows.",
+)
 def worker_cli(
-    once: bool, batch_size: int, poll_interval: float, lease_seconds: float | None
+    once: bool,
+    batch_size: int,
+    poll_interval: float,
+    lease_seconds: float | None,
+    retention_minutes: int,
 ) -> None:
-    """Send the outbox's messages (signed webhooks, notice emails), retrying with backoff."""
+    """Send the outbox's messages (signed webhooks, notice emails), retrying with backoff;
+    run the retention job on a schedule."""
+    schedule = schedule_for(dict(settings().retention))
+    chores = (
+        (
+            Chore(
+                "retention",
+                dt.timedelta(minutes=retention_minutes),
+                lambda session, now: run_retention(session, schedule, now=now),
+            ),
+        )
+        if retention_minutes
+        else ()
+    )
     worker = build_worker(
         current_session(),
         cipher=vault().cipher,
@@ -47,6 +75,7 @@ def worker_cli(
         poll_interval=poll_interval,
         lease=dt.timedelta(seconds=lease_seconds) if lease_seconds else None,
         email=email_setup(settings(), vault()),
+        chores=chores,
     )
     with stopped_by_signals(worker):
         total = worker.run(once=once)

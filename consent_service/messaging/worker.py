@@ -20,6 +20,10 @@ transaction open, and each result settled in a transaction of its own. What that
 
 SIGTERM lets the in-flight message finish, hands the rest of the batch back, and stops.
 
+Between batches the worker also runs its *chores* when due (the retention job, hourly by
+default): each commits its own short transactions, and a chore that fails is logged and tried
+again at its next time, never stopping the outbox.
+
 The webhook channel sends through ``http_transport.py``; the email channel brings its own
 SMTP transport (``email.py``).
 """
@@ -92,6 +96,16 @@ class BatchReport:
     deferred: int = 0  # handed back uncounted because their channel could not be reached
 
 
+@dataclasses.dataclass(frozen=True)
+class Chore:
+    """Periodic work between batches: ``run(session, now)`` at most once every ``every``
+    (first at start-up); it commits its own work."""
+
+    name: str
+    every: dt.timedelta
+    run: Callable[[Session, dt.datetime], object]
+
+
 class _Leases:
     """The rows of the batch in flight this worker still holds, each with its current lease.
 
@@ -151,8 +165,11 @@ class Worker:
         channel_backoff: float = CHANNEL_BACKOFF,
         channel_backoff_max: float = CHANNEL_BACKOFF_MAX,
         monotonic: Callable[[], float] = time.monotonic,
+        chores: tuple[Chore, ...] = (),
     ) -> None:
         self._session = session
+        self._chores = chores
+        self._chores_due: dict[str, float] = {}  # chore name -> monotonic time it is next due
         self._handlers = dict(handlers)
         self._batch_size = batch_size
         self._lease = lease or DEFAULT_LEASE
@@ -191,6 +208,8 @@ class Worker:
     def _run(self, *, once: bool) -> BatchReport:
         total = BatchReport()
         while not self.stopping:
+            if not once:
+                self.run_due_chores()
             try:
                 report = self.run_batch()
             except SQLAlchemyError:
@@ -207,6 +226,19 @@ class Worker:
                 break
             self._stopping.wait(self._poll_interval)
         return total
+
+    def run_due_chores(self) -> None:
+        """Run each chore whose time has come; a failure waits for the chore's next time."""
+        for chore in self._chores:
+            due = self._chores_due.get(chore.name, 0.0)
+            if self.stopping or self._monotonic() < due:
+                continue
+            self._chores_due[chore.name] = self._monotonic() + chore.every.total_seconds()
+            try:
+                chore.run(self._session, self._clock())
+            except SQLAlchemyError:
+                self._session.rollback()
+                log.exception("chore %s failed; next try in %s", chore.name, chore.every)
 
     def run_batch(self) -> BatchReport:
         report = BatchReport()
@@ -401,6 +433,7 @@ def build_worker(
     clock: Callable[[], dt.datetime] = utcnow,
     timeout: float = DELIVERY_TIMEOUT,
     email: EmailSetup | None = None,
+    chores: tuple[Chore, ...] = (),
 ) -> Worker:
     """The worker of every channel there is: webhooks, and email when ``email`` is given.
     ``clock`` is the outbox's time (due, backoff, leases); signatures and ``Date`` headers
@@ -416,6 +449,7 @@ def build_worker(
         lease=lease,
         poll_interval=poll_interval,
         clock=clock,
+        chores=chores,
     )
 
 

@@ -24,6 +24,7 @@ from consent_service.models.property import Property
 from consent_service.models.property import Purpose
 from consent_service.models.property import Vendor
 from consent_service.models.property import vendor_purposes
+from consent_service.models.retention import RetentionCutoff
 from consent_service.models.self_service import ErasureRequest
 from consent_service.models.self_service import MagicLink
 from consent_service.models.subject import Subject
@@ -51,6 +52,7 @@ __all__ = [
     "PolicyVersion",
     "Property",
     "Purpose",
+    "RetentionCutoff",
     "SigningKeyRecord",
     "Subject",
     "Vendor",

@@ -51,6 +51,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The retention job finds delivered rows past their period by it.
+        sa.Index("ix_outbox_delivered", "status", "delivered_at"),
         # Exactly one message per customer per campaign, whatever happens to the workers.
         sa.UniqueConstraint("campaign_id", "identity_id"),
     )

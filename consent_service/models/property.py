@@ -52,6 +52,11 @@ class Property(Base):
     jurisdiction_overrides: Mapped[dict[str, dict[str, object]]] = mapped_column(
         sa.JSON, default=dict, server_default="{}"
     )
+    # {kind: ISO 8601 duration}: the property's own retention periods for the kinds that allow
+    # one (policies/retention.toml ``per_property``), checked against their floors.
+    retention_overrides: Mapped[dict[str, str]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     purposes: Mapped[list[Purpose]] = relationship(

@@ -30,3 +30,7 @@ class Subject(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the person asked to be erased: the widget then forgets this visitor id.
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the retention job deleted this subject's receipt chain (past its period). Only then
+    # does the receipts' trigger let them be deleted; the visitor id is replaced by a random
+    # one, so a returning browser starts a new subject instead of reusing this one.
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
