@@ -2,7 +2,7 @@
 receipts' and audit log's triggers allowing the retention job's deletes (and no others)
 
 Revision ID: h18a00000001
-Revises: f12a7b3c0002
+Revises: h18b00000002
 Create Date: 2026-12-07 12:00:00.000000+00:00
 
 Each migration must also work with the previous release's code still running (deploys
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'h18a00000001'
-down_revision = 'f12a7b3c0002'
+down_revision = 'h18b00000002'
 branch_labels = None
 depends_on = None
 
