@@ -158,6 +158,7 @@ def shut_down(app: Flask) -> None:
         for engine in db.engines.values():
             engine.dispose()
     app.extensions["region_resolver"].close()
+    app.extensions["key_store"].close()
 
 
 def demo_consent(visitor_id: uuid.UUID | None = None, **decisions: bool) -> dict[str, object]:
