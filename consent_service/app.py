@@ -13,8 +13,8 @@ from flask.cli import FlaskGroup
 from consent_service import extensions
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
-from consent_service.extensions import db
 from consent_service.errors import KeyStoreUnavailable
+from consent_service.extensions import db
 from consent_service.extensions import migrate
 from consent_service.infra.database import configure_engine
 from consent_service.infra.keystore import KeyStore

@@ -291,7 +291,9 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"CONSENT_DATA_KEYS: {exc}") from None
         blind_index_key = _blind_index_key(index_key_spec)
-        database_url = env.get("CONSENT_DATABASE_URL") or f"sqlite:///{instance_path / 'consent.db'}"
+        database_url = (
+            env.get("CONSENT_DATABASE_URL") or f"sqlite:///{instance_path / 'consent.db'}"
+        )
         key_store_url = _key_store_url(env.get("CONSENT_KEY_STORE_URL", "").strip(), database_url)
         optional = _optional_settings(cls, env)
         # Two defaults depend on the environment: private webhook targets (test receivers,
@@ -393,7 +395,7 @@ def _key_store_url(raw: str, database_url: str) -> str:
         return ""
     try:
         url = make_url(raw)
-    except Exception:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
+    except Exception:
         raise SettingsError("CONSENT_KEY_STORE_URL is not a database URL") from None
     main = make_url(database_url)
     same_place = (url.get_backend_name(), url.host, url.port, url.database) == (

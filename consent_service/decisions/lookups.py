@@ -90,11 +90,14 @@ def look_up(
     rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]] = {}
     for kind, keys in keys_by_kind.items():
         found_keys: set[str] = set()
-        params = {
+        params: dict[str, object] = {
             "property_id": context.property_id,
             "keys": [uuid.UUID(k) for k in keys] if kind in UUID_KINDS else list(keys),
             "purpose_ids": purpose_ids,
         }
+        if kind == "customer":
+            # Rows an earlier release wrote keep the plain reference until converted.
+            params["refs"] = [ref.value for ref in lookup_keys if ref.kind == "customer"]
         for row in execute_core(session, _states_query(kind), params):
             key = str(row.key)
             found_keys.add(key)
@@ -108,8 +111,9 @@ def look_up(
     judge = _Judge(facts, now, context.overrides, live_gpc=live_gpc)
     for ref in refs:
         key = lookup_keys[ref]
-        label = f"email#{key[:16]}" if ref.kind == "email" else f"{ref.kind}:{key}"
-        states = rows_by_ref.get((ref.kind, key), [])
+        # Emails and customers only by blind index in the access log, never by themselves.
+        label = f"{ref.kind}#{key[:16]}" if ref.kind in INDEXED_KINDS else f"{ref.kind}:{key}"
+        states = rows_by_ref.get((ref.kind, key)) or rows_by_ref.get((ref.kind, ref.value), [])
         answers.extend(Answer(ref, d, label) for d in judge.decisions(states))
     return answers
 
@@ -208,11 +212,16 @@ class _Judge:
         return self._jurisdictions[code]
 
 
+INDEXED_KINDS = ("email", "customer")
+
+
 def _lookup_key(ref: SubjectRef, context: ConsentContext, vault: Vault | None) -> str:
-    if ref.kind != "email":
+    if ref.kind not in INDEXED_KINDS:
         return ref.value
     if vault is None:
-        raise ValueError("looking subjects up by email needs the vault's index key")
+        raise ValueError(f"looking subjects up by {ref.kind} needs the vault's index key")
+    if ref.kind == "customer":
+        return vault.customer_index(context.property_id, ref.value)
     return vault.email_index(context.property_id, ref.value)
 
 
@@ -223,7 +232,8 @@ def _states_query(kind: str) -> sa.Select[Any]:
     key_column: Any = {
         "visitor": Subject.visitor_id,
         "subject": Subject.id,
-        "customer": Identity.customer_ref,
+        # An earlier release's row, not yet converted, is named by its plain reference.
+        "customer": sa.func.coalesce(Identity.customer_ref_index, Identity.customer_ref),
         "email": Identity.email_index,
         "identity": Subject.identity_id,
     }[kind]
@@ -249,7 +259,7 @@ def _states_query(kind: str) -> sa.Select[Any]:
                 Identity.property_id == sa.bindparam("property_id"),
             ),
         )
-    column_type = key_column.type
+    column_type = sa.String() if kind == "customer" else key_column.type
     # Only the asked-for purposes' rows: every receipt writes a row for each offered purpose,
     # so they carry the latest receipt's jurisdiction and GPC flag too. (A purpose added after
     # a subject's last receipt has no row: that subject is then judged as unknown, strictest.)
@@ -257,9 +267,15 @@ def _states_query(kind: str) -> sa.Select[Any]:
         ConsentState.subject_id == Subject.id,
         ConsentState.purpose_id.in_(sa.bindparam("purpose_ids", expanding=True)),
     )
+    keys = sa.bindparam("keys", expanding=True, type_=column_type)
+    named = key_column.in_(keys)
+    if kind == "customer":
+        named = sa.or_(
+            Identity.customer_ref_index.in_(keys),
+            Identity.customer_ref.in_(sa.bindparam("refs", expanding=True, type_=sa.String())),
+        )
     return query.outerjoin(ConsentState, asked).where(
-        Subject.property_id == sa.bindparam("property_id"),
-        key_column.in_(sa.bindparam("keys", expanding=True, type_=column_type)),
+        Subject.property_id == sa.bindparam("property_id"), named
     )
 
 

@@ -36,9 +36,11 @@ from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.database import begin_write
 from consent_service.infra.database import execute_core
+from consent_service.infra.pii import Vault
 from consent_service.infra.sessions import revoke_preferences_sessions
 from consent_service.infra.times import add_months
 from consent_service.infra.times import rfc3339_millis
+from consent_service.integrations.identity import forget_identity
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.webhooks import EventType
 from consent_service.messaging.webhooks import emit_event
@@ -141,6 +143,7 @@ def erase(
     access: Access,
     *,
     issuer: Issuer,
+    vault: Vault,
     network: str | None,
     request_id: str | None,
     now: dt.datetime,
@@ -187,7 +190,7 @@ def erase(
         assert found is not None
         return Erasure(found, done_now=False)
     withdrawn = _withdraw_everything(session, prop.key, subject_ids, issuer, now)
-    customer_ref = _shred(session, access, subject_ids, now)
+    customer_ref = _shred(session, vault, access, subject_ids, now)
     request.completed_at = now
     visitor_ids = session.scalars(sa.select(Subject.visitor_id).where(Subject.id.in_(subject_ids)))
     emit_event(
@@ -304,7 +307,11 @@ def _withdraw_everything(
 
 
 def _shred(
-    session: Session, access: Access, subject_ids: Sequence[uuid.UUID], now: dt.datetime
+    session: Session,
+    vault: Vault,
+    access: Access,
+    subject_ids: Sequence[uuid.UUID],
+    now: dt.datetime,
 ) -> str | None:
     """Wipe what identifies the person; returns the customer reference it held (for the
     webhook, which the shop needs to find its own copy)."""
@@ -329,7 +336,7 @@ def _shred(
         return None
     identity = session.get(Identity, access.identity_id)
     assert identity is not None
-    customer_ref = identity.customer_ref
+    customer_ref = forget_identity(vault, identity)  # the person's key shredded
     identity.customer_ref = None
     identity.email_ciphertext = None
     identity.email_index = None

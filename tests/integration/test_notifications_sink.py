@@ -115,7 +115,7 @@ def send_due(
     """Run an in-process worker (email + webhooks) until nothing is due."""
     worker = build_worker(
         session,
-        cipher=app.extensions["vault"].cipher,
+        vault=app.extensions["vault"],
         allow_private_networks=True,
         batch_size=50,
         clock=(lambda: at) if at else utcnow,
