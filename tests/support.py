@@ -99,6 +99,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "CONSENT_SIGNING_KEYS": ",".join(key.spec() for key in settings.signing_keys),
         "CONSENT_DATA_KEYS": ",".join(key.spec() for key in settings.data_keys),
         "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(settings.blind_index_key).decode(),
+        "CONSENT_KEY_STORE_URL": settings.key_store,
     }
 
 
