@@ -383,6 +383,30 @@ def convert_identity(vault: Vault, identity: Identity, *, now: dt.datetime) -> b
     return changed
 
 
+def convert_identities(
+    session: Session, vault: Vault, *, now: dt.datetime, batch_size: int = 500
+) -> int:
+    """One batch of :func:`convert_identity` over rows an earlier release wrote (a plain
+    customer reference, or an email sealed with the data keys); returns how many changed.
+    The caller commits and calls again until 0: each batch is its own short transaction."""
+    legacy = sa.or_(
+        Identity.customer_ref.is_not(None),
+        sa.and_(
+            Identity.email_ciphertext.is_not(None),
+            sa.func.substr(Identity.email_ciphertext, 1, 1) != b"\x02",
+        ),
+    )
+    rows = session.scalars(
+        sa.select(Identity)
+        .where(legacy, Identity.erased_at.is_(None))
+        .order_by(Identity.id)
+        .limit(batch_size)
+    ).all()
+    changed = sum(convert_identity(vault, identity, now=now) for identity in rows)
+    session.flush()
+    return changed
+
+
 def customer_ref_of(
     vault: Vault, identity: Identity, *, keys: Mapping[uuid.UUID, bytes] | None = None
 ) -> str | None:
