@@ -95,14 +95,13 @@ def look_up(
             "keys": [uuid.UUID(k) for k in keys] if kind in UUID_KINDS else list(keys),
             "purpose_ids": purpose_ids,
         }
-        if kind == "customer":
-            # Rows an earlier release wrote keep the plain reference until converted.
-            params["refs"] = [ref.value for ref in lookup_keys if ref.kind == "customer"]
         for row in execute_core(session, _states_query(kind), params):
             key = str(row.key)
             found_keys.add(key)
             if row.purpose_id is not None:
                 rows_by_ref.setdefault((kind, key), []).append(row)
+        if kind == "customer":
+            _legacy_customers(session, lookup_keys, found_keys, params, rows_by_ref)
         if kind == "subject" and found_keys != keys:
             raise SubjectNotAccessible(
                 "a subject: reference does not name a subject of this property"
@@ -116,6 +115,26 @@ def look_up(
         states = rows_by_ref.get((ref.kind, key)) or rows_by_ref.get((ref.kind, ref.value), [])
         answers.extend(Answer(ref, d, label) for d in judge.decisions(states))
     return answers
+
+
+def _legacy_customers(
+    session: Session,
+    lookup_keys: Mapping[SubjectRef, str],
+    found_keys: set[str],
+    params: dict[str, object],
+    rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]],
+) -> None:
+    """Customers not found by blind index, looked for by the plain reference an earlier
+    release stored (until ``keystore convert`` ran): one more indexed query, only when some
+    are missing, so an unconverted customer is never answered as a stranger."""
+    missing = [
+        r.value for r, k in lookup_keys.items() if r.kind == "customer" and k not in found_keys
+    ]
+    if not missing:
+        return
+    for row in execute_core(session, _states_query("customer_legacy"), {**params, "keys": missing}):
+        if row.purpose_id is not None:
+            rows_by_ref.setdefault(("customer", str(row.key)), []).append(row)
 
 
 class _Judge:
@@ -232,8 +251,9 @@ def _states_query(kind: str) -> sa.Select[Any]:
     key_column: Any = {
         "visitor": Subject.visitor_id,
         "subject": Subject.id,
-        # An earlier release's row, not yet converted, is named by its plain reference.
-        "customer": sa.func.coalesce(Identity.customer_ref_index, Identity.customer_ref),
+        "customer": Identity.customer_ref_index,
+        # A row an earlier release wrote, not yet converted, is named by its plain reference.
+        "customer_legacy": Identity.customer_ref,
         "email": Identity.email_index,
         "identity": Subject.identity_id,
     }[kind]
@@ -249,7 +269,7 @@ def _states_query(kind: str) -> sa.Select[Any]:
         ConsentState.given_at,
         ConsentState.expires_at,
     ).select_from(Subject)
-    if kind in ("customer", "email"):
+    if kind in ("customer", "customer_legacy", "email"):
         # Identity's own property_id too: its unique indexes lead with it, and without it
         # PostgreSQL scans every identity (measured: 20 ms at 100k customers, 6 ms at 10k).
         query = query.join(
@@ -259,7 +279,7 @@ def _states_query(kind: str) -> sa.Select[Any]:
                 Identity.property_id == sa.bindparam("property_id"),
             ),
         )
-    column_type = sa.String() if kind == "customer" else key_column.type
+    column_type = key_column.type
     # Only the asked-for purposes' rows: every receipt writes a row for each offered purpose,
     # so they carry the latest receipt's jurisdiction and GPC flag too. (A purpose added after
     # a subject's last receipt has no row: that subject is then judged as unknown, strictest.)
@@ -267,15 +287,9 @@ def _states_query(kind: str) -> sa.Select[Any]:
         ConsentState.subject_id == Subject.id,
         ConsentState.purpose_id.in_(sa.bindparam("purpose_ids", expanding=True)),
     )
-    keys = sa.bindparam("keys", expanding=True, type_=column_type)
-    named = key_column.in_(keys)
-    if kind == "customer":
-        named = sa.or_(
-            Identity.customer_ref_index.in_(keys),
-            Identity.customer_ref.in_(sa.bindparam("refs", expanding=True, type_=sa.String())),
-        )
     return query.outerjoin(ConsentState, asked).where(
-        Subject.property_id == sa.bindparam("property_id"), named
+        Subject.property_id == sa.bindparam("property_id"),
+        key_column.in_(sa.bindparam("keys", expanding=True, type_=column_type)),
     )
 
 
