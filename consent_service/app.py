@@ -13,9 +13,11 @@ from flask.cli import FlaskGroup
 from consent_service import extensions
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
+from consent_service.errors import KeyStoreUnavailable
 from consent_service.extensions import db
 from consent_service.extensions import migrate
 from consent_service.infra.database import configure_engine
+from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
@@ -56,7 +58,13 @@ def create_app(
     extensions.caller_cache.attach(app, CallerCache(ttl=settings.api_key_cache_seconds))
     # Look-ups see a publication (or a purpose change) within the banner's staleness bound.
     extensions.context_cache.attach(app, TtlCache(ttl=settings.banner_cache_seconds))
-    extensions.vault.attach(app, Vault(Cipher(settings.data_keys), settings.blind_index_key))
+    cipher = Cipher(settings.data_keys)
+    key_store = extensions.key_store.attach(
+        app,
+        KeyStore(settings.key_store, cipher, connect_timeout=settings.database_connect_timeout),
+    )
+    check_master_keys(key_store, settings)
+    extensions.vault.attach(app, Vault(cipher, settings.blind_index_key, key_store))
     extensions.password_hasher.attach(app, password_hasher)
     extensions.web_sessions.attach(app, SessionRecords())
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -109,6 +117,25 @@ def create_app(
 def cli_main() -> None:
     """The ``consent-service`` console script: Flask's CLI around this app."""
     FlaskGroup(create_app=create_app, help="Consent and cookie management service.")()
+
+
+def check_master_keys(key_store: KeyStore, settings: Settings) -> None:
+    """Refuse to start when person keys are wrapped under a master key no longer configured
+    (every person sealed under it would read as unreadable); a store that cannot be reached
+    now is only logged: requests that need it fail closed."""
+    try:
+        status = key_store.status(key.kid for key in settings.data_keys)
+    except KeyStoreUnavailable:
+        log.warning("the key store is not answering at start-up; sealed data waits for it")
+        return
+    if status.unknown_kids:
+        key_store.close()
+        raise SettingsError(
+            "CONSENT_DATA_KEYS lacks "
+            + ", ".join(status.unknown_kids)
+            + ", which still wrap person keys: put it back, then run "
+            "`consent-service keystore rewrap` before removing it"
+        )
 
 
 def _configure_logging(settings: Settings) -> None:

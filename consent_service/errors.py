@@ -243,6 +243,17 @@ class InvalidUnsubscribeLink(ConsentServiceError):
     )
 
 
+class KeyStoreUnavailable(RetryLater):
+    code = "key-store-unavailable"
+    title = "The key store is not answering"
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    description = (
+        "The service could not reach the store of per-person keys that seal personal data, so "
+        "it neither read nor wrote that person's data (it never stores it unsealed). Retry "
+        "after the number of seconds in Retry-After."
+    )
+
+
 def problem_types() -> dict[str, type[ConsentServiceError]]:
     """Every documented problem type by code: each subclass, however deep, that states its own
     ``description`` (a family base without one is not a type a client can receive)."""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
 from consent_service.infra.database import commit_or_roll_back
+from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
 from consent_service.infra.sessions import SessionRecords
@@ -72,6 +73,8 @@ class AppService(Generic[T]):
 settings = AppService("consent_settings", Settings)
 # The cipher and blind-index key that protect personal data at rest.
 vault = AppService("vault", Vault)
+# The store of each person's key (crypto-shredding), outside the main database.
+key_store = AppService("key_store", KeyStore)
 receipt_issuer = AppService("receipt_issuer", Issuer)
 region_resolver = AppService("region_resolver", RegionResolver)
 rate_limiter = AppService("rate_limiter", KeyRateLimiter)

@@ -156,6 +156,10 @@ class Settings:
     data_keys: tuple[DataKey, ...] = dataclasses.field(repr=False)
     # HMAC key of the blind indexes that find encrypted emails; it cannot rotate in place.
     blind_index_key: bytes = dataclasses.field(repr=False)
+    # Where each person's key lives, wrapped (``infra/keystore.py``): a database of its own,
+    # backed up apart from the main one, so erasing a key reaches every backup of the main one.
+    # Empty: a SQLite file in the instance folder (see ``key_store``).
+    key_store_url: str = dataclasses.field(default="", repr=False)
     # Rate-limit storage (``limits``): memory:// embedded, redis://host:6379 with several processes.
     rate_limit_storage: str = _from(_text, "memory://")
     # The deployment runs one process: the only way production accepts memory:// (each process
@@ -244,6 +248,12 @@ class Settings:
             },
         }
 
+    @property
+    def key_store(self) -> str:
+        """The key store's SQLAlchemy URL: the configured one, else a SQLite file beside the
+        embedded database (``make run`` needs nothing new)."""
+        return self.key_store_url or f"sqlite:///{self.instance_path / 'keys.db'}"
+
     def database_time_limits(self) -> TimeLimits:
         return TimeLimits(
             connect=float(self.database_connect_timeout),
@@ -264,6 +274,7 @@ class Settings:
                 "CONSENT_BASE_URL",
                 "CONSENT_DATA_KEYS",
                 "CONSENT_BLIND_INDEX_KEY",
+                "CONSENT_KEY_STORE_URL",
             ]
             missing = [name for name in required if not env.get(name)]
             if missing:
@@ -291,6 +302,10 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"CONSENT_DATA_KEYS: {exc}") from None
         blind_index_key = _blind_index_key(index_key_spec)
+        database_url = (
+            env.get("CONSENT_DATABASE_URL") or f"sqlite:///{instance_path / 'consent.db'}"
+        )
+        key_store_url = _key_store_url(env.get("CONSENT_KEY_STORE_URL", "").strip(), database_url)
         optional = _optional_settings(cls, env)
         # Two defaults depend on the environment: private webhook targets (test receivers,
         # local tools) are fine in development, and production mail goes out over TLS.
@@ -311,8 +326,8 @@ class Settings:
             )
         return cls(
             environment=environment,
-            database_url=env.get("CONSENT_DATABASE_URL")
-            or f"sqlite:///{instance_path / 'consent.db'}",
+            database_url=database_url,
+            key_store_url=key_store_url,
             secret_key=secret_key,
             signing_keys=signing_keys,
             base_url=(env.get("CONSENT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
@@ -382,6 +397,30 @@ def _parse_environment(value: str) -> Environment:
     except ValueError:
         allowed = ", ".join(e.value for e in Environment)
         raise SettingsError(f"CONSENT_ENV must be one of: {allowed}; got {value!r}") from None
+
+
+def _key_store_url(raw: str, database_url: str) -> str:
+    """Person keys kept in the main database would be in each of its backups, and erasing
+    one would not reach them: the key store must be another database."""
+    if not raw:
+        return ""
+    try:
+        url = make_url(raw)
+    except Exception:
+        raise SettingsError("CONSENT_KEY_STORE_URL is not a database URL") from None
+    main = make_url(database_url)
+    same_place = (url.get_backend_name(), url.host, url.port, url.database) == (
+        main.get_backend_name(),
+        main.host,
+        main.port,
+        main.database,
+    )
+    if same_place:
+        raise SettingsError(
+            "CONSENT_KEY_STORE_URL must name another database than CONSENT_DATABASE_URL: "
+            "person keys kept beside the data they seal would be in every backup of it"
+        )
+    return raw
 
 
 def _blind_index_key(spec: str) -> bytes:

@@ -99,6 +99,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "CONSENT_SIGNING_KEYS": ",".join(key.spec() for key in settings.signing_keys),
         "CONSENT_DATA_KEYS": ",".join(key.spec() for key in settings.data_keys),
         "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(settings.blind_index_key).decode(),
+        "CONSENT_KEY_STORE_URL": settings.key_store,
     }
 
 
@@ -158,6 +159,7 @@ def shut_down(app: Flask) -> None:
         for engine in db.engines.values():
             engine.dispose()
     app.extensions["region_resolver"].close()
+    app.extensions["key_store"].close()
 
 
 def demo_consent(visitor_id: uuid.UUID | None = None, **decisions: bool) -> dict[str, object]:

@@ -3,9 +3,8 @@
 own words), and reports.
 
 ``worker`` drains the outbox; ``demo``, ``receipts``, ``state``, ``policy``, ``signing-key``,
-``keys``, ``identity-secret``, ``webhooks``, ``campaigns``, ``admin``, ``rulebook`` and
-``retention`` are the
-groups.
+``keys``, ``keystore``, ``identity-secret``, ``webhooks``, ``campaigns``, ``admin``,
+``rulebook`` and ``retention`` are the groups.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from consent_service.cli.campaigns import campaigns_cli
 from consent_service.cli.demo import demo_cli
 from consent_service.cli.identity_secret import identity_secret_cli
 from consent_service.cli.keys import keys_cli
+from consent_service.cli.keystore import keystore_cli
 from consent_service.cli.policy import policy_cli
 from consent_service.cli.receipts import receipts_cli
 from consent_service.cli.retention import retention_cli
@@ -34,6 +34,7 @@ COMMANDS = (
     policy_cli,
     signing_key_cli,
     keys_cli,
+    keystore_cli,
     identity_secret_cli,
     webhooks_cli,
     campaigns_cli,

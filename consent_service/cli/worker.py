@@ -69,7 +69,7 @@ def worker_cli(
     )
     worker = build_worker(
         current_session(),
-        cipher=vault().cipher,
+        vault=vault(),
         allow_private_networks=settings().webhook_allow_private_networks,
         batch_size=batch_size,
         poll_interval=poll_interval,

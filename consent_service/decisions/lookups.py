@@ -90,7 +90,7 @@ def look_up(
     rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]] = {}
     for kind, keys in keys_by_kind.items():
         found_keys: set[str] = set()
-        params = {
+        params: dict[str, object] = {
             "property_id": context.property_id,
             "keys": [uuid.UUID(k) for k in keys] if kind in UUID_KINDS else list(keys),
             "purpose_ids": purpose_ids,
@@ -100,6 +100,8 @@ def look_up(
             found_keys.add(key)
             if row.purpose_id is not None:
                 rows_by_ref.setdefault((kind, key), []).append(row)
+        if kind == "customer":
+            _legacy_customers(session, lookup_keys, found_keys, params, rows_by_ref)
         if kind == "subject" and found_keys != keys:
             raise SubjectNotAccessible(
                 "a subject: reference does not name a subject of this property"
@@ -109,16 +111,36 @@ def look_up(
     for ref in refs:
         key = lookup_keys[ref]
         label = log_label(ref.kind, key)
-        states = rows_by_ref.get((ref.kind, key), [])
+        states = rows_by_ref.get((ref.kind, key)) or rows_by_ref.get((ref.kind, ref.value), [])
         answers.extend(Answer(ref, d, label) for d in judge.decisions(states))
     return answers
 
 
 def log_label(kind: str, key: str) -> str:
-    """How the access log names a subject looked up by ``kind`` and its look-up key: an email
-    only by its blind index's prefix, never itself. Erasure computes the labels it removes
-    here too, so the two can never drift apart."""
-    return f"email#{key[:16]}" if kind == "email" else f"{kind}:{key}"
+    """How the access log names a subject looked up by ``kind`` and its look-up key: emails
+    and customers only by their blind index's prefix, never by themselves. Erasure computes
+    the labels it removes here too, so the two can never drift apart."""
+    return f"{kind}#{key[:16]}" if kind in INDEXED_KINDS else f"{kind}:{key}"
+
+
+def _legacy_customers(
+    session: Session,
+    lookup_keys: Mapping[SubjectRef, str],
+    found_keys: set[str],
+    params: dict[str, object],
+    rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]],
+) -> None:
+    """Customers not found by blind index, looked for by the plain reference an earlier
+    release stored (until ``keystore convert`` ran): one more indexed query, only when some
+    are missing, so an unconverted customer is never answered as a stranger."""
+    missing = [
+        r.value for r, k in lookup_keys.items() if r.kind == "customer" and k not in found_keys
+    ]
+    if not missing:
+        return
+    for row in execute_core(session, _states_query("customer_legacy"), {**params, "keys": missing}):
+        if row.purpose_id is not None:
+            rows_by_ref.setdefault(("customer", str(row.key)), []).append(row)
 
 
 class _Judge:
@@ -215,11 +237,16 @@ class _Judge:
         return self._jurisdictions[code]
 
 
+INDEXED_KINDS = ("email", "customer")
+
+
 def _lookup_key(ref: SubjectRef, context: ConsentContext, vault: Vault | None) -> str:
-    if ref.kind != "email":
+    if ref.kind not in INDEXED_KINDS:
         return ref.value
     if vault is None:
-        raise ValueError("looking subjects up by email needs the vault's index key")
+        raise ValueError(f"looking subjects up by {ref.kind} needs the vault's index key")
+    if ref.kind == "customer":
+        return vault.customer_index(context.property_id, ref.value)
     return vault.email_index(context.property_id, ref.value)
 
 
@@ -230,7 +257,9 @@ def _states_query(kind: str) -> sa.Select[Any]:
     key_column: Any = {
         "visitor": Subject.visitor_id,
         "subject": Subject.id,
-        "customer": Identity.customer_ref,
+        "customer": Identity.customer_ref_index,
+        # A row an earlier release wrote, not yet converted, is named by its plain reference.
+        "customer_legacy": Identity.customer_ref,
         "email": Identity.email_index,
         "identity": Subject.identity_id,
     }[kind]
@@ -246,7 +275,7 @@ def _states_query(kind: str) -> sa.Select[Any]:
         ConsentState.given_at,
         ConsentState.expires_at,
     ).select_from(Subject)
-    if kind in ("customer", "email"):
+    if kind in ("customer", "customer_legacy", "email"):
         # Identity's own property_id too: its unique indexes lead with it, and without it
         # PostgreSQL scans every identity (measured: 20 ms at 100k customers, 6 ms at 10k).
         query = query.join(

@@ -4,17 +4,27 @@ Ciphertexts carry the id of the key that made them (``v1 | kid length | kid | no
 so a new key can become current while old rows stay readable until re-encrypted. The blind
 index key cannot rotate the same way (an index must be recomputable from the plain value);
 it is separate from the data keys so that leaking an index reveals nothing to decrypt with.
+
+A person's own data (email, customer reference) is sealed with that person's key instead
+(``v2 | nonce | sealed``, no key id: the key is found by the identity it belongs to), kept
+wrapped under the data keys in a key store outside the main database (``infra/keystore.py``):
+deleting the key makes every copy of those ciphertexts, in every backup, unreadable.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import os
 import re
 import unicodedata
+import uuid
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +33,8 @@ from consent_service.errors import InternalError
 from consent_service.infra.signing import KID_PATTERN
 
 _FORMAT = b"\x01"
+_PERSON_FORMAT = b"\x02"
+PERSON_KEY_BYTES = 32
 _NONCE_BYTES = 12
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
@@ -76,15 +88,23 @@ class Cipher:
         self._current = keys[0]
         self._by_kid = {key.kid: AESGCM(key.secret) for key in keys}
 
+    @property
+    def current_kid(self) -> str:
+        return self._current.kid
+
     def encrypt(self, plaintext: str, *, context: str) -> bytes:
-        nonce = os.urandom(_NONCE_BYTES)
-        kid = self._current.kid.encode()
-        sealed = self._by_kid[self._current.kid].encrypt(
-            nonce, plaintext.encode(), context.encode()
-        )
-        return _FORMAT + bytes([len(kid)]) + kid + nonce + sealed
+        return self.seal(plaintext.encode(), context=context)
 
     def decrypt(self, ciphertext: bytes, *, context: str) -> str:
+        return self.open(ciphertext, context=context).decode()
+
+    def seal(self, plaintext: bytes, *, context: str) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        kid = self._current.kid.encode()
+        sealed = self._by_kid[self._current.kid].encrypt(nonce, plaintext, context.encode())
+        return _FORMAT + bytes([len(kid)]) + kid + nonce + sealed
+
+    def open(self, ciphertext: bytes, *, context: str) -> bytes:
         if len(ciphertext) < 2 or ciphertext[:1] != _FORMAT:
             raise UndecryptableData("unknown ciphertext format")
         kid_end = 2 + ciphertext[1]
@@ -94,11 +114,37 @@ class Cipher:
             raise UndecryptableData(f"no data key {kid!r} is configured")
         nonce = ciphertext[kid_end : kid_end + _NONCE_BYTES]
         try:
-            return aead.decrypt(
-                nonce, ciphertext[kid_end + _NONCE_BYTES :], context.encode()
-            ).decode()
+            return aead.decrypt(nonce, ciphertext[kid_end + _NONCE_BYTES :], context.encode())
         except InvalidTag:
             raise UndecryptableData("the ciphertext does not open with its key") from None
+
+
+def kid_of(ciphertext: bytes) -> str | None:
+    """The data key id inside a :class:`Cipher` ciphertext (None: not one)."""
+    if len(ciphertext) < 2 or ciphertext[:1] != _FORMAT:
+        return None
+    return ciphertext[2 : 2 + ciphertext[1]].decode(errors="replace")
+
+
+def is_person_sealed(ciphertext: bytes) -> bool:
+    return ciphertext[:1] == _PERSON_FORMAT
+
+
+def seal_for_person(key: bytes, plaintext: str, *, context: str) -> bytes:
+    """AES-256-GCM under one person's own key; ``context`` (kind, property, identity) is the
+    associated data, so a ciphertext copied to another row or person will not open."""
+    nonce = os.urandom(_NONCE_BYTES)
+    return _PERSON_FORMAT + nonce + AESGCM(key).encrypt(nonce, plaintext.encode(), context.encode())
+
+
+def open_for_person(key: bytes, ciphertext: bytes, *, context: str) -> str:
+    if not is_person_sealed(ciphertext):
+        raise UndecryptableData("not sealed with a person key")
+    nonce = ciphertext[1 : 1 + _NONCE_BYTES]
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext[1 + _NONCE_BYTES :], context.encode()).decode()
+    except InvalidTag:
+        raise UndecryptableData("the ciphertext does not open with the person's key") from None
 
 
 def normalise_email(address: str) -> str:
@@ -116,18 +162,62 @@ def blind_index(index_key: bytes, property_id: int, kind: str, value: str) -> st
     return hmac.new(index_key, message, hashlib.sha256).hexdigest()
 
 
+class PersonKeys(Protocol):
+    """Where each person's key lives (``infra/keystore.KeyStore``)."""
+
+    def key_for(self, identity_id: uuid.UUID, *, now: dt.datetime) -> bytes: ...
+
+    def keys_of(self, identity_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]: ...
+
+    def shred(self, identity_id: uuid.UUID) -> int: ...
+
+
+EMAIL = "email"
+CUSTOMER = "customer"
+
+
 @dataclasses.dataclass(frozen=True)
 class Vault:
-    """What the domain needs to protect personal data: the cipher and the index key."""
+    """What the domain needs to protect personal data: the cipher (service secrets, wrapped
+    person keys, emails sealed before person keys), the index key, and the person keys."""
 
     cipher: Cipher
     index_key: bytes = dataclasses.field(repr=False)
+    people: PersonKeys
 
     def email_index(self, property_id: int, address: str) -> str:
-        return blind_index(self.index_key, property_id, "email", normalise_email(address))
+        return blind_index(self.index_key, property_id, EMAIL, normalise_email(address))
 
-    def seal_email(self, property_id: int, address: str) -> bytes:
-        return self.cipher.encrypt(normalise_email(address), context=f"email:{property_id}")
+    def customer_index(self, property_id: int, customer_ref: str) -> str:
+        return blind_index(self.index_key, property_id, CUSTOMER, customer_ref)
 
-    def open_email(self, property_id: int, ciphertext: bytes) -> str:
-        return self.cipher.decrypt(ciphertext, context=f"email:{property_id}")
+    def seal(
+        self, identity_id: uuid.UUID, property_id: int, kind: str, value: str, *, now: dt.datetime
+    ) -> bytes:
+        """``value`` (an email, normalised; a customer reference) under the person's own key."""
+        key = self.people.key_for(identity_id, now=now)
+        return seal_for_person(key, value, context=_context(kind, property_id, identity_id))
+
+    def open(
+        self,
+        identity_id: uuid.UUID,
+        property_id: int,
+        kind: str,
+        ciphertext: bytes,
+        *,
+        keys: Mapping[uuid.UUID, bytes] | None = None,
+    ) -> str | None:
+        """The plain value, or None when the person's key is gone (erased). ``keys``: person
+        keys already fetched in bulk (``people.keys_of``). An email sealed before person keys
+        existed opens with the data keys until ``consent-service keystore convert`` reseals it."""
+        if not is_person_sealed(ciphertext):
+            return self.cipher.decrypt(ciphertext, context=f"email:{property_id}")
+        found = keys if keys is not None else self.people.keys_of([identity_id])
+        key = found.get(identity_id)
+        if key is None:
+            return None
+        return open_for_person(key, ciphertext, context=_context(kind, property_id, identity_id))
+
+
+def _context(kind: str, property_id: int, identity_id: uuid.UUID) -> str:
+    return f"{kind}:{property_id}:{identity_id}"

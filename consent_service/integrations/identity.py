@@ -14,7 +14,9 @@ import datetime as dt
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from typing import Any
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from itsdangerous import BadData
@@ -28,7 +30,10 @@ from consent_service.errors import IdentityConflict
 from consent_service.errors import InvalidIdentityToken
 from consent_service.errors import ValidationFailed
 from consent_service.infra.database import dialect_insert_for
+from consent_service.infra.pii import CUSTOMER
+from consent_service.infra.pii import EMAIL
 from consent_service.infra.pii import Vault
+from consent_service.infra.pii import is_person_sealed
 from consent_service.infra.pii import is_plausible_email
 from consent_service.infra.pii import normalise_email
 from consent_service.infra.timed_tokens import hmac_sha256_serializer
@@ -272,7 +277,7 @@ def link_identity(
     try:
         with session.begin_nested():
             identity, created = _find_or_create_identity(
-                session, vault, property_id, claims, email_index
+                session, vault, property_id, claims, email_index, now
             )
             identity.updated_at = now
             session.flush()
@@ -294,9 +299,17 @@ def _find_or_create_identity(
     property_id: int,
     claims: Claims,
     email_index: str | None,
+    now: dt.datetime,
 ) -> tuple[Identity, bool]:
+    ref_index = (
+        vault.customer_index(property_id, claims.customer_ref)
+        if claims.customer_ref is not None
+        else None
+    )
     matches = []
     if claims.customer_ref is not None:
+        matches.append(Identity.customer_ref_index == ref_index)
+        # A row an earlier release wrote, not yet converted (``keystore convert``).
         matches.append(Identity.customer_ref == claims.customer_ref)
     if email_index is not None:
         matches.append(Identity.email_index == email_index)
@@ -308,25 +321,140 @@ def _find_or_create_identity(
     if len(found) > 1:
         raise IdentityConflict("the customer reference and the email belong to different customers")
     if not found:
-        identity = Identity(
-            id=new_id(),
-            property_id=property_id,
-            customer_ref=claims.customer_ref,
-            email_index=email_index,
-            email_ciphertext=vault.seal_email(property_id, claims.email) if claims.email else None,
-        )
+        identity = Identity(id=new_id(), property_id=property_id)
         session.add(identity)
+        _seal_claims(vault, identity, claims, ref_index, email_index, now)
         return identity, True
     identity = found[0]
-    if claims.customer_ref is not None and identity.customer_ref not in (None, claims.customer_ref):
+    convert_identity(vault, identity, now=now)
+    known_ref = identity.customer_ref_index
+    if ref_index is not None and known_ref not in (None, ref_index):
         raise IdentityConflict("this email belongs to another customer reference")
-    if identity.customer_ref is None:
-        identity.customer_ref = claims.customer_ref
-    if claims.email is not None and identity.email_index != email_index:
-        # The customer changed their address: the new one replaces the old.
-        identity.email_index = email_index
-        identity.email_ciphertext = vault.seal_email(property_id, claims.email)
+    if known_ref is not None:
+        ref_index = None  # already this one
+    if email_index is not None and identity.email_index == email_index:
+        email_index = None  # unchanged
+    # The customer may have changed their address: the new one replaces the old.
+    _seal_claims(vault, identity, claims, ref_index, email_index, now)
     return identity, False
+
+
+def _seal_claims(
+    vault: Vault,
+    identity: Identity,
+    claims: Claims,
+    ref_index: str | None,
+    email_index: str | None,
+    now: dt.datetime,
+) -> None:
+    """Set what the claims add, sealed with the person's own key (made the first time)."""
+    if ref_index is not None and claims.customer_ref is not None:
+        identity.customer_ref_index = ref_index
+        identity.customer_ref_ciphertext = vault.seal(
+            identity.id, identity.property_id, CUSTOMER, claims.customer_ref, now=now
+        )
+    if email_index is not None and claims.email is not None:
+        identity.email_index = email_index
+        identity.email_ciphertext = vault.seal(
+            identity.id, identity.property_id, EMAIL, claims.email, now=now
+        )
+
+
+def convert_identity(vault: Vault, identity: Identity, *, now: dt.datetime) -> bool:
+    """Move a row an earlier release wrote to the person-key form: the plaintext customer
+    reference becomes ciphertext + blind index, an email sealed with the data keys is resealed
+    with the person's key. Returns whether anything changed (idempotent)."""
+    changed = False
+    if identity.customer_ref is not None:
+        ref = identity.customer_ref
+        identity.customer_ref_index = vault.customer_index(identity.property_id, ref)
+        identity.customer_ref_ciphertext = vault.seal(
+            identity.id, identity.property_id, CUSTOMER, ref, now=now
+        )
+        identity.customer_ref = None
+        changed = True
+    ciphertext = identity.email_ciphertext
+    if ciphertext is not None and not is_person_sealed(ciphertext):
+        address = vault.open(identity.id, identity.property_id, EMAIL, ciphertext)
+        assert address is not None, "an email sealed with the data keys always opens"
+        identity.email_ciphertext = vault.seal(
+            identity.id, identity.property_id, EMAIL, address, now=now
+        )
+        changed = True
+    return changed
+
+
+def convert_identities(
+    session: Session, vault: Vault, *, now: dt.datetime, batch_size: int = 500
+) -> int:
+    """One batch of :func:`convert_identity` over rows an earlier release wrote (a plain
+    customer reference, or an email sealed with the data keys); returns how many changed.
+    The caller commits and calls again until 0: each batch is its own short transaction."""
+    legacy = sa.or_(
+        Identity.customer_ref.is_not(None),
+        sa.and_(
+            Identity.email_ciphertext.is_not(None),
+            sa.func.substr(Identity.email_ciphertext, 1, 1) != b"\x02",
+        ),
+    )
+    rows = session.scalars(
+        sa.select(Identity)
+        .where(legacy, Identity.erased_at.is_(None))
+        .order_by(Identity.id)
+        .limit(batch_size)
+    ).all()
+    changed = sum(convert_identity(vault, identity, now=now) for identity in rows)
+    session.flush()
+    return changed
+
+
+def customer_ref_of(
+    vault: Vault, identity: Identity, *, keys: Mapping[uuid.UUID, bytes] | None = None
+) -> str | None:
+    """The customer's reference in plain text: None when there is none or the person's key
+    was shredded (erased)."""
+    if identity.customer_ref is not None:
+        return identity.customer_ref
+    if identity.customer_ref_ciphertext is None:
+        return None
+    return vault.open(
+        identity.id, identity.property_id, CUSTOMER, identity.customer_ref_ciphertext, keys=keys
+    )
+
+
+def email_of(
+    vault: Vault, identity: Identity, *, keys: Mapping[uuid.UUID, bytes] | None = None
+) -> str | None:
+    """The customer's email in plain text: None when there is none or it was shredded."""
+    if identity.email_ciphertext is None:
+        return None
+    return vault.open(
+        identity.id, identity.property_id, EMAIL, identity.email_ciphertext, keys=keys
+    )
+
+
+class Forgotten(NamedTuple):
+    """What :func:`forget_identity` leaves the caller: the reference the shop's webhook needs,
+    and how many person keys the key store deleted (0: the person never had one)."""
+
+    customer_ref: str | None
+    keys_shredded: int
+
+
+def forget_identity(vault: Vault, identity: Identity) -> Forgotten:
+    """Erasure's crypto-shredding: the customer reference (opened first, for the shop's
+    ``subject.erased`` webhook), then every sealed column and index wiped and the person's
+    key deleted from the key store, so each copy of those ciphertexts in every backup of the
+    main database stays sealed for good. Fails closed (KeyStoreUnavailable) before anything
+    is wiped when the key store cannot be reached."""
+    customer_ref = customer_ref_of(vault, identity)
+    shredded = vault.people.shred(identity.id)
+    identity.customer_ref = None
+    identity.customer_ref_ciphertext = None
+    identity.customer_ref_index = None
+    identity.email_ciphertext = None
+    identity.email_index = None
+    return Forgotten(customer_ref, shredded)
 
 
 def _attach_visitor(

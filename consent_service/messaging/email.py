@@ -60,6 +60,8 @@ import jinja2
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.errors import KeyStoreUnavailable
+from consent_service.infra.pii import EMAIL
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.pii import Vault
 from consent_service.infra.urls import policy_diff_url
@@ -95,6 +97,8 @@ FALLBACK_LOCALE = "en"
 COMPAT32 = email.policy.compat32.clone(max_line_length=998)
 # A connection idle longer than this is checked with NOOP before it carries a message.
 IDLE_CHECK_SECONDS = 10.0
+# Why a message to a person whose key was shredded is never sent.
+ERASED = "the customer was erased: their address can no longer be read"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -389,6 +393,10 @@ class EmailChannel:
                 )
             )
         }
+        try:
+            keys = self._setup.vault.people.keys_of(identity_ids)
+        except KeyStoreUnavailable as exc:  # nothing is lost: every message waits for it
+            return {**jobs, **{m.id: Outcome(Verdict.RETRY, error=exc.detail) for m in messages}}
         left = set(
             session.scalars(
                 sa.select(EmailSubscription.identity_id).where(
@@ -413,11 +421,18 @@ class EmailChannel:
                 )
             else:
                 try:
-                    address = self._setup.vault.open_email(
-                        campaign.property_id, customer.email_ciphertext
+                    address = self._setup.vault.open(
+                        customer.id,
+                        campaign.property_id,
+                        EMAIL,
+                        customer.email_ciphertext,
+                        keys=keys,
                     )
                 except UndecryptableData as exc:  # a key this worker lacks: fix and retry
                     jobs[message.id] = Outcome(Verdict.RETRY, error=f"address unreadable: {exc}")
+                    continue
+                if address is None:
+                    jobs[message.id] = Outcome(Verdict.GIVE_UP, error=ERASED)
                     continue
                 built = self.build_message(message.id, campaign, customer.id, customer.locale)
                 jobs[message.id] = functools.partial(self._send, built, address)
@@ -452,9 +467,12 @@ class EmailChannel:
                 )
                 continue
             try:
-                address = self._setup.vault.open_email(prop.id, ciphertext)
-            except UndecryptableData as exc:
+                address = self._setup.vault.open(link.identity_id, prop.id, EMAIL, ciphertext)
+            except (UndecryptableData, KeyStoreUnavailable) as exc:
                 jobs[message.id] = Outcome(Verdict.RETRY, error=f"address unreadable: {exc}")
+                continue
+            if address is None:
+                jobs[message.id] = Outcome(Verdict.GIVE_UP, error=ERASED)
                 continue
             built = self.build_sign_in_message(
                 message.id, link_id, prop, link.locale or customer_locale

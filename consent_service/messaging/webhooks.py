@@ -37,13 +37,16 @@ from sqlalchemy.orm import Session
 
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
+from consent_service.errors import KeyStoreUnavailable
 from consent_service.errors import UnknownWebhookEndpoint
 from consent_service.errors import ValidationFailed
 from consent_service.infra.addresses import is_public_address
 from consent_service.infra.addresses import literal_address
 from consent_service.infra.database import execute_core
+from consent_service.infra.pii import CUSTOMER
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import UndecryptableData
+from consent_service.infra.pii import Vault
 from consent_service.infra.times import rfc3339_millis
 from consent_service.messaging.outbox import ClaimedMessage
 from consent_service.messaging.outbox import NewMessage
@@ -365,7 +368,9 @@ def emit_consent_changed(
         "property": property_key,
         "subject_id": str(subject_id),
         "visitor_id": str(visitor_id),
-        "customer_ref": row.customer_ref,
+        # Filled in at delivery from the identity, sealed with the person's key until then:
+        # the outbox (and its backups) never hold the reference in plain text.
+        "customer_ref": None,
         "receipt_id": str(receipt["id"]),
         "policy_version": policy_version,
         "jurisdiction": receipt["jurisdiction"],
@@ -375,7 +380,13 @@ def emit_consent_changed(
         "changed_purposes": [key for key, value in decisions.items() if previous.get(key) != value],
     }
     return _enqueue(
-        session, property_id, EventType.CONSENT_CHANGED, endpoints, data, receipt["issued_at"]
+        session,
+        property_id,
+        EventType.CONSENT_CHANGED,
+        endpoints,
+        data,
+        receipt["issued_at"],
+        identity_id=row.identity_id,
     )
 
 
@@ -418,12 +429,21 @@ def _enqueue(
     endpoints: Sequence[uuid.UUID],
     data: Mapping[str, Any],
     now: dt.datetime,
+    *,
+    identity_id: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
     if not endpoints:
         return []
     body = event_body(event_type.value, data, now)
     messages = [
-        NewMessage(property_id, CHANNEL, event_type.value, body, endpoint_id=endpoint_id)
+        NewMessage(
+            property_id,
+            CHANNEL,
+            event_type.value,
+            body,
+            endpoint_id=endpoint_id,
+            identity_id=identity_id,
+        )
         for endpoint_id in endpoints
     ]
     enqueue(session, messages, now=now)
@@ -439,7 +459,7 @@ def _endpoints_query() -> sa.Select[uuid.UUID, list[str]]:
 
 
 @functools.cache
-def _subject_facts_query() -> sa.Select[str | None, Any]:
+def _subject_facts_query() -> sa.Select[uuid.UUID | None, Any]:
     previous = (
         sa.select(ConsentReceipt.decisions)
         .where(
@@ -449,7 +469,7 @@ def _subject_facts_query() -> sa.Select[str | None, Any]:
         .scalar_subquery()
     )
     return (
-        sa.select(Identity.customer_ref, previous.label("previous"))
+        sa.select(Identity.id.label("identity_id"), previous.label("previous"))
         .select_from(Subject)
         .outerjoin(Identity, Identity.id == Subject.identity_id)
         .where(Subject.id == sa.bindparam("subject_id"))
@@ -491,11 +511,12 @@ class WebhookChannel:
 
     def __init__(
         self,
-        cipher: Cipher,
+        vault: Vault,
         transport: Transport,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
-        self._cipher = cipher
+        self._vault = vault
+        self._cipher = vault.cipher
         self._transport = transport
         self._clock = clock
 
@@ -515,7 +536,13 @@ class WebhookChannel:
             )
         }
         jobs: dict[uuid.UUID, Send | Outcome] = {}
+        try:
+            refs = customer_refs(session, self._vault, messages)
+        except KeyStoreUnavailable as exc:  # nothing is lost: every message waits for it
+            return {m.id: Outcome(Verdict.RETRY, error=exc.detail) for m in messages}
         for message in messages:
+            if message.identity_id is not None:
+                message = with_customer_ref(message, refs.get(message.identity_id))
             endpoint_id = message.endpoint_id
             found = endpoints.get(endpoint_id) if endpoint_id else None
             if endpoint_id is None or found is None or found[2] is not None:
@@ -550,6 +577,44 @@ class WebhookChannel:
         except TransportError as exc:
             return Outcome(Verdict.RETRY, error=str(exc) or type(exc).__name__)
         return read_answer(answer, self._clock())
+
+
+def customer_refs(
+    session: Session, vault: Vault, messages: Sequence[ClaimedMessage]
+) -> dict[uuid.UUID, str]:
+    """The customer references the messages' payloads name by identity: opened now with each
+    person's key, so a person erased before delivery is sent as ``null``."""
+    ids = {m.identity_id for m in messages if m.identity_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(
+            Identity.id,
+            Identity.property_id,
+            Identity.customer_ref,
+            Identity.customer_ref_ciphertext,
+        ).where(Identity.id.in_(ids))
+    ).all()
+    keys = vault.people.keys_of(row.id for row in rows if row.customer_ref_ciphertext is not None)
+    found: dict[uuid.UUID, str] = {}
+    for row in rows:
+        ref = row.customer_ref
+        if ref is None and row.customer_ref_ciphertext is not None:
+            ref = vault.open(
+                row.id, row.property_id, CUSTOMER, row.customer_ref_ciphertext, keys=keys
+            )
+        if ref is not None:
+            found[row.id] = ref
+    return found
+
+
+def with_customer_ref(message: ClaimedMessage, customer_ref: str | None) -> ClaimedMessage:
+    """The message with ``data.customer_ref`` set: the same bytes on every attempt while the
+    person is known (the signature covers them)."""
+    body = json.loads(message.payload)
+    body["data"]["customer_ref"] = customer_ref
+    payload = json.dumps(body, separators=(",", ":"), ensure_ascii=True)
+    return dataclasses.replace(message, payload=payload)
 
 
 def read_answer(answer: HttpAnswer, now: dt.datetime) -> Outcome:

@@ -47,7 +47,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from consent_service.infra.database import commit_or_roll_back
-from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import Vault
 from consent_service.messaging.email import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.email import EmailChannel
@@ -425,7 +424,7 @@ def _attempt(send: Send) -> Outcome:
 def build_worker(
     session: Session,
     *,
-    cipher: Cipher,
+    vault: Vault,
     allow_private_networks: bool,
     batch_size: int = 10,
     poll_interval: float = 1.0,
@@ -439,7 +438,7 @@ def build_worker(
     ``clock`` is the outbox's time (due, backoff, leases); signatures and ``Date`` headers
     always carry the real time of the attempt."""
     transport = HttpTransport(allow_private_networks=allow_private_networks, timeout=timeout)
-    handlers: dict[str, ChannelHandler] = {WEBHOOK_CHANNEL: WebhookChannel(cipher, transport)}
+    handlers: dict[str, ChannelHandler] = {WEBHOOK_CHANNEL: WebhookChannel(vault, transport)}
     if email is not None:
         handlers[EMAIL_CHANNEL] = EmailChannel(email, clock=clock)
     return Worker(

@@ -18,19 +18,25 @@ from consent_service.models.base import utcnow
 class Identity(Base):
     """A shop customer. Each of their browsers is a :class:`Subject` pointing here.
 
-    The email is stored only encrypted (AES-GCM, key id inside the ciphertext) and found by
-    ``email_index``, a keyed HMAC of the normalised address.
+    The email and the customer reference are stored only sealed with the person's own key
+    (kept outside this database, ``infra/keystore.py``: erasure deletes it, and every copy of
+    these ciphertexts becomes unreadable), and found by keyed HMAC blind indexes.
+    ``customer_ref`` is the plaintext column of releases before person keys: read only until
+    ``consent-service keystore convert`` has moved every row, never written.
     """
 
     __tablename__ = "identities"
     __table_args__ = (
         sa.UniqueConstraint("property_id", "customer_ref"),
         sa.UniqueConstraint("property_id", "email_index"),
+        sa.UniqueConstraint("property_id", "customer_ref_index"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
     property_id: Mapped[int] = mapped_column(sa.ForeignKey("properties.id", ondelete="CASCADE"))
     customer_ref: Mapped[str | None] = mapped_column(sa.String(200))
+    customer_ref_ciphertext: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    customer_ref_index: Mapped[str | None] = mapped_column(sa.String(64))
     email_ciphertext: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     email_index: Mapped[str | None] = mapped_column(sa.String(64))
     # The customer's language for emails (BCP 47); None: the property's default.

@@ -26,6 +26,8 @@ from consent_service.extensions import vault
 from consent_service.infra.network import truncate_ip
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.urls import policy_url
+from consent_service.integrations.identity import customer_ref_of
+from consent_service.integrations.identity import email_of
 from consent_service.messaging.campaigns import EMAIL_LISTS
 from consent_service.messaging.campaigns import set_subscription
 from consent_service.messaging.campaigns import subscriptions
@@ -84,15 +86,19 @@ def _who(access: Access) -> str:
         return t.signed_in_visitor
     identity = current_session().get(Identity, access.identity_id)
     label = "—"
-    if identity is not None and identity.email_ciphertext is not None:
-        try:
-            email = vault().open_email(identity.property_id, identity.email_ciphertext)
-            name, _, domain = email.partition("@")
-            label = f"{name[:1]}…@{domain}"  # enough to recognise, not to harvest
-        except UndecryptableData:
-            pass
-    elif identity is not None and identity.customer_ref:
-        label = identity.customer_ref
+    if identity is None:
+        return t.signed_in_customer.format(who=label)
+    try:
+        keys = vault().people.keys_of([identity.id])
+        email = email_of(vault(), identity, keys=keys)
+        customer_ref = customer_ref_of(vault(), identity, keys=keys)
+    except UndecryptableData:
+        email = customer_ref = None
+    if email is not None:
+        name, _, domain = email.partition("@")
+        label = f"{name[:1]}…@{domain}"  # enough to recognise, not to harvest
+    elif customer_ref:
+        label = customer_ref
     return t.signed_in_customer.format(who=label)
 
 
@@ -294,6 +300,7 @@ def preferences_erase(access: Access) -> Response:
             session,
             access,
             issuer=receipt_issuer(),
+            vault=vault(),
             network=truncate_ip(visitor_ip()),
             request_id=request_id(),
             now=utcnow(),

@@ -43,9 +43,12 @@ from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.database import begin_write
 from consent_service.infra.database import execute_core
+from consent_service.infra.pii import Vault
 from consent_service.infra.sessions import revoke_preferences_sessions
 from consent_service.infra.times import add_months
 from consent_service.infra.times import rfc3339_millis
+from consent_service.integrations.identity import customer_ref_of
+from consent_service.integrations.identity import forget_identity
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.messaging.outbox import redact_payloads
 from consent_service.messaging.webhooks import EventType
@@ -152,6 +155,7 @@ def erase(
     access: Access,
     *,
     issuer: Issuer,
+    vault: Vault,
     network: str | None,
     request_id: str | None,
     now: dt.datetime,
@@ -201,8 +205,8 @@ def erase(
     visitor_ids = list(
         session.scalars(sa.select(Subject.visitor_id).where(Subject.id.in_(subject_ids)))
     )
-    names = _names(session, access, subject_ids, visitor_ids)
-    shredded = _shred(session, access, subject_ids, now)
+    names = _names(session, vault, access, subject_ids, visitor_ids)
+    shredded = _shred(session, vault, access, subject_ids, now)
     customer_ref = shredded.customer_ref
     request.completed_at = now
     emit_event(
@@ -344,6 +348,7 @@ class _Names:
 
 def _names(
     session: Session,
+    vault: Vault,
     access: Access,
     subject_ids: Sequence[uuid.UUID],
     visitor_ids: Sequence[uuid.UUID],
@@ -355,9 +360,13 @@ def _names(
         labels.add(log_label("identity", str(access.identity_id)))
         identity = session.get(Identity, access.identity_id)
         assert identity is not None
-        if identity.customer_ref:
-            labels.add(log_label("customer", identity.customer_ref))
-            values.add(identity.customer_ref)
+        customer_ref = customer_ref_of(vault, identity)
+        if customer_ref:
+            index = vault.customer_index(identity.property_id, customer_ref)
+            labels.add(log_label("customer", index))
+            # Entries logged before customers were named by blind index name them plainly.
+            labels.add(f"customer:{customer_ref}")
+            values.add(customer_ref)
         if identity.email_index:
             labels.add(log_label("email", identity.email_index))
     return _Names(frozenset(labels), frozenset(values))
@@ -370,7 +379,11 @@ class _Shredded:
 
 
 def _shred(
-    session: Session, access: Access, subject_ids: Sequence[uuid.UUID], now: dt.datetime
+    session: Session,
+    vault: Vault,
+    access: Access,
+    subject_ids: Sequence[uuid.UUID],
+    now: dt.datetime,
 ) -> _Shredded:
     """Wipe what identifies the person; returns the customer reference it held (for the
     webhook, which the shop needs to find its own copy) and what was wiped, counted."""
@@ -412,10 +425,7 @@ def _shred(
         return _Shredded(None, Counts(sessions_ended=sessions or 0))
     identity = session.get(Identity, access.identity_id)
     assert identity is not None
-    customer_ref = identity.customer_ref
-    identity.customer_ref = None
-    identity.email_ciphertext = None
-    identity.email_index = None
+    forgotten = forget_identity(vault, identity)  # the person's key shredded
     identity.locale = None
     identity.erased_at = now
     identity.updated_at = now
@@ -445,9 +455,10 @@ def _shred(
     ).rowcount
     session.flush()
     return _Shredded(
-        customer_ref,
+        forgotten.customer_ref,
         Counts(
             identity_pii_wiped=1,
+            person_keys_shredded=forgotten.keys_shredded,
             emails_cancelled=cancelled,
             sessions_ended=sessions or 0,
             sign_in_links_deleted=links,

@@ -17,6 +17,8 @@ from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.pii import Vault
 from consent_service.infra.times import rfc3339_seconds
 from consent_service.integrations.identity import account_visitor_id
+from consent_service.integrations.identity import customer_ref_of
+from consent_service.integrations.identity import email_of
 from consent_service.messaging.campaigns import CHANNEL as EMAIL_CHANNEL
 from consent_service.models import EmailSubscription
 from consent_service.models import ErasureRequest
@@ -112,15 +114,17 @@ def _customer(
         return None
     identity = session.get(Identity, identity_id)
     assert identity is not None
+    keys = vault.people.keys_of([identity.id])
     email: str | None = None
-    if identity.email_ciphertext is not None:
-        try:
-            email = vault.open_email(identity.property_id, identity.email_ciphertext)
-        except UndecryptableData:
-            email = "(held encrypted under a key this server lacks)"
+    customer_ref: str | None = None
+    try:
+        email = email_of(vault, identity, keys=keys)
+        customer_ref = customer_ref_of(vault, identity, keys=keys)
+    except UndecryptableData:
+        email = "(held encrypted under a key this server lacks)"
     return {
         "id": str(identity.id),
-        "customer_ref": identity.customer_ref,
+        "customer_ref": customer_ref,
         "email": email,
         "locale": identity.locale,
         "created_at": _time(identity.created_at),

@@ -199,14 +199,14 @@ def _subjects_of(
     elif ref.kind == "subject":
         query = query.where(Subject.id == uuid.UUID(ref.value))
     else:
-        column = Identity.customer_ref if ref.kind == "customer" else Identity.email_index
-        value = (
-            ref.value
-            if ref.kind == "customer"
-            else vault.email_index(context.property_id, ref.value)
-        )
+        if ref.kind == "customer":
+            index = vault.customer_index(context.property_id, ref.value)
+            # An earlier release's row keeps the plain reference until converted.
+            named = sa.or_(Identity.customer_ref_index == index, Identity.customer_ref == ref.value)
+        else:
+            named = Identity.email_index == vault.email_index(context.property_id, ref.value)
         query = query.join(Identity, Identity.id == Subject.identity_id).where(
-            Identity.property_id == context.property_id, column == value
+            Identity.property_id == context.property_id, named
         )
     return list(session.scalars(query))
 

@@ -62,8 +62,10 @@ def seed(app: Flask, customers: int) -> None:
                     {
                         "id": new_id(),
                         "property_id": prop.id,
-                        "customer_ref": f"bench-{i}",
-                        "email_ciphertext": vault.seal_email(prop.id, address),
+                        "customer_ref_index": vault.customer_index(prop.id, f"bench-{i}"),
+                        "email_ciphertext": vault.cipher.encrypt(
+                            address, context=f"email:{prop.id}"
+                        ),
                         "email_index": vault.email_index(prop.id, address),
                         "locale": locales[i % 4],
                         "created_at": now,

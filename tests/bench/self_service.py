@@ -128,6 +128,7 @@ def _page_and_erasure(name: str, app: Flask, visitors: list[uuid.UUID]) -> None:
                 session,
                 access,
                 issuer=app.extensions["receipt_issuer"],
+                vault=app.extensions["vault"],
                 network=None,
                 request_id=None,
                 now=utcnow(),

@@ -8,8 +8,10 @@ import uuid
 from typing import Any
 
 from consent_service.extensions import db
+from consent_service.integrations.identity import convert_identity
 from consent_service.messaging.campaigns import preferences_token
 from consent_service.models import Identity
+from consent_service.models.base import utcnow
 from consent_service.properties.lookup import get_property
 from consent_service.self_service.access import visitor_link_token
 from tests.integration.test_notifications_sink import add_customer
@@ -32,8 +34,9 @@ def new_customer(live_server: Any) -> tuple[uuid.UUID, str, str]:
     with live_server.app.app_context():
         identity = add_customer(live_server.app, db.session(), email)
         identity.customer_ref = f"c-{suffix}"
+        convert_identity(live_server.app.extensions["vault"], identity, now=utcnow())
         db.session.commit()
-        found = (identity.id, email, identity.customer_ref)
+        found = (identity.id, email, f"c-{suffix}")
         db.session.remove()
     return found
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from consent_service.extensions import db
+from consent_service.integrations.identity import customer_ref_of
 from consent_service.models import Identity
 from consent_service.models import Subject
 
@@ -17,11 +18,13 @@ LINKED = "() => localStorage.getItem('consent_identified_demo-shop') !== null"
 
 def customer_of(live_server, visitor_id: str) -> str | None:
     with live_server.app.app_context():
-        found = db.session.scalar(
-            sa.select(Identity.customer_ref)
+        identity = db.session.scalar(
+            sa.select(Identity)
             .join(Subject, Subject.identity_id == Identity.id)
             .where(Subject.visitor_id == uuid.UUID(visitor_id))
         )
+        vault = live_server.app.extensions["vault"]
+        found = None if identity is None else customer_ref_of(vault, identity)
         db.session.remove()
         return found
 

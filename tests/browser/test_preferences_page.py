@@ -143,6 +143,7 @@ def test_erasing_my_data_forgets_the_customer_and_signs_them_out(shop, live_serv
     assert row.erased_at is not None
     assert row.email_ciphertext is None and row.email_index is None
     assert row.customer_ref is None
+    assert row.customer_ref_ciphertext is None and row.customer_ref_index is None
 
     visitor.page.goto(f"{live_server.url}/preferences/?property=demo-shop")
     assert visitor.page.get_by_role("heading", name="Sign in with your email").is_visible()

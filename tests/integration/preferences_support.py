@@ -61,6 +61,7 @@ def erase_now(app: Flask, session, access: Access):
         session,
         access,
         issuer=app.extensions["receipt_issuer"],
+        vault=app.extensions["vault"],
         network=None,
         request_id=None,
         now=utcnow(),

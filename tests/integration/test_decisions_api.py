@@ -221,7 +221,9 @@ def test_ten_thousand_subjects_take_a_constant_number_of_queries(client, reader,
     assert response.status_code == 200
     assert len(response.json["decisions"]) == 10_000
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) <= 4, selects  # property context, customers, visitors (+ key check)
+    # property context, customers, visitors (+ key check), and customers not found by blind
+    # index once more by the plain reference rows written before person keys may still hold
+    assert len(selects) <= 5, selects
 
 
 def test_every_look_up_is_logged_with_who_asked_and_what_was_answered(client, session, reader):
@@ -233,7 +235,11 @@ def test_every_look_up_is_logged_with_who_asked_and_what_was_answered(client, se
     assert session.scalar(sa.select(sa.func.count()).select_from(DecisionLogEntry)) == before + 1
     assert entry.api_key_id is not None
     assert entry.purposes == ["marketing"]
-    assert entry.answers == [["customer:c-log", "marketing", False, "no_record"]]
+    # Customers, like emails, only by blind index: the log never holds the reference.
+    [[label, *answer]] = entry.answers
+    assert label.startswith("customer#") and len(label) == len("customer#") + 16
+    assert answer == ["marketing", False, "no_record"]
+    assert "c-log" not in str(entry.answers)
 
 
 def test_the_log_names_email_subjects_only_by_their_blind_index(client, session, reader):

@@ -61,6 +61,7 @@ class Person:
     email: str
     customer_ref: str
     email_index: str
+    customer_index: str
     visitors: list[uuid.UUID]
     subjects: list[uuid.UUID]
 
@@ -70,6 +71,7 @@ class Person:
             "email": [self.email, self.email.lower()],
             "customer_ref": [self.customer_ref],
             "email_index": [self.email_index[:16]],
+            "customer_index": [self.customer_index[:16]],
             "visitor_id": [s for v in self.visitors for s in (str(v), v.hex)],
             "subject_id": [s for v in self.subjects for s in (str(v), v.hex)],
         }
@@ -116,9 +118,7 @@ def where_found(session, person: Person) -> set[tuple[str, str, str]]:
 @pytest.fixture
 def deliver(app, session):
     def _deliver():
-        worker = build_worker(
-            session, cipher=app.extensions["vault"].cipher, allow_private_networks=True
-        )
+        worker = build_worker(session, vault=app.extensions["vault"], allow_private_networks=True)
         return worker.run(once=True)
 
     return _deliver
@@ -164,9 +164,22 @@ def person(app, client, session, api_key, consent_via_widget, receiver, deliver)
     )
     assert bulk.status_code == 200, bulk.json
     assert deliver().delivered >= 2
-    identity = session.scalar(sa.select(Identity).where(Identity.customer_ref == ref))
+    identity = session.scalar(
+        sa.select(Identity)
+        .join(Subject, Subject.identity_id == Identity.id)
+        .where(Subject.visitor_id == visitors[0])
+    )
     assert identity is not None and identity.email_index is not None
-    return Person(identity.id, email, ref, identity.email_index, visitors, subjects)
+    assert identity.customer_ref_index is not None
+    return Person(
+        identity.id,
+        email,
+        ref,
+        identity.email_index,
+        identity.customer_ref_index,
+        visitors,
+        subjects,
+    )
 
 
 def erase_person(app, session, person: Person):
@@ -175,14 +188,20 @@ def erase_person(app, session, person: Person):
     return erase_now(app, session, access)
 
 
-def test_before_erasure_the_log_the_outbox_and_the_identity_name_the_person(session, person):
+def test_before_erasure_the_log_and_the_identity_name_the_person(session, person):
     found = where_found(session, person)
-    assert ("identities", "customer_ref", "customer_ref") in found
+    assert ("identities", "customer_ref_index", "customer_index") in found
+    assert ("identities", "email_index", "email_index") in found
     assert ("decision_log", "answers", "visitor_id") in found
-    assert ("decision_log", "answers", "customer_ref") in found
+    assert ("decision_log", "answers", "customer_index") in found
     assert ("decision_log", "answers", "email_index") in found
     assert ("decision_log", "answers", "subject_id") in found
-    assert ("outbox", "payload", "customer_ref") in found
+    assert ("outbox", "payload", "visitor_id") in found
+
+
+def test_before_erasure_the_customer_reference_and_email_are_stored_only_sealed(session, person):
+    found = {kind for _, _, kind in where_found(session, person)}
+    assert "customer_ref" not in found and "email" not in found
 
 
 def test_after_erasure_only_the_allowed_places_hold_the_person(app, session, person, deliver):

@@ -20,6 +20,7 @@ from consent_service.integrations.identity import sign_identity_token
 from consent_service.models import Identity
 from consent_service.models import IdentityTokenUse
 from consent_service.models import Subject
+from consent_service.properties.lookup import get_property
 from tests.support import make_settings
 from tests.support import own_database_url
 from tests.support import shut_down
@@ -62,7 +63,12 @@ def test_a_token_posted_by_many_at_once_links_exactly_once(live_app: Flask) -> N
             sa.select(sa.func.count())
             .select_from(Subject)
             .join(Identity, Subject.identity_id == Identity.id)
-            .where(Identity.customer_ref == "c-race")
+            .where(
+                Identity.customer_ref_index
+                == live_app.extensions["vault"].customer_index(
+                    get_property(db.session(), "demo-shop").id, "c-race"
+                )
+            )
         )
         uses = db.session.scalar(sa.select(sa.func.count()).select_from(IdentityTokenUse))
         db.session.remove()

@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session
 from consent_service.documents.versions import create_draft
 from consent_service.documents.versions import get_document
 from consent_service.documents.versions import publish
+from consent_service.integrations.identity import convert_identity
 from consent_service.messaging.email import EmailSetup
 from consent_service.messaging.email import SmtpConfig
 from consent_service.messaging.worker import BatchReport
 from consent_service.messaging.worker import build_worker
 from consent_service.models import Identity
 from consent_service.models import PolicyVersion
+from consent_service.models.base import new_id
 from consent_service.models.base import utcnow
 from consent_service.properties.lookup import get_property
 
@@ -115,7 +117,7 @@ def send_due(
     """Run an in-process worker (email + webhooks) until nothing is due."""
     worker = build_worker(
         session,
-        cipher=app.extensions["vault"].cipher,
+        vault=app.extensions["vault"],
         allow_private_networks=True,
         batch_size=50,
         clock=(lambda: at) if at else utcnow,
@@ -134,13 +136,16 @@ def add_customer(
 ) -> Identity:
     vault = app.extensions["vault"]
     prop = get_property(session, property_key)
+    # Written as an earlier release did, then converted: sealed with the person's own key.
     identity = Identity(
+        id=new_id(),
         property_id=prop.id,
         customer_ref=f"ref-{email or id(locale)}",
-        email_ciphertext=vault.seal_email(prop.id, email) if email else None,
+        email_ciphertext=vault.cipher.encrypt(email, context=f"email:{prop.id}") if email else None,
         email_index=vault.email_index(prop.id, email) if email else None,
         locale=locale,
     )
+    convert_identity(vault, identity, now=utcnow())
     session.add(identity)
     session.flush()
     return identity

@@ -297,7 +297,7 @@ def test_an_outcome_the_database_refuses_for_a_while_is_recorded_when_it_answers
             server.on_mail = block_writes_while_the_first_message_is_in_flight
             worker = build_worker(
                 session,
-                cipher=live_app.extensions["vault"].cipher,
+                vault=live_app.extensions["vault"],
                 allow_private_networks=True,
                 email=setup_for(live_app, port),
             )

@@ -8,6 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from consent_service.decisions.lookups import look_up
+from consent_service.integrations.identity import customer_ref_of
 from consent_service.integrations.subject_refs import SubjectRef
 from consent_service.messaging.campaigns import subscriptions
 from consent_service.models import ConsentReceipt
@@ -119,9 +120,9 @@ def test_a_customers_change_governs_every_browser_linked_to_them(app, client, se
     [answer] = look_up(
         session,
         context,
-        [SubjectRef("customer", identity.customer_ref)],
+        [SubjectRef("customer", customer_ref_of(app.extensions["vault"], identity))],
         [analytics],
-        vault=None,
+        vault=app.extensions["vault"],
         now=utcnow(),
     )
     assert answer.decision.allowed

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from consent_service.infra.signing import b64url_decode
+from consent_service.integrations.identity import customer_ref_of
 from consent_service.models import AuditEntry
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
@@ -137,6 +138,7 @@ def test_erasure_wipes_the_pii_and_keeps_the_receipts(app, client, session, reco
     session.expire_all()
     erased = session.get(Identity, identity.id)
     assert (erased.email_ciphertext, erased.email_index, erased.customer_ref) == (None, None, None)
+    assert (erased.customer_ref_ciphertext, erased.customer_ref_index) == (None, None)
     assert erased.erased_at is not None
     # the old receipt stays; one withdrawal receipt is added on the browser that granted
     receipts_after = session.scalar(sa.select(sa.func.count()).select_from(ConsentReceipt))
@@ -158,7 +160,8 @@ def test_after_erasure_nothing_of_the_person_is_granted_any_more(app, client, se
 def test_erasure_tells_the_shop_with_its_customer_reference(app, client, session, record):
     listening(app, session, "subject.erased")
     identity, visitor = customer_with_browser(app, client, session, record)
-    reference = identity.customer_ref
+    reference = customer_ref_of(app.extensions["vault"], identity)
+    assert reference is not None
     client.post("/preferences/erase", data={"csrf_token": csrf_of(client), "confirm": "yes"})
     [message] = session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.event_type == "subject.erased")

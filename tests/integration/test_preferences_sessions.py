@@ -7,6 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from consent_service.integrations.identity import email_of
 from consent_service.models import WebSession
 from consent_service.properties.lookup import get_property
 from consent_service.self_service.access import SESSION_IDLE
@@ -36,7 +37,7 @@ def signed_in_customer(app, client, session):
 
 
 def identity_email(app, identity) -> str:
-    return app.extensions["vault"].open_email(identity.property_id, identity.email_ciphertext)
+    return email_of(app.extensions["vault"], identity)
 
 
 def test_a_cookie_copied_before_sign_out_downloads_nothing_afterwards(app, client, session):

@@ -107,7 +107,10 @@ def test_another_propertys_subject_id_is_403(client, writer):
 
 
 def test_an_incomplete_custom_choice_is_422_and_links_nothing(client, writer, session):
+    from flask import current_app
+
     from consent_service.models import Identity
+    from consent_service.properties.lookup import get_property
 
     response = client.post(
         "/v1/subjects/consents",
@@ -120,4 +123,7 @@ def test_an_incomplete_custom_choice_is_422_and_links_nothing(client, writer, se
         headers=writer,
     )
     assert response.status_code == 422
-    assert session.query(Identity).filter_by(customer_ref="c-105").count() == 0
+    index = current_app.extensions["vault"].customer_index(
+        get_property(session, "demo-shop").id, "c-105"
+    )
+    assert session.query(Identity).filter_by(customer_ref_index=index).count() == 0

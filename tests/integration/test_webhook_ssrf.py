@@ -110,9 +110,7 @@ def test_delivery_to_a_private_address_is_refused_before_connecting(app, session
         register(app, session, f"https://{host}:{port}/hook")
         record(uuid.uuid4(), analytics=True)
         session.commit()
-        worker = build_worker(
-            session, cipher=app.extensions["vault"].cipher, allow_private_networks=False
-        )
+        worker = build_worker(session, vault=app.extensions["vault"], allow_private_networks=False)
         assert worker.run(once=True).retrying == 1
         assert receiver.requests == []
     error = session.scalars(sa.select(OutboxMessage.last_error)).one()

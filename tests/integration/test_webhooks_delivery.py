@@ -39,7 +39,7 @@ def deliver(app, session):
     def _deliver(at: dt.datetime | None = None, allow_private: bool = True, **options):
         worker = build_worker(
             session,
-            cipher=app.extensions["vault"].cipher,
+            vault=app.extensions["vault"],
             allow_private_networks=allow_private,
             batch_size=options.pop("batch_size", 50),
             clock=(lambda: at) if at else utcnow,
@@ -253,9 +253,7 @@ def test_a_worker_told_to_stop_finishes_its_message_and_hands_back_the_rest(
     for _ in range(4):
         record(uuid.uuid4(), analytics=True)
     session.commit()
-    worker = build_worker(
-        session, cipher=app.extensions["vault"].cipher, allow_private_networks=True
-    )
+    worker = build_worker(session, vault=app.extensions["vault"], allow_private_networks=True)
     receiver.on_request = lambda _request: worker.stop()  # SIGTERM while the POST is in flight
     report = worker.run()
     assert (report.claimed, report.delivered, report.released) == (4, 1, 3)

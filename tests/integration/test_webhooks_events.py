@@ -12,13 +12,19 @@ import sqlalchemy as sa
 from consent_service.documents.versions import create_draft
 from consent_service.documents.versions import get_document
 from consent_service.documents.versions import publish
+from consent_service.integrations.identity import convert_identity
+from consent_service.messaging.outbox import ClaimedMessage
 from consent_service.messaging.webhooks import EVENT_TYPES
+from consent_service.messaging.webhooks import customer_refs
 from consent_service.messaging.webhooks import disable_endpoint
 from consent_service.messaging.webhooks import emit_event
+from consent_service.messaging.webhooks import with_customer_ref
 from consent_service.models import Identity
 from consent_service.models import OutboxMessage
 from consent_service.models import Property
 from consent_service.models import Subject
+from consent_service.models.base import new_id
+from consent_service.models.base import utcnow
 from tests.webhook_receiver import register
 
 URL = "https://hooks.example.com/consent"
@@ -100,14 +106,18 @@ def test_changed_purposes_lists_only_what_differs_from_the_previous_choice(
 
 
 def test_a_linked_subject_carries_its_customer_ref_but_never_an_email(app, session, record) -> None:
+    # The queued payload names the customer by identity only; the worker fills the reference
+    # in at delivery (with the person's key), so the outbox never stores it in plain text.
     visitor = uuid.uuid4()
     recorded = record(visitor)
     identity = Identity(
+        id=new_id(),
         property_id=session.scalar(sa.select(Property.id).where(Property.key == "demo-shop")),
         customer_ref="cust-42",
-        email_ciphertext=b"sealed",
+        email_ciphertext=None,
         email_index="0" * 64,
     )
+    convert_identity(app.extensions["vault"], identity, now=utcnow())
     session.add(identity)
     session.flush()
     subject = session.get(Subject, uuid.UUID(recorded.payload["subject"]))
@@ -116,8 +126,23 @@ def test_a_linked_subject_carries_its_customer_ref_but_never_an_email(app, sessi
     register(app, session, URL)
     record(visitor, analytics=True)
     message = _messages(session)[0]
-    assert _data(message)["customer_ref"] == "cust-42"
-    assert "email" not in message.payload
+    assert _data(message)["customer_ref"] is None
+    assert message.identity_id == identity.id
+    claimed = ClaimedMessage(
+        message.id,
+        message.property_id,
+        message.channel,
+        message.endpoint_id,
+        message.event_type,
+        message.payload,
+        1,
+        utcnow(),
+        identity_id=message.identity_id,
+    )
+    refs = customer_refs(session, app.extensions["vault"], [claimed])
+    filled = with_customer_ref(claimed, refs.get(identity.id))
+    assert json.loads(filled.payload)["data"]["customer_ref"] == "cust-42"
+    assert "email" not in filled.payload and "cust-42" not in message.payload
 
 
 def test_the_outbox_row_rolls_back_with_its_receipt(app, session, record, receipt_count) -> None:

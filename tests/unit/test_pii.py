@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import DataKey
 from consent_service.infra.pii import UndecryptableData
@@ -72,7 +73,7 @@ def test_a_blind_index_depends_on_the_key_the_property_and_the_kind():
 
 
 def test_the_vault_indexes_an_email_whatever_its_spelling():
-    vault = Vault(Cipher((NEW,)), b"k" * 32)
+    vault = Vault(Cipher((NEW,)), b"k" * 32, KeyStore("sqlite://", Cipher((NEW,))))
     assert vault.email_index(1, "Ada@Example.com") == vault.email_index(1, "ada@example.com ")
 
 

@@ -48,6 +48,7 @@ def test_production_refuses_to_start_and_names_every_missing_secret(tmp_path):
         "CONSENT_BASE_URL",
         "CONSENT_DATA_KEYS",
         "CONSENT_BLIND_INDEX_KEY",
+        "CONSENT_KEY_STORE_URL",
     ):
         assert name in str(error.value)
     assert not (tmp_path / DEV_SECRETS_FILE).exists()
@@ -63,6 +64,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "CONSENT_DATA_KEYS": generate_data_key("dk-prod-1").spec(),
         "CONSENT_BLIND_INDEX_KEY": base64.urlsafe_b64encode(b"b" * 32).decode(),
         "CONSENT_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
+        "CONSENT_KEY_STORE_URL": "postgresql+psycopg://keys-db/consent_keys",
     }
     env.update(overrides)
     return env
@@ -224,3 +226,20 @@ def test_an_sqlite_file_waits_a_bounded_time_for_a_pooled_connection(tmp_path):
 def test_a_database_time_limit_must_be_positive(tmp_path, name):
     with pytest.raises(SettingsError, match=f"{name} must be positive"):
         Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path), name: "0"})
+
+
+def test_the_key_store_defaults_to_a_file_of_its_own_in_the_instance_folder(tmp_path):
+    settings = Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)})
+    assert settings.key_store == f"sqlite:///{tmp_path.resolve() / 'keys.db'}"
+    assert settings.key_store != settings.database_url
+
+
+def test_a_key_store_in_the_main_database_is_refused_at_start_up():
+    same = "postgresql+psycopg://db/consent"
+    with pytest.raises(SettingsError, match="another database"):
+        Settings.from_env(production_env(CONSENT_KEY_STORE_URL=same))
+
+
+def test_the_key_store_url_never_appears_in_the_settings_repr():
+    settings = Settings.from_env(production_env())
+    assert "keys-db" not in repr(settings)
