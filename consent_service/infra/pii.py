@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -157,9 +158,19 @@ def is_plausible_email(address: str) -> bool:
 
 
 def blind_index(index_key: bytes, property_id: int, kind: str, value: str) -> str:
-    """HMAC-SHA256 of the value, scoped to a property and a kind of value."""
-    message = f"{property_id}\x1f{kind}\x1f{value}".encode()
-    return hmac.new(index_key, message, hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of the value, scoped to a property and a kind of value.
+
+    The MAC of ``property \x1f kind \x1f`` is keyed once and copied for each value (the same
+    MAC as of the whole message): a bulk look-up names 10,000 customers, and keying each one
+    afresh cost a sixth of its time."""
+    mac = _keyed_scope(index_key, property_id, kind).copy()
+    mac.update(value.encode())
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyed_scope(index_key: bytes, property_id: int, kind: str) -> hmac.HMAC:
+    return hmac.new(index_key, f"{property_id}\x1f{kind}\x1f".encode(), hashlib.sha256)
 
 
 class PersonKeys(Protocol):
