@@ -2,7 +2,7 @@
 
 Revision ID: h18c00000003
 Revises: h18a00000001
-Create Date: 2026-12-06 20:00:00.000000+00:00
+Create Date: 2026-12-06 19:50:00.000000+00:00
 
 Adds ``customer_ref_ciphertext`` (sealed with the person's own key, kept in the key store
 outside this database) and ``customer_ref_index`` (keyed HMAC, unique per property). Columns

@@ -2,7 +2,7 @@
 
 Revision ID: h18b00000002
 Revises: f12a7b3c0002
-Create Date: 2026-12-07 10:00:00.000000+00:00
+Create Date: 2026-12-06 19:30:00.000000+00:00
 
 Each migration must also work with the previous release's code still running (deploys
 are rolling): add before you use, stop using before you drop. Only nullable columns are added

@@ -1,9 +1,11 @@
-"""retention: subjects.purged_at, properties.retention_overrides, retention_cutoffs, and the
-receipts' and audit log's triggers allowing the retention job's deletes (and no others)
+"""retention: purged subjects, retention overrides and cutoffs, triggers for the job's deletes
+
+Adds subjects.purged_at, properties.retention_overrides and retention_cutoffs, and changes the
+receipts' and audit log's triggers to allow the retention job's deletes (and no others).
 
 Revision ID: h18a00000001
 Revises: h18b00000002
-Create Date: 2026-12-07 12:00:00.000000+00:00
+Create Date: 2026-12-06 19:40:00.000000+00:00
 
 Each migration must also work with the previous release's code still running (deploys
 are rolling): add before you use, stop using before you drop. Here everything is new and
