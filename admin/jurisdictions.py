@@ -4,7 +4,6 @@ The form offers only what could be stricter and the domain refuses anything laxe
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -12,6 +11,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from admin import bp
+from admin.chosen_property import chosen_property
 from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.errors import ValidationFailed
@@ -33,13 +33,13 @@ from consent_service.staff.accounts import Permission
 @bp.get("/jurisdictions/")
 @requires(Permission.VIEW)
 def jurisdictions() -> ResponseReturnValue:
-    return _page(_property())
+    return _page(chosen_property())
 
 
 @bp.post("/jurisdictions/")
 @requires(Permission.EDIT)
 def jurisdiction_save() -> ResponseReturnValue:
-    prop = _property()
+    prop = chosen_property()
     code = request.form.get("code", "")
     regime = request.form.get("regime", "")
     lifetime = request.form.get("consent_lifetime_days", "").strip()
@@ -85,16 +85,6 @@ def jurisdiction_save() -> ResponseReturnValue:
 
 def _whole_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 9
-
-
-def _property() -> Property:
-    session = current_session()
-    key = request.values.get("property")
-    query = sa.select(Property).order_by(Property.key)
-    prop = session.scalar(query.where(Property.key == key) if key else query.limit(1))
-    if prop is None:
-        abort(404)
-    return prop
 
 
 def _page(prop: Property, *, error: str | None = None) -> str:

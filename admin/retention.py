@@ -4,7 +4,6 @@ periods for the kinds that allow one (never below a legal floor)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -12,6 +11,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from admin import bp
+from admin.chosen_property import chosen_property
 from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.errors import FieldError
@@ -31,13 +31,13 @@ from consent_service.staff.accounts import Permission
 @bp.get("/retention/")
 @requires(Permission.VIEW)
 def retention() -> ResponseReturnValue:
-    return _page(_property())
+    return _page(chosen_property())
 
 
 @bp.post("/retention/")
 @requires(Permission.EDIT)
 def retention_save() -> ResponseReturnValue:
-    prop = _property()
+    prop = chosen_property()
     schedule = _schedule()
     wanted = {
         key: request.form.get(key, "").strip()
@@ -63,16 +63,6 @@ def retention_save() -> ResponseReturnValue:
 
 def _schedule() -> Schedule:
     return schedule_for(dict(settings().retention))
-
-
-def _property() -> Property:
-    session = current_session()
-    key = request.values.get("property")
-    query = sa.select(Property).order_by(Property.key)
-    prop = session.scalar(query.where(Property.key == key) if key else query.limit(1))
-    if prop is None:
-        abort(404)
-    return prop
 
 
 def _page(
