@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.decisions.lookups import Answer
 from consent_service.infra.database import execute_core
+from consent_service.infra.database import keyset_batches
 from consent_service.models import DecisionLogEntry
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
@@ -95,17 +96,8 @@ def pseudonymise_entries(
         .values(answers=sa.bindparam("_answers", type_=log.c.answers.type), pseudonymised_at=now)
     )
     rewritten = 0
-    after: uuid.UUID | None = None
-    while True:
-        query = (
-            sa.select(log.c.id, log.c.answers)
-            .where(log.c.property_id == property_id, names_one)
-            .order_by(log.c.id)
-            .limit(batch_size)
-        )
-        if after is not None:
-            query = query.where(log.c.id > after)
-        rows = execute_core(session, query).all()
+    query = sa.select(log.c.id, log.c.answers).where(log.c.property_id == property_id, names_one)
+    for rows in keyset_batches(session, query, log.c.id, batch_size):
         changes = []
         for row in rows:
             answers = [
@@ -117,6 +109,4 @@ def pseudonymise_entries(
         if changes:
             execute_core(session, rewrite, changes)
             rewritten += len(changes)
-        if len(rows) < batch_size:
-            return rewritten
-        after = rows[-1].id
+    return rewritten

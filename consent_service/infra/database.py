@@ -310,6 +310,25 @@ def execute_core(
     return session.connection().execute(statement, params)
 
 
+def keyset_batches(
+    session: Session, query: sa.Select[Any], id_column: sa.ColumnElement[Any], batch_size: int
+) -> Iterator[list[sa.Row[Any]]]:
+    """``query``'s rows in batches of at most ``batch_size``, by ascending ``id_column``, each
+    read after the last id of the one before: memory stays flat however many rows match, and
+    a row the caller rewrites between batches is never read twice."""
+    after = None
+    while True:
+        page = query.order_by(id_column).limit(batch_size)
+        if after is not None:
+            page = page.where(id_column > after)
+        rows = list(execute_core(session, page).all())
+        if rows:
+            yield rows
+        if len(rows) < batch_size:
+            return
+        after = rows[-1]._mapping[id_column]
+
+
 def dialect_insert_for(name: str, table: sa.Table) -> Any:
     """An INSERT that supports ``on_conflict_do_*`` on the named dialect."""
     if name == "postgresql":

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.infra.database import begin_write
 from consent_service.infra.database import execute_core
+from consent_service.infra.database import keyset_batches
 from consent_service.models import OutboxMessage
 from consent_service.models import OutboxStatus
 from consent_service.models.base import new_id
@@ -435,17 +436,10 @@ def redact_payloads(
     outbox = table_of(OutboxMessage)
     names_one = sa.or_(*(outbox.c.payload.contains(json.dumps(v), autoescape=True) for v in wanted))
     now_redacted = on_settle = 0
-    after: uuid.UUID | None = None
-    while True:
-        query = (
-            sa.select(outbox.c.id, outbox.c.payload, outbox.c.status, outbox.c.redact_on_settle)
-            .where(outbox.c.property_id == property_id, names_one)
-            .order_by(outbox.c.id)
-            .limit(batch_size)
-        )
-        if after is not None:
-            query = query.where(outbox.c.id > after)
-        rows = execute_core(session, query).all()
+    query = sa.select(
+        outbox.c.id, outbox.c.payload, outbox.c.status, outbox.c.redact_on_settle
+    ).where(outbox.c.property_id == property_id, names_one)
+    for rows in keyset_batches(session, query, outbox.c.id, batch_size):
         for row in rows:
             rewritten = redacted(row.payload, wanted)
             if rewritten == row.payload:
@@ -470,9 +464,7 @@ def redact_payloads(
                 .values(payload=rewritten, redacted_at=now, redact_on_settle=sa.null()),
             )
             now_redacted += 1
-        if len(rows) < batch_size:
-            return Redaction(now_redacted, on_settle)
-        after = rows[-1].id
+    return Redaction(now_redacted, on_settle)
 
 
 def _redact_if_asked(session: Session, message_id: uuid.UUID, now: dt.datetime) -> None:
