@@ -78,9 +78,16 @@ const gpcOverrides = (config, purpose, gpc) =>
 // {purpose: bool} in effect: essential on; GPC off; a stored refusal always holds; a stored
 // grant only while the choice has not lapsed and no material change touched its purpose since;
 // otherwise the regime's default (never on where opt-in applies), except that a grant a
-// material change made stale stays off where the law wants fresh consent for it (CO 6.04(B)).
+// material change made stale stays off where the law wants fresh consent for it (CO 6.04(B)),
+// and a new purpose stays off where the visitor opted out of one of its categories.
 function effectiveDecisions(config, stored, gpc, now) {
   const stale = stored && !lapsed(config, stored, now) ? staleKeys(config, stored) : null;
+  // An opt-out covers its categories: a purpose added since, in a category the stored choice
+  // refused (sale, sharing, targeted advertising), stays off until the visitor says otherwise.
+  const refused = [];
+  config.purposes.forEach((p) => {
+    if (stored && stored.decisions[p.key] === false) refused.push(...p.opt_out_categories);
+  });
   const decisions = {};
   config.purposes.forEach((purpose) => {
     const given = stored ? stored.decisions[purpose.key] : undefined;
@@ -89,6 +96,9 @@ function effectiveDecisions(config, stored, gpc, now) {
     else if (gpcOverrides(config, purpose, gpc)) value = false;
     else if (given === false || (given && stale && stale.indexOf(purpose.key) < 0)) value = given;
     else if (given && stale && config.jurisdiction.material_change_consent) value = false;
+    else if (given === undefined && purpose.opt_out_categories.some((c) => refused.includes(c))) {
+      value = false;
+    }
     decisions[purpose.key] = !!value;
   });
   return decisions;

@@ -82,6 +82,19 @@ test('where the law wants fresh consent for a material change, a stale opt-out g
   assert.equal(effectiveDecisions(colorado, grant, false, utc(2027, 0, 2)).marketing, true);
 });
 
+test('an opt-out covers a purpose added since in a category it refused', () => {
+  const optOut = choice({ analytics: true, marketing: false }, utc(2027, 0, 1));
+  const california = config({ floor: 12, changedIn: {} });
+  Object.assign(california.jurisdiction, { regime: 'opt_out' });
+  california.purposes.forEach((purpose) => { purpose.default = true; });
+  california.purposes.push(
+    { key: 'ads', essential: false, default: true, opt_out_categories: ['sale', 'sharing'] },
+    { key: 'chat', essential: false, default: true, opt_out_categories: [] });
+  const decided = effectiveDecisions(california, optOut, false, utc(2027, 1, 1));
+  assert.equal(decided.ads, false); // the visitor opted out of sale
+  assert.equal(decided.chat, true); // no category of theirs: the opt-out default
+});
+
 test('grants are re-asked on expiry and material changes whatever the floor', () => {
   const grant = choice({ analytics: true, marketing: true }, utc(2027, 0, 1));
   assert.equal(choiceStatus(config({ floor: 12 }), grant, utc(2027, 6, 1)), 'expired');
