@@ -20,6 +20,8 @@ from consent_service.messaging.worker import stopped_by_signals
 from consent_service.retention.job import run_retention
 from consent_service.retention.schedule import schedule_for
 
+READY = "worker running: SIGTERM finishes the message in flight, then stops"
+
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
@@ -78,6 +80,8 @@ def worker_cli(
         chores=chores,
     )
     with stopped_by_signals(worker):
+        # From here SIGTERM is a graceful stop; supervisors (and tests) may wait for this line.
+        click.echo(READY, err=True)
         total = worker.run(once=once)
     click.echo(
         f"worker stopped: {total.delivered} delivered, {total.retrying} to retry, "

@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from consent_service.cli.worker import READY
 from consent_service.extensions import db
 from consent_service.infra.database import TimeLimits
 from consent_service.infra.database import configure_engine
@@ -171,6 +172,24 @@ def _rows() -> list[OutboxMessage]:
     return list(db.session.scalars(sa.select(OutboxMessage)))
 
 
+def _running(worker: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait for the worker's line saying SIGTERM now stops it gracefully: a worker signalled
+    before that (still importing, under load) would simply die. Earlier lines (start-up
+    warnings) are read past."""
+    seen: list[bytes] = []
+
+    def read() -> None:
+        for line in iter(worker.stderr.readline, b""):
+            seen.append(line)
+            if READY.encode() in line:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    assert any(READY.encode() in line for line in seen), seen
+
+
 def _stop(worker: subprocess.Popen[bytes]) -> None:
     worker.send_signal(signal.SIGTERM)
     _, stderr = worker.communicate(timeout=30)
@@ -236,6 +255,7 @@ def test_a_batch_that_outlasts_its_lease_is_kept_by_the_heartbeat(
         )
         assert _wait_for(lambda: server.mails >= 1, timeout=60)
         eager = _worker(live_app, port, "--lease-seconds", "2", "--poll-interval", "0.05")
+        _running(eager)
         try:
             assert _wait_for(lambda: _statuses() == {"delivered": CUSTOMERS}, timeout=60)
         finally:
