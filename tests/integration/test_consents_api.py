@@ -19,14 +19,13 @@ def post(client, body, **kwargs):
     return client.post("/v1/consents", json=body, **kwargs)
 
 
-@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
 def test_the_receipt_verifies_with_an_independent_jose_library_against_the_jwks(
     client, consent_body
 ):
     response = post(client, consent_body)
     assert response.status_code == 201
     keyset = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
-    verified = jws.deserialize_compact(response.json["receipt"], keyset, algorithms=["EdDSA"])
+    verified = jws.deserialize_compact(response.json["receipt"], keyset, algorithms=["Ed25519"])
     assert json.loads(verified.payload) == response.json["payload"]
 
 
