@@ -170,6 +170,11 @@ def test_an_oversized_body_is_a_413(client, consent_body, receipt_count):
     assert receipt_count() == 0
 
 
+def test_an_oversized_body_is_titled_content_too_large_as_rfc_9110_names_it(client, consent_body):
+    consent_body["padding"] = "x" * 20_000
+    assert post(client, consent_body).json["title"] == "Content Too Large"
+
+
 def test_a_json_array_is_a_422(client, receipt_count):
     assert_problem(client.post("/v1/consents", json=[1, 2]), 422, pointer="")
     assert receipt_count() == 0
