@@ -8,10 +8,10 @@ import datetime as dt
 import uuid
 
 import pytest
+from client_fakes import assert_fails_closed
 
 from consent_client import DEMO_SHOP_CONSENT_MODE
 from consent_client import ConsentClient
-from consent_client import ConsentDenied
 from consent_client import Reason
 from consent_client import consent_mode
 from consent_client import mapping_from_banner
@@ -168,20 +168,6 @@ def test_a_backend_recorded_opt_in_is_answered_at_once_despite_the_cache(live, c
         )
         assert receipt["payload"]["decisions"]["marketing"] == "granted"
         assert writer.may_process(customer, "marketing") is True
-
-
-def assert_fails_closed(client: ConsentClient, expected_error: str) -> None:
-    """No check raises, and every one says "not allowed" because of an error."""
-    subject = f"customer:{unique_customer()}"
-    assert client.may_process(subject, "necessary") is False
-    decision = client.decision(subject, "analytics")
-    assert (decision.allowed, decision.reason) == (False, Reason.ERROR)
-    assert expected_error in (decision.error or "")
-    assert client.filter_allowed([subject, "email:jane@example.com"], "marketing") == []
-    bulk = client.decisions([subject], ["necessary", "analytics"])
-    assert {d.reason for d in bulk[subject].values()} == {Reason.ERROR}
-    with pytest.raises(ConsentDenied):
-        client.check(subject, "necessary")
 
 
 def test_a_revoked_key_means_not_allowed(live, visitor):

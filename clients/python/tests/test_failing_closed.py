@@ -3,36 +3,14 @@ allowed", with the reason, and nothing raises except ``check``."""
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 from client_fakes import FakeService
 from client_fakes import SilentServer
+from client_fakes import assert_fails_closed
 from client_fakes import closed_port_url
 
 from consent_client import ConsentClient
-from consent_client import ConsentDenied
-from consent_client import Reason
 
 API_KEY = "ck_test_key"
-
-
-def unique_customer() -> str:
-    return f"C-{uuid.uuid4().hex[:10]}"
-
-
-def assert_fails_closed(client: ConsentClient, expected_error: str) -> None:
-    """No check raises, and every one says "not allowed" because of an error."""
-    subject = f"customer:{unique_customer()}"
-    assert client.may_process(subject, "necessary") is False
-    decision = client.decision(subject, "analytics")
-    assert (decision.allowed, decision.reason) == (False, Reason.ERROR)
-    assert expected_error in (decision.error or "")
-    assert client.filter_allowed([subject, "email:jane@example.com"], "marketing") == []
-    bulk = client.decisions([subject], ["necessary", "analytics"])
-    assert {d.reason for d in bulk[subject].values()} == {Reason.ERROR}
-    with pytest.raises(ConsentDenied):
-        client.check(subject, "necessary")
 
 
 def test_a_service_that_is_down_means_not_allowed():
