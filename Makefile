@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Two stamps, one .venv: running needs only the service's dependencies (`pip install -e .`);
-# the tests, linters and benchmarks add the dev tools (`.[dev]`: pytest, mypy, playwright ...).
+# the tests, linters and benchmarks add the dev tools (`.[dev]`: pytest, mypy, playwright ...)
+# and the Python client for shop backends, its own distribution (clients/python/), whose tests
+# run in the suite.
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
@@ -25,8 +27,8 @@ $(RUN_STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $(RUN_STAMP)
 
-$(DEV_STAMP): $(RUN_STAMP)
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(DEV_STAMP): $(RUN_STAMP) clients/python/pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]' -e clients/python
 	touch $(DEV_STAMP)
 
 # The widget's build tools (esbuild, pinned exactly in package-lock.json); only `make widget`

@@ -32,6 +32,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from admin import bp
 from consent_service.errors import RateLimited
+from consent_service.errors import status_title
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import rate_limiter
@@ -334,7 +335,7 @@ def error_page(exc: HTTPException) -> ResponseReturnValue:
     else:
         detail = exc.description or ""
     html = render_template(
-        "admin/error.html", status=status, title=HTTPStatus(status).phrase, detail=detail
+        "admin/error.html", status=status, title=status_title(status), detail=detail
     )
     response = Response(html, status=status, mimetype="text/html")
     for name, value in exc.get_headers():

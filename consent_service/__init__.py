@@ -1,7 +1,8 @@
 """Consent and cookie management service for online shops.
 
-``create_app`` is imported lazily so that ``consent_service.client`` (which shop backends
-install) can be imported without Flask and the server's dependencies.
+``create_app`` is imported lazily so that importing a domain module (the CLI, the worker, a
+test) does not build the web app first. The Python client for shop backends is not part of
+this package: it is its own distribution, ``consent-client`` (``clients/python/``).
 """
 
 from __future__ import annotations

@@ -20,6 +20,15 @@ import dataclasses
 from http import HTTPStatus
 from typing import ClassVar
 
+# RFC 9110 (§15.5.14, §15.5.21) renamed two statuses Python 3.11's ``HTTPStatus`` still
+# calls by their RFC 7231 names ("Request Entity Too Large", "Unprocessable Entity").
+_RFC9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def status_title(status: int) -> str:
+    """The reason phrase RFC 9110 gives ``status``: the title of an ``about:blank`` problem."""
+    return _RFC9110_TITLES.get(status) or HTTPStatus(status).phrase
+
 
 @dataclasses.dataclass(frozen=True)
 class FieldError:

@@ -123,10 +123,10 @@ def _handle_http(exc: HTTPException) -> Response | HTTPException:
         # Never echo an unexpected error's message: it may carry internals.
         return problem(
             500,
-            title=HTTPStatus(500).phrase,
+            title=errors.status_title(500),
             detail="An unexpected error occurred; it has been logged.",
         )
-    response = problem(status, title=HTTPStatus(status).phrase, detail=exc.description)
+    response = problem(status, title=errors.status_title(status), detail=exc.description)
     for name, value in exc.get_headers():
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import secrets
+import urllib.parse
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -330,7 +331,7 @@ class Settings:
             key_store_url=key_store_url,
             secret_key=secret_key,
             signing_keys=signing_keys,
-            base_url=(env.get("CONSENT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            base_url=_base_url(env.get("CONSENT_BASE_URL") or "http://127.0.0.1:8000", environment),
             instance_path=instance_path,
             geoip_database=geoip_database,
             data_keys=data_keys,
@@ -389,6 +390,24 @@ def check_region_sources(settings: Settings, country_only: Sequence[str]) -> Non
             "CONSENT_ALLOW_COUNTRY_ONLY_REGIONS=true to accept this"
         )
     log.warning("COUNTRY-ONLY REGIONS: %s.", explanation)
+
+
+def _base_url(raw: str, environment: Environment) -> str:
+    """The service's public URL, which every link it hands out starts with. Production needs
+    HTTPS: one-click unsubscribe URLs must be (RFC 8058 §3.1), and sign-in and preferences
+    links carry tokens; development serves plain HTTP on a local port."""
+    url = raw.strip().rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"CONSENT_BASE_URL must be an http(s) URL with a host; got {raw!r}")
+    if environment is Environment.PRODUCTION and parts.scheme != "https":
+        raise SettingsError(
+            f"production mode refuses to start: CONSENT_BASE_URL is {raw!r}, but the links "
+            "it sends (one-click unsubscribe, RFC 8058 §3.1; sign-in and preferences links "
+            "with their tokens) must be https://; set CONSENT_BASE_URL to the service's "
+            "https:// address"
+        )
+    return url
 
 
 def _parse_environment(value: str) -> Environment:

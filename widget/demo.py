@@ -11,7 +11,6 @@ from flask import abort
 from flask import render_template
 from flask import request
 
-from consent_service.client.identity import visitor_id_from_cookie
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.extensions import settings
@@ -86,9 +85,20 @@ def _signed_in_customer(customer: str | None) -> dict[str, str]:
     if not secrets:
         secrets = [create_identity_secret(session, vault(), DEMO_PROPERTY)[1]]
         db.session.commit()
-    known = visitor_id_from_cookie(request.cookies.get(DEMO_COOKIE))
+    known = _visitor_id_from_cookie(request.cookies.get(DEMO_COOKIE))
     visitor_id = uuid.UUID(known) if known else uuid.uuid4()
     token = sign_identity_token(secrets[-1], DEMO_PROPERTY, visitor_id, Claims(customer, None))
     if known:
         return {"identity_token": token}
     return {"identity_token": token, "visitor_id": str(visitor_id)}
+
+
+# The widget's cookie starts "1|<visitor id>|". A real shop reads it with the client's
+# ``visitor_id_from_cookie``; the demo stands in for that shop inside the server, which must
+# not import the client (a separate distribution, see clients/python/).
+_WIDGET_COOKIE = re.compile(r"1\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\|")
+
+
+def _visitor_id_from_cookie(value: str | None) -> str | None:
+    found = _WIDGET_COOKIE.match(value or "")
+    return found.group(1) if found else None

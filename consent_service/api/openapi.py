@@ -343,7 +343,7 @@ def _problems(*kinds: ProblemKind) -> dict[str, dict[str, Any]]:
                 codes.append(kind.code)
                 lines.append(f"`{kind.code}`: {kind.description}")
         response: dict[str, Any] = {
-            "description": HTTPStatus(status).phrase + ". " + " ".join(lines),
+            "description": errors.status_title(status) + ". " + " ".join(lines),
             "content": {PROBLEM_MEDIA_TYPE: {"schema": _schema(ProblemSchema)}},
         }
         if codes:

@@ -122,13 +122,13 @@ class ReadySchema(Schema):
 
 
 class JwkSchema(Schema):
-    """A public Ed25519 key (RFC 8037 OKP JWK)."""
+    """A public Ed25519 key (RFC 8037 OKP JWK). No ``alg``: the key verifies receipts signed
+    as ``Ed25519`` (RFC 9864, today) and as ``EdDSA`` (before), and a JWK names only one."""
 
     kty = fields.String(required=True, validate=validate.OneOf(["OKP"]))
     crv = fields.String(required=True, validate=validate.OneOf(["Ed25519"]))
     x = fields.String(required=True, metadata=_doc("The public key, base64url without padding."))
     kid = fields.String(required=True, metadata=_doc("Matches the `kid` of receipts' headers."))
-    alg = fields.String(required=True, validate=validate.OneOf(["EdDSA"]))
     use = fields.String(required=True, validate=validate.OneOf(["sig"]))
 
 
@@ -208,7 +208,8 @@ class ConsentReceiptSchema(Schema):
         required=True,
         validate=COMPACT_JWS,
         metadata=_doc(
-            "The signed receipt: a compact JWS (EdDSA); verify it with `/.well-known/jwks.json`."
+            "The signed receipt: a compact JWS (`alg` `Ed25519`, RFC 9864; `EdDSA` before); "
+            "verify it with `/.well-known/jwks.json`."
         ),
     )
     receipt_id = fields.UUID(required=True)

@@ -1,4 +1,11 @@
-"""Ed25519 JWS (RFC 7515 compact, RFC 8037 ``EdDSA``) signing of consent receipts.
+"""Ed25519 JWS (RFC 7515 compact, RFC 8037 keys) signing of consent receipts.
+
+RFC 9864 deprecates the polymorphic ``alg: EdDSA`` in favour of the fully-specified
+``Ed25519``: new receipts, statements and tokens say ``Ed25519``; verification accepts both,
+because receipts signed before the change say ``EdDSA`` and stay valid (same key, same
+signature scheme). The published JWKs name no ``alg``: a JWK may name only one (RFC 7517
+§4.4), and JOSE libraries refuse a token whose algorithm differs from its key's, so a key
+labelled either way would fail one of the two generations of receipts.
 
 Hand-written rather than taken from a JOSE library because the service only ever needs one
 algorithm, one serialization and no header options; the test-suite verifies every receipt
@@ -27,6 +34,10 @@ from cryptography.hazmat.primitives.serialization import PublicFormat
 from consent_service.errors import InternalError
 
 KID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# What new signatures say (RFC 9864), and every name verification accepts (RFC 8037's
+# "EdDSA" for the receipts signed before).
+SIGNING_ALG = "Ed25519"
+ACCEPTED_ALGS = (SIGNING_ALG, "EdDSA")  # a tuple: a header value need not be hashable
 
 
 class InvalidReceiptSignature(InternalError):
@@ -68,7 +79,7 @@ class SigningKey:
     def sign(self, payload: Mapping[str, object], *, typ: str = "JOSE") -> str:
         """Return the compact JWS of ``payload``; ``typ`` tells other signed documents (an
         erasure statement) from receipts."""
-        header = b64url_encode(canonical_json({"alg": "EdDSA", "kid": self.kid, "typ": typ}))
+        header = b64url_encode(canonical_json({"alg": SIGNING_ALG, "kid": self.kid, "typ": typ}))
         body = b64url_encode(canonical_json(payload))
         signing_input = f"{header}.{body}".encode("ascii")
         return f"{header}.{body}.{b64url_encode(self.private_key.sign(signing_input))}"
@@ -107,8 +118,9 @@ def parse_signing_keys(spec: str) -> tuple[SigningKey, ...]:
 
 
 def jwk(kid: str, x: str) -> dict[str, str]:
-    """The public JWK (RFC 8037 OKP) for a key."""
-    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}
+    """The public JWK (RFC 8037 OKP) for a key; no ``alg``, as it verifies both ``Ed25519``
+    and the older ``EdDSA`` signatures (see the module's docstring)."""
+    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig"}
 
 
 def jws_sha256(jws: str) -> str:
@@ -124,7 +136,7 @@ def verify_jws(jws: str, public_keys: Mapping[str, str]) -> dict[str, object]:
         signature = b64url_decode(sig_b64)
     except ValueError:
         raise InvalidReceiptSignature("not a compact JWS") from None
-    if not isinstance(header, dict) or header.get("alg") != "EdDSA":
+    if not isinstance(header, dict) or header.get("alg") not in ACCEPTED_ALGS:
         raise InvalidReceiptSignature("unsupported JWS header")
     x = public_keys.get(str(header.get("kid")))
     if x is None:

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from consent_service.banner.configuration import negotiate_locale
 from consent_service.errors import ValidationFailed
+from consent_service.errors import status_title
 from consent_service.preferences.session import csrf_token
 from consent_service.preferences.session import keep_form_nonce
 from consent_service.preferences.session import page_headers
@@ -110,9 +111,9 @@ def error_page(exc: HTTPException) -> Response:
     if status == HTTPStatus.SERVICE_UNAVAILABLE:
         heading, body = t.unavailable_heading, t.unavailable_body
     elif status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-        status, heading, body = 500, HTTPStatus(500).phrase, ""
+        status, heading, body = 500, status_title(500), ""
     else:
-        heading, body = HTTPStatus(status).phrase, exc.description or ""
+        heading, body = status_title(status), exc.description or ""
     response = render("message.html", status=status, heading=heading, body=body)
     for name, value in exc.get_headers():
         if name.lower() not in ("content-type", "content-length"):

@@ -1,7 +1,8 @@
 """A person's receipts as proof: the verified history, and downloads anyone can check.
 
-Each receipt is a compact JWS (RFC 7515) signed with Ed25519 (``alg: EdDSA``, RFC 8037) by a
-key whose public half is published at ``/.well-known/jwks.json``. A download carries the JWS
+Each receipt is a compact JWS (RFC 7515) signed with Ed25519 (``alg: Ed25519``, RFC 9864;
+``EdDSA`` in receipts signed before) by a key whose public half is published at
+``/.well-known/jwks.json``. A download carries the JWS
 exactly as signed next to its decoded payload, so the person (or a regulator, or a court)
 needs nothing from us but the published keys to check it.
 """
@@ -29,7 +30,8 @@ from consent_service.self_service.access import Access
 
 BUNDLE_SCHEMA = "consent-service/receipt-bundle/v1"
 HOW_TO_VERIFY = (
-    "Each 'jws' is a compact JWS (RFC 7515) signed with Ed25519 (alg EdDSA, RFC 8037). "
+    "Each 'jws' is a compact JWS (RFC 7515) signed with Ed25519 (alg Ed25519, RFC 9864; "
+    "EdDSA in receipts signed before it). "
     "Take the key whose 'kid' matches the JWS header from the JWKS at 'jwks_url', and check "
     "the signature over the ASCII bytes '<header>.<payload>' (the first two dot-separated "
     "parts); 'payload' here is the second part base64url-decoded. Each receipt's 'prev' is "

@@ -109,7 +109,7 @@ def test_a_downloaded_receipt_verifies_against_the_published_keys(shop, live_ser
 
     header_b64, payload_b64, signature_b64 = jws.split(".")
     header = json.loads(b64url(header_b64))
-    assert header["alg"] == "EdDSA"
+    assert header["alg"] == "Ed25519"
     jwks = visitor.page.request.get(f"{live_server.url}/.well-known/jwks.json").json()
     (jwk,) = [key for key in jwks["keys"] if key["kid"] == header["kid"]]
     assert (jwk["kty"], jwk["crv"]) == ("OKP", "Ed25519")

@@ -294,6 +294,13 @@ def test_a_chunked_form_beyond_the_limit_is_413(app, post_chunked, row_counts):
     assert row_counts() == before
 
 
+def test_an_oversized_form_s_page_is_headed_content_too_large(app, post_chunked):
+    body = b"email=" + b"a" * app.config["MAX_CONTENT_LENGTH"] + b"%40example.com"
+    page = post_chunked("/preferences/link", body, "application/x-www-form-urlencoded")
+    assert "Content Too Large" in page.get_data(as_text=True)
+    assert "Request Entity Too Large" not in page.get_data(as_text=True)
+
+
 # --- the admin's forms -------------------------------------------------------------------------
 
 

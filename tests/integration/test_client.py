@@ -1,5 +1,6 @@
-"""``consent_service.client`` against the real app over real HTTP, and failing closed against
-everything that is not a working service."""
+"""``consent_client`` against the real app over real HTTP, failing closed when the service
+refuses its key. Failing closed against what is not a working service at all (down, silent,
+broken) is the client's own suite's: clients/python/tests/test_failing_closed.py."""
 
 from __future__ import annotations
 
@@ -7,17 +8,14 @@ import datetime as dt
 import uuid
 
 import pytest
+from client_fakes import assert_fails_closed
 
-from consent_service.client import DEMO_SHOP_CONSENT_MODE
-from consent_service.client import ConsentClient
-from consent_service.client import ConsentDenied
-from consent_service.client import Reason
-from consent_service.client import consent_mode
-from consent_service.client import mapping_from_banner
-from consent_service.client import sign_identity_token
-from tests.client_fakes import FakeService
-from tests.client_fakes import SilentServer
-from tests.client_fakes import closed_port_url
+from consent_client import DEMO_SHOP_CONSENT_MODE
+from consent_client import ConsentClient
+from consent_client import Reason
+from consent_client import consent_mode
+from consent_client import mapping_from_banner
+from consent_client import sign_identity_token
 from tests.integration.live_app import LiveApp
 from tests.support import demo_consent
 
@@ -170,52 +168,6 @@ def test_a_backend_recorded_opt_in_is_answered_at_once_despite_the_cache(live, c
         )
         assert receipt["payload"]["decisions"]["marketing"] == "granted"
         assert writer.may_process(customer, "marketing") is True
-
-
-def assert_fails_closed(client: ConsentClient, expected_error: str) -> None:
-    """No check raises, and every one says "not allowed" because of an error."""
-    subject = f"customer:{unique_customer()}"
-    assert client.may_process(subject, "necessary") is False
-    decision = client.decision(subject, "analytics")
-    assert (decision.allowed, decision.reason) == (False, Reason.ERROR)
-    assert expected_error in (decision.error or "")
-    assert client.filter_allowed([subject, "email:jane@example.com"], "marketing") == []
-    bulk = client.decisions([subject], ["necessary", "analytics"])
-    assert {d.reason for d in bulk[subject].values()} == {Reason.ERROR}
-    with pytest.raises(ConsentDenied):
-        client.check(subject, "necessary")
-
-
-def test_a_service_that_is_down_means_not_allowed(api_key):
-    with ConsentClient(closed_port_url(), api_key) as client:
-        assert_fails_closed(client, "cannot talk to")
-
-
-def test_a_service_that_never_answers_means_not_allowed_after_the_timeout(api_key):
-    silent = SilentServer()
-    try:
-        with ConsentClient(silent.url, api_key, timeout=0.2) as client:
-            assert_fails_closed(client, "within 0.2 s")
-    finally:
-        silent.stop()
-
-
-def test_a_server_error_means_not_allowed(api_key):
-    broken = FakeService(lambda seen: (500, {"title": "Internal Server Error", "status": 500}))
-    try:
-        with ConsentClient(broken.url, api_key) as client:
-            assert_fails_closed(client, "HTTP 500")
-    finally:
-        broken.stop()
-
-
-def test_a_body_that_is_not_json_means_not_allowed(api_key):
-    garbled = FakeService(lambda seen: (200, b'{"allowed": true, "reason": "gran'))
-    try:
-        with ConsentClient(garbled.url, api_key) as client:
-            assert_fails_closed(client, "not JSON")
-    finally:
-        garbled.stop()
 
 
 def test_a_revoked_key_means_not_allowed(live, visitor):

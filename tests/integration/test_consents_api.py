@@ -19,14 +19,13 @@ def post(client, body, **kwargs):
     return client.post("/v1/consents", json=body, **kwargs)
 
 
-@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
 def test_the_receipt_verifies_with_an_independent_jose_library_against_the_jwks(
     client, consent_body
 ):
     response = post(client, consent_body)
     assert response.status_code == 201
     keyset = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
-    verified = jws.deserialize_compact(response.json["receipt"], keyset, algorithms=["EdDSA"])
+    verified = jws.deserialize_compact(response.json["receipt"], keyset, algorithms=["Ed25519"])
     assert json.loads(verified.payload) == response.json["payload"]
 
 
@@ -169,6 +168,11 @@ def test_an_oversized_body_is_a_413(client, consent_body, receipt_count):
     consent_body["padding"] = "x" * 20_000
     assert_problem(post(client, consent_body), 413)
     assert receipt_count() == 0
+
+
+def test_an_oversized_body_is_titled_content_too_large_as_rfc_9110_names_it(client, consent_body):
+    consent_body["padding"] = "x" * 20_000
+    assert post(client, consent_body).json["title"] == "Content Too Large"
 
 
 def test_a_json_array_is_a_422(client, receipt_count):

@@ -19,9 +19,9 @@ from email.message import Message
 import pytest
 import sqlalchemy as sa
 
+from consent_client import ConsentClient
+from consent_client import Reason
 from consent_service import create_app
-from consent_service.client import ConsentClient
-from consent_service.client import Reason
 from consent_service.extensions import db
 from consent_service.integrations.api_keys import create_api_key
 from tests.support import ServedApp

@@ -57,13 +57,12 @@ def erased_customer(app, client, session, record):
     return identity, visitor, request, page
 
 
-@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
 def test_the_statement_verifies_with_an_independent_jose_library_against_the_jwks(
     client, erased_customer
 ):
     _, _, request, _ = erased_customer
     keyset = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
-    verified = jws.deserialize_compact(request.statement_jws, keyset, algorithms=["EdDSA"])
+    verified = jws.deserialize_compact(request.statement_jws, keyset, algorithms=["Ed25519"])
     payload = json.loads(verified.payload)
     assert payload["schema"] == STATEMENT_SCHEMA
     assert payload["erasure_request_id"] == str(request.id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 
-def test_the_jwks_publishes_the_current_key_as_an_okp_ed25519_jwk(client, app):
+def test_the_jwks_publishes_the_current_key_as_an_okp_ed25519_jwk_naming_no_alg(client, app):
+    """No ``alg``: the key verifies receipts signed as ``Ed25519`` (RFC 9864) and those signed
+    before as ``EdDSA``, and a JWK may name only one."""
     key = app.extensions["consent_settings"].signing_keys[0]
     response = client.get("/.well-known/jwks.json")
     assert response.status_code == 200
@@ -12,7 +14,6 @@ def test_the_jwks_publishes_the_current_key_as_an_okp_ed25519_jwk(client, app):
         "crv": "Ed25519",
         "x": key.public_x,
         "kid": key.kid,
-        "alg": "EdDSA",
         "use": "sig",
     } in response.json["keys"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import tomllib
 
-from consent_service.client import CONSENT_TYPES
-from consent_service.client import DEMO_SHOP_CONSENT_MODE
-from consent_service.client import Decision
-from consent_service.client import Reason
-from consent_service.client import consent_mode
-from consent_service.client import ga4_consent
-from consent_service.client import mapping_from_banner
+from consent_client import CONSENT_TYPES
+from consent_client import DEMO_SHOP_CONSENT_MODE
+from consent_client import Decision
+from consent_client import Reason
+from consent_client import consent_mode
+from consent_client import ga4_consent
+from consent_client import mapping_from_banner
 from policies import DEMO_DIR
 
 

@@ -10,8 +10,8 @@ import pytest
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 
-from consent_service.client import sign_identity_token
-from consent_service.client import visitor_id_from_cookie
+from consent_client import sign_identity_token
+from consent_client import visitor_id_from_cookie
 from consent_service.integrations.identity import Claims
 from consent_service.integrations.identity import sign_identity_token as server_sign
 from consent_service.integrations.identity import token_serializer

@@ -12,8 +12,8 @@ from standardwebhooks import Webhook
 from standardwebhooks import WebhookVerificationError as ReferenceError
 from werkzeug.datastructures import Headers
 
-from consent_service.client import WebhookVerificationError
-from consent_service.client import verify_webhook
+from consent_client import WebhookVerificationError
+from consent_client import verify_webhook
 
 SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(b"o" * 32).decode()

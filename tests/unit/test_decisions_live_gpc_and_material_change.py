@@ -87,6 +87,6 @@ def test_a_refusal_stays_a_refusal_after_a_material_change():
 
 
 def test_the_python_client_knows_every_reason_the_service_gives():
-    from consent_service.client import Reason as ClientReason
+    from consent_client import Reason as ClientReason
 
     assert {reason.value for reason in Reason} <= {reason.value for reason in ClientReason}

@@ -77,6 +77,24 @@ def test_production_starts_with_its_secrets():
     assert settings.signing_keys[0].kid == "prod-1"
 
 
+def test_production_refuses_a_plain_http_base_url_and_says_which_setting_to_change():
+    # One-click unsubscribe URLs must be HTTPS (RFC 8058 §3.1); every link starts with it.
+    with pytest.raises(SettingsError, match=r"CONSENT_BASE_URL .* must be https://"):
+        Settings.from_env(production_env(CONSENT_BASE_URL="http://consent.example"))
+
+
+def test_development_serves_its_links_over_plain_http(tmp_path):
+    env = {"CONSENT_INSTANCE_PATH": str(tmp_path), "CONSENT_BASE_URL": "http://localhost:9000/"}
+    assert Settings.from_env(env).base_url == "http://localhost:9000"
+
+
+@pytest.mark.parametrize("value", ["consent.example", "ftp://consent.example", "https://"])
+def test_a_base_url_that_is_not_an_http_url_with_a_host_is_refused(tmp_path, value):
+    env = {"CONSENT_INSTANCE_PATH": str(tmp_path), "CONSENT_BASE_URL": value}
+    with pytest.raises(SettingsError, match="CONSENT_BASE_URL must be an http"):
+        Settings.from_env(env)
+
+
 def test_production_refuses_a_short_secret_key():
     with pytest.raises(SettingsError, match="at least 32"):
         Settings.from_env(production_env(CONSENT_SECRET_KEY="short"))

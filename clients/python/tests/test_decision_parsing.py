@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from client_fakes import documented_answer
 
-from consent_service.client import Reason
-from consent_service.client.decision import MalformedDecision
-from consent_service.client.decision import parse_decision
-from tests.client_fakes import documented_answer
+from consent_client import Reason
+from consent_client.decision import MalformedDecision
+from consent_client.decision import parse_decision
 
 VISITOR = "visitor:0f8fad5b-d9cb-469f-a165-70867728950e"
 

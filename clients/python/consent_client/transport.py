@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from consent_service.client.errors import ServiceError
+from consent_client.errors import ServiceError
 
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # 10,000 decisions are about 3 MB
 USER_AGENT = "consent-service-client/1 (python)"

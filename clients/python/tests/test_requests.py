@@ -8,15 +8,15 @@ import time
 import uuid
 
 import pytest
+from client_fakes import FakeService
+from client_fakes import answer_everything
+from client_fakes import documented_answer
 
-from consent_service.client import ConsentClient
-from consent_service.client import ConsentDenied
-from consent_service.client import Link
-from consent_service.client import Reason
-from consent_service.client import ServiceError
-from tests.client_fakes import FakeService
-from tests.client_fakes import answer_everything
-from tests.client_fakes import documented_answer
+from consent_client import ConsentClient
+from consent_client import ConsentDenied
+from consent_client import Link
+from consent_client import Reason
+from consent_client import ServiceError
 
 API_KEY = "csk_0123456789ab_" + "A" * 43
 VISITOR = "visitor:0f8fad5b-d9cb-469f-a165-70867728950e"

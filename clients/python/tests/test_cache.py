@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from consent_service.client import Decision
-from consent_service.client import Reason
-from consent_service.client.cache import DecisionCache
+from consent_client import Decision
+from consent_client import Reason
+from consent_client.cache import DecisionCache
 
 T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC)
 

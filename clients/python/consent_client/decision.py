@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from consent_service.client.refs import same_subject
+from consent_client.refs import same_subject
 
 
 class Reason(enum.StrEnum):

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
-from consent_service.client.errors import WebhookVerificationError
+from consent_client.errors import WebhookVerificationError
 
 SECRET_PREFIX = "whsec_"
 TOLERANCE_SECONDS = 5 * 60

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from consent_service.client.decision import Decision
+from consent_client.decision import Decision
 
 
 class ServiceError(Exception):

@@ -21,25 +21,25 @@ from typing import ParamSpec
 from typing import TypeVar
 from typing import overload
 
-from consent_service.client.bulk import batches
-from consent_service.client.bulk import rejected_items
-from consent_service.client.cache import DecisionCache
-from consent_service.client.decision import Decision
-from consent_service.client.decision import MalformedDecision
-from consent_service.client.decision import parse_decision
-from consent_service.client.errors import ConsentDenied
-from consent_service.client.errors import ServiceError
-from consent_service.client.guard import consent_guard
-from consent_service.client.refs import InvalidReference
-from consent_service.client.refs import check_purpose
-from consent_service.client.refs import check_subject
-from consent_service.client.refs import is_email
-from consent_service.client.transport import Transport
+from consent_client.bulk import batches
+from consent_client.bulk import rejected_items
+from consent_client.cache import DecisionCache
+from consent_client.decision import Decision
+from consent_client.decision import MalformedDecision
+from consent_client.decision import parse_decision
+from consent_client.errors import ConsentDenied
+from consent_client.errors import ServiceError
+from consent_client.guard import consent_guard
+from consent_client.refs import InvalidReference
+from consent_client.refs import check_purpose
+from consent_client.refs import check_subject
+from consent_client.refs import is_email
+from consent_client.transport import Transport
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-log = logging.getLogger("consent_service.client")
+log = logging.getLogger("consent_client")
 
 # What a failed check can run into; anything else is a bug, still answered with "no".
 _EXPECTED = (ServiceError, MalformedDecision, InvalidReference)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from typing import Literal
 
-from consent_service.client.decision import Decision
+from consent_client.decision import Decision
 
 Signal = Literal["granted", "denied"]
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import ParamSpec
 from typing import TypeVar
 
-from consent_service.client.decision import Decision
-from consent_service.client.errors import ConsentDenied
+from consent_client.decision import Decision
+from consent_client.errors import ConsentDenied
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-log = logging.getLogger("consent_service.client")
+log = logging.getLogger("consent_client")
 
 
 def consent_guard(

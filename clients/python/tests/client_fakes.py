@@ -1,5 +1,7 @@
 """Stand-ins for the consent service, for the client's tests: an HTTP server whose answers a
-test scripts, and a socket that accepts connections and never answers."""
+test scripts, and a socket that accepts connections and never answers; and the check that a
+client fails closed, which the server's suite uses too (pytest's ``pythonpath`` names this
+folder), against the real service refusing a key."""
 
 from __future__ import annotations
 
@@ -8,10 +10,17 @@ import json
 import socket
 import threading
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from typing import Any
+
+import pytest
+
+from consent_client import ConsentClient
+from consent_client import ConsentDenied
+from consent_client import Reason
 
 
 @dataclasses.dataclass
@@ -166,3 +175,21 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def unique_customer() -> str:
+    return f"C-{uuid.uuid4().hex[:10]}"
+
+
+def assert_fails_closed(client: ConsentClient, expected_error: str) -> None:
+    """No check raises, and every one says "not allowed" because of an error."""
+    subject = f"customer:{unique_customer()}"
+    assert client.may_process(subject, "necessary") is False
+    decision = client.decision(subject, "analytics")
+    assert (decision.allowed, decision.reason) == (False, Reason.ERROR)
+    assert expected_error in (decision.error or "")
+    assert client.filter_allowed([subject, "email:jane@example.com"], "marketing") == []
+    bulk = client.decisions([subject], ["necessary", "analytics"])
+    assert {d.reason for d in bulk[subject].values()} == {Reason.ERROR}
+    with pytest.raises(ConsentDenied):
+        client.check(subject, "necessary")

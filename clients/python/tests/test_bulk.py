@@ -3,9 +3,9 @@ costs only those items."""
 
 from __future__ import annotations
 
-from consent_service.client.bulk import MAX_PAIRS
-from consent_service.client.bulk import batches
-from consent_service.client.bulk import rejected_items
+from consent_client.bulk import MAX_PAIRS
+from consent_client.bulk import batches
+from consent_client.bulk import rejected_items
 
 
 def test_batches_cover_every_pair_exactly_once_in_order():

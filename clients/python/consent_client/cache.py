@@ -13,8 +13,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from consent_service.client.decision import Decision
-from consent_service.client.decision import Reason
+from consent_client.decision import Decision
+from consent_client.decision import Reason
 
 
 def _utcnow() -> dt.datetime:

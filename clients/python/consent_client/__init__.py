@@ -1,0 +1,46 @@
+"""The Python client for shop backends: ask before processing, verify webhooks, sign
+identity tokens. Standard library only, so any backend can install it next to its own
+framework; nothing here imports the server.
+
+    from consent_client import ConsentClient
+
+    consent = ConsentClient("https://consent.example", os.environ["CONSENT_API_KEY"])
+    if consent.may_process(f"customer:{order.customer_id}", "analytics"):
+        track(order)
+"""
+
+from __future__ import annotations
+
+from consent_client.client import ConsentClient
+from consent_client.client import Link
+from consent_client.consent_mode import CONSENT_TYPES
+from consent_client.consent_mode import DEMO_SHOP_CONSENT_MODE
+from consent_client.consent_mode import consent_mode
+from consent_client.consent_mode import ga4_consent
+from consent_client.consent_mode import mapping_from_banner
+from consent_client.decision import Decision
+from consent_client.decision import Reason
+from consent_client.errors import ConsentDenied
+from consent_client.errors import ServiceError
+from consent_client.errors import WebhookVerificationError
+from consent_client.identity import sign_identity_token
+from consent_client.identity import visitor_id_from_cookie
+from consent_client.webhooks import verify_webhook
+
+__all__ = [
+    "CONSENT_TYPES",
+    "DEMO_SHOP_CONSENT_MODE",
+    "ConsentClient",
+    "ConsentDenied",
+    "Decision",
+    "Link",
+    "Reason",
+    "ServiceError",
+    "WebhookVerificationError",
+    "consent_mode",
+    "ga4_consent",
+    "mapping_from_banner",
+    "sign_identity_token",
+    "verify_webhook",
+    "visitor_id_from_cookie",
+]
