@@ -37,6 +37,7 @@ from consent_service.infra.pii import is_person_sealed
 from consent_service.infra.pii import is_plausible_email
 from consent_service.infra.pii import normalise_email
 from consent_service.infra.timed_tokens import hmac_sha256_serializer
+from consent_service.messaging.webhooks import emit_link_consent_changed
 from consent_service.models import Identity
 from consent_service.models import IdentitySecret
 from consent_service.models import IdentityTokenUse
@@ -350,7 +351,12 @@ def link_identity(
             if account:
                 visitor_id = account_visitor_id(identity.id)
             if visitor_id is not None:
-                subject_id = _attach_visitor(session, property_id, visitor_id, identity.id, now)
+                subject_id, linked_now = _attach(session, property_id, visitor_id, identity.id, now)
+                if linked_now:
+                    # What the browser chose before may now be the customer's answer.
+                    emit_link_consent_changed(
+                        session, property_id, identity.id, subject_id, now=now
+                    )
     except IntegrityError:
         raise IdentityConflict(
             "another link for this customer was made at the same moment; retry"
@@ -529,6 +535,18 @@ def _attach_visitor(
     identity_id: uuid.UUID,
     now: dt.datetime,
 ) -> uuid.UUID:
+    return _attach(session, property_id, visitor_id, identity_id, now)[0]
+
+
+def _attach(
+    session: Session,
+    property_id: int,
+    visitor_id: uuid.UUID,
+    identity_id: uuid.UUID,
+    now: dt.datetime,
+) -> tuple[uuid.UUID, bool]:
+    """The visitor's subject (created if new) linked to the customer, and whether this call
+    linked it (False: it already was)."""
     subjects = table_of(Subject)
     dialect = session.get_bind().dialect.name
     insert = dialect_insert_for(dialect, subjects).values(
@@ -548,7 +566,7 @@ def _attach_visitor(
         session.execute(
             sa.update(Subject).where(Subject.id == subject_id).values(identity_id=identity_id)
         )
-    return uuid.UUID(str(subject_id))
+    return uuid.UUID(str(subject_id)), linked_to is None
 
 
 def ensure_account_subject(
