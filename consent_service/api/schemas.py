@@ -262,6 +262,7 @@ class SubjectLinkRequestSchema(Schema):
         "visitor_id": EXAMPLE_VISITOR,
         "customer": "C-10293",
         "email": "ada@example.com",
+        "locale": "de",
     }
     # At least one of the two (``validate_claims`` says so too), for the OpenAPI document.
     constraints: ClassVar[dict[str, object]] = {
@@ -281,6 +282,15 @@ class SubjectLinkRequestSchema(Schema):
         load_default=None,
         validate=validate.Length(min=3, max=254),
         metadata={"pattern": EMAIL_PATTERN},
+    )
+    locale = fields.String(
+        load_default=None,
+        validate=validate.Length(min=2, max=35),
+        metadata={
+            "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,4}$",
+            "description": "The customer's language for the emails sent to them: one of the"
+            " property's languages (`de-AT` is stored as `de`; one it lacks is a 422).",
+        },
     )
 
 

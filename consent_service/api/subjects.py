@@ -74,10 +74,11 @@ def link_subject() -> Response:
 
     From the shop's backend: link a browser (`visitor_id`) to a customer reference and/or
     email, or link a reference and an email. At least `customer` or `email` is required.
+    `locale` sets the customer's language for the emails they get.
     Customers are never merged implicitly: a contradicting link is a 409 and changes nothing.
     """
     body = load_json(_link_schema)
-    claims = validate_claims(body["customer"], body["email"])
+    claims = validate_claims(body["customer"], body["email"], body["locale"])
     caller = current_caller()
     with committed() as session:
         link = link_identity(

@@ -37,9 +37,11 @@ from consent_service.infra.pii import is_person_sealed
 from consent_service.infra.pii import is_plausible_email
 from consent_service.infra.pii import normalise_email
 from consent_service.infra.timed_tokens import hmac_sha256_serializer
+from consent_service.messaging.webhooks import emit_link_consent_changed
 from consent_service.models import Identity
 from consent_service.models import IdentitySecret
 from consent_service.models import IdentityTokenUse
+from consent_service.models import Property
 from consent_service.models import Subject
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
@@ -53,6 +55,8 @@ ACCOUNT_NAMESPACE = uuid.UUID("6b1f5c8e-2f0e-4f4b-9d3c-5f0d8f1c7a21")
 SECRET_PREFIX = "cis_"
 MAX_CUSTOMER_REF = 200
 NONCE_BYTES = 16  # 22 URL-safe characters once encoded
+LOCALE_NOT_OFFERED = "not one of the property's languages"
+LOCALE_TAG = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,4}")  # BCP 47, loosely
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +65,9 @@ class Claims:
 
     customer_ref: str | None
     email: str | None
+    # The customer's language (a BCP 47 tag), for the emails sent to them; checked against
+    # the property's languages when linked (:func:`property_locale`).
+    locale: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,9 +77,14 @@ class Link:
     created: bool
 
 
-def validate_claims(customer_ref: Any, email: Any, *, pointer: str = "") -> Claims:
-    """Claims as typed values, or ValidationFailed naming each bad field."""
+def validate_claims(
+    customer_ref: Any, email: Any, locale: Any = None, *, pointer: str = ""
+) -> Claims:
+    """Claims as typed values, or ValidationFailed naming each bad field. Whether the property
+    speaks ``locale`` is checked when linking (:func:`property_locale`)."""
     errors: list[FieldError] = []
+    if locale is not None and not (isinstance(locale, str) and LOCALE_TAG.fullmatch(locale)):
+        errors.append(FieldError(f"{pointer}/locale", "not a BCP 47 language tag such as 'de'"))
     if customer_ref is not None and not valid_customer_ref(customer_ref):
         errors.append(
             FieldError(f"{pointer}/customer", "1 to 200 printable characters, no spaces at ends")
@@ -83,7 +95,45 @@ def validate_claims(customer_ref: Any, email: Any, *, pointer: str = "") -> Clai
         errors.append(FieldError(pointer or "/", "name a customer, an email, or both"))
     if errors:
         raise ValidationFailed("the identity is not valid", errors=errors)
-    return Claims(customer_ref, normalise_email(email) if email is not None else None)
+    return Claims(customer_ref, normalise_email(email) if email is not None else None, locale)
+
+
+def property_locale(
+    session: Session, property_id: int, tag: str, *, pointer: str = "/locale"
+) -> str:
+    """``tag`` as one of the property's languages (``de-AT`` and ``DE`` are its ``de``), or
+    ValidationFailed naming it: an email is only ever promised in a language the property
+    has texts for, so a language it lacks is refused rather than silently replaced."""
+    default, locales = session.execute(
+        sa.select(Property.default_locale, Property.locales).where(Property.id == property_id)
+    ).one()
+    available = list(dict.fromkeys([default, *(locales or [])]))
+    lowered = {locale.lower(): locale for locale in available}
+    wanted = tag.strip().replace("_", "-").lower()
+    for candidate in (wanted, wanted.split("-")[0]):
+        if LOCALE_TAG.fullmatch(candidate) and candidate in lowered:
+            return lowered[candidate]
+    raise ValidationFailed(
+        f"locale {tag!r} is not one of the property's languages ({', '.join(available)})",
+        errors=[FieldError(pointer, LOCALE_NOT_OFFERED)],
+    )
+
+
+def remember_locale(
+    session: Session, identity_id: uuid.UUID, locale: str, *, now: dt.datetime | None = None
+) -> str | None:
+    """Record the language a known customer chose (on the preferences page, say) for their
+    emails; returns it as stored (normalised to one of the property's languages), or None
+    when the customer is gone. Raises ValidationFailed for a language the property lacks."""
+    identity = session.get(Identity, identity_id)
+    if identity is None or identity.erased_at is not None:
+        return None
+    stored = property_locale(session, identity.property_id, locale)
+    if identity.locale != stored:
+        identity.locale = stored
+        identity.updated_at = now or utcnow()
+        session.flush()
+    return stored
 
 
 def valid_customer_ref(value: object) -> bool:
@@ -168,6 +218,8 @@ def sign_identity_token(
         payload["c"] = claims.customer_ref
     if claims.email is not None:
         payload["e"] = claims.email
+    if claims.locale is not None:
+        payload["l"] = claims.locale
     return str(token_serializer([secret], signed_at=signed_at).dumps(payload))
 
 
@@ -213,9 +265,16 @@ def redeem_identity_token(
     if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
         raise InvalidIdentityToken("the identity token's nonce is not 16 to 64 URL-safe characters")
     try:
-        claims = validate_claims(payload.get("c"), payload.get("e"))
+        claims = validate_claims(payload.get("c"), payload.get("e"), payload.get("l"))
     except ValidationFailed:
         raise InvalidIdentityToken("the identity token's claims are not valid") from None
+    if claims.locale is not None:
+        try:
+            claims = dataclasses.replace(
+                claims, locale=property_locale(session, property_id, claims.locale)
+            )
+        except ValidationFailed as exc:
+            raise InvalidIdentityToken(f"the identity token's {exc.detail}") from None
     _use_nonce(session, property_id, nonce, signed_at + dt.timedelta(seconds=max_age), now)
     return claims
 
@@ -271,8 +330,13 @@ def link_identity(
     and the email already belong to different customers, or the browser is linked to another
     customer (a shared computer: the widget should start a new visitor id). With ``account``,
     the customer's account subject (see :func:`account_visitor_id`) is attached instead.
+    A ``locale`` in the claims becomes the customer's language for emails (ValidationFailed,
+    nothing written, when the property lacks it).
     """
     now = now or utcnow()
+    locale = (
+        property_locale(session, property_id, claims.locale) if claims.locale is not None else None
+    )
     email_index = vault.email_index(property_id, claims.email) if claims.email is not None else None
     try:
         with session.begin_nested():
@@ -280,12 +344,19 @@ def link_identity(
                 session, vault, property_id, claims, email_index, now
             )
             identity.updated_at = now
+            if locale is not None:
+                identity.locale = locale
             session.flush()
             subject_id = None
             if account:
                 visitor_id = account_visitor_id(identity.id)
             if visitor_id is not None:
-                subject_id = _attach_visitor(session, property_id, visitor_id, identity.id, now)
+                subject_id, linked_now = _attach(session, property_id, visitor_id, identity.id, now)
+                if linked_now:
+                    # What the browser chose before may now be the customer's answer.
+                    emit_link_consent_changed(
+                        session, property_id, identity.id, subject_id, now=now
+                    )
     except IntegrityError:
         raise IdentityConflict(
             "another link for this customer was made at the same moment; retry"
@@ -464,6 +535,18 @@ def _attach_visitor(
     identity_id: uuid.UUID,
     now: dt.datetime,
 ) -> uuid.UUID:
+    return _attach(session, property_id, visitor_id, identity_id, now)[0]
+
+
+def _attach(
+    session: Session,
+    property_id: int,
+    visitor_id: uuid.UUID,
+    identity_id: uuid.UUID,
+    now: dt.datetime,
+) -> tuple[uuid.UUID, bool]:
+    """The visitor's subject (created if new) linked to the customer, and whether this call
+    linked it (False: it already was)."""
     subjects = table_of(Subject)
     dialect = session.get_bind().dialect.name
     insert = dialect_insert_for(dialect, subjects).values(
@@ -483,7 +566,7 @@ def _attach_visitor(
         session.execute(
             sa.update(Subject).where(Subject.id == subject_id).values(identity_id=identity_id)
         )
-    return uuid.UUID(str(subject_id))
+    return uuid.UUID(str(subject_id)), linked_to is None
 
 
 def ensure_account_subject(

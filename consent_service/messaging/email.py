@@ -45,6 +45,7 @@ import smtplib
 import socket
 import ssl
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -84,6 +85,7 @@ from consent_service.models import MagicLink
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
+from consent_service.models import Purpose
 from consent_service.models import VersionStatus
 from consent_service.models.base import utcnow
 
@@ -322,6 +324,22 @@ class _Campaign:
     previous_version: int | None
     effective_at: dt.datetime
     change_summary: Mapping[str, str]
+    # A material version makes earlier choices stale: the email says they will be asked again
+    # (about these purposes' names, {locale: name} each; empty: every purpose) and where.
+    asks_again: bool = False
+    affected_purposes: Sequence[Mapping[str, str]] = ()
+    site: str = ""
+
+
+def site_of(allowed_origins: Sequence[str], fallback: str) -> str:
+    """Where the customer will be asked again, as they know it: the host of the shop's first
+    ``https`` origin (``shop.example``; a development origin only if there is no other),
+    else the property's name."""
+    parts = [urllib.parse.urlsplit(origin) for origin in allowed_origins]
+    for part in sorted(parts, key=lambda part: part.scheme != "https"):
+        if part.hostname:
+            return part.hostname
+    return fallback
 
 
 @dataclasses.dataclass(frozen=True)
@@ -344,6 +362,13 @@ def render_notice(
         "previous_version": campaign.previous_version,
         "effective_date": campaign.effective_at.date().isoformat(),
         "summary": localized(campaign.change_summary, locale, campaign.default_locale),
+        "asks_again": campaign.asks_again,
+        "affected": [
+            name
+            for names in campaign.affected_purposes
+            if (name := localized(names, locale, campaign.default_locale))
+        ],
+        "site": campaign.site,
         **links,
     }
     subject = env.get_template(f"{locale}/policy_notice.subject.txt").render(context)
@@ -607,5 +632,26 @@ class EmailChannel:
                 previous_version=previous,
                 effective_at=version.effective_at or version.published_at or campaign.created_at,
                 change_summary=dict(version.change_summary or {}),
+                asks_again=version.material,
+                affected_purposes=self._purpose_names(session, prop.id, version),
+                site=site_of(prop.allowed_origins or [], prop.name),
             )
         return found
+
+    @staticmethod
+    def _purpose_names(
+        session: Session, property_id: int, version: PolicyVersion
+    ) -> list[dict[str, str]]:
+        """{locale: name} of each purpose the version affects, in the banner's order."""
+        if not version.material or not version.affected_purposes:
+            return []
+        rows = session.execute(
+            sa.select(Purpose.key, Purpose.texts)
+            .where(Purpose.property_id == property_id, Purpose.key.in_(version.affected_purposes))
+            .order_by(Purpose.position)
+        )
+        return [
+            {locale: text.get("name") or key for locale, text in (texts or {}).items()}
+            or {FALLBACK_LOCALE: key}
+            for key, texts in rows
+        ]

@@ -34,6 +34,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
@@ -58,6 +59,7 @@ from consent_service.messaging.outbox import enqueue
 from consent_service.models import ConsentReceipt
 from consent_service.models import Identity
 from consent_service.models import OutboxMessage
+from consent_service.models import OutboxStatus
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Purpose
@@ -388,6 +390,135 @@ def emit_consent_changed(
         receipt["issued_at"],
         identity_id=row.identity_id,
     )
+
+
+def emit_link_consent_changed(
+    session: Session,
+    property_id: int,
+    identity_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    *,
+    now: dt.datetime,
+) -> list[uuid.UUID]:
+    """``consent.changed`` for a customer when linking a browser (``subject_id``) to them
+    changes their effective answer (per purpose, the most recent choice on any of their
+    browsers, as ``customer:`` decisions answer). Linking usually follows the choice (the
+    widget links once the choice is recorded), so that receipt's own event went out, or is
+    queued, without the customer: a receiver suppressing by customer would miss the change.
+
+    Where that receipt's event has not been attempted yet, it is made the customer's (its
+    ``customer_ref`` is filled at delivery) and nothing is added for its endpoint; every other
+    subscribed endpoint gets a new event, shaped like a receipt's: the governing receipt's
+    facts, the customer's effective ``decisions``, and what the link changed. Costs one query
+    when no endpoint listens."""
+    endpoints = subscribed_endpoints(session, property_id, EventType.CONSENT_CHANGED)
+    if not endpoints:
+        return []
+    latest = _latest_receipts(session, identity_id)
+    governing = next((row for row in latest if row.subject_id == subject_id), None)
+    if governing is None:
+        return []  # nothing chosen on that browser: linking it changes no answer
+    before = _effective_decisions(row for row in latest if row.subject_id != subject_id)
+    after = _effective_decisions(latest)
+    changed = [key for key, value in after.items() if before.get(key) != value]
+    if not changed:
+        return []
+    attached = _attach_pending_receipt_events(session, property_id, governing.id, identity_id)
+    rest = [endpoint for endpoint in endpoints if endpoint not in attached]
+    if not rest:
+        return []
+    facts = session.execute(
+        sa.select(Property.key, PolicyVersion.number, Subject.visitor_id)
+        .select_from(ConsentReceipt)
+        .join(Property, Property.id == ConsentReceipt.property_id)
+        .join(PolicyVersion, PolicyVersion.id == ConsentReceipt.policy_version_id)
+        .join(Subject, Subject.id == ConsentReceipt.subject_id)
+        .where(ConsentReceipt.id == governing.id)
+    ).one()
+    data = {
+        "property": facts.key,
+        "subject_id": str(subject_id),
+        "visitor_id": str(facts.visitor_id),
+        "customer_ref": None,  # filled in at delivery, as for a receipt's event
+        "receipt_id": str(governing.id),
+        "policy_version": facts.number,
+        "jurisdiction": governing.jurisdiction,
+        "method": governing.method,
+        "gpc": governing.gpc,
+        "decisions": after,
+        "changed_purposes": changed,
+    }
+    return _enqueue(
+        session,
+        property_id,
+        EventType.CONSENT_CHANGED,
+        rest,
+        data,
+        now,
+        identity_id=identity_id,
+    )
+
+
+def _latest_receipts(session: Session, identity_id: uuid.UUID) -> list[sa.Row[Any]]:
+    """The latest receipt of each browser (and account) linked to the customer."""
+    same_chain = aliased(ConsentReceipt)
+    newest = (
+        sa.select(sa.func.max(same_chain.seq))
+        .where(same_chain.subject_id == ConsentReceipt.subject_id)
+        .correlate(ConsentReceipt)
+        .scalar_subquery()
+    )
+    return list(
+        session.execute(
+            sa.select(
+                ConsentReceipt.id,
+                ConsentReceipt.subject_id,
+                ConsentReceipt.decisions,
+                ConsentReceipt.issued_at,
+                ConsentReceipt.jurisdiction,
+                ConsentReceipt.method,
+                ConsentReceipt.gpc,
+            )
+            .join(Subject, Subject.id == ConsentReceipt.subject_id)
+            .where(Subject.identity_id == identity_id, ConsentReceipt.seq == newest)
+        )
+    )
+
+
+def _effective_decisions(receipts: Iterable[sa.Row[Any]]) -> dict[str, str]:
+    """Per purpose, the decision of the most recent receipt that names it."""
+    effective: dict[str, str] = {}
+    for row in sorted(receipts, key=lambda row: row.issued_at):
+        effective.update(row.decisions or {})
+    return effective
+
+
+def _attach_pending_receipt_events(
+    session: Session, property_id: int, receipt_id: uuid.UUID, identity_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """Make the receipt's not-yet-attempted ``consent.changed`` rows name the customer (their
+    bytes are first made at the first attempt, so no receiver ever sees two versions);
+    returns their endpoints."""
+    untried = sa.and_(
+        OutboxMessage.property_id == property_id,
+        OutboxMessage.channel == CHANNEL,
+        OutboxMessage.event_type == EventType.CONSENT_CHANGED.value,
+        OutboxMessage.status == OutboxStatus.PENDING.value,
+        OutboxMessage.attempts == 0,
+        OutboxMessage.locked_until.is_(None),
+        OutboxMessage.identity_id.is_(None),
+        OutboxMessage.payload.contains(f'"receipt_id":"{receipt_id}"'),
+    )
+    rows = session.execute(sa.select(OutboxMessage.id, OutboxMessage.endpoint_id).where(untried))
+    found = {row.id: row.endpoint_id for row in rows}
+    if found:
+        session.execute(
+            sa.update(OutboxMessage)
+            .where(untried, OutboxMessage.id.in_(found))
+            .values(identity_id=identity_id)
+            .execution_options(synchronize_session=False)
+        )
+    return {endpoint for endpoint in found.values() if endpoint is not None}
 
 
 def emit_policy_published(

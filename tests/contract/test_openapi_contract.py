@@ -27,6 +27,7 @@ from consent_service.api.openapi import openapi_document
 from consent_service.consent.receipts import ACKNOWLEDGE_DEFAULT_DIFFERS
 from consent_service.consent.receipts import GPC_NOT_HONOURED
 from consent_service.consent.receipts import NOT_ON_FIRST_LAYER
+from consent_service.integrations.identity import LOCALE_NOT_OFFERED
 from tests.contract.conftest import ContractApp
 
 pytestmark = pytest.mark.slow  # hundreds of generated requests: about ten seconds in all
@@ -40,9 +41,10 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "25"))
 # Refusals of a schema-valid request that no schema can state: they depend on what is stored
 # (the property's purposes, and which are essential) or on a signature the service made
-# (identity tokens, unsubscribe links), or relate two parameters (a diff of a version with
-# itself), or on the law where the person is (which methods its first layer offers, its
-# defaults, whether GPC counts there) and what they chose before (a re-opt-in's second step).
+# (identity tokens, unsubscribe links) or on the property's languages, or relate two
+# parameters (a diff of a version with itself), or on the law where the person is (which
+# methods its first layer offers, its defaults, whether GPC counts there) and what they
+# chose before (a re-opt-in's second step).
 STATE_DEPENDENT_PROBLEMS = {
     "unknown-purpose",
     "invalid-identity-token",
@@ -55,6 +57,7 @@ STATE_DEPENDENT_DETAILS = {
     ACKNOWLEDGE_DEFAULT_DIFFERS,
     GPC_NOT_HONOURED,
     NOT_ON_FIRST_LAYER,
+    LOCALE_NOT_OFFERED,  # a customer's language: one of the property's
 }
 CROSS_PARAMETER_RULES = {
     ("GET /policies/{property_key}/{document_key}/diff/{old}..{new}", "/new"),
