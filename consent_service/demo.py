@@ -24,8 +24,12 @@ from consent_service.documents.versions import create_draft
 from consent_service.documents.versions import ensure_document
 from consent_service.documents.versions import publish
 from consent_service.errors import InternalError
+from consent_service.infra.pii import Vault
 from consent_service.infra.urls import origin_of
+from consent_service.integrations.identity import link_identity
+from consent_service.integrations.identity import validate_claims
 from consent_service.jurisdictions.rules import Regime
+from consent_service.models import Identity
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Purpose
@@ -90,6 +94,33 @@ def load_property_dir(
         bump_config_version(session, prop.id)
     session.flush()
     return load
+
+
+def load_demo_customers(session: Session, vault: Vault, load: DemoLoad, directory: Path) -> None:
+    """Create the customers ``customers.toml`` lists (if there is one) through the identity
+    domain, so their email and reference are sealed with their own person keys, each with
+    the language their emails use. Only while the property has no customer at all: an
+    erased demo customer keeps an identity row without PII, and is never brought back."""
+    path = directory / "customers.toml"
+    if not path.is_file():
+        return
+    prop = load.property
+    specs = tomllib.loads(path.read_text(encoding="utf-8")).get("customers", [])
+    has_customers = session.scalar(
+        sa.select(sa.func.count()).select_from(Identity).where(Identity.property_id == prop.id)
+    )
+    if has_customers:
+        load.skipped.append(f"demo customers: {prop.key!r} already has customers")
+        return
+    for spec in specs:
+        if spec["locale"] not in prop.locales:
+            raise DemoDataError(f"{path}: {spec['locale']!r} is not a language of {prop.key!r}")
+        claims = validate_claims(spec["customer_ref"], spec["email"])
+        link = link_identity(session, vault, prop.id, claims)
+        identity = session.get_one(Identity, link.identity_id)
+        identity.locale = spec["locale"]
+        load.created.append(f"customer {claims.customer_ref!r} ({spec['locale']})")
+    session.flush()
 
 
 def served_origins_of(base_url: str) -> list[str]:

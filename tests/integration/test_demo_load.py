@@ -5,6 +5,9 @@ is served (``localhost`` or ``127.0.0.1``, any port)."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,10 +17,18 @@ from sqlalchemy.orm import Session
 
 from consent_service.demo import load_property_dir
 from consent_service.demo import served_origins_of
+from consent_service.extensions import vault
+from consent_service.infra.pii import is_person_sealed
+from consent_service.integrations.identity import email_of
+from consent_service.integrations.identity import forget_identity
+from consent_service.messaging.campaigns import count_recipients
+from consent_service.models import Identity
 from consent_service.models import Property
 from consent_service.models import Purpose
 from consent_service.models import Vendor
 from policies import DEMO_DIR
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -144,3 +155,62 @@ def test_a_refused_origin_names_the_setting_to_change_in_the_answer_and_the_log(
     )
     assert response.get_json()["detail"] == expected
     assert expected in caplog.text
+
+
+def _demo_customers(session: Session, shop: Property) -> list[Identity]:
+    return list(session.scalars(sa.select(Identity).where(Identity.property_id == shop.id)))
+
+
+def test_the_demo_has_customers_in_each_language_a_policy_notice_would_email(
+    app: Flask, session: Session, shop: Property
+) -> None:
+    output = _load(app)
+
+    customers = _demo_customers(session, shop)
+    with app.app_context():
+        emails = sorted(email_of(vault(), customer) or "" for customer in customers)
+    assert sorted(c.locale or "" for c in customers) == ["de", "en", "fr"]
+    assert emails == [
+        "anna.schmidt@kunden.example",
+        "claire.martin@clients.example",
+        "sam.taylor@customers.example",
+    ]
+    assert all(is_person_sealed(c.email_ciphertext or b"") for c in customers)
+    assert count_recipients(session, shop.id) == 3
+    assert "created customer 'demo-anna' (de)" in output
+
+
+def test_an_erased_demo_customer_is_not_brought_back(
+    app: Flask, session: Session, shop: Property
+) -> None:
+    _load(app)
+    erased = _demo_customers(session, shop)[0]
+    forget_identity(vault(), erased)
+    session.flush()
+
+    output = _load(app)
+
+    assert len(_demo_customers(session, shop)) == 3
+    assert count_recipients(session, shop.id) == 2
+    assert "skipped: demo customers: 'demo-shop' already has customers" in output
+
+
+def test_make_worker_without_a_port_names_the_url_make_run_served(tmp_path: Path) -> None:
+    (tmp_path / "served-base-url").write_text("http://127.0.0.1:9000\n", encoding="utf-8")
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("HOST", "PORT", "CONSENT_BASE_URL", "MAKEFLAGS")
+    }
+    environment["CONSENT_INSTANCE_PATH"] = str(tmp_path)
+
+    dry_run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "worker"],
+        cwd=REPOSITORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert "CONSENT_BASE_URL='http://127.0.0.1:9000'" in dry_run.stdout
