@@ -43,18 +43,29 @@ $(NODE_STAMP): package.json package-lock.json
 widget: $(RUN_STAMP) $(NODE_STAMP)
 	$(BIN)/python -c 'from widget.assets import build; build()'
 
-## run: migrate the SQLite database in instance/, load the demo shop, serve on HOST:PORT
-## (one process, as the embedded mode is meant to run; production: N gunicorn workers on PostgreSQL)
+# Where `make run` notes the URL it serves, so `make worker` (another terminal, often without
+# the same PORT) writes links to the running service.
+SERVED_URL_FILE := $(CONSENT_INSTANCE_PATH)/served-base-url
+# The worker's URL: HOST, PORT or CONSENT_BASE_URL given to it win; else what `make run` noted.
+WORKER_BASE_URL := $(if $(filter-out file undefined default,$(origin HOST) $(origin PORT) $(origin CONSENT_BASE_URL)),$(CONSENT_BASE_URL),$(or $(shell cat '$(SERVED_URL_FILE)' 2>/dev/null),$(CONSENT_BASE_URL)))
+
+## run: migrate the SQLite database in instance/, load the demo shop (what is missing only:
+## admin edits stay), serve on HOST:PORT (one process, as the embedded mode is meant to run;
+## production: N gunicorn workers on PostgreSQL)
 run: $(RUN_STAMP)
 	$(BIN)/consent-service db upgrade
 	$(BIN)/consent-service demo load
+	@mkdir -p '$(CONSENT_INSTANCE_PATH)' && echo '$(CONSENT_BASE_URL)' > '$(SERVED_URL_FILE)'
 	@echo "consent-service on http://$(HOST):$(PORT)  (try /v1/policies/demo-shop/privacy-policy/latest)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gthread --threads 8 \
 		--access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)' wsgi:app
 
-## worker: deliver the outbox (webhooks) for the database `make run` serves; Ctrl-C stops it
+## worker: deliver the outbox (webhooks, policy-notice emails to CONSENT_SMTP_HOST:PORT,
+## localhost:1025 by default) for the database `make run` serves, with links to the URL it
+## serves; Ctrl-C stops it
 worker: $(RUN_STAMP)
-	$(BIN)/consent-service worker
+	@echo "worker: links in emails name $(WORKER_BASE_URL)"
+	CONSENT_BASE_URL='$(WORKER_BASE_URL)' $(BIN)/consent-service worker
 
 ## test: lint, import contracts, the widget's JS units, the suite on SQLite, then on PostgreSQL
 ## when it is reachable, then the widget in a real browser

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
 from flask import Flask
 from flask import Response
 from flask.cli import FlaskGroup
+from sqlalchemy import exc as sa_exc
 
 from consent_service import extensions
 from consent_service.banner.cache import BannerCache
@@ -115,8 +120,32 @@ def create_app(
 
 
 def cli_main() -> None:
-    """The ``consent-service`` console script: Flask's CLI around this app."""
-    FlaskGroup(create_app=create_app, help="Consent and cookie management service.")()
+    """The ``consent-service`` console script: Flask's CLI around this app. A command that
+    meets a database without this code's tables ends with one sentence saying what to run,
+    not a driver traceback."""
+    try:
+        FlaskGroup(create_app=create_app, help="Consent and cookie management service.")()
+    except sa_exc.DBAPIError:
+        database_url = Settings.from_env().database_url
+        if migrations_pending(database_url):
+            sys.exit(
+                f"The database {sa.make_url(database_url).render_as_string(hide_password=True)} "
+                "is not migrated to this version of consent-service: run "
+                "`consent-service db upgrade` first."
+            )
+        raise
+
+
+def migrations_pending(database_url: str) -> bool:
+    """Whether the database's Alembic revision is not (or no longer) this code's head."""
+    heads = set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    return current != heads
 
 
 def check_master_keys(key_store: KeyStore, settings: Settings) -> None:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import secrets
+import sys
 import urllib.parse
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -266,7 +267,7 @@ class Settings:
         """Build settings from ``environ`` (default: the process environment)."""
         env = dict(os.environ if environ is None else environ)
         environment = _parse_environment(env.get("CONSENT_ENV", "development"))
-        instance_path = Path(env.get("CONSENT_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+        instance_path = Path(env.get("CONSENT_INSTANCE_PATH") or default_instance_path()).resolve()
         if environment is Environment.PRODUCTION:
             required = [
                 "CONSENT_DATABASE_URL",
@@ -466,6 +467,18 @@ def _geoip_database(env: Mapping[str, str], environment: Environment) -> Path | 
         raise SettingsError(message)
     log.warning("%s; running without GeoIP look-ups (development mode)", message)
     return None
+
+
+def default_instance_path() -> Path:
+    """Where the instance folder is when ``CONSENT_INSTANCE_PATH`` is unset, whatever the working
+    directory: ``instance/`` beside the package in a source checkout (``make run``'s), else
+    ``<sys.prefix>/var/consent-service-instance`` (Flask's rule for an installed package). A
+    command run from another folder must find the same database and secrets, never create new
+    ones there."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():
+        return root / "instance"
+    return Path(sys.prefix) / "var" / "consent-service-instance"
 
 
 def _dev_secrets(instance_path: Path, env: Mapping[str, str]) -> dict[str, str]:

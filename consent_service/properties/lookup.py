@@ -108,10 +108,13 @@ def check_origin(
 ) -> None:
     """A browser page may act for a property only from an origin the property lists, or from
     the service's own pages (its demo shop, its preferences page); no ``Origin``: not a
-    browser, nothing to check. Raises OriginNotAllowed."""
+    browser, nothing to check. Raises OriginNotAllowed, naming the setting that allows it."""
     if not origin or origin in allowed_origins or origin == origin_of(base_url):
         return
-    raise OriginNotAllowed(f"{origin} is not an allowed origin of property {property_key!r}")
+    raise OriginNotAllowed(
+        f"{origin} is not an allowed origin of property {property_key!r}: add it to "
+        f'"Allowed origins" at {base_url.rstrip("/")}/admin/properties/{property_key}'
+    )
 
 
 def consent_context(session: Session, property_key: str, *, now: dt.datetime) -> ConsentContext:

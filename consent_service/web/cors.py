@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from collections.abc import Collection
 
@@ -22,6 +23,8 @@ from consent_service.extensions import settings
 from consent_service.problems import domain_problem
 from consent_service.properties.lookup import any_property_allows
 from consent_service.properties.lookup import check_origin
+
+log = logging.getLogger(__name__)
 
 
 def check_page_origin(
@@ -41,8 +44,15 @@ def preflight(method: str, what: str) -> Response:
     """Answer a preflight for ``method`` if some property lists the Origin (the request
     itself is checked against its own property again)."""
     origin = request.headers.get("Origin", "")
-    if not origin or not any_property_allows(current_session(), origin):
-        raise OriginNotAllowed(f"{origin or 'a request without Origin'} may not {what}")
+    if not origin:
+        raise OriginNotAllowed(f"a request without Origin may not {what}")
+    if not any_property_allows(current_session(), origin):
+        refusal = OriginNotAllowed(
+            f'{origin} is not an allowed origin of any property: add it to "Allowed origins" '
+            f"of the property at {settings().base_url.rstrip('/')}/admin/properties"
+        )
+        log.warning("refused a page: %s", refusal.detail)
+        raise refusal
     response = Response(status=204)
     response.headers.update(
         {
@@ -64,6 +74,8 @@ def answer_page(respond: Callable[[str | None], Response]) -> Response:
     try:
         response = respond(origin)
     except ConsentServiceError as exc:
+        if isinstance(exc, OriginNotAllowed):
+            log.warning("refused a page: %s", exc.detail)
         response = domain_problem(exc)
         if not (origin and any_property_allows(current_session(), origin)):
             return response

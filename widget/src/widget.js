@@ -237,7 +237,14 @@ function main() {
       storage((local) => local.setItem(receiptKey, recorded.receipt));
       identify(visitorId);
       apply(effectiveDecisions(config, stored, gpc, Date.now()), 'choice');
-    }).catch(() => {
+    }).catch((error) => {
+      // Say why on the page's console: a browser hides a refused origin's answer from the
+      // page, so name the setting that allows it (the service's log names it too).
+      if (window.console) {
+        console.warn('consent widget: the choice was not recorded (' + error.message + '). If ' +
+          'the service is up, add this page\'s origin ' + location.origin + ' to "Allowed ' +
+          'origins" at ' + base + '/admin/properties/' + property);
+      }
       // Not recorded, so nothing may rely on it: every non-essential purpose stays off here,
       // and the banner asks again on the next page.
       const refused = {};
