@@ -6,6 +6,7 @@ test's tmp_path as an artefact."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def test_californias_links_stand_one_per_line_flush_with_the_text(
         boxes = [link.bounding_box() for link in links]
         text_start = page.locator("#cw-description p").last.bounding_box()["x"]
         assert all(abs(box["x"] - text_start) < 1 for box in boxes), boxes
-        for above, below in zip(boxes, boxes[1:], strict=False):
+        for above, below in itertools.pairwise(boxes):
             assert below["y"] >= above["y"] + above["height"]  # each on a line of its own
         for link in links:  # each link's own text starts at its start edge, never centred
             assert link.evaluate("(b) => getComputedStyle(b).textAlign") == "start"
