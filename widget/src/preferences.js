@@ -2,6 +2,27 @@
 // switch per purpose, its vendors and their cookies, the policy and rulebook links, the
 // visitor's last receipt to download, and the way to the service's own preferences page.
 
+// Cookie lifetimes are ISO 8601 durations (P30D, P6M, PT30M); the visitor reads them in the
+// layer's language ("30 days", "6 Monate", "1 an"). Anything else ("session") stays as written,
+// and so does everything where the browser's Intl lacks unit formatting.
+const DURATION =
+  /^P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+const DURATION_UNITS = ['year', 'month', 'week', 'day', 'hour', 'minute', 'second'];
+
+function formatDuration(text, locale) {
+  const match = DURATION.exec(text);
+  if (!match) return text;
+  try {
+    const parts = DURATION_UNITS.map((unit, index) => match[index + 1] &&
+      new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' })
+        .format(Number(match[index + 1]))).filter(Boolean);
+    return Intl.ListFormat ?
+      new Intl.ListFormat(locale, { type: 'unit', style: 'long' }).format(parts) : parts.join(' ');
+  } catch (error) {
+    return text;
+  }
+}
+
 function vendorDetails(view, purpose) {
   const vendors = view.config.vendors.filter((vendor) => purpose.vendors.indexOf(vendor.key) >= 0);
   return vendors.length > 0 && h('details', { class: 'cw-vendors' },
@@ -9,7 +30,8 @@ function vendorDetails(view, purpose) {
     h('ul', null, vendors.map((vendor) => h('li', null,
       link(vendor.privacy_policy_url, vendor.name), ' (' + vendor.country + ')',
       h('ul', { class: 'cw-cookies' }, vendor.cookies.map((cookie) => h('li', null,
-        h('code', null, cookie.name), ' ' + cookie.duration + ' — ' + cookie.description)))))));
+        h('code', null, cookie.name),
+        ' ' + formatDuration(cookie.duration, view.config.locale) + ' — ' + cookie.description)))))));
 }
 
 function purposeItem(view, purpose, initial, switches) {
@@ -78,20 +100,23 @@ function showPreferences(view, opener, offCategories) {
       type: 'button', class: 'cw-close', 'aria-label': texts.close || 'Close',
       click: () => dialog.close()
     }, '×')),
-  view.gpcHonoured && h('p', { class: 'cw-note' }, texts.gpc_honoured),
-  h('h3', null, texts.purposes_heading),
-  h('ul', { class: 'cw-purposes' },
-    config.purposes.map((purpose) => purposeItem(view, purpose, view.decisions(), switches))),
-  h('div', { class: 'cw-actions' },
+  // Only the middle scrolls: the answers stay in a footer the visitor always sees, however
+  // many purposes there are and however small the screen (as vanilla-cookieconsent does).
+  h('div', { class: 'cw-body' },
+    view.gpcHonoured && h('p', { class: 'cw-note' }, texts.gpc_honoured),
+    h('h3', null, texts.purposes_heading),
+    h('ul', { class: 'cw-purposes' },
+      config.purposes.map((purpose) => purposeItem(view, purpose, view.decisions(), switches))),
+    h('p', { class: 'cw-links' },
+      config.documents.map((doc) => link(doc.url, doc.title)),
+      jurisdictionLinks(view, (target, categories) => offer(categories)),
+      receiptUrl && h('a', { href: receiptUrl, download: 'consent-receipt.jws' },
+        texts.download_receipt || 'Download receipt'),
+      manageLink(view))),
+  h('div', { class: 'cw-actions cw-foot' },
     button('primary', texts.reject_all, () => finish('reject_all')),
     button('primary', texts.accept_all, () => finish('accept_all')),
-    button('secondary', texts.save, () => finish('custom'))),
-  h('p', { class: 'cw-links' },
-    config.documents.map((doc) => link(doc.url, doc.title)),
-    jurisdictionLinks(view, (target, categories) => offer(categories)),
-    receiptUrl && h('a', { href: receiptUrl, download: 'consent-receipt.jws' },
-      texts.download_receipt || 'Download receipt'),
-    manageLink(view)));
+    button('secondary', texts.save, () => finish('custom'))));
   dialog.addEventListener('close', () => {
     dialog.remove();
     if (receiptUrl) URL.revokeObjectURL(receiptUrl);
