@@ -44,8 +44,10 @@ def test_the_page_links_the_diff_with_the_previous_version(client):
 
 
 def test_the_first_version_has_no_diff_link(client):
-    page = client.get(f"{PAGE}/1").get_data(as_text=True)
-    assert "/diff/" not in page
+    response = client.get(f"{PAGE}/1")
+    assert response.status_code == 200
+    assert "Version 1, in effect from" in response.get_data(as_text=True)
+    assert "/diff/" not in response.get_data(as_text=True)
 
 
 def test_the_page_speaks_the_language_asked_for_with_the_summary_in_it(client):
