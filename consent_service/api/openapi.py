@@ -506,6 +506,9 @@ def _elsewhere() -> Iterator[DescribedOperation]:
     page = Answer(
         "A small HTML page (no scripts).", HTML_PAGE, media_type="text/html", headers=CACHE_HEADERS
     )
+    html_page = Answer(
+        "An HTML page (no scripts).", HTML_PAGE, media_type="text/html", headers=CACHE_HEADERS
+    )
     one_click = {
         "type": "object",
         "properties": {"List-Unsubscribe": {"type": "string", "const": "One-Click"}},
@@ -575,14 +578,7 @@ def _elsewhere() -> Iterator[DescribedOperation]:
                     pattern=LOCALE_TAG.pattern,
                 )
             ],
-            responses={
-                200: Answer(
-                    "An HTML page (no scripts).",
-                    HTML_PAGE,
-                    media_type="text/html",
-                    headers=CACHE_HEADERS,
-                )
-            },
+            responses={200: html_page},
             raises=(errors.UnknownProperty, errors.UnknownPolicy, errors.ValidationFailed),
         ),
         None,
@@ -609,14 +605,7 @@ def _elsewhere() -> Iterator[DescribedOperation]:
             parameters=[
                 query("lang", "Language of the page, e.g. `de`.", "de", pattern=LOCALE_TAG.pattern)
             ],
-            responses={
-                200: Answer(
-                    "An HTML page (no scripts).",
-                    HTML_PAGE,
-                    media_type="text/html",
-                    headers=CACHE_HEADERS,
-                )
-            },
+            responses={200: html_page},
             raises=(errors.UnknownProperty, errors.UnknownPolicy),
         ),
         None,

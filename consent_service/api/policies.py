@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from http import HTTPStatus
+from typing import Any
 
 from flask import Response
 from flask import redirect
@@ -31,6 +32,17 @@ _TEXT_HEADERS = {
     ),
     "X-Policy-Version": doc.always(doc.described_header("The version number.", "integer")),
 }
+
+
+def _text_answer(headers: dict[str, dict[str, Any]]) -> doc.Answer:
+    return doc.Answer(
+        "The policy text (Markdown).",
+        {"type": "string"},
+        media_type="text/markdown",
+        headers=headers,
+    )
+
+
 _VERSION_PATH = {
     "property_key": doc.PROPERTY_KEY,
     "document_key": doc.DOCUMENT_KEY,
@@ -45,12 +57,7 @@ _VERSION_PATH = {
     path=_VERSION_PATH,
     parameters=[doc.IF_NONE_MATCH],
     responses={
-        200: doc.Answer(
-            "The policy text (Markdown).",
-            {"type": "string"},
-            media_type="text/markdown",
-            headers=_TEXT_HEADERS,
-        ),
+        200: _text_answer(_TEXT_HEADERS),
         303: doc.Answer(
             "The client prefers `text/html` to `text/markdown` (a browser following a link): "
             "the rendered page of this version.",
@@ -98,12 +105,7 @@ def policy_version(property_key: str, document_key: str, number: int) -> Respons
     path=_VERSION_PATH,
     parameters=[doc.IF_NONE_MATCH],
     responses={
-        200: doc.Answer(
-            "The policy text (Markdown).",
-            {"type": "string"},
-            media_type="text/markdown",
-            headers={k: v for k, v in _TEXT_HEADERS.items() if k != "Vary"},
-        ),
+        200: _text_answer({k: v for k, v in _TEXT_HEADERS.items() if k != "Vary"}),
         304: doc.NOT_MODIFIED,
     },
     raises=(UnknownPolicy, HTTPStatus.NOT_FOUND),
