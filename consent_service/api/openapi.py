@@ -484,6 +484,7 @@ WIDGET_FILES = {
     "widget-preferences.css": ("text/css", "The preferences layer's stylesheet."),
 }
 UNSUBSCRIBE_URL = "/v1/email/unsubscribe"
+POLICY_PAGE_RULE = "/policies/<property_key>/<document_key>/<int(min=1, max=2147483647):number>"
 POLICY_DIFF_RULE = (
     "/policies/<property_key>/<document_key>/diff/"
     "<int(min=1, max=2147483647):old>..<int(min=1, max=2147483647):new>"
@@ -491,8 +492,8 @@ POLICY_DIFF_RULE = (
 
 
 def _elsewhere() -> Iterator[DescribedOperation]:
-    """The widget blueprint's files and the preferences blueprint's unsubscribe and policy
-    diff pages: described here, since a blueprint never imports another."""
+    """The widget blueprint's files and the preferences blueprint's unsubscribe, policy and
+    policy diff pages: described here, since a blueprint never imports another."""
     yield from _widget_files()
     token = query(
         "token",
@@ -504,6 +505,9 @@ def _elsewhere() -> Iterator[DescribedOperation]:
     )
     page = Answer(
         "A small HTML page (no scripts).", HTML_PAGE, media_type="text/html", headers=CACHE_HEADERS
+    )
+    html_page = Answer(
+        "An HTML page (no scripts).", HTML_PAGE, media_type="text/html", headers=CACHE_HEADERS
     )
     one_click = {
         "type": "object",
@@ -574,15 +578,35 @@ def _elsewhere() -> Iterator[DescribedOperation]:
                     pattern=LOCALE_TAG.pattern,
                 )
             ],
-            responses={
-                200: Answer(
-                    "An HTML page (no scripts).",
-                    HTML_PAGE,
-                    media_type="text/html",
-                    headers=CACHE_HEADERS,
-                )
-            },
+            responses={200: html_page},
             raises=(errors.UnknownProperty, errors.UnknownPolicy, errors.ValidationFailed),
+        ),
+        None,
+    )
+    yield (
+        _rule(POLICY_PAGE_RULE),
+        "get",
+        Operation(
+            "getPolicyPage",
+            "Policies",
+            "One published version as a page for people",
+            description="Where the banner's and the layer's policy links, the preferences "
+            "page and every policy-change email lead: the text rendered (sanitised), its "
+            "version, effective date, change summary and a link to the diff with the previous "
+            "version, in the reader's language (`Accept-Language` or `?lang=`). The exact "
+            "bytes receipts hash are `getPolicyVersionText`. An unknown property, document or "
+            "version, or a draft, is a 404: an HTML page in the reader's language for a "
+            "client that prefers `text/html` (a browser), else the problem below.",
+            path={
+                "property_key": PROPERTY_KEY,
+                "document_key": DOCUMENT_KEY,
+                "number": PathParam("The version number.", 2),
+            },
+            parameters=[
+                query("lang", "Language of the page, e.g. `de`.", "de", pattern=LOCALE_TAG.pattern)
+            ],
+            responses={200: html_page},
+            raises=(errors.UnknownProperty, errors.UnknownPolicy),
         ),
         None,
     )

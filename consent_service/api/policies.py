@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from http import HTTPStatus
+from typing import Any
 
 from flask import Response
 from flask import redirect
@@ -18,48 +19,108 @@ from consent_service.documents.versions import get_document
 from consent_service.documents.versions import get_published
 from consent_service.errors import UnknownPolicy
 from consent_service.extensions import current_session
+from consent_service.models import PolicyVersion
+
+_NUMBER = "int(min=1, max=2147483647)"
+_TEXT_HEADERS = {
+    "ETag": doc.ETAG,
+    "Cache-Control": doc.CACHE_CONTROL,
+    "Access-Control-Allow-Origin": doc.ALLOW_ORIGIN,
+    "Vary": doc.VARY,
+    "Repr-Digest": doc.always(
+        doc.described_header("RFC 9530 digest: `sha-256=:<base64>:`, the receipts' hash.")
+    ),
+    "X-Policy-Version": doc.always(doc.described_header("The version number.", "integer")),
+}
 
 
-@bp.get("/v1/policies/<property_key>/<document_key>/<int(min=1, max=2147483647):number>")
+def _text_answer(headers: dict[str, dict[str, Any]]) -> doc.Answer:
+    return doc.Answer(
+        "The policy text (Markdown).",
+        {"type": "string"},
+        media_type="text/markdown",
+        headers=headers,
+    )
+
+
+_VERSION_PATH = {
+    "property_key": doc.PROPERTY_KEY,
+    "document_key": doc.DOCUMENT_KEY,
+    "number": doc.PathParam("The version number.", 2),
+}
+
+
+@bp.get(f"/v1/policies/<property_key>/<document_key>/<{_NUMBER}:number>")
 @doc.operation(
     "getPolicyVersion",
     "Policies",
-    path={
-        "property_key": doc.PROPERTY_KEY,
-        "document_key": doc.DOCUMENT_KEY,
-        "number": doc.PathParam("The version number.", 2),
-    },
+    path=_VERSION_PATH,
     parameters=[doc.IF_NONE_MATCH],
     responses={
-        200: doc.Answer(
-            "The policy text (Markdown).",
-            {"type": "string"},
-            media_type="text/markdown",
+        200: _text_answer(_TEXT_HEADERS),
+        303: doc.Answer(
+            "The client prefers `text/html` to `text/markdown` (a browser following a link): "
+            "the rendered page of this version.",
             headers={
-                "ETag": doc.ETAG,
+                "Location": doc.header("Location", required=True),
                 "Cache-Control": doc.CACHE_CONTROL,
-                "Access-Control-Allow-Origin": doc.ALLOW_ORIGIN,
-                "Repr-Digest": doc.always(
-                    doc.described_header(
-                        "RFC 9530 digest: `sha-256=:<base64>:`, the receipts' hash."
-                    )
-                ),
-                "X-Policy-Version": doc.always(
-                    doc.described_header("The version number.", "integer")
-                ),
+                "Vary": doc.VARY,
             },
         ),
         304: doc.NOT_MODIFIED,
     },
     raises=(UnknownPolicy, HTTPStatus.NOT_FOUND),
 )
-def policy_version(property_key: str, document_key: str, number: int) -> Response:
+def policy_version(property_key: str, document_key: str, number: int) -> ResponseReturnValue:
     """A published policy version, byte-exact
 
-    Receipts carry the SHA-256 of exactly these bytes (also sent as `Repr-Digest`). A
-    published version never changes, so it is cached for good.
+    Receipts carry the SHA-256 of exactly these bytes (also sent as `Repr-Digest`), and this
+    URL as `policy.url`. A client that prefers `text/html` to `text/markdown` (a person's
+    browser; `*/*` and no `Accept` get the bytes) is sent to the rendered page instead; the
+    `.md` URL gives the bytes to every client. A published version never changes, so it is
+    cached for good.
     """
     version = get_published(current_session(), property_key, document_key, number)
+    accept = request.accept_mimetypes
+    if accept["text/html"] > accept["text/markdown"]:
+        page = url_for(
+            "preferences.policy_page",
+            property_key=property_key,
+            document_key=document_key,
+            number=version.number,
+        )
+        response = redirect(page, code=303)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        response.vary.add("Accept")
+        return response
+    response = _text(version)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get(f"/v1/policies/<property_key>/<document_key>/<{_NUMBER}:number>.md")
+@doc.operation(
+    "getPolicyVersionText",
+    "Policies",
+    path=_VERSION_PATH,
+    parameters=[doc.IF_NONE_MATCH],
+    responses={
+        200: _text_answer({k: v for k, v in _TEXT_HEADERS.items() if k != "Vary"}),
+        304: doc.NOT_MODIFIED,
+    },
+    raises=(UnknownPolicy, HTTPStatus.NOT_FOUND),
+)
+def policy_version_text(property_key: str, document_key: str, number: int) -> Response:
+    """A published policy version, byte-exact, whatever the client accepts
+
+    The same bytes as `getPolicyVersion`, for a link a person follows in a browser (the
+    rendered page links here as "the exact text").
+    """
+    return _text(get_published(current_session(), property_key, document_key, number))
+
+
+def _text(version: PolicyVersion) -> Response:
+    """The version's exact bytes (or 304), with the headers that let anyone check them."""
     etag = version.sha256
     if request.if_none_match.contains(etag):
         response = Response(status=304)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from consent_service.errors import FieldError
 from consent_service.errors import UnknownProperty
 from consent_service.errors import ValidationFailed
-from consent_service.infra.urls import policy_url
+from consent_service.infra.urls import policy_page_url
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.jurisdictions.rules import Regime
 from consent_service.models import PolicyDocument
@@ -170,7 +170,7 @@ def build_banner(
             "version": context.current.number if context.current else None,
             "sha256": context.current.sha256 if context.current else None,
             "url": (
-                policy_url(base_url, prop.key, context.document_key, context.current.number)
+                policy_page_url(base_url, prop.key, context.document_key, context.current.number)
                 if context.current
                 else None
             ),
@@ -231,7 +231,7 @@ def _documents(
             "key": key,
             "title": title,
             "version": number,
-            "url": policy_url(base_url, prop.key, key, number),
+            "url": policy_page_url(base_url, prop.key, key, number),
         }
         for key, title, number in rows
     ]

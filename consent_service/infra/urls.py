@@ -7,8 +7,16 @@ import urllib.parse
 
 
 def policy_url(base_url: str, property_key: str, document_key: str, number: int) -> str:
-    """Where anyone reads one version of a property's policy document."""
+    """The exact bytes of one version of a policy document, whose SHA-256 receipts carry:
+    what a receipt's ``policy.url`` names, so anyone can fetch and hash it (a browser that
+    asks for HTML is sent on to :func:`policy_page_url`)."""
     return _under(base_url, "v1", "policies", property_key, document_key, str(number))
+
+
+def policy_page_url(base_url: str, property_key: str, document_key: str, number: int) -> str:
+    """Where a person reads one version of a policy document: the rendered page every link
+    for people (banner, layer, emails, the preferences page) goes to."""
+    return _under(base_url, "policies", property_key, document_key, str(number))
 
 
 def policy_diff_url(base_url: str, property_key: str, document_key: str, old: int, new: int) -> str:

@@ -66,7 +66,7 @@ from consent_service.infra.pii import EMAIL
 from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.pii import Vault
 from consent_service.infra.urls import policy_diff_url
-from consent_service.infra.urls import policy_url
+from consent_service.infra.urls import policy_page_url
 from consent_service.messaging.campaigns import CHANNEL
 from consent_service.messaging.campaigns import MAGIC_LINK_EVENT
 from consent_service.messaging.campaigns import MAGIC_LINK_LIFETIME
@@ -552,7 +552,7 @@ class EmailChannel:
         base = setup.base_url.rstrip("/")
         unsubscribe = unsubscribe_token(setup.secret_key, identity_id, POLICY_NOTICES_LIST)
         links: dict[str, str | None] = {
-            "policy_url": policy_url(
+            "policy_url": policy_page_url(
                 base, campaign.property_key, campaign.document_key, campaign.version
             ),
             "diff_url": (

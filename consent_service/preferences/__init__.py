@@ -23,6 +23,7 @@ from consent_service.preferences import downloads  # noqa: E402, F401
 from consent_service.preferences import erasure_statement  # noqa: E402, F401
 from consent_service.preferences import page  # noqa: E402, F401
 from consent_service.preferences import policy_diff  # noqa: E402, F401
+from consent_service.preferences import policy_page  # noqa: E402, F401
 from consent_service.preferences import sign_in  # noqa: E402, F401
 from consent_service.preferences import unsubscribe  # noqa: E402, F401
 from consent_service.preferences.view import error_page  # noqa: E402

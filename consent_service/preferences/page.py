@@ -25,7 +25,7 @@ from consent_service.extensions import settings
 from consent_service.extensions import vault
 from consent_service.infra.network import truncate_ip
 from consent_service.infra.pii import UndecryptableData
-from consent_service.infra.urls import policy_url
+from consent_service.infra.urls import policy_page_url
 from consent_service.integrations.identity import customer_ref_of
 from consent_service.integrations.identity import email_of
 from consent_service.messaging.campaigns import EMAIL_LISTS
@@ -148,7 +148,9 @@ def _page(
         history=history,
         purpose_names={p.key: p.name for p in page.purposes},
         state_text=lambda p: _state_text(p, history),
-        policy_url=lambda r: policy_url(base, page.property_key, r.document_key, r.policy_version),
+        policy_url=lambda r: policy_page_url(
+            base, page.property_key, r.document_key, r.policy_version
+        ),
         jwks_url=f"{base}/.well-known/jwks.json",
         deadline=deadline,
         erase_due=deadline.due(now),

@@ -114,11 +114,12 @@ def test_the_links_lead_to_the_version_its_diff_and_the_customers_preferences(
     session.commit()
     send_due(app, session, port)
     text, html = _parts(server.messages[0])
-    policy = _link(text, r"http://consent\.test/v1/policies/\S+")
-    assert policy == f"http://consent.test/v1/policies/demo-shop/privacy-policy/{version.number}"
+    policy = _link(text, r"http://consent\.test/policies/demo-shop/privacy-policy/\d+(?=\s)")
+    assert policy == f"http://consent.test/policies/demo-shop/privacy-policy/{version.number}"
     response = client.get(policy.removeprefix("http://consent.test"))
     assert response.status_code == 200 and b"New text." in response.data
-    diff = _link(text, r"http://consent\.test/policies/\S+")
+    assert response.mimetype == "text/html"  # the page people read, not the raw Markdown
+    diff = _link(text, r"http://consent\.test/policies/\S+/diff/\S+")
     assert diff == "http://consent.test/policies/demo-shop/privacy-policy/diff/2..3"
     preferences = _link(text, r"http://consent\.test/preferences/\?token=\S+")
     token = preferences.split("token=")[1]

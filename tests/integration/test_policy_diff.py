@@ -51,8 +51,8 @@ def test_the_page_renders_the_diff_with_links_to_both_versions(client):
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert 'href="/v1/policies/demo-shop/privacy-policy/1"' in page
-    assert 'href="/v1/policies/demo-shop/privacy-policy/2"' in page
+    assert 'href="/policies/demo-shop/privacy-policy/1"' in page
+    assert 'href="/policies/demo-shop/privacy-policy/2"' in page
     assert "<ins>" in page
     assert "material change" in page
 
