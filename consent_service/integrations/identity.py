@@ -494,3 +494,11 @@ def ensure_account_subject(
     visitor_id = account_visitor_id(identity_id)
     _attach_visitor(session, property_id, visitor_id, identity_id, now or utcnow())
     return visitor_id
+
+
+def remember_locale(session: Session, identity_id: uuid.UUID, locale: str) -> None:
+    """The language a customer chose on the preferences page, kept for every email we send
+    them (the publish page promises "in their language"). An erased customer keeps none."""
+    identity = session.get(Identity, identity_id)
+    if identity is not None and identity.erased_at is None and identity.locale != locale:
+        identity.locale = locale

@@ -73,7 +73,7 @@ def sign_in_page(
 
 def signed_in(access: Access) -> Response:
     """Into the page, with the token out of the address bar (and of the history)."""
-    response = redirect(url_for(HOME), code=303)
+    response = redirect(url_for(HOME, lang=request.values.get("lang") or None), code=303)
     start_session(response, access)
     db.session.commit()
     return response
@@ -165,7 +165,9 @@ def preferences_request_link() -> Response:
 def preferences_sign_out() -> Response:
     access = current_access()
     prop = current_session().get(Property, access.property_id) if access else None
-    response = redirect(url_for(HOME, property=prop.key if prop else None), code=303)
+    response = redirect(
+        url_for(HOME, property=prop.key if prop else None, lang=page_locale()), code=303
+    )
     if csrf_ok():
         end_session(response)
     return response
