@@ -5,7 +5,9 @@ not anonymous) and none of it is English on a German page."""
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 import uuid
 
 from consent_service.documents.versions import create_draft
@@ -15,11 +17,19 @@ from consent_service.integrations.identity import Claims
 from consent_service.integrations.identity import link_identity
 from consent_service.integrations.identity import remember_locale
 from consent_service.models import Identity
+from consent_service.models.base import utcnow
+from consent_service.preferences.view import TEXTS_DIR
 from consent_service.properties.lookup import get_property
+from consent_service.self_service.access import Access
+from consent_service.self_service.access import Via
 from consent_service.self_service.erasure import deadline_for
+from policies import ERASURE_DEADLINES
 from tests.integration.preferences_support import csrf_of
 from tests.integration.preferences_support import customer_via_notice_link
+from tests.integration.preferences_support import erase_now
 from tests.integration.preferences_support import sign_in_visitor
+from tests.integration.test_admin_support import signed_in
+from tests.support import demo_consent
 
 ENGLISH_UNKNOWN = "where you are is unknown"
 
@@ -135,3 +145,34 @@ def test_the_german_erasure_deadline_carries_no_english_phrase(app, client, sess
     assert "die kürzeste uns bekannte Frist" in page
     assert ENGLISH_UNKNOWN not in page
     assert "none" not in re.search(r"Das für Sie geltende Recht.*?</p>", page, re.S).group(0)
+
+
+def test_every_deadline_extension_in_the_rulebook_has_a_german_and_french_text():
+    with ERASURE_DEADLINES.open("rb") as file:
+        extensions = {entry["extension"] for entry in tomllib.load(file)["deadline"]}
+    for locale in ("de", "fr"):
+        own = json.loads((TEXTS_DIR / f"{locale}.json").read_text("utf-8"))
+        assert {e for e in extensions if f"extension_{e}" not in own} == set(), locale
+
+
+def test_the_german_erasure_deadline_names_the_gdpr_extension_in_german(app, client, session):
+    visitor = uuid.uuid4()
+    response = client.post(
+        "/v1/consents", json=demo_consent(visitor), query_string={"region": "FR"}
+    )
+    assert response.status_code == 201, response.json
+    sign_in_visitor(app, client, get_property(session, "demo-shop").id, visitor)
+    page = client.get("/preferences/?lang=de").get_data(as_text=True)
+    assert "(GDPR Art. 12(3), Art. 17)" in page
+    assert "zwei weitere Monate, wo nötig" in page
+    assert "two further months" not in page
+
+
+def test_the_admin_says_in_english_that_an_unknown_location_got_the_shortest_deadline(app, session):
+    visitor = uuid.uuid4()  # no receipt: where the person is is unknown
+    prop = get_property(session, "demo-shop")
+    done = erase_now(app, session, Access(prop.id, visitor, None, Via.VISITOR_LINK, utcnow()))
+    assert done.request.jurisdiction == "unknown"
+    page = signed_in(app, session, "viewer").get("/admin/erasures/").get_data(as_text=True)
+    assert f"browser {done.request.subject_id}" in page
+    assert "(where the person is is unknown, so the shortest deadline we know applies)" in page
