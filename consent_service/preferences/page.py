@@ -45,6 +45,7 @@ from consent_service.preferences.session import reoptin_token
 from consent_service.preferences.session import reoptin_token_ok
 from consent_service.preferences.sign_in import notice_link_sign_in
 from consent_service.preferences.sign_in import sign_in_page
+from consent_service.preferences.view import chosen_locale
 from consent_service.preferences.view import date
 from consent_service.preferences.view import page_locale
 from consent_service.preferences.view import render
@@ -225,7 +226,7 @@ def preferences_save_choices(access: Access) -> Response:
     t = texts(page_locale())
     action = request.form.get("action")
     if action == "cancel_reoptin":  # the second step declined: the opt-out stands
-        return redirect(url_for(HOME, notice="reoptin_cancelled", lang=page_locale()), code=303)
+        return redirect(url_for(HOME, notice="reoptin_cancelled", lang=chosen_locale()), code=303)
     chosen = None if action == "withdraw_all" else set(request.form.getlist("purpose"))
     confirmation = request.form.get(REOPTIN_FIELD)
     if confirmation is not None and (
@@ -257,7 +258,8 @@ def preferences_save_choices(access: Access) -> Response:
         return _page(access, status=int(exc.status), notices=[("error", exc.detail)])
     notice = "withdrawn" if recorded.payload["method"] == "withdrawal" else "saved"
     return redirect(
-        url_for(HOME, notice=notice, receipt=str(recorded.receipt_id), lang=page_locale()), code=303
+        url_for(HOME, notice=notice, receipt=str(recorded.receipt_id), lang=chosen_locale()),
+        code=303,
     )
 
 
@@ -291,7 +293,7 @@ def preferences_save_emails(access: Access) -> Response:
                 source="preferences",
                 now=now,
             )
-    return redirect(url_for(HOME, notice="emails_saved", lang=page_locale()), code=303)
+    return redirect(url_for(HOME, notice="emails_saved", lang=chosen_locale()), code=303)
 
 
 @bp.post("/preferences/confirm-by-email")

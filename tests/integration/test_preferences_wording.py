@@ -59,6 +59,15 @@ def test_every_form_on_the_page_carries_its_language(app, client, session, recor
     assert page.count('<input type="hidden" name="lang" value="de">') == forms
 
 
+def test_a_page_whose_language_the_browser_chose_keeps_its_address_clean(
+    app, client, session, record
+):
+    visitor_page(app, client, session, record, lang="en")
+    data = {"csrf_token": csrf_of(client), "action": "save", "purpose": ["analytics"]}
+    response = client.post("/preferences/choices", data=data)
+    assert "lang=" not in response.headers["Location"]
+
+
 def test_saving_choices_returns_to_the_page_in_the_language_it_was_posted_in(
     app, client, session, record
 ):
