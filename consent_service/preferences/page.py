@@ -4,10 +4,12 @@ signatures in the browser)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -17,6 +19,7 @@ from consent_service.consent.receipts import ReoptinConfirmationRequired
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import InternalError
 from consent_service.errors import RateLimited
+from consent_service.errors import ValidationFailed
 from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import rate_limiter
@@ -28,11 +31,13 @@ from consent_service.infra.pii import UndecryptableData
 from consent_service.infra.urls import policy_page_url
 from consent_service.integrations.identity import customer_ref_of
 from consent_service.integrations.identity import email_of
+from consent_service.integrations.identity import remember_locale
 from consent_service.messaging.campaigns import EMAIL_LISTS
 from consent_service.messaging.campaigns import set_subscription
 from consent_service.messaging.campaigns import subscriptions
 from consent_service.models import Identity
 from consent_service.models import Property
+from consent_service.models import Subject
 from consent_service.models.base import utcnow
 from consent_service.preferences import bp
 from consent_service.preferences.session import csrf_ok
@@ -42,9 +47,11 @@ from consent_service.preferences.session import reoptin_token
 from consent_service.preferences.session import reoptin_token_ok
 from consent_service.preferences.sign_in import notice_link_sign_in
 from consent_service.preferences.sign_in import sign_in_page
+from consent_service.preferences.view import chosen_locale
 from consent_service.preferences.view import date
 from consent_service.preferences.view import page_locale
 from consent_service.preferences.view import render
+from consent_service.preferences.view import text_locales
 from consent_service.preferences.view import texts
 from consent_service.self_service import proof as receipt_proof
 from consent_service.self_service.access import Access
@@ -81,13 +88,30 @@ def _gpc() -> bool:
 
 
 def _who(access: Access) -> str:
+    """Who the page speaks for: a customer, a browser linked to a customer (its choices count
+    for that account), or an anonymous browser."""
     t = texts(page_locale())
-    if access.identity_id is None:
+    identity_id = access.identity_id
+    if identity_id is None and access.visitor_id is not None:
+        identity_id = current_session().scalar(
+            sa.select(Subject.identity_id).where(
+                Subject.property_id == access.property_id,
+                Subject.visitor_id == access.visitor_id,
+            )
+        )
+        if identity_id is None:
+            return t.signed_in_visitor
+        return t.signed_in_linked_browser.format(who=_customer_label(identity_id))
+    if identity_id is None:
         return t.signed_in_visitor
-    identity = current_session().get(Identity, access.identity_id)
-    label = "—"
+    return t.signed_in_customer.format(who=_customer_label(identity_id))
+
+
+def _customer_label(identity_id: uuid.UUID) -> str:
+    """Enough of the customer's email (or their reference) to recognise, not to harvest."""
+    identity = current_session().get(Identity, identity_id)
     if identity is None:
-        return t.signed_in_customer.format(who=label)
+        return "—"
     try:
         keys = vault().people.keys_of([identity.id])
         email = email_of(vault(), identity, keys=keys)
@@ -96,18 +120,19 @@ def _who(access: Access) -> str:
         email = customer_ref = None
     if email is not None:
         name, _, domain = email.partition("@")
-        label = f"{name[:1]}…@{domain}"  # enough to recognise, not to harvest
-    elif customer_ref:
-        label = customer_ref
-    return t.signed_in_customer.format(who=label)
+        return f"{name[:1]}…@{domain}"
+    return customer_ref or "—"
 
 
-def _state_text(purpose: PurposeChoice, history: list[ReceiptLine]) -> str:
+def _state_text(purpose: PurposeChoice, history: list[ReceiptLine], current_version: object) -> str:
+    """``version`` is the policy the choice was made under, ``new_version`` the one in effect
+    (a stale choice names both: the person is asked about the new one)."""
     t = texts(page_locale())
     given = next((r.issued_at for r in history if purpose.receipt_id == str(r.receipt_id)), None)
     return t[f"state_{purpose.reason.value}"].format(
         date=date(given),
         version=purpose.policy_version or "",
+        new_version=current_version or "",
         until=date(purpose.expires_at),
     )
 
@@ -147,7 +172,8 @@ def _page(
         lists=subscriptions(session, access.identity_id) if access.identity_id else None,
         history=history,
         purpose_names={p.key: p.name for p in page.purposes},
-        state_text=lambda p: _state_text(p, history),
+        state_text=lambda p: _state_text(p, history, page.policy.get("version")),
+        languages=[(code, texts(code).language_name) for code in text_locales()],
         policy_url=lambda r: policy_page_url(
             base, page.property_key, r.document_key, r.policy_version
         ),
@@ -167,6 +193,11 @@ def preferences_home() -> Response:
     access = current_access()
     if access is None:
         return sign_in_page()
+    if access.identity_id is not None and request.args.get("lang") == page_locale():
+        # The language they chose is the one we email them in, unless the shop does not
+        # write in it (then the shop's default stays).
+        with committed() as session, contextlib.suppress(ValidationFailed):
+            remember_locale(session, access.identity_id, page_locale())
     t = texts(page_locale())
     notices = []
     notice = request.args.get("notice")
@@ -201,7 +232,7 @@ def preferences_save_choices(access: Access) -> Response:
     t = texts(page_locale())
     action = request.form.get("action")
     if action == "cancel_reoptin":  # the second step declined: the opt-out stands
-        return redirect(url_for(HOME, notice="reoptin_cancelled"), code=303)
+        return redirect(url_for(HOME, notice="reoptin_cancelled", lang=chosen_locale()), code=303)
     chosen = None if action == "withdraw_all" else set(request.form.getlist("purpose"))
     confirmation = request.form.get(REOPTIN_FIELD)
     if confirmation is not None and (
@@ -232,7 +263,10 @@ def preferences_save_choices(access: Access) -> Response:
     except ConsentServiceError as exc:
         return _page(access, status=int(exc.status), notices=[("error", exc.detail)])
     notice = "withdrawn" if recorded.payload["method"] == "withdrawal" else "saved"
-    return redirect(url_for(HOME, notice=notice, receipt=str(recorded.receipt_id)), code=303)
+    return redirect(
+        url_for(HOME, notice=notice, receipt=str(recorded.receipt_id), lang=chosen_locale()),
+        code=303,
+    )
 
 
 def _reoptin_step(access: Access, chosen: set[str]) -> Response:
@@ -265,7 +299,7 @@ def preferences_save_emails(access: Access) -> Response:
                 source="preferences",
                 now=now,
             )
-    return redirect(url_for(HOME, notice="emails_saved"), code=303)
+    return redirect(url_for(HOME, notice="emails_saved", lang=chosen_locale()), code=303)
 
 
 @bp.post("/preferences/confirm-by-email")

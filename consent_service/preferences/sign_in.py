@@ -28,6 +28,7 @@ from consent_service.preferences.session import csrf_ok
 from consent_service.preferences.session import current_access
 from consent_service.preferences.session import end_session
 from consent_service.preferences.session import start_session
+from consent_service.preferences.view import chosen_locale
 from consent_service.preferences.view import page_locale
 from consent_service.preferences.view import render
 from consent_service.preferences.view import texts
@@ -73,7 +74,7 @@ def sign_in_page(
 
 def signed_in(access: Access) -> Response:
     """Into the page, with the token out of the address bar (and of the history)."""
-    response = redirect(url_for(HOME), code=303)
+    response = redirect(url_for(HOME, lang=chosen_locale()), code=303)
     start_session(response, access)
     db.session.commit()
     return response
@@ -165,7 +166,9 @@ def preferences_request_link() -> Response:
 def preferences_sign_out() -> Response:
     access = current_access()
     prop = current_session().get(Property, access.property_id) if access else None
-    response = redirect(url_for(HOME, property=prop.key if prop else None), code=303)
+    response = redirect(
+        url_for(HOME, property=prop.key if prop else None, lang=chosen_locale()), code=303
+    )
     if csrf_ok():
         end_session(response)
     return response

@@ -61,6 +61,13 @@ def page_locale() -> str:
     return locale
 
 
+def chosen_locale() -> str | None:
+    """The page's language when the person chose it (``?lang=``, a form's ``lang``), which
+    forms and redirects carry on; None when the browser's Accept-Language decided it (that
+    decides again on the next page, and the address stays clean)."""
+    return page_locale() if request.values.get("lang") else None
+
+
 def _negotiated_locale() -> str:
     wanted = request.values.get("lang") or None
     accept = request.headers.get("Accept-Language")
@@ -91,6 +98,7 @@ def render(
         f"preferences/{template}",
         t=texts(locale),
         locale=locale,
+        chosen_locale=chosen_locale(),
         direction=context.pop("direction", "ltr"),
         notices=list(notices),
         csrf_token=csrf_token,

@@ -83,6 +83,9 @@ class Deadline:
     extension: str
     days: int | None = None
     months: int | None = None
+    # Where the person is is unknown, so the shortest deadline in the table applies: each
+    # surface says so in its own language (the law is the shortest one's citation).
+    location_unknown: bool = False
 
     def due(self, requested_at: dt.datetime) -> dt.datetime:
         if self.months is not None:
@@ -124,11 +127,7 @@ def deadline_for(jurisdiction_code: str) -> Deadline:
     if jurisdiction_code == "unknown":
         start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
         shortest = min(table.values(), key=lambda d: d.due(start))
-        return dataclasses.replace(
-            shortest,
-            law="where you are is unknown, so the shortest deadline we know applies",
-            extension="none",
-        )
+        return dataclasses.replace(shortest, extension="none", location_unknown=True)
     return table["*"]
 
 

@@ -191,3 +191,19 @@ def test_axe_finds_no_violation_on_the_erased_page(shop, live_server):
     confirm_by_email(visitor.page, live_server, email)
     erase_my_data(visitor.page)
     no_violations(visitor.page)
+
+
+def test_the_language_switcher_keeps_the_page_and_its_language_through_a_save(
+    shop, live_server, tmp_path
+):
+    visitor = shop()
+    visitor.visit("?region=FR")
+    granted = visitor.choose_and_wait("Accept all")
+    open_as_visitor(visitor.page, live_server, granted["visitor_id"])
+    visitor.page.get_by_role("link", name="Deutsch").click()
+    assert visitor.page.locator("html").get_attribute("lang") == "de"
+    visitor.page.get_by_role("button", name="Meine Auswahl speichern").click()
+    visitor.page.wait_for_load_state()
+    visitor.page.screenshot(path=str(tmp_path / "preferences-de-after-save.png"), full_page=True)
+    assert visitor.page.locator("html").get_attribute("lang") == "de"
+    assert "lang=de" in visitor.page.url
