@@ -317,7 +317,7 @@ def _previous(version: PolicyVersion) -> PolicyVersion | None:
     draft, the one in force), else any earlier draft. Not version 1, which the form offered."""
     earlier = [v for v in reversed(version.document.versions) if v.id < version.id]
     published = [v for v in earlier if v.status is not VersionStatus.DRAFT]
-    return (published or earlier or [None])[0]
+    return next(iter(published or earlier), None)
 
 
 def _document(document_id: int) -> PolicyDocument:

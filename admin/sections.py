@@ -94,6 +94,6 @@ SECTIONS = (
 )
 
 
-def sections_for(role: AdminRole) -> list[Section]:
+def sections_for(role: AdminRole | str) -> list[Section]:
     """The sections ``role`` may open, in navigation order."""
     return [s for s in SECTIONS if can(role, s.permission)]
