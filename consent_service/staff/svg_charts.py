@@ -124,7 +124,8 @@ def _axes(days: Sequence[dt.date], plot: _Plot, percent: bool) -> list[str]:
     for step in range(5):
         value = plot.scale * step / 4
         y = plot.y(value)
-        label = f"{value * 100:.0f}%" if percent else f"{value:,.0f}"
+        # Quarters of a small count are fractions: "0.5", not a second "0" or "1".
+        label = f"{value * 100:.0f}%" if percent else f"{value:,.2f}".rstrip("0").rstrip(".")
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="currentColor" stroke-opacity="0.15"/>'

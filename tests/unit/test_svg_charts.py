@@ -99,3 +99,9 @@ def test_a_long_legend_wraps_into_more_rows_and_the_chart_grows_to_hold_them():
     width = _view_box(tall)[2]
     for line in tall.findall(f"{SVG}line"):
         assert 0 <= float(line.get("x1")) <= float(line.get("x2")) <= width
+
+
+def test_a_small_count_axis_has_five_different_labels():
+    root = parse(bar_chart("b", "t", DAYS, [0, 0, 1, 0, 0]))
+    labels = [t.text for t in root.findall(f"{SVG}text") if not t.text.startswith("2026-")]
+    assert labels == ["0", "0.25", "0.5", "0.75", "1"]
