@@ -54,13 +54,19 @@ def test_an_endpoint_registered_with_the_cli_is_audited(runner, session):
     assert entry.after == {"property": "demo-shop", "url": URL, "events": ["consent.changed"]}
 
 
-def test_an_endpoint_registered_through_the_api_is_audited_with_the_key(client, session):
+def _register_through_the_api(client, session):
+    """A webhooks:manage key, and the answer to registering an endpoint with it."""
     issued = create_api_key(session, "demo-shop", name="crm", scopes=["webhooks:manage"])
     session.commit()
     headers = {"Authorization": f"Bearer {issued.plaintext}"}
     response = client.post(
         "/v1/webhooks", json={"url": URL, "event_types": ["consent.changed"]}, headers=headers
     )
+    return issued, headers, response
+
+
+def test_an_endpoint_registered_through_the_api_is_audited_with_the_key(client, session):
+    issued, _, response = _register_through_the_api(client, session)
     assert response.status_code == 201, response.json
     [entry] = [e for e in audit_entries(session) if e.target_id == response.json["id"]]
     assert entry.action == "webhook.created"
@@ -70,12 +76,8 @@ def test_an_endpoint_registered_through_the_api_is_audited_with_the_key(client, 
 
 
 def test_deleting_an_endpoint_through_the_api_is_audited_once(client, session):
-    issued = create_api_key(session, "demo-shop", name="crm", scopes=["webhooks:manage"])
-    session.commit()
-    headers = {"Authorization": f"Bearer {issued.plaintext}"}
-    created = client.post(
-        "/v1/webhooks", json={"url": URL, "event_types": ["consent.changed"]}, headers=headers
-    ).json
+    _, headers, response = _register_through_the_api(client, session)
+    created = response.json
     for _ in range(2):
         assert client.delete(f"/v1/webhooks/{created['id']}", headers=headers).status_code == 204
     actions = [e.action for e in audit_entries(session) if e.target_id == created["id"]]
