@@ -31,6 +31,8 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import TooManyRequests
 
 from admin import bp
+from admin.sections import Section
+from admin.sections import sections_for
 from consent_service.errors import RateLimited
 from consent_service.errors import status_title
 from consent_service.extensions import committed
@@ -294,7 +296,18 @@ def _template_helpers() -> dict[str, object]:
             and current_stage() == SIGNED_IN
             and can(g.admin_user.role, Permission(name))
         ),
+        "admin_sections": _sections_here,
     }
+
+
+def _sections_here() -> list[tuple[Section, str, bool]]:
+    """The signed-in role's sections with their URLs, and whether this page belongs to each
+    (for ``aria-current``); none before the second factor, when only sign-in pages open."""
+    user: AdminUser | None = g.get("admin_user")
+    if user is None or current_stage() != SIGNED_IN:
+        return []
+    found = [(s, url_for(s.endpoint)) for s in sections_for(user.role)]
+    return [(s, url, request.path.startswith(url)) for s, url in found]
 
 
 def relax_security_headers(content_security_policy: str, frame_options: str) -> None:

@@ -23,16 +23,17 @@ from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import settings
 from consent_service.extensions import vault
-from consent_service.infra.audit import record_as
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import create_api_key
 from consent_service.integrations.api_keys import list_api_keys
+from consent_service.integrations.api_keys import record_key_created
 from consent_service.integrations.api_keys import revoke_api_key
 from consent_service.messaging.webhooks import EVENT_TYPES
 from consent_service.messaging.webhooks import delivery_counts
 from consent_service.messaging.webhooks import disable_endpoint
 from consent_service.messaging.webhooks import get_endpoint
 from consent_service.messaging.webhooks import list_endpoints
+from consent_service.messaging.webhooks import record_endpoint_registered
 from consent_service.messaging.webhooks import register_endpoint
 from consent_service.models import Property
 from consent_service.properties.lookup import get_property
@@ -60,20 +61,7 @@ def integration_key_create() -> ResponseReturnValue:
                 scopes=request.form.getlist("scopes"),
                 rate_limit=request.form.get("rate_limit") or None,
             )
-            record_as(
-                session,
-                actor(),
-                "api_key.created",
-                target_type="api_key",
-                target_id=issued.key.public_id,
-                before=None,
-                after={
-                    "property": property_key,
-                    "name": issued.key.name,
-                    "scopes": issued.key.scopes,
-                    "rate_limit": issued.key.rate_limit,
-                },
-            )
+            record_key_created(session, actor(), issued, property_key)
     except InternalError:
         raise  # the service's own fault: logged, an opaque 500
     except ConsentServiceError as exc:
@@ -112,16 +100,7 @@ def integration_webhook_create() -> ResponseReturnValue:
                 description=request.form.get("description", ""),
                 allow_private_networks=settings().webhook_allow_private_networks,
             )
-            endpoint = registered.endpoint
-            record_as(
-                session,
-                actor(),
-                "webhook.created",
-                target_type="webhook_endpoint",
-                target_id=str(endpoint.id),
-                before=None,
-                after={"property": prop.key, "url": endpoint.url, "events": endpoint.event_types},
-            )
+            record_endpoint_registered(session, actor(), registered.endpoint, prop.key)
     except InternalError:
         raise  # the service's own fault: logged, an opaque 500
     except ConsentServiceError as exc:

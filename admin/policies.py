@@ -119,6 +119,7 @@ def policy_version(version_id: int) -> ResponseReturnValue:
         document=version.document,
         preview=Markup(render_policy(version.body, demote=2)),  # sanitised by render_policy
         others=_others(version),
+        previous=_previous(version),
     )
 
 
@@ -153,7 +154,10 @@ def policy_save(version_id: int) -> ResponseReturnValue:
 @requires(Permission.VIEW)
 def policy_diff(version_id: int) -> ResponseReturnValue:
     new = _version(version_id)
-    old = _version(request.args.get("against", type=int) or -1)
+    against = request.args.get("against", type=int)
+    old = _version(against) if against else _previous(new)
+    if old is None:
+        abort(404)
     if old.document_id != new.document_id or old.id == new.id:
         abort(404)
     diff = diff_versions(_property_of(new.document).key, new.document, old, new)
@@ -276,6 +280,7 @@ def _editor(
         affected=affected or [],
         preview=Markup(render_policy(body, demote=2)),  # sanitised by render_policy
         others=_others(version) if version else [],
+        previous=_previous(version) if version else None,
         error=error,
     )
 
@@ -303,7 +308,16 @@ def _property_of(document: PolicyDocument) -> Property:
 
 
 def _others(version: PolicyVersion) -> list[PolicyVersion]:
-    return [v for v in version.document.versions if v.id != version.id]
+    """The versions to compare ``version`` with, newest first (the likeliest choice on top)."""
+    return [v for v in reversed(version.document.versions) if v.id != version.id]
+
+
+def _previous(version: PolicyVersion) -> PolicyVersion | None:
+    """What a reader compares ``version`` with first: the published version before it (for a
+    draft, the one in force), else any earlier draft. Not version 1, which the form offered."""
+    earlier = [v for v in reversed(version.document.versions) if v.id < version.id]
+    published = [v for v in earlier if v.status is not VersionStatus.DRAFT]
+    return next(iter(published or earlier), None)
 
 
 def _document(document_id: int) -> PolicyDocument:

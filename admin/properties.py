@@ -118,9 +118,10 @@ def property_save(key: str) -> ResponseReturnValue:
         changed = update_property_settings(session, prop, form.settings)
     except ValidationFailed as exc:  # refused before anything changed
         return _editor(prop, form, error=exc), 422
+    part = _part(form, request.args.get("part"))
     if not changed:
         flash("Nothing changed.", "info")
-        return redirect(url_for("admin.property_edit", key=prop.key))
+        return redirect(url_for("admin.property_edit", key=prop.key, part=part))
     commit_audited(
         "property.settings_changed",
         target_type="property",
@@ -129,7 +130,7 @@ def property_save(key: str) -> ResponseReturnValue:
         after=snapshot(prop),
         message="Settings saved. The banner shows the new settings from now on.",
     )
-    return redirect(url_for("admin.property_edit", key=prop.key))
+    return redirect(url_for("admin.property_edit", key=prop.key, part=part))
 
 
 @bp.get("/properties/<key>/preview")
@@ -257,6 +258,9 @@ def _editor(prop: Property, form: EditForm, *, error: ValidationFailed | None = 
         "admin/property_edit.html",
         prop=prop,
         form=form,
+        parts=_parts(form),
+        # A refusal shows every part, so each field it names is on the page beside its message.
+        part="all" if error else _part(form, request.args.get("part")),
         shared_keys=SHARED_TEXT_ORDER,
         required_keys=REQUIRED_TEXT_KEYS,
         later_keys=LATER_TEXT_KEYS,
@@ -276,6 +280,20 @@ def _editor(prop: Property, form: EditForm, *, error: ValidationFailed | None = 
             "admin.property_preview", key=prop.key, region=_token(region), locale=preview_locale
         ),
     )
+
+
+def _parts(form: EditForm) -> list[tuple[str, str]]:
+    """The editor's tabs: the settings with the live preview, then each language's banner texts
+    (three languages' texts on one page made it 5,900 px long). Plain links: no JavaScript."""
+    return [("settings", "Settings & preview")] + [
+        (f"texts-{locale}", f"Banner texts: {locale}") for locale in form.locale_list
+    ]
+
+
+def _part(form: EditForm, wanted: str | None) -> str:
+    """The part asked for, or the first (also for a language that is no longer listed)."""
+    keys = [key for key, _ in _parts(form)]
+    return wanted if wanted in keys else keys[0]
 
 
 def _regime_fields(regime: Regime) -> list[tuple[str, str]]:

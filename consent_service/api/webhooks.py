@@ -24,13 +24,17 @@ from consent_service.extensions import committed
 from consent_service.extensions import current_session
 from consent_service.extensions import settings
 from consent_service.extensions import vault
+from consent_service.infra.audit import Actor
 from consent_service.integrations.api_keys import Scope
 from consent_service.messaging.webhooks import delivery_counts
 from consent_service.messaging.webhooks import disable_endpoint
 from consent_service.messaging.webhooks import get_endpoint
 from consent_service.messaging.webhooks import list_endpoints
+from consent_service.messaging.webhooks import record_endpoint_disabled
+from consent_service.messaging.webhooks import record_endpoint_registered
 from consent_service.messaging.webhooks import register_endpoint
 from consent_service.web.request_body import load_json
+from consent_service.web.request_ids import request_id
 
 _schema = WebhookEndpointRequestSchema()
 # The listing adds each endpoint's ``deliveries``, the creation answer its ``secret``.
@@ -85,6 +89,9 @@ def create_webhook() -> Response:
             description=body["description"],
             allow_private_networks=settings().webhook_allow_private_networks,
         )
+        record_endpoint_registered(
+            session, _api_actor(), registered.endpoint, current_caller().property_key
+        )
     response = jsonify({**_endpoint.dump(registered.endpoint), "secret": registered.secret})
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"  # the secret must not sit in any cache
@@ -108,7 +115,14 @@ def delete_webhook(endpoint_id: uuid.UUID) -> Response:
     """
     with committed() as session:
         endpoint = get_endpoint(session, current_caller().property_id, endpoint_id)
-        disable_endpoint(
-            session, endpoint, reason=f"deleted with API key {current_caller().public_id}"
-        )
+        if endpoint.disabled_at is None:
+            disable_endpoint(
+                session, endpoint, reason=f"deleted with API key {current_caller().public_id}"
+            )
+            record_endpoint_disabled(session, _api_actor(), endpoint)
     return Response(status=204)
+
+
+def _api_actor() -> Actor:
+    """The audit log's name for an integration: its key's public id (the key, not a person)."""
+    return Actor(name=f"api-key:{current_caller().public_id}", request_id=request_id())

@@ -4,14 +4,13 @@ especially). Every change is audited with the actor ``cli:<os user>``."""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 
 import click
 
+from consent_service.cli.running import cli_actor
 from consent_service.cli.running import run_committed
 from consent_service.extensions import current_session
 from consent_service.extensions import password_hasher
-from consent_service.infra.audit import Actor
 from consent_service.staff.accounts import ROLE_ORDER
 from consent_service.staff.accounts import create_user
 from consent_service.staff.accounts import disable_user
@@ -45,7 +44,7 @@ def create_user_command(email: str, role: str, name: str, generate: bool) -> Non
     with run_committed() as session:
         user = create_user(
             session,
-            _actor(),
+            cli_actor(),
             email=email,
             role=role,
             password=password,
@@ -71,7 +70,7 @@ def list_users_command() -> None:
 def reset_totp_command(email: str) -> None:
     """Remove an account's second factor; they enrol a new one at their next sign-in."""
     with run_committed() as session:
-        user = reset_totp(session, _actor(), require_user(session, email))
+        user = reset_totp(session, cli_actor(), require_user(session, email))
     click.echo(f"reset the second factor of {user.email}")
 
 
@@ -81,9 +80,5 @@ def disable_command(email: str) -> None:
     """Disable an account: it cannot sign in and its sessions end."""
     now = dt.datetime.now(dt.UTC)
     with run_committed() as session:
-        user = disable_user(session, _actor(), require_user(session, email), now=now)
+        user = disable_user(session, cli_actor(), require_user(session, email), now=now)
     click.echo(f"disabled {user.email}")
-
-
-def _actor() -> Actor:
-    return Actor(name=f"cli:{getpass.getuser()}")

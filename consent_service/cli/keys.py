@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import click
 
+from consent_service.cli.running import cli_actor
 from consent_service.cli.running import run_committed
 from consent_service.extensions import caller_cache
 from consent_service.extensions import current_session
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import create_api_key
 from consent_service.integrations.api_keys import list_api_keys
+from consent_service.integrations.api_keys import record_key_created
+from consent_service.integrations.api_keys import record_key_revoked
 from consent_service.integrations.api_keys import revoke_api_key
+from consent_service.models.base import utcnow
 
 SCOPES = [scope.value for scope in Scope]
 
@@ -43,6 +47,7 @@ def keys_create(
         issued = create_api_key(
             session, property_key, name=name, scopes=scopes, rate_limit=rate_limit
         )
+        record_key_created(session, cli_actor(), issued, property_key)
     click.echo(issued.plaintext)
     click.echo(
         f"created key {issued.key.public_id} for {property_key!r} with scopes "
@@ -69,6 +74,9 @@ def keys_list(property_key: str | None) -> None:
 def keys_revoke(public_id: str) -> None:
     """Revoke a key: refused by this process at once, by others within the key cache time."""
     with run_committed() as session:
-        revoke_api_key(session, public_id)
+        now = utcnow()
+        key = revoke_api_key(session, public_id, now=now)
+        if key.revoked_at == now:  # revoked just now, not before
+            record_key_revoked(session, cli_actor(), key)
     caller_cache().forget()
     click.echo(f"revoked {public_id}")

@@ -4,6 +4,7 @@ domain error ends it with the error's own words (exit status 1), nothing written
 from __future__ import annotations
 
 import contextlib
+import getpass
 from collections.abc import Iterator
 
 import click
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.errors import ConsentServiceError
 from consent_service.extensions import committed
+from consent_service.infra.audit import Actor
 
 
 @contextlib.contextmanager
@@ -22,3 +24,8 @@ def run_committed() -> Iterator[Session]:
             yield session
     except ConsentServiceError as exc:
         raise click.ClickException(exc.detail) from None
+
+
+def cli_actor() -> Actor:
+    """Who the audit log names for a command: ``cli:<os user>``, as no admin account signs in."""
+    return Actor(name=f"cli:{getpass.getuser()}")

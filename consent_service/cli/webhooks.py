@@ -9,6 +9,7 @@ import uuid
 
 import click
 
+from consent_service.cli.running import cli_actor
 from consent_service.cli.running import run_committed
 from consent_service.extensions import settings
 from consent_service.extensions import vault
@@ -35,6 +36,7 @@ def webhooks_cli() -> None:
 @click.option("--description", default="")
 def webhooks_add(property_key: str, url: str, events: tuple[str, ...], description: str) -> None:
     """Register an endpoint and print its signing secret: the only time it is shown."""
+    from consent_service.messaging.webhooks import record_endpoint_registered
     from consent_service.messaging.webhooks import register_endpoint
 
     with run_committed() as session:
@@ -47,6 +49,7 @@ def webhooks_add(property_key: str, url: str, events: tuple[str, ...], descripti
             description=description,
             allow_private_networks=settings().webhook_allow_private_networks,
         )
+        record_endpoint_registered(session, cli_actor(), registered.endpoint, property_key)
     click.echo(registered.secret)
     click.echo(
         f"registered endpoint {registered.endpoint.id} for {property_key!r} "
@@ -80,10 +83,13 @@ def webhooks_disable(property_key: str, endpoint_id: uuid.UUID) -> None:
     """Stop sending to an endpoint; its pending messages become dead (kept, visible)."""
     from consent_service.messaging.webhooks import disable_endpoint
     from consent_service.messaging.webhooks import get_endpoint
+    from consent_service.messaging.webhooks import record_endpoint_disabled
 
     with run_committed() as session:
         endpoint = get_endpoint(session, get_property(session, property_key).id, endpoint_id)
-        disable_endpoint(session, endpoint, reason="disabled from the command line")
+        if endpoint.disabled_at is None:
+            disable_endpoint(session, endpoint, reason="disabled from the command line")
+            record_endpoint_disabled(session, cli_actor(), endpoint)
     click.echo(f"disabled endpoint {endpoint_id}")
 
 

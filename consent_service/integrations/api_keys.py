@@ -27,6 +27,8 @@ from consent_service.errors import InsufficientScope
 from consent_service.errors import InvalidCredentials
 from consent_service.errors import UnknownApiKey
 from consent_service.errors import ValidationFailed
+from consent_service.infra.audit import Actor
+from consent_service.infra.audit import record_as
 from consent_service.infra.ttl_cache import TtlCache
 from consent_service.models import ApiKey
 from consent_service.models import Property
@@ -106,6 +108,38 @@ def create_api_key(
     session.add(key)
     session.flush()
     return IssuedKey(key, f"{PREFIX}{public_id}_{secret}")
+
+
+def record_key_created(session: Session, who: Actor, issued: IssuedKey, property_key: str) -> None:
+    """Audit a new key in the transaction that made it: every surface that issues credentials
+    (admin, CLI) calls this, so the log knows of every key that can read consent."""
+    record_as(
+        session,
+        who,
+        "api_key.created",
+        target_type="api_key",
+        target_id=issued.key.public_id,
+        before=None,
+        after={
+            "property": property_key,
+            "name": issued.key.name,
+            "scopes": issued.key.scopes,
+            "rate_limit": issued.key.rate_limit,
+        },
+    )
+
+
+def record_key_revoked(session: Session, who: Actor, key: ApiKey) -> None:
+    """Audit a revocation made outside the admin (which says it in its own words)."""
+    record_as(
+        session,
+        who,
+        "api_key.revoked",
+        target_type="api_key",
+        target_id=key.public_id,
+        before={"revoked": False},
+        after={"revoked": True, "name": key.name},
+    )
 
 
 def list_api_keys(session: Session, property_key: str | None = None) -> list[tuple[ApiKey, str]]:

@@ -43,6 +43,8 @@ from consent_service.errors import UnknownWebhookEndpoint
 from consent_service.errors import ValidationFailed
 from consent_service.infra.addresses import is_public_address
 from consent_service.infra.addresses import literal_address
+from consent_service.infra.audit import Actor
+from consent_service.infra.audit import record_as
 from consent_service.infra.database import execute_core
 from consent_service.infra.pii import CUSTOMER
 from consent_service.infra.pii import Cipher
@@ -207,6 +209,35 @@ def register_endpoint(
     session.add(endpoint)
     session.flush()
     return RegisteredEndpoint(endpoint, secret)
+
+
+def record_endpoint_registered(
+    session: Session, who: Actor, endpoint: WebhookEndpoint, property_key: str
+) -> None:
+    """Audit a new endpoint in the transaction that made it: every surface that registers one
+    (admin, CLI, the API) calls this, since an endpoint receives personal data."""
+    record_as(
+        session,
+        who,
+        "webhook.created",
+        target_type="webhook_endpoint",
+        target_id=str(endpoint.id),
+        before=None,
+        after={"property": property_key, "url": endpoint.url, "events": endpoint.event_types},
+    )
+
+
+def record_endpoint_disabled(session: Session, who: Actor, endpoint: WebhookEndpoint) -> None:
+    """Audit switching an endpoint off from the CLI or the API (the admin says more)."""
+    record_as(
+        session,
+        who,
+        "webhook.disabled",
+        target_type="webhook_endpoint",
+        target_id=str(endpoint.id),
+        before={"disabled": False},
+        after={"disabled": True, "url": endpoint.url, "reason": endpoint.disabled_reason},
+    )
 
 
 def url_problems(url: str, *, allow_private_networks: bool) -> list[FieldError]:

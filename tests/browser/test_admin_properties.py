@@ -23,7 +23,9 @@ def editor(live_server):
 def test_the_preview_shows_the_real_banner_for_the_chosen_region(shop, live_server, editor):
     page = shop().page
     sign_in(page, live_server.url, *editor)
-    page.get_by_role("link", name="Properties").click()
+    page.get_by_role("navigation", name="Admin sections").get_by_role(
+        "link", name="Properties"
+    ).click()
     page.get_by_role("link", name="demo-shop").click()
     assert page.get_by_label("Allowed origins", exact=False).input_value()
     no_violations(page)

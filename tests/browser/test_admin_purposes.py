@@ -21,7 +21,9 @@ def editor(live_server):
 def test_the_purposes_and_vendor_pages_are_accessible(shop, live_server, editor):
     page = shop().page
     sign_in(page, live_server.url, *editor)
-    page.get_by_role("link", name="Purposes & vendors").click()
+    page.get_by_role("navigation", name="Admin sections").get_by_role(
+        "link", name="Purposes & vendors"
+    ).click()
     page.wait_for_url("**/admin/purposes/")
     no_violations(page)
     page.get_by_role("link", name="analytics", exact=True).click()

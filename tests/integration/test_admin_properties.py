@@ -5,6 +5,7 @@ the-admin's-usual exception to the Content Security Policy."""
 from __future__ import annotations
 
 import urllib.parse
+from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -61,18 +62,24 @@ def test_the_editor_shows_every_banner_text_of_every_language(editor, session):
 
 
 def test_the_editor_groups_each_languages_regime_words_under_clear_labels(editor):
+    for locale in ("en", "de", "fr"):
+        # Each language's texts are their own part of the editor (issue #17 item 10).
+        page = editor.get(f"{URL}?part=texts-{locale}").get_data(as_text=True)
+        for regime in Regime:
+            for key in REGIME_TEXT_ORDER[regime]:
+                assert f'<textarea id="regime-{regime.value}-{locale}-{key}"' in page
+        for legend in (
+            "Opt-in: the law asks for consent before anything optional runs (as in France)",
+            "Opt-out: optional tracking runs until the visitor opts out (as in California)",
+            "Notice: the law asks only to inform (as in Japan)",
+        ):
+            assert page.count(legend) == 1
+        assert "Opt-out button" in page and "OK button (acknowledges the notice)" in page
     page = editor.get(URL).get_data(as_text=True)
     for regime in Regime:
         for locale in ("en", "de", "fr"):
             for key in REGIME_TEXT_ORDER[regime]:
                 assert f'name="regime-{regime.value}-{locale}-{key}"' in page
-    for legend in (
-        "Opt-in: the law asks for consent before anything optional runs (as in France)",
-        "Opt-out: optional tracking runs until the visitor opts out (as in California)",
-        "Notice: the law asks only to inform (as in Japan)",
-    ):
-        assert page.count(legend) == 3  # once per language
-    assert "Opt-out button" in page and "OK button (acknowledges the notice)" in page
     assert "Widersprechen" in page and "J&#39;ai compris" in page
     # an opt-in banner never offers "OK": no such field
     assert 'name="regime-opt_in-en-acknowledge"' not in page
@@ -293,3 +300,80 @@ def test_the_preview_offers_each_regime_through_a_region_the_rulebook_gives_it(e
 def test_the_preview_needs_a_signed_in_admin(app):
     response = app.test_client().get(f"{URL}/preview?region=FR")
     assert response.status_code == 302 and response.location.endswith("/admin/sign-in")
+
+
+class _FormFields(HTMLParser):
+    """Every field the page's settings form would submit, as a browser would: (name, value)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._textarea: str | None = None
+        self._inside = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if (
+            tag == "form"
+            and attrs.get("method") == "post"
+            and "property-settings" in attrs.get("class", "")
+        ):
+            self._inside = True
+        elif self._inside and tag == "input" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+        elif self._inside and tag == "textarea":
+            self._textarea = attrs["name"]
+            self.fields[self._textarea] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._inside = False
+        if tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+def _fields(page: str) -> dict[str, str]:
+    parser = _FormFields()
+    parser.feed(page)
+    return parser.fields
+
+
+def test_the_editor_opens_on_the_settings_and_preview_with_a_tab_per_language(editor):
+    page = editor.get(URL).get_data(as_text=True)
+    assert '<textarea id="text-' not in page and '<textarea id="regime-' not in page
+    assert 'id="allowed_origins"' in page and "<iframe" in page
+    tabs = page.split('<ul class="tabs">', 1)[1].split("</ul>", 1)[0]
+    assert 'aria-current="page">Settings &amp; preview' in tabs
+    for locale in ("en", "de", "fr"):
+        assert f'href="{URL}?part=texts-{locale}">Banner texts: {locale}</a>' in tabs
+
+
+def test_saving_one_languages_part_keeps_every_other_part_as_it_was(editor, session):
+    before = demo(session)
+    origins, english = list(before.allowed_origins), dict(before.banner_texts["en"])
+    page = editor.get(f"{URL}?part=texts-de").get_data(as_text=True)
+    fields = _fields(page)
+    assert (
+        '<textarea id="text-de-customize"' in page
+        and '<textarea id="text-en-customize"' not in page
+    )
+    fields["text-de-customize"] = "Ihre Wahl"
+    response = editor.post(f"{URL}?part=texts-de", fields)
+    assert response.status_code == 302
+    assert response.location.endswith(f"{URL}?part=texts-de")
+    after = demo(session)
+    assert after.banner_texts["de"]["customize"] == "Ihre Wahl"
+    assert after.allowed_origins == origins and after.banner_texts["en"] == english
+
+
+def test_a_refusal_shows_every_part_so_the_marked_field_is_on_the_page(editor, session):
+    fields = _fields(editor.get(URL).get_data(as_text=True))
+    fields["regime-notice-fr-title"] = ""  # on another part than the one saved from
+    fields["default_locale"] = "fr"
+    page = editor.post(URL, fields).get_data(as_text=True)
+    field = page.split('<textarea id="regime-notice-fr-title"', 1)[1].split(">", 1)[0]
+    assert 'aria-invalid="true"' in field
