@@ -16,6 +16,8 @@ from consent_client import Reason
 from consent_client import consent_mode
 from consent_client import mapping_from_banner
 from consent_client import sign_identity_token
+from consent_service.extensions import db
+from consent_service.models import Identity
 from tests.integration.live_app import LiveApp
 from tests.support import demo_consent
 
@@ -87,6 +89,31 @@ def test_a_customer_linked_to_a_visitor_gets_the_visitors_answers(client, visito
     assert link.subject_id is not None
     assert client.may_process(f"customer:{customer}", "analytics") is True
     assert client.may_process(f"customer:{customer}", "marketing") is False
+
+
+def _locale_of(live, link_identity_id) -> str | None:
+    with live.app.app_context():
+        return db.session.get(Identity, link_identity_id).locale
+
+
+def test_a_link_names_the_customers_language_for_their_emails(live, client, visitor):
+    link = client.link(visitor_id=visitor, customer=unique_customer(), locale="de-AT")
+    assert _locale_of(live, link.identity_id) == "de"  # one of the property's languages
+
+
+def test_an_identity_token_from_the_stdlib_signer_carries_the_customers_language(
+    live, client, visitor
+):
+    customer = unique_customer()
+    token = sign_identity_token(
+        live.identity_secret(), "demo-shop", visitor_id=visitor, customer=customer, locale="fr"
+    )
+    live.post(
+        "/v1/identity",
+        {"property": "demo-shop", "visitor_id": str(visitor), "identity_token": token},
+    )
+    link = client.link(visitor_id=visitor, customer=customer)  # finds the same customer
+    assert _locale_of(live, link.identity_id) == "fr"
 
 
 def test_an_email_subject_is_answered_through_the_body_in_any_letter_case(client, visitor):

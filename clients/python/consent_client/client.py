@@ -175,8 +175,10 @@ class ConsentClient:
         visitor_id: uuid.UUID | str | None = None,
         customer: str | None = None,
         email: str | None = None,
+        locale: str | None = None,
     ) -> Link:
-        """Record that a visitor (browser) is a known customer (scope ``subjects:write``).
+        """Record that a visitor (browser) is a known customer (scope ``subjects:write``),
+        with their language for emails (``locale``, one of the property's) when given.
 
         Not a consent check, so it raises ServiceError on failure instead of guessing.
         """
@@ -186,6 +188,7 @@ class ConsentClient:
                 ("visitor_id", visitor_id),
                 ("customer", customer),
                 ("email", email),
+                ("locale", locale),
             )
             if value is not None
         }

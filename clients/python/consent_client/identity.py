@@ -34,6 +34,7 @@ def sign_identity_token(
     visitor_id: str | uuid.UUID,
     customer: str | None = None,
     email: str | None = None,
+    locale: str | None = None,
     now: float | None = None,
     nonce: str | None = None,
 ) -> str:
@@ -43,6 +44,7 @@ def sign_identity_token(
     ``secret`` is one of the property's identity secrets (``cis_...``). Only name what the
     shop has verified itself (a signed-in customer), never what the visitor typed. Sign a
     fresh token for each page: each carries a new random nonce (``nonce`` is for tests).
+    ``locale``: the customer's language for emails (one of the property's, e.g. ``de``).
     """
     if customer is None and email is None:
         raise ValueError("name a customer, an email, or both")
@@ -55,6 +57,8 @@ def sign_identity_token(
         payload["c"] = customer
     if email is not None:
         payload["e"] = email
+    if locale is not None:
+        payload["l"] = locale
     value = _payload(payload) + b"." + _b64(_int_bytes(int(time.time() if now is None else now)))
     key = hmac.new(secret.encode(), TOKEN_SALT, hashlib.sha256).digest()
     signature = hmac.new(key, value, hashlib.sha256).digest()
