@@ -255,8 +255,8 @@ def test_a_batch_that_outlasts_its_lease_is_kept_by_the_heartbeat(
         )
         assert _wait_for(lambda: server.mails >= 1, timeout=60)
         eager = _worker(live_app, port, "--lease-seconds", "2", "--poll-interval", "0.05")
-        _running(eager)
         try:
+            _running(eager)
             assert _wait_for(lambda: _statuses() == {"delivered": CUSTOMERS}, timeout=60)
         finally:
             _stop(eager)
