@@ -397,21 +397,18 @@ def emit_consent_changed(
     ).one()
     previous: Mapping[str, str] = row.previous or {}
     decisions: Mapping[str, str] = receipt["decisions"]
-    data = {
-        "property": property_key,
-        "subject_id": str(subject_id),
-        "visitor_id": str(visitor_id),
-        # Filled in at delivery from the identity, sealed with the person's key until then:
-        # the outbox (and its backups) never hold the reference in plain text.
-        "customer_ref": None,
-        "receipt_id": str(receipt["id"]),
-        "policy_version": policy_version,
-        "jurisdiction": receipt["jurisdiction"],
-        "method": receipt["method"],
-        "gpc": receipt["gpc"],
-        "decisions": dict(decisions),
-        "changed_purposes": [key for key, value in decisions.items() if previous.get(key) != value],
-    }
+    data = _consent_changed_data(
+        property_key=property_key,
+        subject_id=subject_id,
+        visitor_id=visitor_id,
+        receipt_id=receipt["id"],
+        policy_version=policy_version,
+        jurisdiction=receipt["jurisdiction"],
+        method=receipt["method"],
+        gpc=receipt["gpc"],
+        decisions=decisions,
+        changed=[key for key, value in decisions.items() if previous.get(key) != value],
+    )
     return _enqueue(
         session,
         property_id,
@@ -421,6 +418,38 @@ def emit_consent_changed(
         receipt["issued_at"],
         identity_id=row.identity_id,
     )
+
+
+def _consent_changed_data(
+    *,
+    property_key: str,
+    subject_id: uuid.UUID,
+    visitor_id: uuid.UUID,
+    receipt_id: uuid.UUID,
+    policy_version: int,
+    jurisdiction: str,
+    method: str,
+    gpc: bool,
+    decisions: Mapping[str, str],
+    changed: list[str],
+) -> dict[str, Any]:
+    """The one shape of a ``consent.changed`` event, whether a receipt or a link caused it
+    (the governing receipt's facts, the decisions now in effect, what changed)."""
+    return {
+        "property": property_key,
+        "subject_id": str(subject_id),
+        "visitor_id": str(visitor_id),
+        # Filled in at delivery from the identity, sealed with the person's key until then:
+        # the outbox (and its backups) never hold the reference in plain text.
+        "customer_ref": None,
+        "receipt_id": str(receipt_id),
+        "policy_version": policy_version,
+        "jurisdiction": jurisdiction,
+        "method": method,
+        "gpc": gpc,
+        "decisions": dict(decisions),
+        "changed_purposes": changed,
+    }
 
 
 def emit_link_consent_changed(
@@ -466,19 +495,18 @@ def emit_link_consent_changed(
         .join(Subject, Subject.id == ConsentReceipt.subject_id)
         .where(ConsentReceipt.id == governing.id)
     ).one()
-    data = {
-        "property": facts.key,
-        "subject_id": str(subject_id),
-        "visitor_id": str(facts.visitor_id),
-        "customer_ref": None,  # filled in at delivery, as for a receipt's event
-        "receipt_id": str(governing.id),
-        "policy_version": facts.number,
-        "jurisdiction": governing.jurisdiction,
-        "method": governing.method,
-        "gpc": governing.gpc,
-        "decisions": after,
-        "changed_purposes": changed,
-    }
+    data = _consent_changed_data(
+        property_key=facts.key,
+        subject_id=subject_id,
+        visitor_id=facts.visitor_id,
+        receipt_id=governing.id,
+        policy_version=facts.number,
+        jurisdiction=governing.jurisdiction,
+        method=governing.method,
+        gpc=governing.gpc,
+        decisions=after,
+        changed=changed,
+    )
     return _enqueue(
         session,
         property_id,
