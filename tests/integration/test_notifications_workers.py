@@ -104,7 +104,30 @@ def _worker(app: Flask, port: int, *options: str, rate: float = 50) -> subproces
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     script = Path(sys.executable).with_name("consent-service")
-    return subprocess.Popen([str(script), "worker", *options], env=env, stderr=subprocess.PIPE)
+    worker = subprocess.Popen([str(script), "worker", *options], env=env, stderr=subprocess.PIPE)
+    _watch_until_ready(worker)
+    return worker
+
+
+_READY: dict[int, threading.Event] = {}
+_EARLY_LINES: dict[int, list[bytes]] = {}
+
+
+def _watch_until_ready(worker: subprocess.Popen[bytes]) -> None:
+    """Read the worker's stderr until its line saying SIGTERM now stops it gracefully (earlier
+    lines, start-up warnings, are kept for failure messages); ``communicate`` reads the rest."""
+    ready = _READY[worker.pid] = threading.Event()
+    seen = _EARLY_LINES[worker.pid] = []
+
+    def read() -> None:
+        assert worker.stderr is not None
+        for line in iter(worker.stderr.readline, b""):
+            seen.append(line)
+            if READY.encode() in line:
+                ready.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
 
 
 def _statuses() -> Counter[str]:
@@ -145,9 +168,7 @@ def test_a_worker_killed_between_messages_and_restarted_sends_each_exactly_once(
             assert _wait_for(lambda: len(server.messages) >= CUSTOMERS, timeout=60)
             assert _wait_for(lambda: _statuses() == {"delivered": CUSTOMERS}, timeout=10)
         finally:
-            second.send_signal(signal.SIGTERM)
-            _, stderr = second.communicate(timeout=30)
-        assert second.returncode == 0, stderr
+            _stop(second)
         received = Counter(m["To"] for m in server.messages)
         assert set(received) == campaign and set(received.values()) == {1}
         message_ids = Counter(m["Message-ID"] for m in server.messages)
@@ -173,27 +194,18 @@ def _rows() -> list[OutboxMessage]:
 
 
 def _running(worker: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    """Wait for the worker's line saying SIGTERM now stops it gracefully: a worker signalled
-    before that (still importing, under load) would simply die. Earlier lines (start-up
-    warnings) are read past."""
-    seen: list[bytes] = []
-
-    def read() -> None:
-        for line in iter(worker.stderr.readline, b""):
-            seen.append(line)
-            if READY.encode() in line:
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    assert any(READY.encode() in line for line in seen), seen
+    """Wait until SIGTERM would stop the worker gracefully: a worker signalled before that
+    (still importing, under load) would simply die with -15."""
+    ready = _READY[worker.pid].wait(timeout)
+    assert ready, b"".join(_EARLY_LINES[worker.pid])
 
 
 def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """Stop a worker the way a supervisor does, once it is running; it must exit cleanly."""
+    _running(worker)
     worker.send_signal(signal.SIGTERM)
     _, stderr = worker.communicate(timeout=30)
-    assert worker.returncode == 0, stderr
+    assert worker.returncode == 0, b"".join(_EARLY_LINES[worker.pid]) + stderr
 
 
 def test_a_worker_killed_anywhere_many_times_misses_no_one_and_repeats_at_most_one_message_per_kill(
