@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 from typing import Literal
 
-from consent_client.decision import Decision
+from consent_client.answers import Answers
+from consent_client.answers import allowed_purposes
 
 Signal = Literal["granted", "denied"]
 
@@ -39,16 +40,17 @@ DEMO_SHOP_CONSENT_MODE: Mapping[str, tuple[str, ...]] = {
 
 
 def consent_mode(
-    decisions: Mapping[str, Decision | bool] | Iterable[str],
+    decisions: Answers,
     mapping: Mapping[str, Iterable[str]] = DEMO_SHOP_CONSENT_MODE,
 ) -> dict[str, Signal]:
     """Every Consent Mode type, ``'granted'`` or ``'denied'``.
 
-    ``decisions`` maps purpose keys to decisions (or booleans), or is the set of allowed
-    purpose keys. A type no allowed purpose grants is denied, including when a decision
-    failed: an unanswered question never grants anything.
+    ``decisions`` maps purpose keys to decisions (the client's, a consent token's, their
+    JSON, or booleans), or is the set of allowed purpose keys. A type no allowed purpose
+    grants is denied, including when a decision failed: an unanswered question never grants
+    anything.
     """
-    allowed = _allowed_purposes(decisions)
+    allowed = allowed_purposes(decisions)
     signals: dict[str, Signal] = dict.fromkeys(CONSENT_TYPES, "denied")
     for purpose, types in mapping.items():
         for consent_type in types:
@@ -73,13 +75,3 @@ def mapping_from_banner(banner: Mapping[str, Any]) -> dict[str, tuple[str, ...]]
         str(purpose["key"]): tuple(str(t) for t in purpose.get("consent_mode", ()))
         for purpose in banner.get("purposes", ())
     }
-
-
-def _allowed_purposes(decisions: Mapping[str, Decision | bool] | Iterable[str]) -> set[str]:
-    if isinstance(decisions, Mapping):
-        return {
-            key
-            for key, value in decisions.items()
-            if (value.allowed if isinstance(value, Decision) else value is True)
-        }
-    return set(decisions)
