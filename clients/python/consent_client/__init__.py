@@ -25,21 +25,41 @@ from consent_client.errors import ServiceError
 from consent_client.errors import WebhookVerificationError
 from consent_client.identity import sign_identity_token
 from consent_client.identity import visitor_id_from_cookie
+from consent_client.platforms import DEFAULT_PLATFORM_MAPPING
+from consent_client.platforms import PLATFORM_SIGNALS
+from consent_client.platforms import PlatformConsent
+from consent_client.platforms import PlatformMapping
+from consent_client.platforms import amazon_events_api
+from consent_client.platforms import ga4_measurement_protocol
+from consent_client.platforms import google_ads
+from consent_client.platforms import meta_conversions_api
+from consent_client.platforms import microsoft_conversions_api
+from consent_client.platforms import platform_signals
 from consent_client.webhooks import verify_webhook
 
 __all__ = [
     "CONSENT_TYPES",
+    "DEFAULT_PLATFORM_MAPPING",
     "DEMO_SHOP_CONSENT_MODE",
+    "PLATFORM_SIGNALS",
     "ConsentClient",
     "ConsentDenied",
     "Decision",
     "Link",
+    "PlatformConsent",
+    "PlatformMapping",
     "Reason",
     "ServiceError",
     "WebhookVerificationError",
+    "amazon_events_api",
     "consent_mode",
     "ga4_consent",
+    "ga4_measurement_protocol",
+    "google_ads",
     "mapping_from_banner",
+    "meta_conversions_api",
+    "microsoft_conversions_api",
+    "platform_signals",
     "sign_identity_token",
     "verify_webhook",
     "visitor_id_from_cookie",
