@@ -314,13 +314,16 @@ def amazon_events_api(
     Sources: the Amazon Consent Signal as Amazon documents it,
     https://advertising.amazon.com/API/docs/en-us/guides/ads-data-manager/adm-consent-management
     (``amzn_user_data``: consent to use personal data for advertising; ``amzn_ad_storage``:
-    consent to read/write Amazon cookies; values ``GRANTED``/``DENIED``), and its place in
-    an event, https://advertising.amazon.com/API/docs/en-us/guides/events/events, which
-    the stored documentation here does not include: the JSON names ``amazonConsent``,
-    ``amznUserData``, ``amznAdStorage`` are as Amazon's partner integrations send them
-    (Segment's and Commanders Act's Amazon Conversions API destinations). An event carries
-    match keys (personal data), so it is sent only when ``amzn_user_data`` is granted.
-    Merge ``fields`` into each event.
+    consent to read/write Amazon cookies; values ``GRANTED``/``DENIED``); Amazon's release
+    notes of November 2024, https://advertising.amazon.com/API/docs/en-us/release-notes/index
+    ("for CAPI ... a field on the events called AmazonConsent that takes the JSON of the
+    consent fields"); and the event reference,
+    https://advertising.amazon.com/API/docs/en-us/guides/events/events, which the stored
+    documentation here does not include: the JSON names ``amazonConsent``, ``amznUserData``
+    and ``amznAdStorage`` are as Amazon's partner integrations send them (Segment's and
+    Commanders Act's Amazon Conversions API destinations). An event carries match keys
+    (personal data), so it is sent only when ``amzn_user_data`` is granted. Merge ``fields``
+    into each event of ``eventData``.
     """
     signals = platform_signals(decisions, mapping, gpc=gpc)["amazon"]
     amazon_consent = {
@@ -344,12 +347,15 @@ def microsoft_conversions_api(
 ) -> PlatformConsent:
     """Microsoft Advertising Conversions API (UET server-side): the event's ``adStorageConsent``.
 
-    Sources: https://learn.microsoft.com/en-us/advertising/guides/uet-conversion-api-integration
-    (per-event ``adStorageConsent``, ``"G"`` or ``"D"``; an event without it counts as
-    granted, so it is always set here) and UET consent mode's one signal, ``ad_storage``,
-    https://learn.microsoft.com/en-us/advertising/msa-help/hlp_ba_conc_uet_consent. Events
-    whose ad storage consent is denied "will not be used for any ad purposes", so such an
-    event is not sent at all. Merge ``fields`` into each event of ``data``.
+    Sources: the Conversions API guide,
+    https://learn.microsoft.com/en-us/advertising/guides/uet-conversion-api-integration, and
+    UET consent mode's one signal, ``ad_storage``,
+    https://learn.microsoft.com/en-us/advertising/msa-help/hlp_ba_conc_uet_consent. The
+    guide's field table was not in the stored documentation; the per-event
+    ``adStorageConsent`` (``"G"``/``"D"``) is as the Segment and Stape integrations, which
+    follow it, send it, and Stape documents that an event without it counts as granted (so
+    it is always set here) and that a denied one is not used for any ad purpose (so such an
+    event is not sent at all). Merge ``fields`` into each event of ``data``.
     """
     signals = platform_signals(decisions, mapping, gpc=gpc)["microsoft"]
     return _result(
