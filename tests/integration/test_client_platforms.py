@@ -106,9 +106,12 @@ def test_a_californians_grant_reaches_every_platform_until_the_live_gpc_signal(l
     assert ldu.user_data is False
 
 
-def test_the_google_part_of_the_mapping_can_come_from_the_live_banner(live, client):
+def test_the_mapping_can_follow_the_live_banner_and_matches_the_default(live, client):
     banner = live.get("/v1/banner?property=demo-shop")
-    mapping = DEFAULT_PLATFORM_MAPPING.with_consent_mode(mapping_from_banner(banner))
+    assert DEFAULT_PLATFORM_MAPPING.with_consent_mode(mapping_from_banner(banner)) == (
+        DEFAULT_PLATFORM_MAPPING
+    )
+    mapping = DEFAULT_PLATFORM_MAPPING.with_banner(banner)
     assert mapping == DEFAULT_PLATFORM_MAPPING
     subject = visitor_who_chose(live, "DE", marketing=True)
     decisions = client.decisions([subject], PURPOSES)[subject]

@@ -63,11 +63,11 @@ def test_the_default_mappings_google_part_is_the_demo_shops_consent_mode():
 
 def test_the_default_mapping_grants_user_data_for_marketing_and_storage_for_advertising():
     purposes = DEFAULT_PLATFORM_MAPPING.purposes
-    assert purposes["marketing"]["meta"] == ("user_data",)
-    assert purposes["marketing"]["amazon"] == ("amzn_user_data",)
-    assert purposes["advertising"]["meta"] == ("consent",)
-    assert purposes["advertising"]["amazon"] == ("amzn_ad_storage",)
-    assert purposes["advertising"]["microsoft"] == ("ad_storage",)
+    assert purposes["marketing"]["meta_pixel"] == ("consent",)
+    assert purposes["marketing"]["amazon_ads"] == ("amzn_user_data",)
+    assert purposes["advertising"]["meta_pixel"] == ("consent",)
+    assert purposes["advertising"]["amazon_ads"] == ("amzn_ad_storage",)
+    assert purposes["advertising"]["microsoft_uet"] == ("ad_storage",)
     for purpose in ("necessary", "preferences", "analytics"):
         assert set(purposes[purpose]) == {"google"}
 
@@ -75,11 +75,11 @@ def test_the_default_mapping_grants_user_data_for_marketing_and_storage_for_adve
 @pytest.mark.parametrize(
     ("purposes", "error", "message"),
     [
-        ({"ads": {"tiktok": ("consent",)}}, ValueError, "unknown platform 'tiktok'"),
-        ({"ads": {"meta": ("grant",)}}, ValueError, "unknown meta signal(s) 'grant'"),
+        ({"ads": {"meta": ("consent",)}}, ValueError, "unknown platform 'meta'"),
+        ({"ads": {"meta_pixel": ("grant",)}}, ValueError, "unknown meta_pixel signal(s) 'grant'"),
         ({"ads": {"google": ("ad_storage", "adstorage")}}, ValueError, "'adstorage'"),
-        ({"ads": {"microsoft": "ad_storage"}}, TypeError, "must be a list, not a str"),
-        ({"ads": ["meta"]}, TypeError, "expected {platform: signals}"),
+        ({"ads": {"microsoft_uet": "ad_storage"}}, TypeError, "must be a list, not a str"),
+        ({"ads": ["meta_pixel"]}, TypeError, "expected {platform: signals}"),
     ],
 )
 def test_a_mapping_with_an_unknown_platform_or_signal_is_refused_by_name(purposes, error, message):
@@ -90,12 +90,12 @@ def test_a_mapping_with_an_unknown_platform_or_signal_is_refused_by_name(purpose
 
 
 def test_with_purpose_replaces_only_the_named_platforms_of_that_purpose():
-    mapping = DEFAULT_PLATFORM_MAPPING.with_purpose("advertising", microsoft=())
-    assert mapping.purposes["advertising"]["microsoft"] == ()
-    assert mapping.purposes["advertising"]["meta"] == ("consent",)
-    assert DEFAULT_PLATFORM_MAPPING.purposes["advertising"]["microsoft"] == ("ad_storage",)
-    with_new = DEFAULT_PLATFORM_MAPPING.with_purpose("retargeting", microsoft=["ad_storage"])
-    assert with_new.granting("microsoft", "ad_storage") == ("advertising", "retargeting")
+    mapping = DEFAULT_PLATFORM_MAPPING.with_purpose("advertising", microsoft_uet=())
+    assert mapping.purposes["advertising"]["microsoft_uet"] == ()
+    assert mapping.purposes["advertising"]["meta_pixel"] == ("consent",)
+    assert DEFAULT_PLATFORM_MAPPING.purposes["advertising"]["microsoft_uet"] == ("ad_storage",)
+    with_new = DEFAULT_PLATFORM_MAPPING.with_purpose("retargeting", microsoft_uet=["ad_storage"])
+    assert with_new.granting("microsoft_uet", "ad_storage") == ("advertising", "retargeting")
 
 
 def test_with_consent_mode_takes_googles_part_from_the_property_and_keeps_the_rest():
@@ -103,7 +103,42 @@ def test_with_consent_mode_takes_googles_part_from_the_property_and_keeps_the_re
     mapping = DEFAULT_PLATFORM_MAPPING.with_consent_mode(banner_mapping)
     assert mapping.granting("google", "ad_user_data") == ("newsletter",)
     assert mapping.granting("google", "ad_personalization") == ()
-    assert mapping.granting("amazon", "amzn_user_data") == ("marketing",)
+    assert mapping.granting("amazon_ads", "amzn_user_data") == ("marketing",)
+
+
+def test_with_banner_follows_the_propertys_platform_signals_for_the_platforms_it_names():
+    banner = {
+        "purposes": [
+            {"key": "marketing", "consent_mode": ["ad_user_data"], "platform_signals": {}},
+            {
+                "key": "advertising",
+                "consent_mode": ["ad_storage", "ad_personalization"],
+                "platform_signals": {
+                    "meta_pixel": ["consent"],
+                    "tiktok_pixel": ["consent"],  # no server helper here: left out
+                    "amazon_ads": ["amzn_ad_storage", "amzn_user_data", "amzn_new_signal"],
+                },
+            },
+        ]
+    }
+    mapping = DEFAULT_PLATFORM_MAPPING.with_banner(banner)
+    # named by the banner: the property's mapping, Meta no longer needs marketing
+    assert mapping.granting("meta_pixel", "consent") == ("advertising",)
+    assert mapping.granting("amazon_ads", "amzn_user_data") == ("advertising",)
+    # not named (its adapter is not enabled): the client's default stays
+    assert mapping.granting("microsoft_uet", "ad_storage") == ("advertising",)
+    assert mapping.granting("google", "ad_user_data") == ("marketing",)
+    assert meta_conversions_api({"advertising"}, mapping).send is True
+
+
+def test_a_banner_without_platform_signals_keeps_the_client_defaults():
+    banner = {
+        "purposes": [
+            {"key": key, "consent_mode": list(types)}
+            for key, types in DEMO_SHOP_CONSENT_MODE.items()
+        ]
+    }
+    assert DEFAULT_PLATFORM_MAPPING.with_banner(banner) == DEFAULT_PLATFORM_MAPPING
 
 
 # --- the signals ---------------------------------------------------------------------------
@@ -120,11 +155,27 @@ def test_googles_signals_are_exactly_the_consent_mode_signals():
     assert platform_signals(decisions)["google"] == consent_mode(decisions)
 
 
-def test_a_signal_is_granted_when_any_allowed_purpose_grants_it():
-    mapping = PlatformMapping({"ads_eu": {"meta": ("consent",)}, "ads_us": {"meta": ("consent",)}})
-    assert platform_signals({"ads_eu": False, "ads_us": True}, mapping)["meta"]["consent"] == (
-        "granted"
+def test_a_consent_mode_type_is_granted_when_any_allowed_purpose_lists_it():
+    mapping = PlatformMapping({"ads_eu": {"google": ("ad_storage",)}, "ads_us": {"google": ()}})
+    mapping = mapping.with_purpose("ads_us", google=["ad_storage"])
+    signals = platform_signals({"ads_eu": False, "ads_us": True}, mapping)
+    assert signals["google"]["ad_storage"] == "granted"
+
+
+def test_another_platforms_signal_needs_every_purpose_that_lists_it_as_the_widget_does():
+    mapping = PlatformMapping(
+        {"ads_eu": {"meta_pixel": ("consent",)}, "ads_us": {"meta_pixel": ("consent",)}}
     )
+    assert platform_signals({"ads_eu": False, "ads_us": True}, mapping)["meta_pixel"] == {
+        "consent": "denied"
+    }
+    assert platform_signals({"ads_us": True}, mapping)["meta_pixel"] == {"consent": "denied"}
+    assert platform_signals({"ads_eu", "ads_us"}, mapping)["meta_pixel"] == {"consent": "granted"}
+
+
+def test_a_signal_no_purpose_maps_is_denied_even_when_everything_is_allowed():
+    mapping = DEFAULT_PLATFORM_MAPPING.with_purpose("advertising", microsoft_uet=())
+    assert platform_signals(EVERYTHING, mapping)["microsoft_uet"] == {"ad_storage": "denied"}
 
 
 def test_a_purpose_the_mapping_does_not_know_grants_nothing():
@@ -236,19 +287,16 @@ def test_customer_match_adds_ad_personalization_from_its_own_purpose():
 # --- Meta Conversions API --------------------------------------------------------------------
 
 
-def test_meta_events_are_sent_explicitly_without_limited_data_use_when_advertising_is_allowed():
-    result = meta_conversions_api({"advertising"})
+def test_meta_events_are_sent_explicitly_without_limited_data_use_with_both_ad_purposes():
+    result = meta_conversions_api({"advertising", "marketing"})
     assert result.send is True
     assert result.fields == {"data_processing_options": []}
-    assert result.user_data is False  # hashed customer data needs marketing too
+    assert result.user_data is True
 
 
-def test_meta_may_receive_hashed_customer_data_only_with_marketing_as_well():
-    assert meta_conversions_api({"advertising", "marketing"}).user_data is True
-
-
-def test_meta_receives_nothing_without_advertising_even_when_marketing_is_allowed():
-    result = meta_conversions_api({"marketing"})
+@pytest.mark.parametrize("allowed", [{"marketing"}, {"advertising"}])
+def test_meta_receives_nothing_with_only_one_of_the_purposes_its_pixel_needs(allowed):
+    result = meta_conversions_api(allowed)
     assert (result.send, result.user_data) == (False, False)
 
 
@@ -293,12 +341,20 @@ def test_limited_data_use_never_replaces_a_missing_opt_in():
 
 
 def test_ldu_needs_a_known_us_jurisdiction_and_known_reasons():
-    opted_out = {"advertising": {"allowed": False, "reason": "opted_out"}}
+    opted_out = {
+        "marketing": {"allowed": True, "reason": "opt_out_default"},
+        "advertising": {"allowed": False, "reason": "opted_out"},
+    }
     assert meta_conversions_api(opted_out, limited_data_use=True).send is False  # where?
     assert meta_conversions_api(opted_out, jurisdiction="US-CA", limited_data_use=True).fields[
         "data_processing_options"
     ] == ["LDU"]
-    booleans = {"advertising": False}
+    marketing_unknown = {"advertising": {"allowed": False, "reason": "opted_out"}}
+    assert (
+        meta_conversions_api(marketing_unknown, jurisdiction="US-CA", limited_data_use=True).send
+        is False
+    )
+    booleans = {"marketing": True, "advertising": False}
     assert meta_conversions_api(booleans, jurisdiction="US-CA", limited_data_use=True).send is False
     assert meta_conversions_api(opted_out, jurisdiction="GB", limited_data_use=True).send is False
 
@@ -355,9 +411,9 @@ def test_a_shop_with_one_ads_purpose_maps_it_to_every_platform():
             "stats": {"google": ("analytics_storage",)},
             "ads": {
                 "google": ("ad_storage", "ad_user_data", "ad_personalization"),
-                "meta": ("consent", "user_data"),
-                "amazon": ("amzn_ad_storage", "amzn_user_data"),
-                "microsoft": ("ad_storage",),
+                "meta_pixel": ("consent",),
+                "amazon_ads": ("amzn_ad_storage", "amzn_user_data"),
+                "microsoft_uet": ("ad_storage",),
             },
         }
     )

@@ -7,15 +7,17 @@ in the platform's own field, what was allowed. The functions here do both, purel
 decision look-up (or a verified consent token's decisions) and the property's mapping from
 purposes to each platform's signals.
 
-They fail closed: a purpose that is missing, unknown to the mapping, failed, or answered in a
-shape that is not an unambiguous "allowed" grants nothing; a signal no allowed purpose grants
-is denied; and an event whose platform's gating signal is denied comes back ``send=False``,
-with no fields at all, so that ignoring the flag still sends nothing consent-shaped.
+The mapping is the service's own data: Google's part is each purpose's ``consent_mode``, the
+rest its ``platform_signals`` (``{platform: [signal, ...]}``, the same keys and signal names
+the widget's platform adapters use), so one admin edit moves the browser tags and these
+helpers together, under the widget's rules: a Consent Mode type is granted when *any* allowed
+purpose lists it, any other platform's signal only when *every* purpose listing it is allowed.
 
-Each builder cites the platform documentation it follows. Signal names are the platform's own
-where it has any (Google Consent Mode types, the Amazon Consent Signal, UET's ``ad_storage``);
-Meta has a single browser switch and no server-side consent field, so its two signals here
-(``consent``, ``user_data``) are this client's names, defined below.
+They fail closed: a purpose that is missing, failed, or answered in a shape that is not an
+unambiguous "allowed" counts as refused; a signal no purpose maps is denied; and an event
+whose platform's gating signal is denied comes back ``send=False`` with no fields at all, so
+that ignoring the flag still sends nothing consent-shaped. Each builder cites the platform
+documentation it follows.
 """
 
 from __future__ import annotations
@@ -33,23 +35,22 @@ from consent_client.consent_mode import CONSENT_TYPES
 from consent_client.consent_mode import DEMO_SHOP_CONSENT_MODE
 from consent_client.consent_mode import Signal
 from consent_client.consent_mode import ga4_consent
+from consent_client.consent_mode import mapping_from_banner
 from consent_client.decision import Reason
 
-# Every platform and the signals a purpose may grant on it.
-#   google:    the Consent Mode v2 types (the purpose's ``consent_mode`` on the server).
-#   meta:      ``consent``   - Meta may receive the person's events at all (the server-side
-#                              counterpart of fbq('consent', 'grant'|'revoke'));
-#              ``user_data`` - hashed customer information (em, ph, external_id) may go with
-#                              them. Both are this client's names: Meta has no such field.
-#   amazon:    the Amazon Consent Signal: ``amzn_ad_storage`` (cookies), ``amzn_user_data``
-#              (personal data for advertising).
-#   microsoft: UET consent mode's only signal, ``ad_storage``.
+# Every platform with a server API here, and the signals a purpose may grant on it (the
+# service's platform keys and signal names, from each platform's browser-side switch):
+#   google:        the Consent Mode v2 types (the purpose's ``consent_mode``);
+#   meta_pixel:    ``consent``, Meta's one switch, fbq('consent', 'grant'|'revoke');
+#   amazon_ads:    the Amazon Consent Signal, ``amzn_ad_storage`` (cookies) and
+#                  ``amzn_user_data`` (personal data for advertising);
+#   microsoft_uet: UET consent mode's one signal, ``ad_storage``.
 PLATFORM_SIGNALS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "google": CONSENT_TYPES,
-        "meta": ("consent", "user_data"),
-        "amazon": ("amzn_ad_storage", "amzn_user_data"),
-        "microsoft": ("ad_storage",),
+        "meta_pixel": ("consent",),
+        "amazon_ads": ("amzn_ad_storage", "amzn_user_data"),
+        "microsoft_uet": ("ad_storage",),
     }
 )
 
@@ -59,9 +60,9 @@ PLATFORM_SIGNALS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 _SALE_OR_SHARING: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "google": frozenset({"ad_storage", "ad_user_data", "ad_personalization"}),
-        "meta": frozenset(PLATFORM_SIGNALS["meta"]),
-        "amazon": frozenset(PLATFORM_SIGNALS["amazon"]),
-        "microsoft": frozenset(PLATFORM_SIGNALS["microsoft"]),
+        "meta_pixel": frozenset(PLATFORM_SIGNALS["meta_pixel"]),
+        "amazon_ads": frozenset(PLATFORM_SIGNALS["amazon_ads"]),
+        "microsoft_uet": frozenset(PLATFORM_SIGNALS["microsoft_uet"]),
     }
 )
 
@@ -74,9 +75,8 @@ _OPT_OUT_REASONS = frozenset({Reason.OPTED_OUT, Reason.GPC})
 class PlatformMapping:
     """Which platform signals each purpose grants: ``{purpose: {platform: (signal, ...)}}``.
 
-    A signal is granted when any allowed purpose lists it (the widget's rule for Consent
-    Mode). Unknown platforms and signal names are refused here, with their names, because a
-    typo would otherwise deny that signal for everyone without a word.
+    Unknown platforms and signal names are refused here, with their names, because a typo
+    would otherwise deny that signal for everyone without a word.
     """
 
     purposes: Mapping[str, Mapping[str, tuple[str, ...]]]
@@ -98,7 +98,7 @@ class PlatformMapping:
 
     def with_purpose(self, purpose: str, **platforms: Iterable[str]) -> PlatformMapping:
         """A copy in which ``purpose`` grants exactly these signals on the named platforms
-        (``mapping.with_purpose("advertising", microsoft=())``); other platforms are kept."""
+        (``mapping.with_purpose("advertising", microsoft_uet=())``); other platforms are kept."""
         current = dict(self.purposes.get(purpose, {}))
         current.update({name: tuple(signals) for name, signals in platforms.items()})
         return PlatformMapping({**self.purposes, purpose: current})
@@ -115,6 +115,32 @@ class PlatformMapping:
                 platforms["google"] = google
             purposes[key] = platforms
         return PlatformMapping(purposes)
+
+    def with_banner(self, banner: Mapping[str, Any]) -> PlatformMapping:
+        """A copy following the property's own mapping, from its ``GET /v1/banner`` JSON:
+        Google's part from the purposes' ``consent_mode``, and each platform the purposes'
+        ``platform_signals`` name from those. The banner names only the platforms whose
+        widget adapter the property enables; the others keep this mapping's signals.
+        Platforms and signals this client has no helper for are left out."""
+        purposes = banner.get("purposes", ())
+        mapping = self.with_consent_mode(mapping_from_banner(banner))
+        named = {
+            platform
+            for purpose in purposes
+            for platform in (purpose.get("platform_signals") or {})
+            if platform in PLATFORM_SIGNALS and platform != "google"
+        }
+        merged: dict[str, dict[str, tuple[str, ...]]] = {
+            key: {n: s for n, s in platforms.items() if n not in named}
+            for key, platforms in mapping.purposes.items()
+        }
+        for purpose in purposes:
+            signals = purpose.get("platform_signals") or {}
+            own = merged.setdefault(str(purpose["key"]), {})
+            for platform in named & set(signals):
+                known = PLATFORM_SIGNALS[platform]
+                own[platform] = tuple(s for s in signals[platform] if s in known)
+        return PlatformMapping(merged)
 
 
 def _checked_platforms(purpose: str, platforms: object) -> dict[str, tuple[str, ...]]:
@@ -141,20 +167,21 @@ def _checked_platforms(purpose: str, platforms: object) -> dict[str, tuple[str, 
     return checked
 
 
-# The default purposes (the demo shop's, policies/demo/demo-shop/property.toml). Google's part
-# is the purposes' Consent Mode mapping; the rest follows what each purpose's text promises:
-# ``marketing`` shares hashed customer data with ad platforms (user-data signals), and
-# ``advertising`` lets them set cookies and show ads (storage / "may receive events" signals).
+# The default purposes (the demo shop's, policies/demo/demo-shop/property.toml), as the
+# service maps them by default from their Consent Mode types: ``ad_user_data`` (marketing:
+# hashed customer data to ad platforms) gives Meta's consent and ``amzn_user_data``;
+# ``ad_storage`` (advertising: their cookies and ads) gives Meta's consent,
+# ``amzn_ad_storage`` and UET's ``ad_storage``. Meta thus needs both purposes.
 DEFAULT_PLATFORM_MAPPING = PlatformMapping(
     {
         "necessary": {},
         "preferences": {},
         "analytics": {},
-        "marketing": {"meta": ("user_data",), "amazon": ("amzn_user_data",)},
+        "marketing": {"meta_pixel": ("consent",), "amazon_ads": ("amzn_user_data",)},
         "advertising": {
-            "meta": ("consent",),
-            "amazon": ("amzn_ad_storage",),
-            "microsoft": ("ad_storage",),
+            "meta_pixel": ("consent",),
+            "amazon_ads": ("amzn_ad_storage",),
+            "microsoft_uet": ("ad_storage",),
         },
     }
 ).with_consent_mode(DEMO_SHOP_CONSENT_MODE)
@@ -276,20 +303,21 @@ def meta_conversions_api(
     ``data_processing_options_state`` 1000 = California or 0 = "geolocate").
 
     With ``limited_data_use=True``, a person in a US jurisdiction whose ``consent`` is
-    denied by an opt-out (reason ``opted_out`` or ``gpc``, or the live ``gpc``) is sent with
-    LDU, under which Meta processes the data as a service provider; without known reasons or
-    outside the US nothing is sent. ``jurisdiction`` defaults to the decisions' own. Merge
-    ``fields`` into each event of ``data``; attach ``em``/``ph`` only when ``user_data``.
+    denied by an opt-out (every purpose that maps to it allowed or refused with reason
+    ``opted_out`` or ``gpc``, or the live ``gpc``) is sent with LDU, under which Meta
+    processes the data as a service provider, and without hashed customer data; without
+    known reasons or outside the US nothing is sent. ``jurisdiction`` defaults to the one the
+    decisions agree on. Merge ``fields`` into each event of ``data``.
     """
-    signals = platform_signals(decisions, mapping, gpc=gpc)["meta"]
-    user_data = signals["consent"] == "granted" and signals["user_data"] == "granted"
+    signals = platform_signals(decisions, mapping, gpc=gpc)["meta_pixel"]
     if signals["consent"] == "granted":
-        return _result("meta", signals, "consent", {"data_processing_options": []}, user_data)
+        fields: dict[str, Any] = {"data_processing_options": []}
+        return _result("meta_pixel", signals, "consent", fields, user_data=True)
     where = jurisdiction if jurisdiction is not None else _jurisdiction(decisions)
-    opted_out = _opted_out(read_answers(decisions), mapping, "meta", gpc=gpc)
+    opted_out = _opted_out(read_answers(decisions), mapping, "meta_pixel", gpc=gpc)
     if limited_data_use and _is_us(where) and opted_out:
         return PlatformConsent(
-            platform="meta",
+            platform="meta_pixel",
             send=True,
             fields={
                 "data_processing_options": ["LDU"],
@@ -298,9 +326,9 @@ def meta_conversions_api(
             },
             user_data=False,
             signals=signals,
-            why=f"meta 'consent' opted out in {where}: sent with Limited Data Use",
+            why=f"meta_pixel 'consent' opted out in {where}: sent with Limited Data Use",
         )
-    return _result("meta", signals, "consent", {}, user_data=False)
+    return _result("meta_pixel", signals, "consent", {}, user_data=False)
 
 
 def amazon_events_api(
@@ -325,13 +353,13 @@ def amazon_events_api(
     (personal data), so it is sent only when ``amzn_user_data`` is granted. Merge ``fields``
     into each event of ``eventData``.
     """
-    signals = platform_signals(decisions, mapping, gpc=gpc)["amazon"]
+    signals = platform_signals(decisions, mapping, gpc=gpc)["amazon_ads"]
     amazon_consent = {
         "amznAdStorage": _upper(signals["amzn_ad_storage"]),
         "amznUserData": _upper(signals["amzn_user_data"]),
     }
     return _result(
-        "amazon",
+        "amazon_ads",
         signals,
         gate="amzn_user_data",
         fields={"consent": {"amazonConsent": amazon_consent}},
@@ -357,9 +385,9 @@ def microsoft_conversions_api(
     it is always set here) and that a denied one is not used for any ad purpose (so such an
     event is not sent at all). Merge ``fields`` into each event of ``data``.
     """
-    signals = platform_signals(decisions, mapping, gpc=gpc)["microsoft"]
+    signals = platform_signals(decisions, mapping, gpc=gpc)["microsoft_uet"]
     return _result(
-        "microsoft",
+        "microsoft_uet",
         signals,
         gate="ad_storage",
         fields={"adStorageConsent": "G" if signals["ad_storage"] == "granted" else "D"},
@@ -378,8 +406,10 @@ def _signal(
     if gpc and signal in _SALE_OR_SHARING[platform]:
         return "denied"
     granting = mapping.granting(platform, signal)
-    allowed = any(answers[p].allowed for p in granting if p in answers)
-    return "granted" if allowed else "denied"
+    allowed = [p in answers and answers[p].allowed for p in granting]
+    # Consent Mode: any allowed purpose grants; every other platform: all of them must.
+    granted = any(allowed) if platform == "google" else bool(allowed) and all(allowed)
+    return "granted" if granted else "denied"
 
 
 def _result(
@@ -407,12 +437,15 @@ def _upper(signal: Signal) -> str:
 def _opted_out(
     answers: Mapping[str, PurposeAnswer], mapping: PlatformMapping, platform: str, *, gpc: bool
 ) -> bool:
-    """Every purpose that would grant ``platform``'s ``consent`` is denied by an opt-out."""
+    """``platform``'s ``consent`` is denied by opt-outs alone: every purpose that maps to it
+    is allowed or refused with an opt-out reason (or the live GPC signal is on)."""
+    granting = mapping.granting(platform, "consent")
+    if not granting:
+        return False
     if gpc:
         return True
-    granting = mapping.granting(platform, "consent")
-    reasons = [answers[p].reason if p in answers else None for p in granting]
-    return bool(reasons) and all(reason in _OPT_OUT_REASONS for reason in reasons)
+    found = [answers.get(p) for p in granting]
+    return all(a is not None and (a.allowed or a.reason in _OPT_OUT_REASONS) for a in found)
 
 
 def _jurisdiction(decisions: Answers) -> str | None:
