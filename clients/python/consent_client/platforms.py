@@ -75,8 +75,10 @@ _OPT_OUT_REASONS = frozenset({Reason.OPTED_OUT, Reason.GPC})
 class PlatformMapping:
     """Which platform signals each purpose grants: ``{purpose: {platform: (signal, ...)}}``.
 
-    Unknown platforms and signal names are refused here, with their names, because a typo
-    would otherwise deny that signal for everyone without a word.
+    A Google (Consent Mode) type is granted when any allowed purpose lists it; another
+    platform's signal when every purpose listing it is allowed. Unknown platforms and signal
+    names are refused here, with their names, because a typo would otherwise deny that
+    signal for everyone without a word.
     """
 
     purposes: Mapping[str, Mapping[str, tuple[str, ...]]]
