@@ -1,6 +1,7 @@
-"""The Python client for shop backends: ask before processing, verify webhooks, sign
-identity tokens. Standard library only, so any backend can install it next to its own
-framework; nothing here imports the server.
+"""The Python client for shop backends: ask before processing, verify consent tokens and
+webhooks, sign identity tokens. Standard library only, so any backend can install it next to
+its own framework (``consent-client[fast]`` adds ``cryptography`` for faster token checks);
+nothing here imports the server.
 
     from consent_client import ConsentClient
 
@@ -21,10 +22,15 @@ from consent_client.consent_mode import mapping_from_banner
 from consent_client.decision import Decision
 from consent_client.decision import Reason
 from consent_client.errors import ConsentDenied
+from consent_client.errors import ConsentTokenUnverifiable
+from consent_client.errors import InvalidConsentToken
 from consent_client.errors import ServiceError
 from consent_client.errors import WebhookVerificationError
 from consent_client.identity import sign_identity_token
 from consent_client.identity import visitor_id_from_cookie
+from consent_client.tokens import ConsentTokenClaims
+from consent_client.tokens import ConsentTokenVerifier
+from consent_client.tokens import allows
 from consent_client.webhooks import verify_webhook
 
 __all__ = [
@@ -32,11 +38,16 @@ __all__ = [
     "DEMO_SHOP_CONSENT_MODE",
     "ConsentClient",
     "ConsentDenied",
+    "ConsentTokenClaims",
+    "ConsentTokenUnverifiable",
+    "ConsentTokenVerifier",
     "Decision",
+    "InvalidConsentToken",
     "Link",
     "Reason",
     "ServiceError",
     "WebhookVerificationError",
+    "allows",
     "consent_mode",
     "ga4_consent",
     "mapping_from_banner",
