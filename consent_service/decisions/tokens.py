@@ -3,10 +3,11 @@
 A token must say exactly what a look-up (``GET /v1/decisions``) would have said at ``iat``:
 for the browser (``visitor:``) or, once it is linked to a customer, for the customer
 (``customer:``), whose most recent choice on any browser the widget adopts too. So each
-purpose is judged by :func:`decide` with the facts a look-up loads for it: the receipt's choice for the purpose (the state projection holds the same row), its
-jurisdiction as the property tightened it, the GPC signal on record or live, and the last
-material policy version that touched the purpose. Nothing here reads the database beyond
-the property's consent context (cached like look-ups'), so a token costs one signature.
+purpose is judged by :func:`decide` with the facts a look-up loads for it: the receipt's
+choice for the purpose (the state projection holds the same row), its jurisdiction as the
+property tightened it, the GPC signal on record or live, and the last material policy
+version that touched the purpose. Nothing here reads the database beyond the property's
+consent context (cached like look-ups'), so a token costs one signature.
 """
 
 from __future__ import annotations
