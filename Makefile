@@ -112,7 +112,8 @@ test-browser: $(DEV_STAMP)
 
 ## bench: throughput figures (receipt writes, decide(), bare Flask baseline) on SQLite and PostgreSQL,
 ## the integration look-ups (single over HTTP, bulk 10,000, latency from 10k to 1M customers),
-## the retention job over 1M decision-log and 100k outbox rows (time, longest transaction)
+## the retention job over 1M decision-log and 100k outbox rows (time, longest transaction),
+## consent tokens (issue cost, the client's verifications per second per core)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.lookups --pg-url $(PG_TEST_URL)
@@ -121,6 +122,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench.campaigns --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.self_service --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.retention --pg-url $(PG_TEST_URL)
+	$(BIN)/python -m tests.bench.tokens
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info

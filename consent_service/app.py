@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from consent_service import extensions
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
+from consent_service.consent.tokens import TokenIssuer
 from consent_service.errors import KeyStoreUnavailable
 from consent_service.extensions import db
 from consent_service.extensions import migrate
@@ -75,6 +77,10 @@ def create_app(
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     issuer = extensions.receipt_issuer.attach(
         app, Issuer(settings.signing_keys[0], settings.base_url)
+    )
+    # Consent tokens are signed with the receipts' key, so the same JWKS verifies both.
+    extensions.token_issuer.attach(
+        app, TokenIssuer(settings.signing_keys[0], dt.timedelta(seconds=settings.token_ttl))
     )
     # Raises GeoIPDatabaseError for an unusable database: better at start-up than per visitor.
     resolver = RegionResolver(

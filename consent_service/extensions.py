@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
+from consent_service.consent.tokens import TokenIssuer
 from consent_service.infra.database import commit_or_roll_back
 from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Vault
@@ -76,6 +77,8 @@ vault = AppService("vault", Vault)
 # The store of each person's key (crypto-shredding), outside the main database.
 key_store = AppService("key_store", KeyStore)
 receipt_issuer = AppService("receipt_issuer", Issuer)
+# Signs consent tokens (its clock is injectable, for tests that age a token).
+token_issuer = AppService("token_issuer", TokenIssuer)
 region_resolver = AppService("region_resolver", RegionResolver)
 rate_limiter = AppService("rate_limiter", KeyRateLimiter)
 # Verified API keys; ``forget()`` them when a key is revoked.

@@ -122,6 +122,20 @@ def _retention(name: str, raw: str) -> tuple[tuple[str, str], ...]:
         raise SettingsError(f"{name}: {exc}") from None
 
 
+# A consent token proves a decision until its ``exp``: minutes, so a withdrawal made elsewhere
+# (or a stolen token) outlives the truth for minutes at most; at least a minute, so the widget's
+# refresh (with a third of the life left) is not on every page.
+TOKEN_TTL_RANGE = (60, 86_400)
+
+
+def _token_ttl(name: str, raw: str) -> int:
+    value = _int(name, raw)
+    low, high = TOKEN_TTL_RANGE
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be {low} to {high} seconds; got {value}")
+    return value
+
+
 def _log_level(name: str, raw: str) -> str:
     return raw.strip().upper()
 
@@ -174,6 +188,8 @@ class Settings:
     api_key_cache_seconds: int = _from(_non_negative_int, 2)
     # Lifetime of identity tokens the shop backend signs for the widget to pass along.
     identity_token_max_age: int = _from(_positive_int, 1800)
+    # Seconds a consent token (README "Consent tokens") stays valid after it is issued.
+    token_ttl: int = _from(_token_ttl, 900)
     # Whether webhook endpoints may resolve to loopback / private addresses (SSRF guard).
     # From the environment: allowed in development unless set (see ``from_env``).
     webhook_allow_private_networks: bool = _from(_flag, False)

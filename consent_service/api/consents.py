@@ -12,12 +12,14 @@ from flask import request
 from consent_service.api import bp
 from consent_service.api import operations as doc
 from consent_service.api.recording import receipt_response
-from consent_service.api.response_schemas import ConsentReceiptSchema
+from consent_service.api.response_schemas import RecordedConsentSchema
 from consent_service.api.schemas import ConsentRequestSchema
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import ReoptinConfirmationRequired
 from consent_service.consent.receipts import record_consent
+from consent_service.consent.tokens import TokenBasis
+from consent_service.decisions.tokens import issue_token
 from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import PolicyVersionNotCurrent
@@ -25,7 +27,10 @@ from consent_service.errors import UnknownPolicy
 from consent_service.errors import UnknownProperty
 from consent_service.errors import UnknownPurpose
 from consent_service.extensions import committed
+from consent_service.extensions import context_cache
+from consent_service.extensions import current_session
 from consent_service.extensions import receipt_issuer
+from consent_service.extensions import token_issuer
 from consent_service.infra.network import truncate_ip
 from consent_service.web.cors import answer_page
 from consent_service.web.cors import preflight
@@ -55,7 +60,7 @@ _schema = ConsentRequestSchema()
         "`reoptin_confirmation`.",
     ),
     responses={
-        201: doc.Answer("Recorded.", ConsentReceiptSchema, headers=doc.WIDGET_ANSWER_HEADERS)
+        201: doc.Answer("Recorded.", RecordedConsentSchema, headers=doc.WIDGET_ANSWER_HEADERS)
     },
     raises=(
         UnknownPurpose,
@@ -72,7 +77,8 @@ def create_consent() -> Response:
 
     Called by the widget from the shop's page. The receipt is a JWS anyone can verify with the
     published keys; it names the exact policy version the visitor saw and chains to the
-    subject's previous receipt. The widget also honours the `Sec-GPC: 1` header.
+    subject's previous receipt. The widget also honours the `Sec-GPC: 1` header. The answer
+    carries a fresh consent `token` resting on this receipt (a withdrawal's denies at once).
     """
     return answer_page(_record)
 
@@ -95,7 +101,17 @@ def _record(origin: str | None) -> Response:
     # Committed before the answer; nothing is written when the consent is refused.
     with committed() as session:
         recorded = record_consent(session, consent, issuer=receipt_issuer())
-    return receipt_response(recorded)
+    # Signed once the receipt is durable: a token never rests on a receipt that is not there.
+    token = issue_token(
+        current_session(),
+        context_cache(),
+        token_issuer(),
+        property_key=consent.property_key,
+        visitor_id=consent.visitor_id,
+        basis=TokenBasis.of_receipt(recorded.payload),
+        live_gpc=consent.gpc,
+    )
+    return receipt_response(recorded, token=token)
 
 
 @bp.route("/v1/consents", methods=["OPTIONS"])

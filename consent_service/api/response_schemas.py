@@ -216,6 +216,24 @@ class ConsentReceiptSchema(Schema):
     payload = fields.Nested(ReceiptPayloadSchema, required=True)
 
 
+CONSENT_TOKEN_DESCRIPTION = (
+    "A consent token resting on the visitor's latest receipt: a compact JWS (`alg` "
+    "`Ed25519`, `typ` `consent-token+jwt`, verify it with `/.well-known/jwks.json`) whose "
+    "claims give each offered purpose's decision as a look-up would (`decisions`: "
+    "`{purpose: {allowed, reason}}`), the visitor id (`sub`), `property`, `jurisdiction`, "
+    "`receipt_id`, `policy_version`, `iat` and a short `exp`. The widget keeps it in a "
+    'first-party cookie for the shop\'s own servers (README "Consent tokens").'
+)
+
+
+class RecordedConsentSchema(ConsentReceiptSchema):
+    """The widget's answer: the receipt and a consent token resting on it."""
+
+    token = fields.String(
+        required=True, validate=COMPACT_JWS, metadata=_doc(CONSENT_TOKEN_DESCRIPTION)
+    )
+
+
 # -- banner ------------------------------------------------------------------------------------
 
 
@@ -526,6 +544,13 @@ VISITOR_CHOICE = RawSchema(
                 "type": "object",
                 "additionalProperties": {"type": "string", "enum": ["granted", "denied"]},
                 "description": "Only when `recorded`: every purpose the property offered then.",
+            },
+            "token": {
+                "type": "string",
+                "pattern": COMPACT_JWS.regex.pattern,
+                "description": "Only when `recorded` and asked for (`token`), and the token "
+                "the widget holds does not already rest on this receipt. "
+                + CONSENT_TOKEN_DESCRIPTION,
             },
         },
         "required": ["status"],

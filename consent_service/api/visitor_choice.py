@@ -9,6 +9,7 @@ property lists (or the service's own pages). Neither answer may be cached anywhe
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import uuid
 from collections.abc import Callable
@@ -16,21 +17,27 @@ from http import HTTPStatus
 
 from flask import Response
 from flask import jsonify
+from flask import request
 
 from consent_service.api import bp
 from consent_service.api import operations as doc
 from consent_service.api.response_schemas import VISITOR_CHOICE
 from consent_service.api.response_schemas import PreferencesLinkSchema
 from consent_service.api.schemas import PreferencesLinkRequestSchema
+from consent_service.consent.tokens import TokenBasis
 from consent_service.consent.visitor_choice import ChoiceStatus
 from consent_service.consent.visitor_choice import WidgetProperty
 from consent_service.consent.visitor_choice import current_choice
 from consent_service.consent.visitor_choice import widget_property
+from consent_service.decisions.tokens import issue_token
+from consent_service.errors import FieldError
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import UnknownProperty
 from consent_service.errors import ValidationFailed
+from consent_service.extensions import context_cache
 from consent_service.extensions import current_session
 from consent_service.extensions import settings
+from consent_service.extensions import token_issuer
 from consent_service.infra.times import rfc3339_millis
 from consent_service.self_service.access import LINK_LIFETIME
 from consent_service.self_service.access import visitor_link_token
@@ -44,6 +51,18 @@ PREFERENCES_VISIT = "/preferences/visit"
 _link_schema = PreferencesLinkRequestSchema()
 _link_answer = PreferencesLinkSchema()
 ORIGIN = doc.origin("the answer is 403 `origin-not-allowed`.")
+UUID_TEXT = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+TOKEN_QUERY = doc.query(
+    "token",
+    "Ask for a consent token: empty for a new one, or the `receipt_id` of the token the "
+    "widget holds (with a good part of its life left), for a new one only when the "
+    "visitor's latest receipt is another. Without it, no token.",
+    "",
+    pattern=f"^({UUID_TEXT})?$",
+)
+SEC_GPC = doc.header_parameter(
+    "Sec-GPC", "`1`: the browser sends Global Privacy Control; a token then says so.", "1"
+)
 
 
 @bp.get("/v1/visitors/<uuid:visitor_id>/choice")
@@ -51,7 +70,7 @@ ORIGIN = doc.origin("the answer is 403 `origin-not-allowed`.")
     "getVisitorChoice",
     "Widget",
     path={"visitor_id": doc.VISITOR_ID},
-    parameters=[doc.PROPERTY_QUERY, ORIGIN],
+    parameters=[doc.PROPERTY_QUERY, TOKEN_QUERY, ORIGIN, SEC_GPC],
     responses={
         200: doc.Answer("The current choice.", VISITOR_CHOICE, headers=doc.WIDGET_ANSWER_HEADERS)
     },
@@ -63,7 +82,9 @@ def get_visitor_choice(visitor_id: uuid.UUID) -> Response:
     The widget asks on each page where its cookie holds a choice, so that a withdrawal on the
     preferences page or a consent the shop's backend recorded for the customer reaches the
     shop's pages: a different `receipt_id` replaces the cookie's choice, `erased` deletes it.
-    The random visitor id is the only proof, as for recording consent. Never cached.
+    With `token`, the answer carries a fresh consent token when the widget's is missing, near
+    its end or resting on an older receipt. The random visitor id is the only proof, as for
+    recording consent. Never cached.
     """
     return _answer(lambda origin: _choice(origin, visitor_id))
 
@@ -105,6 +126,7 @@ def _answer(respond: Callable[[str | None], Response]) -> Response:
 
 def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
     property_key = property_query()
+    held = _token_query()
     session = current_session()
     prop = _allowed_property(property_key, origin)
     choice = current_choice(session, prop.id, visitor_id)
@@ -117,7 +139,30 @@ def _choice(origin: str | None, visitor_id: uuid.UUID) -> Response:
             "policy_version": receipt.policy_version,
             "decisions": dict(receipt.decisions),
         }
+        if held is not None and held != str(receipt.receipt_id):
+            body["token"] = issue_token(
+                session,
+                context_cache(),
+                token_issuer(),
+                property_key=property_key,
+                visitor_id=visitor_id,
+                basis=TokenBasis.of_latest(receipt),
+                live_gpc="1" in request.headers.getlist("Sec-GPC"),
+            )
     return jsonify(body)
+
+
+def _token_query() -> str | None:
+    """``?token=``: None (no token wanted), "" (a new one) or the receipt id the widget's
+    token rests on, in canonical (lower-case) form."""
+    held = request.args.get("token")
+    if held and not re.fullmatch(UUID_TEXT, held):
+        raise ValidationFailed(
+            "the 'token' query parameter is empty (for a new token) or the receipt id of the "
+            "token the widget holds",
+            errors=[FieldError("/token", "empty, or a receipt id (UUID)")],
+        )
+    return held.lower() if held else held
 
 
 def _link(origin: str | None) -> Response:

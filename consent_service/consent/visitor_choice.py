@@ -45,6 +45,10 @@ class LatestReceipt:
     issued_at: dt.datetime
     policy_version: int
     decisions: Mapping[str, str]  # {purpose: "granted" | "denied"}, every offered purpose
+    # What a consent token resting on it needs too (``consent.tokens.TokenBasis``).
+    jurisdiction: str
+    gpc: bool
+    expires_at: dt.datetime
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +101,9 @@ def current_choice(session: Session, property_id: int, visitor_id: uuid.UUID) ->
             issued_at=latest.issued_at,
             policy_version=latest.number,
             decisions=dict(latest.decisions),
+            jurisdiction=latest.jurisdiction,
+            gpc=latest.gpc,
+            expires_at=latest.expires_at,
         ),
     )
 
@@ -130,6 +137,9 @@ def _latest_query(by_identity: bool) -> sa.Select[*tuple[Any, ...]]:
         ConsentReceipt.id,
         ConsentReceipt.issued_at,
         ConsentReceipt.decisions,
+        ConsentReceipt.jurisdiction,
+        ConsentReceipt.gpc,
+        ConsentReceipt.expires_at,
         PolicyVersion.number,
     )
     if not by_identity:

@@ -40,6 +40,10 @@ RECORD_CHANGES = (
     "document.addEventListener('consent:change', (e) => window.__changes.push(e.detail));"
 )
 CONSENT_COOKIE = "nw_consent"  # named by the demo tag's data-cookie, as the cookie policy lists it
+# The consent token's cookie: the demo tag names none, so the widget's default.
+TOKEN_COOKIE = "consent_token_demo-shop"
+# What the widget itself keeps once a choice is recorded: the choice, and the consent token.
+WIDGET_COOKIES = {CONSENT_COOKIE, TOKEN_COOKIE}
 
 
 @pytest.fixture(scope="session")

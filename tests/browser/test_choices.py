@@ -12,6 +12,7 @@ from consent_service.documents.versions import get_document
 from consent_service.documents.versions import publish
 from consent_service.extensions import db
 from tests.browser.conftest import CONSENT_COOKIE
+from tests.browser.conftest import WIDGET_COOKIES
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,7 @@ def test_reject_all_runs_no_tagged_script_and_sets_no_tracking_cookie(shop):
     payload = visitor.choose_and_wait("Reject all")
     assert payload["method"] == "reject_all"
     assert not visitor.ran("analytics") and not visitor.ran("ads")
-    assert visitor.cookie_names() == {CONSENT_COOKIE}
+    assert visitor.cookie_names() == WIDGET_COOKIES
     assert visitor.page.locator("iframe.ad-frame").get_attribute("src") is None
 
     visitor.reload()
@@ -87,7 +88,7 @@ def test_withdrawing_is_one_click_away_and_clears_the_vendors_cookies(shop):
     visitor.reopen_preferences()
     payload = visitor.choose_and_wait("Reject all")
     assert payload["method"] == "withdrawal"
-    assert visitor.cookie_names() == {CONSENT_COOKIE}
+    assert visitor.cookie_names() == WIDGET_COOKIES
     assert visitor.page.locator("iframe.ad-frame").get_attribute("src") == "about:blank"
     last_update = visitor.consent_calls()[-1]
     assert last_update[1] == "update"

@@ -24,7 +24,9 @@ from widget.assets import esbuild
 from widget.assets import fresh_build
 from widget.assets import minified
 
-BUDGET_BYTES = 8 * 1024  # minified + gzip -9, everything the first layer needs
+# Minified + gzip -9, everything the first layer needs: 8,122 B before consent tokens, which
+# issue 14 allows 200 B more (the first layer's restructuring brings the whole to 7,000 B).
+BUDGET_BYTES = 8122 + 200
 
 
 @pytest.mark.parametrize(

@@ -261,3 +261,25 @@ def test_a_key_store_in_the_main_database_is_refused_at_start_up():
 def test_the_key_store_url_never_appears_in_the_settings_repr():
     settings = Settings.from_env(production_env())
     assert "keys-db" not in repr(settings)
+
+
+def test_a_consent_token_lives_fifteen_minutes_unless_configured(tmp_path):
+    assert Settings.from_env({"CONSENT_INSTANCE_PATH": str(tmp_path)}).token_ttl == 900
+    configured = Settings.from_env(
+        {"CONSENT_INSTANCE_PATH": str(tmp_path), "CONSENT_TOKEN_TTL": "300"}
+    )
+    assert configured.token_ttl == 300
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("ten minutes", "CONSENT_TOKEN_TTL must be an integer"),
+        ("59", "CONSENT_TOKEN_TTL must be 60 to 86400 seconds; got 59"),
+        ("86401", "CONSENT_TOKEN_TTL must be 60 to 86400 seconds; got 86401"),
+        ("-900", "CONSENT_TOKEN_TTL must be 60 to 86400 seconds"),
+    ],
+)
+def test_a_consent_token_lifetime_of_days_or_seconds_is_refused(value, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(production_env(CONSENT_TOKEN_TTL=value))

@@ -123,3 +123,17 @@ function mergeChoice(stored, server) {
     decisions: fromReceipt(server.decisions)
   };
 }
+
+// A consent token's claims, unverified (the shop's servers verify it): enough to see when it
+// ends and which receipt it rests on. Nothing (undefined) for no token or a malformed one.
+function tokenClaims(token) {
+  try {
+    return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+  } catch (error) {} // not a token: none
+}
+
+// What the page-load look-up is told of the token held: the receipt it rests on while more
+// than a third of its life is left (a new one comes only if that receipt is no longer the
+// latest), else '' (a new one now).
+const heldToken = (claims, now) =>
+  claims && 3 * (claims.exp - now / 1e3) > claims.exp - claims.iat ? claims.receipt_id : '';

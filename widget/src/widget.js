@@ -21,7 +21,8 @@ function readCookie(name) {
 }
 
 function writeCookie(name, value, days) {
-  document.cookie = name + '=' + value + '; Max-Age=' + days * 86400 + '; Path=/; SameSite=Lax' +
+  document.cookie = name + '=' + value + '; Max-Age=' + Math.round(days * 86400) +
+    '; Path=/; SameSite=Lax' +
     (location.protocol === 'https:' ? '; Secure' : '');
 }
 
@@ -71,6 +72,11 @@ function main() {
   const named = script && script.getAttribute('data-cookie');
   const cookieName = named && /^[A-Za-z0-9_-]{1,64}$/.test(named) ? named : 'consent_' + property;
   const receiptKey = 'consent_receipt_' + property;
+  // The consent token (README "Consent tokens"): the service's signed decisions, for the
+  // shop's own servers, in a cookie of its own (data-token-cookie may name it).
+  const namedToken = script && script.getAttribute('data-token-cookie');
+  const tokenCookie = namedToken && /^[A-Za-z0-9_-]{1,64}$/.test(namedToken) ? namedToken :
+    'consent_token_' + property;
   // A signed-in customer's page carries a token the shop's backend signed (data-identity-token)
   // for this browser's visitor id, read from the cookie or, before the first choice, chosen by
   // the backend (data-visitor-id): passed on once, so the service links this browser to them.
@@ -91,6 +97,7 @@ function main() {
 
   window.consent = {
     get: () => decisions && Object.assign({}, decisions),
+    token: () => readCookie(tokenCookie),
     open: () => (config ? openPreferences(document.activeElement) : (openWhenReady = true)),
     on(event, listener) {
       if (event === 'change') listeners.push(listener);
@@ -166,6 +173,13 @@ function main() {
     });
   }
 
+  // Kept for exactly its life; none (an older service, an erased visitor) drops the one held,
+  // which rests on a receipt that is no longer the visitor's latest.
+  function keepToken(token) {
+    const claims = tokenClaims(token);
+    writeCookie(tokenCookie, claims ? token : '', claims ? (claims.exp - claims.iat) / 86400 : 0);
+  }
+
   function identify(visitorId) {
     const mark = identityToken && visitorId + identityToken.slice(-12);
     if (!mark || storage((local) => local.getItem(identityKey)) === mark) return;
@@ -234,6 +248,7 @@ function main() {
       status = 'current';
       view.scope = null;
       writeCookie(cookieName, encodeChoice(stored), cookieDays());
+      keepToken(recorded.token);
       storage((local) => local.setItem(receiptKey, recorded.receipt));
       identify(visitorId);
       apply(effectiveDecisions(config, stored, gpc, Date.now()), 'choice');
@@ -292,6 +307,7 @@ function main() {
       writeCookie(cookieName, next ? encodeChoice(next) : '', next ? cookieDays() : 0);
       stored = next;
     }
+    if (held && (held.token || !next)) keepToken(held.token);
     if (stored) identify(stored.visitorId);
     status = choiceStatus(config, stored, Date.now());
     if (/^(policy_changed|incomplete)$/.test(status)) view.scope = askedKeys(config, stored, Date.now());
@@ -319,11 +335,13 @@ function main() {
 
   // A stored choice is checked against the service's before anything applies: a withdrawal
   // on the preferences page, or consent the shop's backend recorded, wins over the cookie.
+  // The same look-up renews the consent token when it nears its end (or is missing).
   stored = decodeChoice(readCookie(cookieName));
+  const token = heldToken(tokenClaims(readCookie(tokenCookie)), Date.now());
   const loaded = [
     requestJson(base + '/v1/banner?' + query), loadStyles(base + '/v1/widget.css'), domReady(),
     stored && requestJson(base + '/v1/visitors/' + stored.visitorId + '/choice?' +
-      new URLSearchParams({ property }))
+      new URLSearchParams({ property, token }))
   ];
   Promise.all(loaded)
     .then((results) => start(results[0], results[3]))

@@ -1,6 +1,7 @@
-"""The Python client for shop backends: ask before processing, verify webhooks, sign
-identity tokens. Standard library only, so any backend can install it next to its own
-framework; nothing here imports the server.
+"""The Python client for shop backends: ask before processing, verify consent tokens and
+webhooks, sign identity tokens. Standard library only, so any backend can install it next to
+its own framework (``consent-client[fast]`` adds ``cryptography`` for faster token checks);
+nothing here imports the server.
 
     from consent_client import ConsentClient
 
@@ -21,6 +22,8 @@ from consent_client.consent_mode import mapping_from_banner
 from consent_client.decision import Decision
 from consent_client.decision import Reason
 from consent_client.errors import ConsentDenied
+from consent_client.errors import ConsentTokenUnverifiable
+from consent_client.errors import InvalidConsentToken
 from consent_client.errors import ServiceError
 from consent_client.errors import WebhookVerificationError
 from consent_client.identity import sign_identity_token
@@ -35,6 +38,9 @@ from consent_client.platforms import google_ads
 from consent_client.platforms import meta_conversions_api
 from consent_client.platforms import microsoft_conversions_api
 from consent_client.platforms import platform_signals
+from consent_client.tokens import ConsentTokenClaims
+from consent_client.tokens import ConsentTokenVerifier
+from consent_client.tokens import allows
 from consent_client.webhooks import verify_webhook
 
 __all__ = [
@@ -44,13 +50,18 @@ __all__ = [
     "PLATFORM_SIGNALS",
     "ConsentClient",
     "ConsentDenied",
+    "ConsentTokenClaims",
+    "ConsentTokenUnverifiable",
+    "ConsentTokenVerifier",
     "Decision",
+    "InvalidConsentToken",
     "Link",
     "PlatformConsent",
     "PlatformMapping",
     "Reason",
     "ServiceError",
     "WebhookVerificationError",
+    "allows",
     "amazon_events_api",
     "consent_mode",
     "ga4_consent",

@@ -34,6 +34,8 @@ from consent_client.refs import InvalidReference
 from consent_client.refs import check_purpose
 from consent_client.refs import check_subject
 from consent_client.refs import is_email
+from consent_client.tokens import ConsentTokenClaims
+from consent_client.tokens import ConsentTokenVerifier
 from consent_client.transport import Transport
 
 P = ParamSpec("P")
@@ -74,6 +76,8 @@ class ConsentClient:
     ) -> None:
         self._transport = Transport(base_url, api_key, timeout=timeout, ssl_context=ssl_context)
         self._cache = DecisionCache(cache_ttl, max_cache_entries)
+        # Consent tokens verify offline, against the same service's published keys.
+        self.tokens = ConsentTokenVerifier(base_url, timeout=timeout, ssl_context=ssl_context)
 
     # --- one subject --------------------------------------------------------------------
 
@@ -135,6 +139,15 @@ class ConsentClient:
             log.warning("bulk consent look-up failed; allowing nobody: %s", exc)
             return []
         return [subject for subject, by in answers.items() if by[purpose].allowed]
+
+    # --- consent tokens -----------------------------------------------------------------
+
+    def verify_consent_token(
+        self, token: str | None, *, property: str, now: float | None = None
+    ) -> ConsentTokenClaims:
+        """The claims of the widget's consent token (from the request's cookie), verified
+        offline; InvalidConsentToken on any doubt. See :class:`ConsentTokenVerifier`."""
+        return self.tokens.verify_consent_token(token, property=property, now=now)
 
     # --- guard --------------------------------------------------------------------------
 

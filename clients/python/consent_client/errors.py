@@ -44,3 +44,14 @@ class ConsentDenied(Exception):
 
 class WebhookVerificationError(ValueError):
     """A webhook did not come from the service, was altered, or is too old or too new."""
+
+
+class InvalidConsentToken(ValueError):
+    """A consent token that must not be acted on: missing, malformed, not a consent token,
+    signed by no key of the service, altered, expired, or for another property. Act as if
+    there were no consent (fail closed)."""
+
+
+class ConsentTokenUnverifiable(InvalidConsentToken):
+    """The token could not be checked: the service's keys (its JWKS) could not be fetched.
+    Still a refusal (fail closed); a subclass so it can be alerted on apart from forgeries."""

@@ -9,9 +9,16 @@ import sys
 import tomllib
 from pathlib import Path
 
+from token_fakes import NOW
+from token_fakes import PROPERTY
+from token_fakes import JwksService
+from token_fakes import Signer
+
 import consent_client
 
 CLIENT_DIR = Path(consent_client.__file__).parent
+# The one module that may import more: the optional fast path of the `fast` extra.
+OPTIONAL_IMPORTS = {"fast_ed25519.py": {"cryptography"}}
 
 
 def test_the_client_imports_and_signs_with_the_standard_library_alone():
@@ -31,10 +38,37 @@ def test_the_client_imports_and_signs_with_the_standard_library_alone():
     assert result.returncode == 0, result.stderr
 
 
+def test_consent_tokens_verify_with_the_standard_library_alone():
+    """No ``cryptography`` on the path: the pure-Python Ed25519 verifier takes over."""
+    signer = Signer("key-1")
+    service = JwksService(signer)
+    code = (
+        "import sys; "
+        f"sys.path.insert(0, {str(CLIENT_DIR.parent)!r}); "
+        "from consent_client import ConsentTokenVerifier, allows; "
+        f"verifier = ConsentTokenVerifier({service.url!r}); "
+        f"claims = verifier.verify_consent_token({signer.token()!r}, property={PROPERTY!r}, "
+        f"now={NOW}); "
+        "assert allows(claims, 'analytics') and not allows(claims, 'marketing'); "
+        "assert 'consent_client.fast_ed25519' not in sys.modules; "
+        "assert not [m for m in sys.modules if m.startswith('cryptography')]"
+    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=False
+        )
+    finally:
+        service.stop()
+    assert result.returncode == 0, result.stderr
+    assert service.fetches == 1
+
+
 def test_the_distribution_declares_no_dependencies_and_ships_only_the_client():
     project = tomllib.loads((CLIENT_DIR.parent / "pyproject.toml").read_text())
     assert project["project"]["name"] == "consent-client"
     assert project["project"]["dependencies"] == []
+    # The fast path for consent tokens is an extra, never a requirement.
+    assert project["project"]["optional-dependencies"] == {"fast": ["cryptography>=42"]}
     assert project["tool"]["setuptools"]["packages"] == ["consent_client"]
 
 
@@ -51,6 +85,8 @@ def test_client_modules_import_only_the_standard_library_and_the_client_itself()
             for name in names:
                 top = name.split(".")[0]
                 own = name.startswith("consent_client")
-                if not own and top not in sys.stdlib_module_names and top != "__future__":
+                allowed = OPTIONAL_IMPORTS.get(module.name, set())
+                standard = top in sys.stdlib_module_names or top == "__future__"
+                if not own and not standard and top not in allowed:
                     outside.append(f"{module.name}: {name}")
     assert outside == []
