@@ -31,14 +31,13 @@ DIST_DIR = Path(__file__).resolve().parent / "dist"
 # package.json at the repository root pins the exact esbuild version; `npm ci` installs it here.
 ESBUILD = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "esbuild"
 # Each served file lists its sources in dependency order (a script uses only functions of the
-# files before it). The preferences layer is its own pair of files, fetched only when a
-# visitor opens it, so the first layer every visitor loads stays small.
+# files before it). The first layer holds only what painting the first banner needs; the
+# rest is fetched when needed, each in its own bundle: the preferences layer (a pair of files)
+# when a visitor opens it, the GPP API once the banner's answer is in.
 BUNDLES: dict[str, tuple[str, ...]] = {
     "widget.js": (
-        "usnat.js",
         "choice.js",
         "consent-mode.js",
-        "gpp.js",
         "tags.js",
         "dom.js",
         "banner.js",
@@ -47,6 +46,9 @@ BUNDLES: dict[str, tuple[str, ...]] = {
     "widget.css": ("widget.css",),
     "widget-preferences.js": ("dom.js", "preferences.js"),
     "widget-preferences.css": ("preferences.css",),
+    # The GPP CMP API, loaded once the banner's answer is in; the page's stub (the shop's
+    # stub file, which includes gpp-stub.js) answers until then.
+    "widget-gpp.js": ("gpp-stub.js", "usnat.js", "gpp.js"),
 }
 FIRST_LAYER = ("widget.js", "widget.css")
 LICENSE_COMMENT = "/*! consent-service widget | Apache-2.0 */\n"
