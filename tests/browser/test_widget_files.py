@@ -24,7 +24,9 @@ from widget.assets import esbuild
 from widget.assets import fresh_build
 from widget.assets import minified
 
-BUDGET_BYTES = 8 * 1024  # minified + gzip -9, everything the first layer needs
+# minified + gzip -9, everything the first layer needs, with what every open issue adds
+# (issue #14: 7,000 B; never above 8 KiB)
+BUDGET_BYTES = 7000
 
 
 @pytest.mark.parametrize(
@@ -34,6 +36,7 @@ BUDGET_BYTES = 8 * 1024  # minified + gzip -9, everything the first layer needs
         ("widget.css", "text/css"),
         ("widget-preferences.js", "text/javascript"),
         ("widget-preferences.css", "text/css"),
+        ("widget-gpp.js", "text/javascript"),
     ],
 )
 def test_widget_files_are_served_cacheable_to_any_origin(client, name, mimetype):

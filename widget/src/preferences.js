@@ -129,7 +129,7 @@ function showPreferences(view, opener, offCategories) {
   offer(offCategories || []);
   document.body.append(dialog);
   dialog.showModal();
-  view.displayed(true);
+  view.displayed(true, true);
 }
 
 // Opting back in to a sale or sharing the visitor opted out of takes a second, explicit step

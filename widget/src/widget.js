@@ -158,10 +158,10 @@ function main() {
     (usable ? target : reopen).focus();
   }
 
-  // What GPP reports: whether a layer shows, and whether the visitor's answer is still to come
-  // (a layer they opened, a choice on its way), when signals are "not ready".
-  const displayed = (waiting) =>
-    toGpp('display', !!banner || !!document.querySelector('.cw-prefs[open]'), waiting);
+  // What GPP reports: whether a layer shows (the banner, or `prefs`: the preferences layer
+  // opened), and whether the visitor's answer is still to come (a layer they opened, a choice on
+  // its way), when signals are "not ready".
+  const displayed = (waiting, prefs) => toGpp('display', !!banner || !!prefs, waiting);
 
   // `waiting`: a choice follows.
   function closeBanner(waiting) {
