@@ -1,7 +1,7 @@
 // The first layer and the persistent "privacy choices" button. The second step of a re-opt-in
 // is in the preferences bundle (it needs the frame below: view.layer).
 
-// A first-layer-like dialog: the banner's frame around `children` (view.layer to the other bundle).
+// A first-layer-like dialog: the banner's frame around `children` (view.layer elsewhere).
 const layer = (view, ...children) => h('div', rootAttributes(view, {
   id: 'cw-banner', class: 'cw cw-banner', role: 'dialog', tabindex: '-1',
   'aria-labelledby': 'cw-title', 'aria-describedby': 'cw-description',
