@@ -3,9 +3,11 @@ into one strict scope) and minified, once per process, with a strong ETag.
 
 The sources stay plain ES2017 files with no module system so that a shop embeds one tag.
 `make widget` minifies the joined sources with esbuild into widget/dist/ (committed, so
-`make run` needs no Node); each built file names the SHA-256 of the sources it came from, and
-a built file whose sources have changed since is never served: the service then minifies the
-sources itself (rjsmin/rcssmin: only whitespace and comments, so larger) and warns.
+`make run` needs no Node); beside each built file, `<name>.sha256` names the SHA-256 of the
+sources it came from and of the built file itself, and a built file whose sources have changed
+since (or that is not the file built then) is never served: the service then minifies the
+sources itself (rjsmin/rcssmin: only whitespace and comments, so larger) and warns. The hashes
+stay out of the served files, where every visitor would download them.
 """
 
 from __future__ import annotations
@@ -31,14 +33,13 @@ DIST_DIR = Path(__file__).resolve().parent / "dist"
 # package.json at the repository root pins the exact esbuild version; `npm ci` installs it here.
 ESBUILD = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "esbuild"
 # Each served file lists its sources in dependency order (a script uses only functions of the
-# files before it). The preferences layer is its own pair of files, fetched only when a
-# visitor opens it, so the first layer every visitor loads stays small.
+# files before it). The first layer holds only what painting the first banner needs; the
+# rest is fetched when needed, each in its own bundle: the preferences layer (a pair of files)
+# when a visitor opens it, the GPP API once the banner's answer is in.
 BUNDLES: dict[str, tuple[str, ...]] = {
     "widget.js": (
-        "usnat.js",
         "choice.js",
         "consent-mode.js",
-        "gpp.js",
         "tags.js",
         "dom.js",
         "banner.js",
@@ -47,6 +48,9 @@ BUNDLES: dict[str, tuple[str, ...]] = {
     "widget.css": ("widget.css",),
     "widget-preferences.js": ("dom.js", "preferences.js"),
     "widget-preferences.css": ("preferences.css",),
+    # The GPP CMP API, loaded once the banner's answer is in; the page's stub (the shop's
+    # stub file, which includes gpp-stub.js) answers until then.
+    "widget-gpp.js": ("gpp-stub.js", "usnat.js", "gpp.js"),
 }
 FIRST_LAYER = ("widget.js", "widget.css")
 LICENSE_COMMENT = "/*! consent-service widget | Apache-2.0 */\n"
@@ -71,11 +75,14 @@ def source(name: str) -> str:
     return LICENSE_COMMENT + text
 
 
-def built_header(name: str) -> str:
-    """The first line of a built file: the licence, and the hash of the sources it is built
-    from, which is how the service knows a built file is stale."""
-    digest = hashlib.sha256(source(name).encode("utf-8")).hexdigest()
-    return f"/*! consent-service widget | Apache-2.0 | sources sha256:{digest} */\n"
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_record(name: str, built: str) -> str:
+    """widget/dist/<name>.sha256: what a built file was built from, and the file itself, which
+    is how the service knows a built file is stale (or was changed by hand since)."""
+    return f"sources {_sha256(source(name))}\nbuilt {_sha256(built)}\n"
 
 
 def esbuild(name: str, executable: Path = ESBUILD) -> str:
@@ -97,16 +104,17 @@ def esbuild(name: str, executable: Path = ESBUILD) -> str:
         check=True,
         timeout=60,
     )
-    return built_header(name) + done.stdout
+    return LICENSE_COMMENT + done.stdout
 
 
 def fresh_build(name: str, dist_dir: Path = DIST_DIR) -> str | None:
     """widget/dist/<name> when it was built from the current sources, else None."""
     try:
         text = (dist_dir / name).read_text(encoding="utf-8")
+        record = (dist_dir / f"{name}.sha256").read_text(encoding="utf-8")
     except OSError:
         return None
-    return text if text.startswith(built_header(name)) else None
+    return text if record == build_record(name, text) else None
 
 
 @functools.cache
@@ -141,5 +149,7 @@ def build() -> None:
     """`make widget`: writes every bundle into widget/dist/ with esbuild."""
     DIST_DIR.mkdir(exist_ok=True)
     for name in BUNDLES:
-        (DIST_DIR / name).write_text(esbuild(name), encoding="utf-8")
+        built = esbuild(name)
+        (DIST_DIR / name).write_text(built, encoding="utf-8")
+        (DIST_DIR / f"{name}.sha256").write_text(build_record(name, built), encoding="utf-8")
         print(f"widget/dist/{name}", file=sys.stderr)

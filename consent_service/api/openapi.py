@@ -482,6 +482,10 @@ WIDGET_FILES = {
         "The preferences layer, fetched only when a visitor opens it.",
     ),
     "widget-preferences.css": ("text/css", "The preferences layer's stylesheet."),
+    "widget-gpp.js": (
+        "text/javascript",
+        "The IAB GPP CMP API (`__gpp`), fetched once the banner's answer is in.",
+    ),
 }
 UNSUBSCRIBE_URL = "/v1/email/unsubscribe"
 POLICY_PAGE_RULE = "/policies/<property_key>/<document_key>/<int(min=1, max=2147483647):number>"

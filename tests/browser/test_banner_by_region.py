@@ -48,7 +48,7 @@ def test_california_is_opt_out_with_its_links(shop):
     # Opt-out: processing runs until the visitor objects.
     assert visitor.ran("analytics") and visitor.ran("ads")
     assert GPC_HONOURED not in visitor.banner.inner_text()
-    assert visitor.gpp_ping()["gppString"] == "DBABLA~BVQqAAAAAACA.QA"
+    assert visitor.gpp_ping()["gppString"] == "DBABLA~CVQqAAAAAACA.QA"
 
     link.click()  # the opt-out link opens the choices with sale and sharing already off
     switches = {
@@ -66,7 +66,7 @@ def test_california_with_gpc_switches_off_sale_and_sharing_without_asking(shop):
     assert (decisions["marketing"], decisions["advertising"]) == (False, False)
 
     ping = visitor.gpp_ping()
-    assert ping["gppString"] == "DBABLA~BVQVAAAAAACA.YA"
+    assert ping["gppString"] == "DBABLA~CVQVAAAAAACA.YA"
     assert ping["applicableSections"] == [7]
     assert ping["cmpId"] == 1
     assert ping["parsedSections"]["usnat"][1] == {"SubsectionType": 1, "Gpc": True}

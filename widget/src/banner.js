@@ -1,6 +1,7 @@
-// The first layer, the second step of a re-opt-in, and the persistent "privacy choices" button.
+// The first layer and the persistent "privacy choices" button. The second step of a re-opt-in
+// is in the preferences bundle (it needs the frame below: view.layer).
 
-// A first-layer-like dialog: the banner's frame around `children`.
+// A first-layer-like dialog: the banner's frame around `children` (view.layer elsewhere).
 const layer = (view, ...children) => h('div', rootAttributes(view, {
   id: 'cw-banner', class: 'cw cw-banner', role: 'dialog', tabindex: '-1',
   'aria-labelledby': 'cw-title', 'aria-describedby': 'cw-description',
@@ -29,14 +30,6 @@ function showBanner(view, reason) {
       button('secondary', texts.customize, (event) => view.openPreferences(event.currentTarget)) :
       button('primary', texts[key], () => view.choose(key))))));
 }
-
-// Opting back in to a sale or sharing the visitor opted out of takes a second, explicit step
-// where the rulebook says so (CCPA regulations §7028).
-const showConfirm = (view, confirm, cancel) => layer(view,
-  h('p', { id: 'cw-description' }, view.config.texts.reoptin_confirm),
-  h('div', { class: 'cw-actions' },
-    button('primary', view.config.texts.confirm, confirm),
-    button('secondary', view.config.texts.cancel || view.config.texts.close, cancel)));
 
 // Withdrawing must be as easy as giving: this stays on every page once the banner is away,
 // with the opt-out status the law wants on the page (CCPA regulations §7025(c)(6)).

@@ -1,6 +1,7 @@
 // The preferences layer, loaded only when a visitor asks for it (widget-preferences.js): one
 // switch per purpose, its vendors and their cookies, the policy and rulebook links, the
-// visitor's last receipt to download, and the way to the service's own preferences page.
+// visitor's last receipt to download, and the way to the service's own preferences page; and
+// the re-opt-in step.
 
 // Cookie lifetimes are ISO 8601 durations (P30D, P6M, PT30M); the visitor reads them in the
 // layer's language ("30 days", "6 Monate", "1 an"). Anything else ("session") stays as written,
@@ -85,7 +86,9 @@ function showPreferences(view, opener, offCategories) {
   const receipt = view.receipt();
   const receiptUrl = receipt &&
     URL.createObjectURL(new Blob([receipt], { type: 'application/jose' }));
+  let answered = false;
   const finish = (method) => {
+    answered = true;
     const chosen = {};
     Object.keys(switches).forEach((key) => { chosen[key] = switches[key].checked; });
     dialog.close();
@@ -120,12 +123,25 @@ function showPreferences(view, opener, offCategories) {
   dialog.addEventListener('close', () => {
     dialog.remove();
     if (receiptUrl) URL.revokeObjectURL(receiptUrl);
+    if (!answered) view.displayed(false); // closed without an answer: nothing is awaited
     view.restoreFocus(opener);
   });
   offer(offCategories || []);
   document.body.append(dialog);
   dialog.showModal();
+  view.displayed(true, true);
 }
 
-// Hands the layer to the widget that loaded this file, without a global.
-document.dispatchEvent(new CustomEvent('consent:preferences', { detail: showPreferences }));
+// Opting back in to a sale or sharing the visitor opted out of takes a second, explicit step
+// where the rulebook says so (CCPA regulations §7028). Rare, so it waits here, not in the first
+// layer; it is the banner's frame (view.layer) with the question and two answers.
+const showConfirm = (view, confirm, cancel) => view.layer(view,
+  h('p', { id: 'cw-description' }, view.config.texts.reoptin_confirm),
+  h('div', { class: 'cw-actions' },
+    button('primary', view.config.texts.confirm, confirm),
+    button('secondary', view.config.texts.cancel || view.config.texts.close, cancel)));
+
+// Hands the layers to the widget that loaded this file, without a global.
+document.dispatchEvent(new CustomEvent('consent:preferences', {
+  detail: { preferences: showPreferences, confirm: showConfirm }
+}));

@@ -1,10 +1,12 @@
 // IAB GPP string for the MSPA US National section (usnat, section 7), per standards.md §3.
-// Pure functions: the widget calls them; widget/tests/usnat.test.js checks them against the
-// reference vectors.
+// Pure functions: gpp.js calls them; widget/tests/usnat.test.js decodes what they make
+// with IAB's own library (@iabgpp/cmpapi) and checks it field by field.
 
 const USNAT_SECTION_ID = 7;
 
-// Core segment fields in encoding order: [name, bits, repeat].
+// Core segment fields in encoding order: [name, bits, repeat]. This is the layout of version 2
+// of the section (usnat spec v2.0, October 2024: 16 sensitive-data and 3 known-child entries);
+// version 1 had 12 and 2, so the Version field must say 2.
 const USNAT_CORE_FIELDS = [
   ['Version', 6],
   ['SharingNotice', 2],
@@ -95,7 +97,7 @@ function usnatFields(purposes, decisions, gpc) {
   USNAT_CORE_FIELDS.forEach(([name, , repeat]) => {
     fields[name] = repeat ? new Array(repeat).fill(0) : 0;
   });
-  Object.assign(fields, { Version: 1, MspaCoveredTransaction: 2, Gpc: !!gpc });
+  Object.assign(fields, { Version: 2, MspaCoveredTransaction: 2, Gpc: !!gpc });
   Object.keys(USNAT_OPT_OUTS).forEach((category) => {
     const [notice, optOut] = USNAT_OPT_OUTS[category];
     const carriers = purposes.filter((p) => p.opt_out_categories.indexOf(category) >= 0);

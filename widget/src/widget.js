@@ -62,7 +62,6 @@ function requestJson(url, body) {
 function main() {
   if (window.consent) return; // the tag is on the page twice
   pushConsentDefault();
-  const gpp = installGpp();
   const script = document.currentScript ||
     document.querySelector('script[data-property][src*="/v1/widget.js"]');
   const property = script && script.getAttribute('data-property');
@@ -94,6 +93,13 @@ function main() {
   let openWhenReady = false;
   let focusBeforeBanner = null;
   let status = 'none';
+  // The GPP bundle's handle once loaded; until then what happens waits here, in order, and so
+  // do vendors' calls where the page has no GPP stub of its own (the shop's stub file has one).
+  let gpp = null;
+  const gppCalls = [];
+  const toGpp = (...call) => (gpp ? gpp(...call) : gppCalls.push(call));
+  const ownGpp = !window.__gpp;
+  if (ownGpp) window.__gpp = (...call) => toGpp('call', ...call);
 
   window.consent = {
     get: () => decisions && Object.assign({}, decisions),
@@ -105,7 +111,22 @@ function main() {
       return () => listeners.splice(listeners.indexOf(listener) >>> 0, 1);
     }
   };
-  if (!property) return gpp.fail();
+  // A bundle loaded on demand hands over what it offers by a DOM event, without a global.
+  const lazy = (name, event) => new Promise((resolve, reject) => {
+    document.addEventListener(event, (loaded) => resolve(loaded.detail), { once: true });
+    const loader = h('script', { src: base + '/v1/' + name });
+    loader.onerror = reject;
+    document.head.append(loader);
+  });
+  // Loaded after the banner's answer, never before the banner. Should it fail, the page's stub
+  // stays: no signal ever says "ready", so vendors that wait for GPP do nothing (fail closed).
+  const loadGpp = () => lazy('widget-gpp.js', 'consent:gpp').then((install) => {
+    gpp = install(gppCalls, ownGpp);
+  }, () => {});
+  if (!property) {
+    toGpp('fail');
+    return loadGpp();
+  }
 
   // In development the service lets the page pick the region (?region=US-CA); in production
   // it ignores the parameter.
@@ -124,8 +145,7 @@ function main() {
     pushConsentUpdate(config.purposes, decisions);
     clearRefusedCookies(config.vendors, decisions);
     applyTags(document, allowed);
-    gpp.update(/^US/.test(config.jurisdiction.code) ?
-      usnatFields(config.purposes, decisions, gpc) : null);
+    toGpp('update', config, decisions, gpc);
     const detail = {
       decisions: Object.assign({}, decisions), reason, gpc,
       jurisdiction: config.jurisdiction.code, receiptId: stored ? stored.receiptId : null
@@ -145,30 +165,36 @@ function main() {
     (usable ? target : reopen).focus();
   }
 
-  function closeBanner() {
-    if (!banner) return;
-    const hadFocus = banner.contains(document.activeElement);
-    banner.remove();
-    banner = null;
-    reopen.hidden = false;
-    gpp.display(false);
-    if (hadFocus) restoreFocus(focusBeforeBanner);
+  // What GPP reports: whether a layer shows (the banner, or `prefs`: the preferences layer
+  // opened), and whether the visitor's answer is still to come (a layer they opened, a choice on
+  // its way), when signals are "not ready".
+  const displayed = (waiting, prefs) => toGpp('display', !!banner || !!prefs, waiting);
+
+  // `waiting`: a choice follows.
+  function closeBanner(waiting) {
+    if (banner) {
+      const hadFocus = banner.contains(document.activeElement);
+      banner.remove();
+      banner = null;
+      reopen.hidden = false;
+      if (hadFocus) restoreFocus(focusBeforeBanner);
+    }
+    displayed(waiting);
   }
 
-  // The preferences layer is a second pair of files, fetched the first time someone asks for
-  // it, so the first layer stays small. Should it fail to load, the first layer (with its
-  // refuse button) comes back: a way out must always be there.
+  // The preferences layer (and the rarely needed re-opt-in step) is a second pair of files,
+  // fetched the first time someone asks for it, so the first layer stays small. Should it fail
+  // to load, the first layer (with its refuse button) comes back: a way out must always be there.
   let preferences = null;
+  const layers = () => (preferences = preferences || Promise.all([
+    lazy('widget-preferences.js', 'consent:preferences'),
+    loadStyles(base + '/v1/widget-preferences.css')
+  ]).then((loaded) => loaded[0], (error) => {
+    preferences = null;
+    throw error;
+  }));
   function openPreferences(opener, offCategories) {
-    preferences = preferences || Promise.all([new Promise((resolve, reject) => {
-      const handOver = (event) => resolve(event.detail);
-      document.addEventListener('consent:preferences', handOver, { once: true });
-      const loader = h('script', { src: base + '/v1/widget-preferences.js' });
-      loader.onerror = reject;
-      document.head.append(loader);
-    }), loadStyles(base + '/v1/widget-preferences.css')]);
-    preferences.then((loaded) => loaded[0](view, opener, offCategories), () => {
-      preferences = null;
+    layers().then((shown) => shown.preferences(view, opener, offCategories), () => {
       if (!banner) showFirstLayer('none');
     });
   }
@@ -195,7 +221,7 @@ function main() {
   // re-ask scoped to some purposes (view.scope) answers for them alone: the others keep their
   // stored values (recorded as a custom choice).
   function choose(method, chosen, confirmed) {
-    closeBanner();
+    closeBanner(true);
     const offered = config.purposes.filter((purpose) => !purpose.essential);
     const answer = method;
     const wanted = {};
@@ -215,10 +241,12 @@ function main() {
       p.opt_out_categories.length && stored.decisions[p.key] === false && wanted[p.key]);
     if (reoptin && !confirmed) {
       // Nothing applies or is recorded before the second step; going back changes nothing.
-      return showLayer(showConfirm(view, () => choose(answer, chosen, true), () => {
+      const back = () => {
         closeBanner();
         if (status !== 'current') showFirstLayer(status);
-      }), true);
+      };
+      return layers().then((shown) =>
+        showLayer(shown.confirm(view, () => choose(answer, chosen, true), back), true), back);
     }
     // Refusals take effect at once; grants only once the service has recorded them.
     const refusedNow = offered.filter((purpose) => decisions[purpose.key] && !wanted[purpose.key]);
@@ -269,7 +297,7 @@ function main() {
   }
 
   const view = {
-    choose, openPreferences, restoreFocus, gpcForcesOff, base, property,
+    choose, openPreferences, restoreFocus, gpcForcesOff, base, property, layer, displayed,
     decisions: () => decisions,
     visitor: () => stored && stored.visitorId,
     receipt: () => storage((local) => local.getItem(receiptKey)),
@@ -280,17 +308,18 @@ function main() {
   const cookieDays = () => Math.max(config.jurisdiction.consent_lifetime_days,
     31 * (config.jurisdiction.reask_floor_months || 0));
 
-  function showLayer(element, focus) {
+  // `atLoad`: the banner a page load shows, which the visitor did not ask for.
+  function showLayer(element, focus, atLoad) {
     focusBeforeBanner = document.activeElement;
     banner = element;
     document.body.append(banner);
     reopen.hidden = true;
-    gpp.display(true);
+    displayed(!atLoad);
     // Move focus in, unless the visitor is already busy elsewhere on the page.
     if (focus || !focusBeforeBanner || focusBeforeBanner === document.body) banner.focus();
   }
 
-  const showFirstLayer = (reason) => showLayer(showBanner(view, reason));
+  const showFirstLayer = (reason, atLoad) => showLayer(showBanner(view, reason), false, atLoad);
 
   function start(body, held) {
     if (!body || !Array.isArray(body.purposes) || !body.policy || !body.policy.version) {
@@ -329,7 +358,7 @@ function main() {
       record({ method: 'gpc', decisions: wanted });
     }
     if (status === 'current') reopen.hidden = false;
-    else showFirstLayer(status);
+    else showFirstLayer(status, true);
     if (openWhenReady) openPreferences(document.activeElement);
   }
 
@@ -346,9 +375,10 @@ function main() {
   Promise.all(loaded)
     .then((results) => start(results[0], results[3]))
     .catch((error) => {
-      gpp.fail();
+      toGpp('fail');
       if (window.console) console.warn('consent widget: failing closed:', error);
-    });
+    })
+    .then(loadGpp);
 }
 
 main();
