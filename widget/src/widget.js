@@ -59,8 +59,10 @@ function requestJson(url, body) {
 }
 
 function main() {
-  if (window.consent) return; // the tag is on the page twice
-  pushConsentDefault();
+  // The synchronous stub (stub.js) leaves a queue of calls and has pushed the default.
+  const stub = window.consent;
+  if (stub && !stub.a) return; // the tag is on the page twice
+  if (!stub) pushConsentDefault();
   const gpp = installGpp();
   const script = document.currentScript ||
     document.querySelector('script[data-property][src*="/v1/widget.js"]');
@@ -98,6 +100,7 @@ function main() {
       return () => listeners.splice(listeners.indexOf(listener) >>> 0, 1);
     }
   };
+  if (stub) stub.a(window.consent); // the calls the stub queued
   if (!property) return gpp.fail();
 
   // In development the service lets the page pick the region (?region=US-CA); in production
@@ -112,9 +115,11 @@ function main() {
   const allowed = (purposes) => purposes.every((key) => !!decisions && decisions[key] === true);
   const gpcForcesOff = (purpose) => gpcOverrides(config, purpose, gpc);
 
+  let adapters = null; // widget-ads.js: the other platforms the property enables
   function apply(next, reason) {
     decisions = next;
     pushConsentUpdate(config.purposes, decisions);
+    if (adapters) adapters(decisions);
     clearRefusedCookies(config.vendors, decisions);
     applyTags(document, allowed);
     gpp.update(/^US/.test(config.jurisdiction.code) ?
@@ -323,10 +328,14 @@ function main() {
   const loaded = [
     requestJson(base + '/v1/banner?' + query), loadStyles(base + '/v1/widget.css'), domReady(),
     stored && requestJson(base + '/v1/visitors/' + stored.visitorId + '/choice?' +
-      new URLSearchParams({ property }))
+      new URLSearchParams({ property })),
+    stub && stub.ads // the other platforms' adapters, which the stub fetches when enabled
   ];
   Promise.all(loaded)
-    .then((results) => start(results[0], results[3]))
+    .then((results) => {
+      adapters = results[4] && results[4](results[0], stub);
+      start(results[0], results[3]);
+    })
     .catch((error) => {
       gpp.fail();
       if (window.console) console.warn('consent widget: failing closed:', error);
