@@ -213,11 +213,12 @@ def _create_purposes(
         purpose.legal_basis = spec.get("legal_basis", "consent")
         purpose.consent_mode = list(spec.get("consent_mode", []))
         purpose.opt_out_categories = list(spec.get("opt_out_categories", []))
-        # Other platforms' signals: the file's, else those its Consent Mode types imply.
+        # Other platforms' signals: the file's, else those its Consent Mode types and opt-out
+        # categories imply.
         purpose.platform_signals = (
             normalised(spec["platform_signals"])
             if "platform_signals" in spec
-            else default_platform_signals(purpose.consent_mode)
+            else default_platform_signals(purpose.consent_mode, purpose.opt_out_categories)
         )
         purpose.texts = dict(spec.get("texts", {}))
         session.add(purpose)

@@ -97,7 +97,10 @@ def add_purpose(session: Session, prop: Property, key: str, change: PurposeChang
     purpose = Purpose(property_id=prop.id, key=key, essential=False)
     if change.platform_signals is None:
         change = dataclasses.replace(
-            change, platform_signals=default_platform_signals(change.consent_mode)
+            change,
+            platform_signals=default_platform_signals(
+                change.consent_mode, change.opt_out_categories
+            ),
         )
     _apply_purpose(purpose, prop, change)
     session.add(purpose)

@@ -121,19 +121,25 @@ _FROM_CONSENT_MODE: dict[str, dict[str, tuple[str, ...]]] = {
     "personalization_storage": {"shopify": ("preferences",), "wp_consent": ("preferences",)},
     "security_storage": {"wp_consent": ("functional",)},
 }
-# Shopify's "sale of data" follows the US opt-out categories whatever the mapping says: the
-# widget also refuses it whenever a purpose with one of these categories is refused.
+# Shopify's "sale of data" follows the US opt-out categories: a purpose with one of these maps
+# to it by default, and the widget refuses it whenever such a purpose is refused, whatever
+# the mapping says.
 SALE_OF_DATA_CATEGORIES = ("sale", "sharing")
 
 PlatformSignals = dict[str, list[str]]
 
 
-def default_platform_signals(consent_mode: Iterable[str]) -> PlatformSignals:
-    """The signals a purpose with these Consent Mode types maps to by default."""
+def default_platform_signals(
+    consent_mode: Iterable[str], opt_out_categories: Iterable[str] = ()
+) -> PlatformSignals:
+    """The signals a purpose with these Consent Mode types and US opt-out categories maps
+    to by default."""
     signals: dict[str, set[str]] = {}
     for kind in consent_mode:
         for platform, names in _FROM_CONSENT_MODE.get(kind, {}).items():
             signals.setdefault(platform, set()).update(names)
+    if set(opt_out_categories) & set(SALE_OF_DATA_CATEGORIES):
+        signals.setdefault("shopify", set()).add("sale_of_data")
     return normalised(signals)
 
 

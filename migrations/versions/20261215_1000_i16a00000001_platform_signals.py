@@ -7,8 +7,9 @@ Create Date: 2026-12-15 10:00:00.000000+00:00
 
 Adds ``purposes.platform_signals`` ({platform: [signal]}) and ``properties.platforms`` (the
 enabled ones, none by default). Existing purposes get the default mapping derived from their
-Google Consent Mode types (``properties.platforms.default_platform_signals``), so a shop that
-enables a platform later starts from the mapping its Consent Mode types already express; no
+Google Consent Mode types and US opt-out categories
+(``properties.platforms.default_platform_signals``), so a shop that enables a platform later
+starts from the mapping its Consent Mode types and categories already express; no
 property enables any platform here, so no banner changes and no cache needs a new version.
 Rolling deploys: columns are only added, with server defaults; the previous release never
 reads them.
@@ -30,6 +31,7 @@ purposes = sa.table(
     'purposes',
     sa.column('id', sa.Integer),
     sa.column('consent_mode', sa.JSON),
+    sa.column('opt_out_categories', sa.JSON),
     sa.column('platform_signals', sa.JSON),
 )
 
@@ -42,13 +44,17 @@ def upgrade():
     with op.batch_alter_table('properties', schema=None) as batch_op:
         batch_op.add_column(sa.Column('platforms', sa.JSON(), server_default='[]', nullable=False))
     connection = op.get_bind()
-    for purpose_id, consent_mode in connection.execute(
-        sa.select(purposes.c.id, purposes.c.consent_mode)
+    for purpose_id, consent_mode, opt_out_categories in connection.execute(
+        sa.select(purposes.c.id, purposes.c.consent_mode, purposes.c.opt_out_categories)
     ).all():
         connection.execute(
             sa.update(purposes)
             .where(purposes.c.id == purpose_id)
-            .values(platform_signals=default_platform_signals(consent_mode or []))
+            .values(
+                platform_signals=default_platform_signals(
+                    consent_mode or [], opt_out_categories or []
+                )
+            )
         )
 
 
