@@ -4,6 +4,7 @@
 
 const SALE_OF_DATA_CATEGORIES = ['sale', 'sharing'];
 let shopifyConsent = null;
+let shopifyLoading = false;
 
 // Shopify Customer Privacy API: `setTrackingConsent({ analytics, marketing, preferences,
 // sale_of_data }, callback)` on `window.Shopify.customerPrivacy`, which Shopify's pixels,
@@ -25,11 +26,14 @@ function shopifyBridge(signals, config, decisions) {
     sale_of_data: !!signals.sale_of_data && !optedOut
   };
   const shop = window.Shopify;
-  // The latest choice when the API answers: an earlier call may still be loading it.
+  // The latest choice when the API answers: loaded once, while choices may come meanwhile.
   const tell = () => shop.customerPrivacy.setTrackingConsent(shopifyConsent, () => {});
   if (shop && shop.customerPrivacy) return tell();
   if (!shop || typeof shop.loadFeatures !== 'function') return false;
+  if (shopifyLoading) return;
+  shopifyLoading = true;
   shop.loadFeatures([{ name: 'consent-tracking-api', version: '0.1' }], (error) => {
+    shopifyLoading = false;
     if (!error) tell();
   });
 }

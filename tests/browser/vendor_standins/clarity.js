@@ -5,4 +5,5 @@
   const queued = (window.clarity && window.clarity.q) || [];
   window.clarity = function () { window.__record('clarity', arguments); };
   queued.forEach((args) => window.__record('clarity', args));
+  window.__record('clarity', ['(loaded)']);
 })();

@@ -3,6 +3,7 @@
 // the Customer Privacy API (consent-tracking-api) and then calls back. window.__vendorBase
 // (set by the test page) is where the stand-ins are served.
 window.Shopify = window.Shopify || {};
+window.__record('shopify', ['(storefront)']);
 window.Shopify.loadFeatures = function (features, callback) {
   window.__record('shopify', ['loadFeatures', features]);
   const api = document.createElement('script');
