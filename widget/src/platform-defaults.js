@@ -9,8 +9,9 @@
 //   (c[a].q = c[a].q || []).push(arguments) }`, then `clarity('consentv2', { ad_Storage,
 //   analytics_Storage })`; both keys are required, with a capital S.
 //   https://learn.microsoft.com/en-us/clarity/setup-and-installation/clarity-consent-api-v2
-// - TikTok pixel: the snippet starts `var ttq = w[t] = w[t] || []` and queues
-//   `[method, ...args]`; `holdConsent()` keeps the pixel's cookies and events back until
+// - TikTok pixel: the base code TikTok's Events Manager gives starts `var ttq = w[t] = w[t] ||
+//   []` and queues `[method, ...args]` for each of its methods, `holdConsent`, `grantConsent`
+//   and `revokeConsent` among them: `holdConsent()` keeps the pixel's cookies back until
 //   `grantConsent()` or `revokeConsent()`.
 //   https://ads.tiktok.com/help/article/how-to-use-cookies-with-tiktok-pixel
 // - WP Consent API: plugins ask `wp_has_consent(category)`, which reads
