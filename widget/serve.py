@@ -23,11 +23,16 @@ STUB_CACHE_CONTROL = "public, max-age=300"
 
 
 @bp.get(
-    "/v1/<any('widget.js', 'widget.css', 'widget-preferences.js', 'widget-preferences.css', "
-    "'widget-ads.js'):name>"
+    "/v1/<any('widget.js', 'widget.css', 'widget-preferences.js', 'widget-preferences.css'):name>"
 )
 def widget_file(name: str) -> Response:
     return _served(asset(name), CACHE_CONTROL)
+
+
+@bp.get("/v1/widget-ads.js")
+def widget_ads_file() -> Response:
+    """The other ad and shop platforms' adapters, which the stub fetches when enabled."""
+    return _served(asset("widget-ads.js"), CACHE_CONTROL)
 
 
 @bp.get("/v1/stub.js")
