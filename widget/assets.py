@@ -50,7 +50,8 @@ BUNDLES: dict[str, tuple[str, ...]] = {
     "widget-preferences.css": ("preferences.css",),
     # The other ad and shop platforms' adapters, fetched only for properties that enable one.
     "widget-ads.js": ("platform-defaults.js", "bridges.js", "adapters.js"),
-    # The synchronous stub the shop puts before any tag (served per property: serve.py).
+    # The synchronous stub the shop puts before any tag (served per property: serve.py); the
+    # lead adds gpp-stub.js before stub.js at merge (stub.js says where it is called).
     "stub.js": ("consent-mode.js", "platform-defaults.js", "stub.js"),
 }
 FIRST_LAYER = ("widget.js", "widget.css")
