@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Response
 from flask import request
 
-from consent_service.errors import UnknownProperty
+from consent_service.banner.configuration import load_fingerprint
+from consent_service.extensions import banner_cache
 from consent_service.extensions import current_session
-from consent_service.properties.platforms import enabled_platforms
+from consent_service.models.base import utcnow
 from consent_service.web.request_body import property_query
 from widget import bp
 from widget.assets import Asset
@@ -39,14 +40,15 @@ def widget_ads_file() -> Response:
 def stub_file() -> Response:
     """The synchronous stub a shop puts before any tag (``widget/src/stub.js``). With
     ``?property=`` it also sets the denied defaults of the platforms that property enables
-    and fetches their adapters; without, Consent Mode's default and the queue only."""
+    and fetches their adapters; without, Consent Mode's default and the queue only. The
+    platforms come from the banner's fingerprint, cached like it (an unknown property: 404)."""
     platforms: tuple[str, ...] = ()
     if "property" in request.args:
         key = property_query()
-        enabled = enabled_platforms(current_session(), key)
-        if enabled is None:
-            raise UnknownProperty(f"there is no property {key!r}")
-        platforms = tuple(enabled)
+        fingerprint = banner_cache().fingerprint(
+            key, lambda: load_fingerprint(current_session(), key, now=utcnow())
+        )
+        platforms = fingerprint.platforms
     return _served(stub_asset(platforms), STUB_CACHE_CONTROL)
 
 

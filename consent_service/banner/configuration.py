@@ -43,6 +43,8 @@ class Fingerprint:
     default_locale: str
     # The property's jurisdiction overrides, frozen: (code, ((field, value), ...)), ...
     overrides: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
+    # The platforms it enables (catalogue order): what the synchronous stub sets defaults for.
+    platforms: tuple[str, ...] = ()
 
     @property
     def override_map(self) -> dict[str, dict[str, object]]:
@@ -60,6 +62,7 @@ def load_fingerprint(session: Session, property_key: str, *, now: dt.datetime) -
             (code, tuple(sorted(fields.items())))
             for code, fields in sorted(context.overrides.items())
         ),
+        platforms=tuple(ordered_platforms(context.platforms)),
     )
 
 

@@ -17,11 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 from collections.abc import Mapping
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from consent_service.errors import FieldError
-from consent_service.models import Property
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,14 +193,3 @@ def ordered_platforms(keys: Iterable[str]) -> list[str]:
     """Known platform keys, once each, in catalogue order."""
     wanted = set(keys)
     return [key for key in PLATFORMS if key in wanted]
-
-
-def enabled_platforms(session: Session, property_key: str) -> list[str] | None:
-    """The platforms a property enables (catalogue order); None when there is no such
-    property. One indexed read: the synchronous stub (``/v1/stub.js``) asks it."""
-    stored = session.execute(
-        sa.select(Property.platforms).where(Property.key == property_key)
-    ).first()
-    if stored is None:
-        return None
-    return ordered_platforms(stored[0] or ())
