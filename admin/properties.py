@@ -1,5 +1,6 @@
 """``/admin/properties/``: each property's own settings (name, the origins allowed to embed
-the widget, languages, cookie domain) and the banner's words per language, shared ones and
+the widget, languages, cookie domain, the ad and shop platforms the widget tells the
+choice) and the banner's words per language, shared ones and
 per regime (opt-in, opt-out, notice), with a live preview of the real widget for each regime
 (through an example region from the rulebook) or a chosen region, in a chosen language.
 Every save is audited and bumps the property's ``config_version``, so banner caches refresh
@@ -38,6 +39,7 @@ from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
 from consent_service.models.base import utcnow
 from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.properties.platforms import PLATFORMS
 from consent_service.properties.settings import LATER_TEXT_KEYS
 from consent_service.properties.settings import LOCALE
 from consent_service.properties.settings import REGIME_TEXT_ORDER
@@ -175,6 +177,7 @@ class EditForm:
         cookie_domain: str,
         texts: dict[str, dict[str, str]],
         regime_texts: dict[str, dict[str, dict[str, str]]],
+        platforms: list[str],
     ) -> None:
         self.name = name
         self.origins = origins
@@ -183,6 +186,7 @@ class EditForm:
         self.cookie_domain = cookie_domain
         self.texts = texts
         self.regime_texts = regime_texts
+        self.platforms = platforms
 
     @property
     def locale_list(self) -> list[str]:
@@ -200,6 +204,7 @@ class EditForm:
             cookie_domain=self.cookie_domain,
             banner_texts=self.texts,
             regime_texts=self.regime_texts,
+            platforms=self.platforms,
         )
 
 
@@ -215,6 +220,7 @@ def _form_of(prop: Property) -> EditForm:
             regime: {locale: dict(texts) for locale, texts in by_locale.items()}
             for regime, by_locale in (prop.regime_texts or {}).items()
         },
+        platforms=list(prop.platforms or []),
     )
 
 
@@ -228,6 +234,7 @@ def _submitted(prop: Property) -> EditForm:
         cookie_domain=form.get("cookie_domain", ""),
         texts={},
         regime_texts={},
+        platforms=form.getlist("platforms"),
     )
     edit.texts = {
         locale: {key: form.get(f"text-{locale}-{key}", "") for key in SHARED_TEXT_ORDER}
@@ -262,6 +269,7 @@ def _editor(prop: Property, form: EditForm, *, error: ValidationFailed | None = 
         # A refusal shows every part, so each field it names is on the page beside its message.
         part="all" if error else _part(form, request.args.get("part")),
         shared_keys=SHARED_TEXT_ORDER,
+        platforms=list(PLATFORMS.values()),
         required_keys=REQUIRED_TEXT_KEYS,
         later_keys=LATER_TEXT_KEYS,
         regimes=[

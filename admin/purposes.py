@@ -1,5 +1,6 @@
 """``/admin/purposes/``: each property's purposes and vendors. Editors change a purpose's texts,
-legal basis, Consent Mode types, opt-out categories and order, add purposes, and add, edit or
+legal basis, Consent Mode types, opt-out categories, the other ad and shop platforms' signals
+it grants, and its order, add purposes, and add, edit or
 delete vendors with their cookies. Purposes are never deleted here (receipts name them), and
 essential purposes come only from the property's definition. Every change is audited and
 changes the banner at once (``config_version``)."""
@@ -40,12 +41,17 @@ from consent_service.properties.catalogue import locales
 from consent_service.properties.catalogue import next_position
 from consent_service.properties.catalogue import purpose_snapshot
 from consent_service.properties.catalogue import vendor_snapshot
+from consent_service.properties.platforms import PLATFORMS
+from consent_service.properties.platforms import SALE_OF_DATA_CATEGORIES
+from consent_service.properties.platforms import parse_signal_choices
 from consent_service.staff.accounts import Permission
 
 CHOICES = {
     "legal_bases": LEGAL_BASES,
     "consent_mode_types": CONSENT_MODE_TYPES,
     "opt_out_categories": OPT_OUT_CATEGORIES,
+    "platforms": list(PLATFORMS.values()),
+    "sale_of_data_categories": SALE_OF_DATA_CATEGORIES,
 }
 
 
@@ -117,6 +123,7 @@ def purpose_save(purpose_id: int) -> ResponseReturnValue:
         consent_mode=form.getlist("consent_mode"),
         opt_out_categories=form.getlist("opt_out_categories"),
         position=position,
+        platform_signals=parse_signal_choices(form.getlist("platform_signals")),
     )
     session = current_session()
     before = purpose_snapshot(purpose)
@@ -129,6 +136,7 @@ def purpose_save(purpose_id: int) -> ResponseReturnValue:
             "legal_basis": change.legal_basis,
             "consent_mode": change.consent_mode,
             "opt_out_categories": change.opt_out_categories,
+            "platform_signals": change.platform_signals,
             "position": position_raw,
         }
         return _purpose_page(_purpose(purpose_id), shown, error=exc.detail), 422

@@ -36,6 +36,8 @@ from consent_service.models import Purpose
 from consent_service.models import Vendor
 from consent_service.models import VersionStatus
 from consent_service.properties.config_version import bump_config_version
+from consent_service.properties.platforms import default_platform_signals
+from consent_service.properties.platforms import normalised
 from consent_service.properties.settings import REGIME_TEXT_ORDER
 from consent_service.properties.settings import SHARED_TEXT_ORDER
 
@@ -211,6 +213,13 @@ def _create_purposes(
         purpose.legal_basis = spec.get("legal_basis", "consent")
         purpose.consent_mode = list(spec.get("consent_mode", []))
         purpose.opt_out_categories = list(spec.get("opt_out_categories", []))
+        # Other platforms' signals: the file's, else those its Consent Mode types and opt-out
+        # categories imply.
+        purpose.platform_signals = (
+            normalised(spec["platform_signals"])
+            if "platform_signals" in spec
+            else default_platform_signals(purpose.consent_mode, purpose.opt_out_categories)
+        )
         purpose.texts = dict(spec.get("texts", {}))
         session.add(purpose)
         existing[purpose.key] = purpose

@@ -17,6 +17,7 @@ import functools
 import gzip
 import hashlib
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,11 @@ BUNDLES: dict[str, tuple[str, ...]] = {
     # The GPP CMP API, loaded once the banner's answer is in; the page's stub (the shop's
     # stub file, which includes gpp-stub.js) answers until then.
     "widget-gpp.js": ("gpp-stub.js", "usnat.js", "gpp.js"),
+    # The other ad and shop platforms' adapters, fetched only for properties that enable one.
+    "widget-ads.js": ("platform-defaults.js", "bridges.js", "adapters.js"),
+    # The synchronous stub the shop puts before any tag (served per property: serve.py): Consent
+    # Mode's default, the GPP stub, the enabled platforms' defaults, the window.consent queue.
+    "stub.js": ("consent-mode.js", "gpp-stub.js", "platform-defaults.js", "stub.js"),
 }
 FIRST_LAYER = ("widget.js", "widget.css")
 LICENSE_COMMENT = "/*! consent-service widget | Apache-2.0 */\n"
@@ -136,11 +142,32 @@ def minified(name: str, dist_dir: Path = DIST_DIR) -> str:
 @functools.cache
 def asset(name: str) -> Asset:
     """Built on first use, then kept for the life of the process."""
-    body = minified(name).encode("utf-8")
+    return _packed(minified(name), "text/javascript" if name.endswith(".js") else "text/css")
+
+
+# Where stub.js names the platforms whose denied defaults it sets (see widget/src/stub.js).
+STUB_PLATFORMS = "%PLATFORMS%"
+_PLATFORM_KEY = re.compile(r"^[a-z_]+\Z")
+
+
+@functools.cache
+def stub_asset(platforms: tuple[str, ...]) -> Asset:
+    """The synchronous stub for a property that enables ``platforms`` (platform keys, the
+    catalogue's): one variant of one built file per set of platforms, kept like the others."""
+    if not all(_PLATFORM_KEY.match(key) for key in platforms):
+        raise ValueError(f"not platform keys: {platforms!r}")
+    body = minified("stub.js")
+    if body.count(STUB_PLATFORMS) != 1:
+        raise RuntimeError(f"stub.js must name {STUB_PLATFORMS} exactly once")
+    return _packed(body.replace(STUB_PLATFORMS, " ".join(platforms)), "text/javascript")
+
+
+def _packed(text: str, mimetype: str) -> Asset:
+    body = text.encode("utf-8")
     return Asset(
         body=body,
         etag=content_etag(body),
-        mimetype="text/javascript" if name.endswith(".js") else "text/css",
+        mimetype=mimetype,
         gzipped=gzip.compress(body, compresslevel=9, mtime=0),
     )
 

@@ -57,6 +57,7 @@ def demo_shop() -> Response:
     html = render_template(
         "widget/demo.html",
         widget_src=f"{service}/v1/widget.js",
+        stub_src=f"{service}/v1/stub.js?property={DEMO_PROPERTY}",
         property_key=DEMO_PROPERTY,
         lang=lang if _LANGUAGE.match(lang) else "en",
         region=request.args.get("region"),

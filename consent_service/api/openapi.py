@@ -53,6 +53,7 @@ from consent_service.api.operations import IF_NONE_MATCH
 from consent_service.api.operations import JSON
 from consent_service.api.operations import NOT_MODIFIED
 from consent_service.api.operations import PROPERTY_KEY
+from consent_service.api.operations import SLUG_PATTERN
 from consent_service.api.operations import TEXT_PATTERN
 from consent_service.api.operations import VARY
 from consent_service.api.operations import Answer
@@ -486,7 +487,13 @@ WIDGET_FILES = {
         "text/javascript",
         "The IAB GPP CMP API (`__gpp`), fetched once the banner's answer is in.",
     ),
+    "widget-ads.js": (
+        "text/javascript",
+        "The other ad and shop platforms' adapters, fetched by the stub where a property "
+        "enables any.",
+    ),
 }
+STUB_URL = "/v1/stub.js"
 UNSUBSCRIBE_URL = "/v1/email/unsubscribe"
 POLICY_PAGE_RULE = "/policies/<property_key>/<document_key>/<int(min=1, max=2147483647):number>"
 POLICY_DIFF_RULE = (
@@ -499,6 +506,7 @@ def _elsewhere() -> Iterator[DescribedOperation]:
     """The widget blueprint's files and the preferences blueprint's unsubscribe, policy and
     policy diff pages: described here, since a blueprint never imports another."""
     yield from _widget_files()
+    yield _stub_file()
     token = query(
         "token",
         "The opaque signed token from the email's `List-Unsubscribe` header: it names the "
@@ -649,6 +657,50 @@ def _widget_files() -> Iterator[DescribedOperation]:
             ),
             None,
         )
+
+
+def _stub_file() -> DescribedOperation:
+    return (
+        _rule(STUB_URL),
+        "get",
+        Operation(
+            "getStubJs",
+            "Widget",
+            "The synchronous stub a shop's page loads before any tag",
+            description="Pushes Google Consent Mode's denied default at once, sets the denied "
+            "defaults of the platforms the property enables that take one before their tag, "
+            "fetches their adapters, and keeps a `window.consent` queue the widget adopts. "
+            "Without `property`, Consent Mode's default and the queue only. gzip when the "
+            "client accepts it; cached for five minutes, then revalidated by ETag.",
+            parameters=[
+                query(
+                    "property",
+                    "The property whose enabled platforms the stub sets defaults for.",
+                    "demo-shop",
+                    pattern=SLUG_PATTERN,
+                ),
+                header_parameter("Accept-Encoding", "`gzip` gets the gzipped file.", "gzip"),
+                IF_NONE_MATCH,
+            ],
+            responses={
+                200: Answer(
+                    "The stub.",
+                    {"type": "string"},
+                    media_type="text/javascript",
+                    headers={
+                        "ETag": ETAG,
+                        "Cache-Control": CACHE_CONTROL,
+                        "Vary": VARY,
+                        "Access-Control-Allow-Origin": ALLOW_ORIGIN,
+                        "Content-Encoding": described_header("`gzip` when gzipped."),
+                    },
+                ),
+                304: NOT_MODIFIED,
+            },
+            raises=(errors.UnknownProperty,),
+        ),
+        None,
+    )
 
 
 def _rule(rule: str) -> Rule:

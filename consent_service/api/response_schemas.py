@@ -332,6 +332,15 @@ class BannerPurposeSchema(Schema):
         metadata=_doc("US-state opt-out categories: `sale`, `sharing`, `targeted_advertising`."),
     )
     vendors = fields.List(fields.String(), required=True, metadata=_doc("Vendor keys."))
+    platform_signals = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata=_doc(
+            "Each enabled platform's signals this purpose grants (`{platform: [signal]}`); a "
+            "signal is granted only when every purpose listing it is."
+        ),
+    )
     changed_in = fields.Integer(
         required=True,
         allow_none=True,
@@ -393,6 +402,15 @@ class BannerSchema(Schema):
     purposes = fields.List(fields.Nested(BannerPurposeSchema), required=True)
     vendors = fields.List(fields.Nested(BannerVendorSchema), required=True)
     policy = fields.Nested(BannerPolicySchema, required=True)
+    platforms = fields.List(
+        fields.String(),
+        required=True,
+        metadata=_doc(
+            "The ad and shop platforms the property enables (`microsoft_uet`, "
+            "`microsoft_clarity`, `meta_pixel`, `tiktok_pixel`, `amazon_ads`, `shopify`, "
+            "`wp_consent`): the widget loads `widget-ads.js` to tell them the choice."
+        ),
+    )
     documents = fields.List(
         fields.Nested(BannerDocumentSchema),
         required=True,

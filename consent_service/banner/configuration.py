@@ -25,6 +25,7 @@ from consent_service.models import Property
 from consent_service.models import Vendor
 from consent_service.models import VersionStatus
 from consent_service.properties.lookup import consent_context
+from consent_service.properties.platforms import ordered_platforms
 from consent_service.properties.settings import BANNER_TEXT_KEYS
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "dv", "yi", "ku"})
@@ -42,6 +43,8 @@ class Fingerprint:
     default_locale: str
     # The property's jurisdiction overrides, frozen: (code, ((field, value), ...)), ...
     overrides: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
+    # The platforms it enables (catalogue order): what the synchronous stub sets defaults for.
+    platforms: tuple[str, ...] = ()
 
     @property
     def override_map(self) -> dict[str, dict[str, object]]:
@@ -59,6 +62,7 @@ def load_fingerprint(session: Session, property_key: str, *, now: dt.datetime) -
             (code, tuple(sorted(fields.items())))
             for code, fields in sorted(context.overrides.items())
         ),
+        platforms=tuple(ordered_platforms(context.platforms)),
     )
 
 
@@ -124,6 +128,8 @@ def build_banner(
         return values.get(locale, {}).get(key) or values.get(prop.default_locale, {}).get(key, "")
 
     changed_in = {purpose.key: purpose.changed_in for purpose in context.purposes}
+    # Only the platforms the property enables: the widget loads their adapters when any is.
+    platforms = ordered_platforms(prop.platforms or ())
     vendors_by_purpose: dict[str, list[str]] = {}
     for vendor in prop.vendors:
         for purpose in vendor.purposes:
@@ -148,6 +154,11 @@ def build_banner(
                 or (not opt_in and jurisdiction.purpose_defaults.get(purpose.key, True)),
                 "consent_mode": purpose.consent_mode,
                 "opt_out_categories": purpose.opt_out_categories,
+                "platform_signals": {
+                    platform: list(signals)
+                    for platform, signals in (purpose.platform_signals or {}).items()
+                    if platform in platforms
+                },
                 "vendors": vendors_by_purpose.get(purpose.key, []),
                 # A stored choice for this purpose under an earlier version is stale.
                 "changed_in": changed_in.get(purpose.key),
@@ -176,6 +187,7 @@ def build_banner(
             ),
             "last_material_version": context.last_material,
         },
+        "platforms": platforms,
         "documents": _documents(session, prop, base_url, now),
         "consents_url": f"{base_url}/v1/consents",
     }

@@ -57,6 +57,9 @@ class Property(Base):
     retention_overrides: Mapped[dict[str, str]] = mapped_column(
         sa.JSON, default=dict, server_default="{}"
     )
+    # The ad and shop platforms the widget tells the visitor's choice (keys of
+    # ``properties.platforms.PLATFORMS``, e.g. ["microsoft_uet", "shopify"]); none by default.
+    platforms: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     purposes: Mapped[list[Purpose]] = relationship(
@@ -79,6 +82,11 @@ class Purpose(Base):
     consent_mode: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # US-state opt-out categories: "sale", "sharing", "targeted_advertising".
     opt_out_categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # {platform: [signal, ...]}: the other platforms' signals this purpose grants, e.g.
+    # {"microsoft_uet": ["ad_storage"]}; a signal needs every purpose listing it granted.
+    platform_signals: Mapped[dict[str, list[str]]] = mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     # {locale: {"name": ..., "description": ...}}
     texts: Mapped[dict[str, dict[str, str]]] = mapped_column(sa.JSON, default=dict)
 

@@ -1,5 +1,6 @@
 """A property's catalogue as the admin changes it: its purposes (texts, legal basis, Google
-Consent Mode types, US opt-out categories, order) and its vendors (with their cookies).
+Consent Mode types, US opt-out categories, other platforms' signals, order) and its vendors
+(with their cookies).
 
 Every function validates first and changes nothing when a value is refused
 (:class:`ValidationFailed`, one :class:`FieldError` per field); every change bumps the
@@ -29,6 +30,9 @@ from consent_service.models import Property
 from consent_service.models import Purpose
 from consent_service.models import Vendor
 from consent_service.properties.config_version import bump_config_version
+from consent_service.properties.platforms import default_platform_signals
+from consent_service.properties.platforms import normalised
+from consent_service.properties.platforms import signal_errors
 
 LEGAL_BASES = ("consent", "legitimate_interest", "contract", "legal_obligation")
 CONSENT_MODE_TYPES = (
@@ -61,6 +65,9 @@ class PurposeChange:
     consent_mode: list[str]
     opt_out_categories: list[str]
     position: int
+    # {platform: [signal]} (``properties.platforms``). None: a new purpose gets the defaults of
+    # its ``consent_mode``, an edited one keeps its mapping.
+    platform_signals: dict[str, list[str]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +95,13 @@ def add_purpose(session: Session, prop: Property, key: str, change: PurposeChang
     errors += _purpose_errors(prop, change, essential=False)
     _raise(errors, "the purpose was not added")
     purpose = Purpose(property_id=prop.id, key=key, essential=False)
+    if change.platform_signals is None:
+        change = dataclasses.replace(
+            change,
+            platform_signals=default_platform_signals(
+                change.consent_mode, change.opt_out_categories
+            ),
+        )
     _apply_purpose(purpose, prop, change)
     session.add(purpose)
     bump_config_version(session, prop.id)
@@ -154,6 +168,9 @@ def purpose_snapshot(purpose: Purpose) -> dict[str, object]:
         "legal_basis": purpose.legal_basis,
         "consent_mode": list(purpose.consent_mode or []),
         "opt_out_categories": list(purpose.opt_out_categories or []),
+        "platform_signals": {
+            platform: list(names) for platform, names in (purpose.platform_signals or {}).items()
+        },
         "texts": {locale: dict(values) for locale, values in (purpose.texts or {}).items()},
     }
 
@@ -233,6 +250,8 @@ def _purpose_errors(prop: Property, change: PurposeChange, *, essential: bool) -
     errors += _members(
         "/opt_out_categories", change.opt_out_categories, OPT_OUT_CATEGORIES, "opt-out category"
     )
+    if change.platform_signals is not None:
+        errors += signal_errors("/platform_signals", change.platform_signals)
     if essential and change.opt_out_categories:
         errors.append(
             FieldError(
@@ -334,6 +353,8 @@ def _apply_purpose(purpose: Purpose, prop: Property, change: PurposeChange) -> N
     purpose.legal_basis = change.legal_basis
     purpose.consent_mode = [t for t in CONSENT_MODE_TYPES if t in change.consent_mode]
     purpose.opt_out_categories = [c for c in OPT_OUT_CATEGORIES if c in change.opt_out_categories]
+    if change.platform_signals is not None:
+        purpose.platform_signals = normalised(change.platform_signals)
     purpose.position = change.position
 
 

@@ -85,6 +85,8 @@ class ConsentContext:
     # The property's stricter-than-the-law settings per jurisdiction code (see
     # ``jurisdiction_overrides.py``), as stored.
     overrides: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
+    # The ad and shop platforms the property enables, as stored.
+    platforms: tuple[str, ...] = ()
 
 
 def get_property(session: Session, key: str) -> Property:
@@ -152,6 +154,7 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
             if r.purpose_id is not None
         ),
         overrides=first.jurisdiction_overrides or {},
+        platforms=tuple(first.platforms or ()),
     )
 
 
@@ -213,6 +216,7 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
             Property.default_locale,
             Property.controller,
             Property.jurisdiction_overrides,
+            Property.platforms,
             Property.consent_document_key.label("document_key"),
             PolicyDocument.id.label("document_id"),
             PolicyVersion.id.label("version_id"),

@@ -1,7 +1,7 @@
 """A property's own settings as the admin edits them: name, the origins allowed to embed the
-widget, languages, cookie domain, and the banner's words in each language: shared ones, and
-for each regime (opt-in, opt-out, notice) the ones that must match how the law presents the
-choice there.
+widget, languages, cookie domain, the ad and shop platforms the widget tells the choice, and
+the banner's words in each language: shared ones, and for each regime (opt-in, opt-out,
+notice) the ones that must match how the law presents the choice there.
 
 Everything is checked before anything changes: one :class:`ValidationFailed` lists every
 problem, and then nothing is saved. A change bumps the property's ``config_version`` so banner
@@ -23,6 +23,8 @@ from consent_service.errors import ValidationFailed
 from consent_service.jurisdictions.rules import Regime
 from consent_service.models import Property
 from consent_service.properties.config_version import bump_config_version
+from consent_service.properties.platforms import ordered_platforms
+from consent_service.properties.platforms import platform_errors
 
 # The banner's words that do not depend on the law's regime, in the order the admin lists them.
 SHARED_TEXT_ORDER: tuple[str, ...] = (
@@ -87,6 +89,8 @@ class PropertySettings:
     banner_texts: Mapping[str, Mapping[str, str]]
     # {regime: {locale: {key: text}}}, keys from REGIME_TEXT_ORDER
     regime_texts: Mapping[str, Mapping[str, Mapping[str, str]]]
+    # Keys of ``properties.platforms.PLATFORMS`` the widget tells the choice.
+    platforms: Sequence[str] = ()
 
 
 def snapshot(prop: Property) -> dict[str, object]:
@@ -97,6 +101,7 @@ def snapshot(prop: Property) -> dict[str, object]:
         "default_locale": prop.default_locale,
         "locales": list(prop.locales or []),
         "cookie_domain": prop.cookie_domain,
+        "platforms": list(prop.platforms or []),
         "banner_texts": {
             locale: dict(texts) for locale, texts in (prop.banner_texts or {}).items()
         },
@@ -126,6 +131,7 @@ def update_property_settings(session: Session, prop: Property, new: PropertySett
         )
     locales = _locales(default_locale, new.locales, errors)
     cookie_domain = _cookie_domain(new.cookie_domain, errors)
+    errors += platform_errors("/platforms", new.platforms)
     texts = _words(
         locales,
         new.banner_texts,
@@ -156,6 +162,7 @@ def update_property_settings(session: Session, prop: Property, new: PropertySett
     prop.default_locale = default_locale
     prop.locales = locales
     prop.cookie_domain = cookie_domain
+    prop.platforms = ordered_platforms(new.platforms)
     prop.banner_texts = texts
     prop.regime_texts = regime_texts
     if snapshot(prop) == before:

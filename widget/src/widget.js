@@ -60,8 +60,10 @@ function requestJson(url, body) {
 }
 
 function main() {
-  if (window.consent) return; // the tag is on the page twice
-  pushConsentDefault();
+  // The synchronous stub (stub.js) leaves a queue of calls and has pushed the default.
+  const stub = window.consent;
+  if (stub && !stub.a) return; // the tag is on the page twice
+  if (!stub) pushConsentDefault();
   const script = document.currentScript ||
     document.querySelector('script[data-property][src*="/v1/widget.js"]');
   const property = script && script.getAttribute('data-property');
@@ -123,6 +125,7 @@ function main() {
   const loadGpp = () => lazy('widget-gpp.js', 'consent:gpp').then((install) => {
     gpp = install(gppCalls, ownGpp);
   }, () => {});
+  if (stub) stub.a(window.consent); // the calls the stub queued
   if (!property) {
     toGpp('fail');
     return loadGpp();
@@ -140,9 +143,11 @@ function main() {
   const allowed = (purposes) => purposes.every((key) => !!decisions && decisions[key] === true);
   const gpcForcesOff = (purpose) => gpcOverrides(config, purpose, gpc);
 
+  let adapters = null; // widget-ads.js: the other platforms the property enables
   function apply(next, reason) {
     decisions = next;
     pushConsentUpdate(config.purposes, decisions);
+    if (adapters) adapters(decisions);
     clearRefusedCookies(config.vendors, decisions);
     applyTags(document, allowed);
     toGpp('update', config, decisions, gpc);
@@ -370,10 +375,14 @@ function main() {
   const loaded = [
     requestJson(base + '/v1/banner?' + query), loadStyles(base + '/v1/widget.css'), domReady(),
     stored && requestJson(base + '/v1/visitors/' + stored.visitorId + '/choice?' +
-      new URLSearchParams({ property, token }))
+      new URLSearchParams({ property, token })),
+    stub && stub.ads // the other platforms' adapters, which the stub fetches when enabled
   ];
   Promise.all(loaded)
-    .then((results) => start(results[0], results[3]))
+    .then((results) => {
+      adapters = results[4] && results[4](results[0], stub);
+      start(results[0], results[3]);
+    })
     .catch((error) => {
       toGpp('fail');
       if (window.console) console.warn('consent widget: failing closed:', error);
