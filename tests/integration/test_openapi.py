@@ -15,7 +15,7 @@ from werkzeug.routing import Rule
 
 from consent_service.api.openapi import openapi_document
 from consent_service.errors import problem_types
-from widget.assets import BUNDLES
+from widget.serve import SERVED_AS_BUILT
 
 # Not part of the API: Flask's static files, the demo shop's page and the admin (HTML).
 UNDOCUMENTED = re.compile(r"^/(static|demo|admin|preferences)/")
@@ -81,7 +81,7 @@ def test_every_v1_rule_is_a_documented_path(app):
     for rule in v1_rules:
         assert all(path in paths for path in _documented_paths(rule)), rule.rule
     assert _documented_paths(next(r for r in v1_rules if "widget" in r.rule)) == [
-        f"/v1/{name}" for name in BUNDLES
+        f"/v1/{name}" for name in SERVED_AS_BUILT
     ]
 
 
