@@ -346,7 +346,7 @@ class Visitor:
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since >= self._timing.idle:
                 return
-            self.page.wait_for_timeout(25)  # lets Playwright deliver the page's events
+            self.page.wait_for_timeout(50)  # lets Playwright deliver the page's events
 
     def _abandon(self) -> None:
         """Leave a page that would not load for a fresh tab of the same visitor (same

@@ -69,7 +69,9 @@ LEAKS = """
 """
 
 
-class _Server(ThreadingHTTPServer):
+class StaticServer(ThreadingHTTPServer):
+    """Serves fixed routes; a route "hang" never answers while the tests run."""
+
     daemon_threads = True
 
     def __init__(self, host: str, routes: dict[str, Any], stopping: threading.Event) -> None:
@@ -80,7 +82,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: StaticServer
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -109,9 +111,9 @@ class LeakyShop:
 
     def __init__(self, service_url: str) -> None:
         self._stopping = threading.Event()
-        self.pixel = _Server("127.0.0.2", {"/px.gif": ("image/gif", GIF)}, self._stopping)
+        self.pixel = StaticServer("127.0.0.2", {"/px.gif": ("image/gif", GIF)}, self._stopping)
         routes: dict[str, Any] = {}
-        self.shop = _Server("127.0.0.1", routes, self._stopping)
+        self.shop = StaticServer("127.0.0.1", routes, self._stopping)
         self.url = self.shop.origin
         widget = WIDGET.format(service=service_url)
 
