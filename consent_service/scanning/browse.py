@@ -200,15 +200,39 @@ class Browser:
         return str(self._browser.version)
 
     @contextlib.contextmanager
-    def visitor(self, *, gpc: bool, timing: Timing) -> Iterator[Visitor]:
+    def visitor(
+        self, *, gpc: bool, timing: Timing, service: str, region_token: str
+    ) -> Iterator[Visitor]:
+        """A fresh context whose calls to the consent service at ``service`` (its banner and
+        its consents) carry ``region_token`` as their ``region`` parameter."""
         context = self._browser.new_context(
             extra_http_headers={"Sec-GPC": "1"} if gpc else None,
             service_workers="block",
         )
         try:
+            _route_region(context, service, region_token)
             yield Visitor(context, gpc=gpc, timing=timing)
         finally:
             context.close()
+
+
+def _route_region(context: Any, service: str, token: str) -> None:
+    """Give the widget's region-dependent calls the scan token, as the widget does with a
+    page's own ``?region=``. Added on the way out, never to the page's URL: the token stays
+    out of the shop's logs and of the Referer third parties get."""
+    prefix = service.rstrip("/") + "/v1/"
+    endpoints = (prefix + "banner", prefix + "consents")
+
+    def wanted(url: str) -> bool:
+        return url.split("?", 1)[0] in endpoints
+
+    def add_token(route: Any) -> None:
+        parts = urllib.parse.urlsplit(route.request.url)
+        query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, True) if k != "region"]
+        query.append(("region", token))
+        route.continue_(url=parts._replace(query=urllib.parse.urlencode(query)).geturl())
+
+    context.route(wanted, add_token)
 
 
 @contextlib.contextmanager

@@ -3,8 +3,10 @@ and situation (each a fresh browser context), observe, judge, and give the repor
 
 Pages: the start URLs, then the same-origin links the first cell finds (not the widget's own
 links), up to ``pages``; every other cell visits that same list. A start URL outside the
-property's origins (and the service's own, where its demo lives) is not visited. Each page
-is opened with ``?region=<scan token>`` (``token.py``).
+property's origins (and the service's own, where its demo lives) is not visited.
+
+Each context's calls to the consent service carry a signed scan token (``token.py``) naming
+its region; the pages are loaded as they are.
 
 Situations: ``first_visit`` and ``gpc`` load the pages without acting (GPC on for ``gpc``:
 where the law honours it, the widget records the signal by itself); ``rejected`` and
@@ -67,6 +69,7 @@ from consent_service.scanning.judge import VendorInfo
 from consent_service.scanning.judge import judge_cell
 from consent_service.scanning.record import observe
 from consent_service.scanning.report import DEFAULT_SITUATIONS
+from consent_service.scanning.report import Finding
 from consent_service.scanning.report import Observation
 from consent_service.scanning.report import ScanReportData
 from consent_service.scanning.report import Situation
@@ -238,7 +241,7 @@ class _Scan:
         self.pages: list[str] = []
         self.discovering = True
         self.observations: list[Observation] = []
-        self.findings: list[Any] = []
+        self.findings: list[Finding] = []
         self.unscanned: list[Unscanned] = []
         self.browser_version = ""
 
@@ -298,24 +301,26 @@ class _Scan:
             situation is Situation.ACCEPTED and Situation.WITHDRAWN in self.request.situations
         )
         cell: list[tuple[Observation, Mapping[str, Decision]]] = []
-        with browser.visitor(gpc=gpc, timing=self.request.timing) as visitor:
+        with browser.visitor(
+            gpc=gpc, timing=self.request.timing, service=self.env.base_url, region_token=token
+        ) as visitor:
             chosen_on: str | None = None
             if situation in (Situation.REJECTED, Situation.ACCEPTED):
-                chosen_on = self.choose(visitor, region, situation, token)
+                chosen_on = self.choose(visitor, region, situation)
                 if chosen_on is None:
                     return
             index = 0
             while index < len(self.pages):
                 page = self.pages[index]
                 index += 1
-                observed = self.visit(visitor, page, region, situation, token, gpc)
+                observed = self.visit(visitor, page, region, situation, gpc)
                 if observed is not None:
                     cell.append(observed)
             self.judge(cell)
             if withdraw and chosen_on is not None:
-                self.withdrawn(visitor, chosen_on, region, token)
+                self.withdrawn(visitor, chosen_on, region)
 
-    def choose(self, visitor: Visitor, region: str, situation: Situation, token: str) -> str | None:
+    def choose(self, visitor: Visitor, region: str, situation: Situation) -> str | None:
         """Answer the banner on the first page that shows it; that page, or None."""
         method = "accept_all" if situation is Situation.ACCEPTED else "reject_all"
         reasons = []
@@ -323,7 +328,7 @@ class _Scan:
             if self.out_of_time():
                 break
             try:
-                raw = visitor.load(_with_region(page, token))
+                raw = visitor.load(page)
                 if not raw.widget:
                     reasons.append(f"{page}: no widget")
                     continue
@@ -344,18 +349,16 @@ class _Scan:
         page: str,
         region: str,
         situation: Situation,
-        token: str,
         gpc: bool,
     ) -> tuple[Observation, Mapping[str, Decision]] | None:
         if self.out_of_time():
             self.skip(page, region, situation, self.time_limit_reason())
             return None
         try:
-            raw = visitor.load(_with_region(page, token))
+            raw = visitor.load(page)
         except PageProblem as problem:
             self.skip(page, region, situation, str(problem))
             return None
-        raw = dataclasses.replace(raw, url=page)
         if self.discovering:
             self.add_links(raw)
         if not raw.widget:
@@ -366,21 +369,21 @@ class _Scan:
         self.observations.append(observation)
         return observation, self.expected(region, gpc, visitor.receipts)
 
-    def withdrawn(self, visitor: Visitor, page: str, region: str, token: str) -> None:
+    def withdrawn(self, visitor: Visitor, page: str, region: str) -> None:
         situation = Situation.WITHDRAWN
         if self.out_of_time():
             self.skip(page, region, situation, self.time_limit_reason())
             return
         try:
-            visitor.load(_with_region(page, token))
+            visitor.load(page)
             visitor.withdraw()
             visitor.settle()
             lingering = visitor.cookies()
-            raw = visitor.load(_with_region(page, token))
+            raw = visitor.load(page)
         except PageProblem as problem:
             self.skip(page, region, situation, str(problem))
             return
-        raw = dataclasses.replace(raw, url=page, after_withdrawal=lingering)
+        raw = dataclasses.replace(raw, after_withdrawal=lingering)
         observation = observe(
             raw, region=region, situation=situation.value, gpc=False, service=self.env.base_url
         )
@@ -499,13 +502,6 @@ def run_scan(
             for page in scan.pages:
                 scan.skip(page, None, None, str(problem))
     return scan.report(clock())
-
-
-def _with_region(url: str, token: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, True) if k != "region"]
-    query.append(("region", token))
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
 def _without_region(url: str) -> str:

@@ -1,14 +1,15 @@
 """The signed scan token: how a scan makes the widget believe it is in the scanned region.
 
 Production ignores a visitor's ``?region=``, and the scanner's browser is wherever the scan
-runs. So the scanner opens each page with ``?region=<token>``; the widget passes the page's
-``?region=`` on to ``/v1/banner`` and ``/v1/consents``, and the service honours a token it
-signed itself (the app's secret key, a salt of its own, fresh for :data:`MAX_AGE`) in every
-environment, and nothing else a client says. Like the admin's preview token
-(``banner/preview.py``), but it also reaches ``/v1/consents``: a scan's clicks record real,
-signed receipts, under the scanned region, with ``source`` :data:`SCAN_SOURCE` so that they
-are told apart from people's: the dashboard's figures leave them out, and they send no
-``consent.changed`` webhook event.
+runs. The widget passes a page's ``?region=`` on to ``/v1/banner`` and ``/v1/consents``; the
+scanner's browser puts a token there instead, on its way out (``browse.py`` routes those two
+calls), never in the page's URL, so the token reaches neither the shop's logs nor the Referer
+third parties get. The service honours a token it signed itself (the app's secret key, a salt
+of its own, fresh for :data:`MAX_AGE`) in every environment, and nothing else a client says.
+Like the admin's preview token (``banner/preview.py``), but it also reaches
+``/v1/consents``: a scan's clicks record real, signed receipts, under the scanned region,
+with ``source`` :data:`SCAN_SOURCE` so that they are told apart from people's: the
+dashboard's figures leave them out, and they send no ``consent.changed`` webhook event.
 """
 
 from __future__ import annotations
