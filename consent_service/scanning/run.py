@@ -254,6 +254,12 @@ class _Scan:
     def skip(self, url: str | None, region: str | None, situation: str | None, why: str) -> None:
         self.unscanned.append(Unscanned(url=url, region=region, situation=situation, reason=why))
 
+    def skip_cell(self, region: str, situation: Situation, why: str) -> None:
+        """A whole cell not scanned (and ``withdrawn`` with ``accepted``, its first part)."""
+        self.skip(None, region, situation.value, why)
+        if situation is Situation.ACCEPTED and Situation.WITHDRAWN in self.request.situations:
+            self.skip(None, region, Situation.WITHDRAWN.value, why)
+
     def start_urls(self) -> list[str]:
         valid = []
         for url in dict.fromkeys(self.request.urls):
@@ -308,6 +314,9 @@ class _Scan:
             if situation in (Situation.REJECTED, Situation.ACCEPTED):
                 chosen_on = self.choose(visitor, region, situation)
                 if chosen_on is None:
+                    if withdraw:
+                        why = "nothing was accepted, so nothing could be withdrawn"
+                        self.skip(None, region, Situation.WITHDRAWN.value, why)
                     return
             index = 0
             while index < len(self.pages):
@@ -494,7 +503,7 @@ def run_scan(
                 scan.browser_version = browser.version
                 for region, situation in scan.cells():
                     if scan.out_of_time():
-                        scan.skip(None, region, situation.value, scan.time_limit_reason())
+                        scan.skip_cell(region, situation, scan.time_limit_reason())
                         continue
                     scan.run_cell(browser, region, situation)
                     scan.discovering = False

@@ -237,3 +237,20 @@ def test_a_scheduled_scan_runs_beside_the_worker_and_emits_scan_completed(servic
             "schedule",
         )
         db.session.remove()
+
+
+def test_a_scan_asked_to_stop_reports_every_cell_it_did_not_scan(service, leaky) -> None:
+    with service.app.app_context():
+        report = run_scan(
+            db.session(),
+            ScanRequest("leaky-shop", (f"{leaky.url}/clean",), regions=("FR", "GB")),
+            ScanEnvironment.from_settings(settings()),
+            should_stop=lambda: True,
+        )
+        db.session.remove()
+    assert (report.status, report.observations, report.findings) == ("failed", (), ())
+    assert {(u.region, u.situation, u.reason) for u in report.unscanned} == {
+        (region, situation, "the scan was stopped (its worker is shutting down)")
+        for region in ("FR", "GB")
+        for situation in ("first_visit", "rejected", "accepted", "withdrawn", "gpc")
+    }
