@@ -264,7 +264,8 @@ class Visitor:
         self._context = context
         self._timing = timing
         self._writes: list[Write] = []
-        self._responses: list[Any] = []
+        self._responses: list[Any] = []  # whose Set-Cookie headers are not read yet
+        self._unread: list[Any] = []  # not looked at for the banner or a receipt yet
         self._set_cookies: list[tuple[str, str]] = []
         self._requests: list[Request] = []
         self._banner: dict[str, Any] | None = None
@@ -307,10 +308,27 @@ class Visitor:
 
     def _on_response(self, response: Any) -> None:
         self._responses.append(response)
+        self._unread.append(response)
 
-    def _collect_set_cookies(self) -> None:
-        """Read the Set-Cookie headers of the responses since the last call."""
+    def _read_answers(self) -> None:
+        """Keep the banner and every receipt the service answered with since the last call."""
+        unread, self._unread = self._unread, []
+        for response in unread:
+            if self._banner is None and "/v1/banner" in response.url and response.ok:
+                with contextlib.suppress(PlaywrightError, ValueError):
+                    self._banner = response.json()
+            elif _recorded_choice(response):
+                with contextlib.suppress(PlaywrightError, ValueError):
+                    self.receipts.append(response.json().get("payload") or {})
+
+    def _collect_set_cookies(self, jar: list[dict[str, Any]]) -> None:
+        """Take the responses since the last call and, when ``jar`` holds a cookie no script
+        wrote and no response named yet, read their ``Set-Cookie`` headers (each read is a
+        round trip to the browser, so only then)."""
+        self._read_answers()
         responses, self._responses = self._responses, []
+        if not self._unattributed(jar):
+            return
         for response in responses:
             try:
                 headers = response.headers_array()
@@ -322,12 +340,13 @@ class Visitor:
                         name = line.split("=", 1)[0].strip()
                         if name:
                             self._set_cookies.append((name, response.url))
-            if self._banner is None and "/v1/banner" in response.url and response.ok:
-                with contextlib.suppress(PlaywrightError, ValueError):
-                    self._banner = response.json()
-            elif _recorded_choice(response):
-                with contextlib.suppress(PlaywrightError, ValueError):
-                    self.receipts.append(response.json().get("payload") or {})
+
+    def _unattributed(self, jar: list[dict[str, Any]]) -> bool:
+        written = {w.name for w in self._writes if w.kind == "cookie" and not w.removal}
+        named = {name for name, _ in self._set_cookies}
+        return any(
+            c["name"] not in named and (c.get("httpOnly") or c["name"] not in written) for c in jar
+        )
 
     def load(self, url: str) -> RawPage:
         """Open ``url`` and wait until it settled; PageProblem if it cannot be scanned."""
@@ -381,7 +400,8 @@ class Visitor:
         self.page = self._new_page()
 
     def _snapshot(self, url: str, status: int | None, widget: bool) -> RawPage:
-        self._collect_set_cookies()
+        jar = list(self._context.cookies())
+        self._collect_set_cookies(jar)
         page = self.page
         gpp = page.evaluate(GPP_PING)
         banner = self._banner or {}
@@ -392,7 +412,7 @@ class Visitor:
             widget=widget,
             jurisdiction=jurisdiction,
             decisions=page.evaluate(DECISIONS) if widget else None,
-            cookies=list(self._context.cookies()),
+            cookies=jar,
             storage=dict(page.evaluate(STORAGE_KEYS)),
             requests=list(self._requests),
             consent_mode=page.evaluate(CONSENT_MODE),
@@ -434,7 +454,7 @@ class Visitor:
         self._quiet()
 
     def _banner_texts(self) -> tuple[dict[str, str], list[str]]:
-        self._collect_set_cookies()
+        self._read_answers()
         if not self._banner:
             raise PageProblem("the widget showed no banner to answer")
         texts = self._banner.get("texts") or {}
@@ -451,7 +471,7 @@ class Visitor:
         if not response.ok:
             raise PageProblem(f"the service refused the choice: HTTP {response.status}")
         self._quiet()  # the widget applies the answer: tags it activates load
-        self._collect_set_cookies()  # keeps the receipt too
+        self._read_answers()  # keeps the receipt
         return self.receipts[-1] if self.receipts else {}
 
 

@@ -41,6 +41,7 @@ from tests.browser.live_server import LiveServer
 from tests.scan_support.leaky_shop import GPCBLIND_COOKIE
 from tests.scan_support.leaky_shop import PIXEL_HOST
 from tests.scan_support.leaky_shop import RETRACK_COOKIE
+from tests.scan_support.leaky_shop import SESSION_COOKIE
 from tests.scan_support.leaky_shop import UNDECLARED_COOKIE
 from tests.scan_support.leaky_shop import LeakyShop
 from tests.scan_support.leaky_shop import load_leaky_property
@@ -129,6 +130,18 @@ def test_every_planted_fault_of_the_leaky_shop_is_found_and_nothing_else(service
     assert report.pages == (f"{leaky.url}/", f"{leaky.url}/about")  # not the partner's link
     assert report.unscanned == ()
     pixel = f"{PIXEL_HOST}:{leaky.pixel.server_address[1]}"
+    # Who set what: the shop's response, a script (from the setter's stack).
+    home = report.observations[0]
+    cookies = {c.name: c for c in home.cookies}
+    assert (cookies[SESSION_COOKIE].set_by, cookies[SESSION_COOKIE].source) == (
+        "response",
+        f"{leaky.url}/",
+    )
+    assert cookies[SESSION_COOKIE].http_only and not cookies[SESSION_COOKIE].third_party
+    assert (cookies[UNDECLARED_COOKIE].set_by, cookies[UNDECLARED_COOKIE].expires is not None) == (
+        "script",
+        True,
+    )
     found = _found(report)
     # Nothing but the four faults.
     assert {key[3] for key in found} == {pixel, RETRACK_COOKIE, UNDECLARED_COOKIE, GPCBLIND_COOKIE}

@@ -10,7 +10,8 @@ four faults (see ``leaky-shop/property.toml``):
    Open Cookie Database);
 4. GpcBlind's sharing script is tagged ``analytics``, which GPC does not switch off.
 
-Besides: ``/plain`` has no widget, ``/slow`` never finishes loading (an image that never
+Besides: ``/`` sets the shop's own (declared, essential) session cookie in its response,
+``/plain`` has no widget, ``/slow`` never finishes loading (an image that never
 arrives), and ``/clean`` is a page with the widget and nothing else.
 """
 
@@ -39,6 +40,7 @@ PIXEL_HOST = "127.0.0.2"
 RETRACK_COOKIE = "rt_uid"
 UNDECLARED_COOKIE = "_hjSessionUser_123"
 GPCBLIND_COOKIE = "gb_id"
+SESSION_COOKIE = "leaky_session"
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -94,8 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             self.send_error(404)
             return
-        content_type, body = route
+        content_type, body, *headers = route
         self.send_response(200)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
@@ -127,7 +131,9 @@ class LeakyShop:
             return "text/html; charset=utf-8", html.encode()
 
         leaks = LEAKS.replace("{pixel}", self.pixel.origin)
-        routes["/"] = page("Home", body=leaks.replace("{title}", "home"))
+        # The shop's own session cookie (declared, essential), set by its response.
+        session_cookie = ("Set-Cookie", f"{SESSION_COOKIE}=s1; Path=/; HttpOnly; SameSite=Lax")
+        routes["/"] = (*page("Home", body=leaks.replace("{title}", "home")), session_cookie)
         routes["/about"] = page("About", body=leaks.replace("{title}", "about"))
         routes["/plain"] = page("No widget", with_widget=False)
         routes["/clean"] = page("Clean")
