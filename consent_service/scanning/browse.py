@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -220,11 +221,8 @@ def _route_region(context: Any, service: str, token: str) -> None:
     """Give the widget's region-dependent calls the scan token, as the widget does with a
     page's own ``?region=``. Added on the way out, never to the page's URL: the token stays
     out of the shop's logs and of the Referer third parties get."""
-    prefix = service.rstrip("/") + "/v1/"
-    endpoints = (prefix + "banner", prefix + "consents")
-
-    def wanted(url: str) -> bool:
-        return url.split("?", 1)[0] in endpoints
+    # A pattern, not a callable: the browser then pauses only these calls, not every request.
+    endpoints = re.compile(re.escape(service.rstrip("/")) + r"/v1/(banner|consents)(\?.*)?$")
 
     def add_token(route: Any) -> None:
         parts = urllib.parse.urlsplit(route.request.url)
@@ -232,7 +230,7 @@ def _route_region(context: Any, service: str, token: str) -> None:
         query.append(("region", token))
         route.continue_(url=parts._replace(query=urllib.parse.urlencode(query)).geturl())
 
-    context.route(wanted, add_token)
+    context.route(endpoints, add_token)
 
 
 @contextlib.contextmanager
