@@ -14,6 +14,7 @@ from consent_service.api import operations as doc
 from consent_service.api.recording import receipt_response
 from consent_service.api.response_schemas import RecordedConsentSchema
 from consent_service.api.schemas import ConsentRequestSchema
+from consent_service.consent.receipts import SCAN_SOURCE
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import ReoptinConfirmationRequired
@@ -85,6 +86,7 @@ def create_consent() -> Response:
 
 def _record(origin: str | None) -> Response:
     body = load_json(_schema)
+    located = visitor_region()
     consent = ConsentRequest(
         property_key=body["property"],
         visitor_id=body["visitor_id"],
@@ -92,8 +94,9 @@ def _record(origin: str | None) -> Response:
         method=Method(body["method"]),
         decisions=body["decisions"],
         gpc=body["gpc"] or "1" in request.headers.getlist("Sec-GPC"),
-        source="widget",
-        region=visitor_region().region,
+        # A compliance scan's click: a real receipt, told apart from people's.
+        source=SCAN_SOURCE if located.source == "scan" else "widget",
+        region=located.region,
         network=truncate_ip(visitor_ip()),
         origin=origin,
         reoptin_confirmed=body["reoptin_confirmed"],

@@ -84,6 +84,8 @@ class EventType(enum.StrEnum):
     CONSENT_CHANGED = "consent.changed"
     SUBJECT_ERASED = "subject.erased"
     POLICY_PUBLISHED = "policy.published"
+    # A compliance scan finished (``scanning.storage.store_report``): its counts, never findings.
+    SCAN_COMPLETED = "scan.completed"
 
 
 EVENT_TYPES = tuple(e.value for e in EventType)

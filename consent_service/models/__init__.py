@@ -25,6 +25,9 @@ from consent_service.models.property import Purpose
 from consent_service.models.property import Vendor
 from consent_service.models.property import vendor_purposes
 from consent_service.models.retention import RetentionCutoff
+from consent_service.models.scan import ScanReport
+from consent_service.models.scan import ScanStatus
+from consent_service.models.scan import ScanTrigger
 from consent_service.models.self_service import ErasureRequest
 from consent_service.models.self_service import MagicLink
 from consent_service.models.subject import Subject
@@ -53,6 +56,9 @@ __all__ = [
     "Property",
     "Purpose",
     "RetentionCutoff",
+    "ScanReport",
+    "ScanStatus",
+    "ScanTrigger",
     "SigningKeyRecord",
     "Subject",
     "Vendor",

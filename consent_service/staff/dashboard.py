@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.consent.receipts import SCAN_SOURCE
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.infra.pii import Vault
@@ -116,6 +117,8 @@ def consent_rates(
             ConsentReceipt.property_id == context.property_id,
             ConsentReceipt.issued_at >= start,
             ConsentReceipt.issued_at < end,
+            # A compliance scan's clicks are not people's choices.
+            ConsentReceipt.source != SCAN_SOURCE,
         )
         .group_by(*group)
     )

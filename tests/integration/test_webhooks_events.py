@@ -38,8 +38,13 @@ def _data(message: OutboxMessage) -> dict:
     return json.loads(message.payload)["data"]
 
 
-def test_the_three_event_types_exist() -> None:
-    assert set(EVENT_TYPES) == {"consent.changed", "subject.erased", "policy.published"}
+def test_the_four_event_types_exist() -> None:
+    assert set(EVENT_TYPES) == {
+        "consent.changed",
+        "subject.erased",
+        "policy.published",
+        "scan.completed",
+    }
 
 
 def test_a_consent_without_endpoints_writes_no_outbox_row(session, record) -> None:
