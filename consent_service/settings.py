@@ -133,6 +133,73 @@ def _region_headers(name: str, raw: str) -> tuple[RegionHeader, ...]:
         raise SettingsError(f"{name}: {exc}") from None
 
 
+@dataclasses.dataclass(frozen=True)
+class ScheduledScan:
+    """One property's scheduled compliance scan (``CONSENT_SCAN_SCHEDULE``, README "Compliance
+    scanner"): its start URLs, how often, which regions (empty: the scanner's defaults), how
+    many pages and how long at most."""
+
+    property: str
+    urls: tuple[str, ...]
+    every: dt.timedelta = dt.timedelta(hours=24)
+    regions: tuple[str, ...] = ()
+    pages: int = 10
+    time_limit: dt.timedelta = dt.timedelta(minutes=30)
+
+
+_SCHEDULE_KEYS = {"property", "urls", "every_hours", "regions", "pages", "time_limit_minutes"}
+
+
+def _scan_schedule(name: str, raw: str) -> tuple[ScheduledScan, ...]:
+    """A JSON list: ``[{"property": "shop", "urls": ["https://shop.example/"], "every_hours":
+    24, "regions": ["FR", "US-CA"], "pages": 10, "time_limit_minutes": 30}]``."""
+    try:
+        entries = json.loads(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a JSON list of scans") from None
+    if not isinstance(entries, list):
+        raise SettingsError(f"{name} must be a JSON list of scans")
+    return tuple(_scheduled_scan(f"{name}[{i}]", entry) for i, entry in enumerate(entries))
+
+
+def _scheduled_scan(where: str, entry: object) -> ScheduledScan:
+    if not isinstance(entry, dict) or set(entry) - _SCHEDULE_KEYS:
+        raise SettingsError(f"{where} must be an object with keys {sorted(_SCHEDULE_KEYS)}")
+    prop, urls, regions = entry.get("property"), entry.get("urls"), entry.get("regions", [])
+    if not isinstance(prop, str) or not prop:
+        raise SettingsError(f"{where}.property must name a property")
+    if not isinstance(urls, list) or not urls or not all(_is_http_url(u) for u in urls):
+        raise SettingsError(f"{where}.urls must be a non-empty list of http(s) URLs")
+    if not isinstance(regions, list) or not all(isinstance(r, str) and r for r in regions):
+        raise SettingsError(f"{where}.regions must be a list of region codes")
+
+    def number(key: str, default: float, low: float, high: float) -> float:
+        value = entry.get(key, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise SettingsError(f"{where}.{key} must be a number from {low:g} to {high:g}")
+        return float(value)
+
+    return ScheduledScan(
+        property=prop,
+        urls=tuple(urls),
+        every=dt.timedelta(hours=number("every_hours", 24, 0.25, 24 * 366)),
+        regions=tuple(regions),
+        pages=int(number("pages", 10, 1, 500)),
+        time_limit=dt.timedelta(minutes=number("time_limit_minutes", 30, 1, 24 * 60)),
+    )
+
+
+def _is_http_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     environment: Environment
@@ -207,6 +274,9 @@ class Settings:
     # Retention periods other than policies/retention.toml's, ``kind=duration`` pairs
     # (``decision_log=P90D,receipts.DE=P4Y``); never below a kind's legal floor.
     retention: tuple[tuple[str, str], ...] = _from(_retention, ())
+    # The compliance scanner's browser (Debian's chromium) and the worker's scan schedule.
+    scan_browser: str = _from(_text, "/usr/bin/chromium")
+    scan_schedule: tuple[ScheduledScan, ...] = _from(_scan_schedule, ())
 
     @property
     def is_production(self) -> bool:

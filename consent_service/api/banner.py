@@ -160,7 +160,7 @@ def _prepare(
 
 def _cacheability(source: str) -> str:
     ttl = settings().banner_cache_seconds
-    if source == "override":
+    if source in ("override", "scan"):
         return "no-store"
     resolver = region_resolver()
     if source == "geoip" or (source == "unknown" and resolver.uses_geoip):

@@ -27,6 +27,7 @@ from consent_service.errors import UnknownPurpose
 from consent_service.extensions import committed
 from consent_service.extensions import receipt_issuer
 from consent_service.infra.network import truncate_ip
+from consent_service.scanning.token import SCAN_SOURCE
 from consent_service.web.cors import answer_page
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json
@@ -79,6 +80,7 @@ def create_consent() -> Response:
 
 def _record(origin: str | None) -> Response:
     body = load_json(_schema)
+    located = visitor_region()
     consent = ConsentRequest(
         property_key=body["property"],
         visitor_id=body["visitor_id"],
@@ -86,8 +88,9 @@ def _record(origin: str | None) -> Response:
         method=Method(body["method"]),
         decisions=body["decisions"],
         gpc=body["gpc"] or "1" in request.headers.getlist("Sec-GPC"),
-        source="widget",
-        region=visitor_region().region,
+        # A compliance scan's click: a real receipt, told apart from people's.
+        source=SCAN_SOURCE if located.source == "scan" else "widget",
+        region=located.region,
         network=truncate_ip(visitor_ip()),
         origin=origin,
         reoptin_confirmed=body["reoptin_confirmed"],

@@ -4,7 +4,7 @@ own words), and reports.
 
 ``worker`` drains the outbox; ``demo``, ``receipts``, ``state``, ``policy``, ``signing-key``,
 ``keys``, ``keystore``, ``identity-secret``, ``webhooks``, ``campaigns``, ``admin``,
-``rulebook`` and ``retention`` are the groups.
+``rulebook``, ``retention`` and ``scan`` (the compliance scanner) are the groups.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from consent_service.cli.policy import policy_cli
 from consent_service.cli.receipts import receipts_cli
 from consent_service.cli.retention import retention_cli
 from consent_service.cli.rulebook import rulebook_cli
+from consent_service.cli.scan import scan_cli
 from consent_service.cli.signing_key import signing_key_cli
 from consent_service.cli.state import state_cli
 from consent_service.cli.webhooks import webhooks_cli
@@ -41,6 +42,7 @@ COMMANDS = (
     admin_cli,
     rulebook_cli,
     retention_cli,
+    scan_cli,
 )
 
 

@@ -46,7 +46,7 @@ _INTERNAL_NETWORKS = """0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0
     192.168.0.0/16 224.0.0.0/4 240.0.0.0/4 ::/128 ::1/128 fc00::/7 fe80::/10 ff00::/8"""
 _INTERNAL = tuple(ipaddress.ip_network(net) for net in _INTERNAL_NETWORKS.split())
 
-Source = Literal["override", "header", "geoip", "unknown"]
+Source = Literal["override", "scan", "header", "geoip", "unknown"]
 
 
 class HeaderLookup(Protocol):

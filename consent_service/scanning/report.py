@@ -42,8 +42,15 @@ class Situation(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-# The situations a scan runs unless told otherwise; ``withdrawn`` follows ``accepted``.
-DEFAULT_SITUATIONS = (Situation.FIRST_VISIT, Situation.REJECTED, Situation.ACCEPTED, Situation.GPC)
+# The situations a scan runs unless told otherwise; ``withdrawn`` is the last step of the
+# ``accepted`` run (same browser context), on the page where the banner was answered.
+DEFAULT_SITUATIONS = (
+    Situation.FIRST_VISIT,
+    Situation.REJECTED,
+    Situation.ACCEPTED,
+    Situation.WITHDRAWN,
+    Situation.GPC,
+)
 
 
 class FindingKind(enum.StrEnum):
@@ -148,11 +155,20 @@ class Observation:
     consent_mode: dict[str, str] | None
     # ``__gpp('ping')``'s answer (None: no GPP API on the page).
     gpp: dict[str, Any] | None
+    # The cookie the page's widget tag keeps the choice in (its ``data-cookie``, else
+    # ``consent_<property>``); None without the widget.
+    widget_cookie: str | None = None
+    # ``withdrawn`` only: the jar right after the withdrawal settled, before the reload that
+    # ``cookies`` comes from (a tracker may set its cookie again in between).
+    after_withdrawal: tuple[CookieRecord, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Observation:
         fields = _fields(cls, data)
         fields["cookies"] = tuple(CookieRecord.from_json(c) for c in fields["cookies"])
+        fields["after_withdrawal"] = tuple(
+            CookieRecord.from_json(c) for c in fields.get("after_withdrawal", ())
+        )
         fields["storage"] = tuple(StorageRecord.from_json(s) for s in fields["storage"])
         fields["requests"] = tuple(RequestRecord.from_json(r) for r in fields["requests"])
         return cls(**fields)

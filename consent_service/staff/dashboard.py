@@ -26,6 +26,7 @@ from consent_service.models import DecisionLogEntry
 from consent_service.models import Identity
 from consent_service.models import Subject
 from consent_service.properties.lookup import ConsentContext
+from consent_service.scanning.token import SCAN_SOURCE
 from consent_service.self_service.proof import ReceiptLine
 from consent_service.self_service.proof import receipt_history
 
@@ -116,6 +117,8 @@ def consent_rates(
             ConsentReceipt.property_id == context.property_id,
             ConsentReceipt.issued_at >= start,
             ConsentReceipt.issued_at < end,
+            # A compliance scan's clicks are not people's choices.
+            ConsentReceipt.source != SCAN_SOURCE,
         )
         .group_by(*group)
     )

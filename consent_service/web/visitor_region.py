@@ -8,14 +8,19 @@ from consent_service.banner.preview import preview_region
 from consent_service.extensions import region_resolver
 from consent_service.extensions import settings
 from consent_service.jurisdictions.regions import ResolvedRegion
+from consent_service.scanning.token import scan_region
 
 
 def visitor_region(*, preview_tokens: bool = False) -> ResolvedRegion:
     """Trusted CDN header, then GeoIP, then unknown; ``?region=`` only outside production
     (development and previews), never on a production visitor's say-so. With
     ``preview_tokens``, a ``?region=`` that is a fresh token the admin's preview signed
-    overrides in every environment (``banner_preview.py``)."""
+    overrides in every environment (``banner_preview.py``). So does a token a compliance scan
+    signed (``scanning/token.py``), on every endpoint the widget calls: source ``scan``."""
     resolver = region_resolver()
+    scanning, scanned = scan_region(settings().secret_key, request.args.get("region"))
+    if scanning:
+        return ResolvedRegion(scanned, "scan")
     if preview_tokens and (
         region := preview_region(settings().secret_key, request.args.get("region"))
     ):
