@@ -32,11 +32,13 @@ from consent_service.extensions import db
 from consent_service.extensions import settings
 from consent_service.models import Property
 from consent_service.models import ScanReport
+from consent_service.models.base import utcnow
 from consent_service.properties.catalogue import vendor_snapshot
 from consent_service.staff.accounts import Permission
 from consent_service.staff.scans import ScanLine
 from consent_service.staff.scans import UnknownScanFinding
 from consent_service.staff.scans import declare_finding
+from consent_service.staff.scans import planned_scans
 from consent_service.staff.scans import scans_overview
 from consent_service.staff.scans import signed_download
 from consent_service.staff.svg_charts import Series
@@ -141,11 +143,15 @@ def _page(
 ) -> tuple[str, int] | str:
     session = current_session()
     overview = scans_overview(session, prop, _keys())
+    now = utcnow()
+    planned = planned_scans(prop, settings().scan_schedule, overview.history, now=now)
     html = render_template(
         "admin/scans.html",
         prop=prop,
         properties=list(session.scalars(sa.select(Property.key).order_by(Property.key))),
         overview=overview,
+        planned=planned,
+        now=now,
         purposes=sorted(prop.purposes, key=lambda p: p.position),
         situation_names=SITUATION_NAMES,
         state_names=STATE_NAMES,
@@ -162,7 +168,7 @@ def _trend(history: list[ScanLine]) -> Markup:
     if not history:
         return Markup("")
     lines = list(reversed(history))
-    rows = [line.scan.row for line in lines]
+    rows = [line.row for line in lines]
     series = [
         Series("violations", tuple(float(r.violations) for r in rows)),
         Series("warnings", tuple(float(r.warnings) for r in rows)),

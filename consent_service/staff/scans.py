@@ -2,10 +2,13 @@
 change: declaring a finding's Open Cookie Database suggestion in the vendor list.
 
 * :func:`scans_overview`: the property's latest finished scans, each one's signature checked
-  now (bytes, hash, JWS against the published keys); the newest result for every region and
+  now (:func:`signature_problem`: bytes, hash, JWS against the published keys); the newest
+  result for every region and
   situation those scans covered, what the newest scan asking for it could not scan; and each
   undeclared cookie, storage key or host found there once, with whether the vendor list
   declares it by now.
+* :func:`planned_scans`: the deployment's schedule for the property (an environment
+  setting, so the page shows it and does not edit it).
 * :func:`declare_finding`: one ``undeclared`` finding of a verified report, with the purpose
   an editor chose, added to the vendor list (``properties.declarations``).
 """
@@ -13,7 +16,10 @@ change: declaring a finding's Open Cookie Database suggestion in the vendor list
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import fnmatch
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -27,6 +33,9 @@ from sqlalchemy.orm import Session
 from consent_service.errors import ConsentServiceError
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
+from consent_service.infra.signing import InvalidReceiptSignature
+from consent_service.infra.signing import b64url_decode
+from consent_service.infra.signing import verify_jws
 from consent_service.models import Property
 from consent_service.models import ScanReport
 from consent_service.models import Vendor
@@ -39,18 +48,22 @@ from consent_service.properties.declarations import declaring_vendor
 from consent_service.properties.declarations import duration_from_words
 from consent_service.scanning.report import Finding
 from consent_service.scanning.report import FindingKind
+from consent_service.scanning.report import ScanReportData
 from consent_service.scanning.report import Severity
 from consent_service.scanning.report import Situation
 from consent_service.scanning.report import Unscanned
+from consent_service.scanning.run import default_regions
+from consent_service.scanning.storage import REPORT_TYP
 from consent_service.scanning.storage import CellResult
 from consent_service.scanning.storage import InvalidScanReport
 from consent_service.scanning.storage import StoredScan
 from consent_service.scanning.storage import latest_per_cell
-from consent_service.scanning.storage import latest_reports
+from consent_service.scanning.storage import parse_report
 from consent_service.scanning.storage import verify_report
 from consent_service.self_service.proof import decoded_payload
+from consent_service.settings import ScheduledScan
 
-# Scans the page reads: the trend's length, and how far back a region last scanned is found.
+# Scans the page lists: the trend's length, and how far back a region's last result is found.
 HISTORY = 20
 SITUATION_ORDER = tuple(s.value for s in Situation)
 DOWNLOAD_SCHEMA = "consent-service/signed-scan-report/v1"
@@ -74,9 +87,16 @@ class UnknownScanFinding(ConsentServiceError):
 
 @dataclasses.dataclass(frozen=True)
 class ScanLine:
-    """A stored scan and what checking its signature said (None: it verifies)."""
+    """A stored scan as the history lists it: its row, what it covered (read from the report's
+    JSON without building the typed report, which is what costs), and what checking its
+    signature said (None: it verifies)."""
 
-    scan: StoredScan
+    row: ScanReport
+    pages: int
+    regions: tuple[str, ...]
+    situations: tuple[str, ...]
+    unscanned: tuple[Unscanned, ...]
+    observed: frozenset[tuple[str, str]]  # the (region, situation) cells it observed
     problem: str | None
 
     @property
@@ -131,6 +151,7 @@ class Undeclared:
 @dataclasses.dataclass(frozen=True)
 class ScansOverview:
     history: list[ScanLine]  # newest first
+    scans: list[StoredScan]  # the reports read back: those holding some cell's newest result
     regions: list[str]
     situations: list[str]
     cells: dict[tuple[str, str], Cell]
@@ -142,36 +163,92 @@ class ScansOverview:
     def findings(self) -> list[tuple[Cell, list[tuple[int, Finding]]]]:
         """Each cell with findings, in grid order, with each finding's index in its report."""
         shown = []
-        reports = {line.scan.row.id: line.scan.report for line in self.history}
+        positions = _positions(self.scans)
         for region in self.regions:
             for situation in self.situations:
                 cell = self.cells[(region, situation)]
                 if cell.result is None or not cell.result.findings:
                     continue
-                report = reports[cell.result.scan_id]
-                shown.append((cell, [(report.findings.index(f), f) for f in cell.result.findings]))
+                shown.append((cell, [(positions[id(f)], f) for f in cell.result.findings]))
         return shown
+
+    def problem_of(self, scan_id: uuid.UUID) -> str | None:
+        """Why that scan's report does not verify (None: it does)."""
+        return next((line.problem for line in self.history if line.row.id == scan_id), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedScan:
+    """One of the property's scheduled scans (``CONSENT_SCAN_SCHEDULE``), the regions it will
+    cover, and from when it is due (None: no scan yet, so at the worker's next round)."""
+
+    scan: ScheduledScan
+    regions: tuple[str, ...]
+    due: dt.datetime | None
+
+
+def planned_scans(
+    prop: Property,
+    schedule: Sequence[ScheduledScan],
+    history: Sequence[ScanLine],
+    *,
+    now: dt.datetime,
+) -> list[PlannedScan]:
+    """The deployment's schedule for ``prop``: the worker starts a scan once the property's
+    last scan (of any kind) started longer ago than ``every``."""
+    last = history[0].row.started_at if history else None
+    return [
+        PlannedScan(
+            scan=entry,
+            regions=entry.regions or default_regions(on=now.date()),
+            due=last + entry.every if last else None,
+        )
+        for entry in schedule
+        if entry.property == prop.key
+    ]
 
 
 def scans_overview(
     session: Session, prop: Property, public_keys: Mapping[str, str], *, limit: int = HISTORY
 ) -> ScansOverview:
-    """Everything the Scans page shows of ``prop``; ``public_keys`` as the JWKS publishes."""
-    scans = latest_reports(session, prop.id, limit=limit)
-    history = [ScanLine(scan, _problem(scan.row, public_keys)) for scan in scans]
-    regions = _ordered(r for s in scans for r in (*s.report.regions, *_observed(s, 0)))
-    situations = _ordered(x for s in scans for x in (*s.report.situations, *_observed(s, 1)))
+    """Everything the Scans page shows of ``prop``; ``public_keys`` as the JWKS publishes.
+
+    Every listed scan's signature is checked, but only the reports that hold some cell's
+    newest result are read back into typed reports: a 10-page scan of 5 regions and 5
+    situations is megabytes of JSON, and building it is what a page of 20 scans would spend
+    its time on."""
+    rows = session.scalars(
+        sa.select(ScanReport)
+        .where(ScanReport.property_id == prop.id, ScanReport.report_json.is_not(None))
+        .order_by(ScanReport.started_at.desc(), ScanReport.id.desc())
+        .limit(limit)
+    )
+    history = [_line(row, public_keys) for row in rows]
+    newest: dict[tuple[str, str], int] = {}
+    for position, line in enumerate(history):
+        for cell in line.observed:
+            newest.setdefault(cell, position)
+    scans = [
+        StoredScan(history[i].row, report)
+        for i in sorted(set(newest.values()))
+        if (report := _read(history[i].row)) is not None
+    ]
+    regions = _ordered(
+        r for line in history for r in (*line.regions, *sorted(c[0] for c in line.observed))
+    )
+    situations = _ordered(
+        x for line in history for x in (*line.situations, *sorted(c[1] for c in line.observed))
+    )
     situations.sort(key=lambda x: SITUATION_ORDER.index(x) if x in SITUATION_ORDER else 99)
     results = latest_per_cell(scans)
     cells = {
-        (r, s): Cell(r, s, results.get((r, s)), _gaps(scans, r, s))
+        (r, s): Cell(r, s, results.get((r, s)), _gaps(history, r, s))
         for r in regions
         for s in situations
     }
     vendors = list(session.scalars(sa.select(Vendor).where(Vendor.property_id == prop.id)))
-    return ScansOverview(
-        history, regions, situations, cells, _undeclared(scans, cells.values(), vendors)
-    )
+    undeclared = _undeclared(scans, cells.values(), vendors)
+    return ScansOverview(history, scans, regions, situations, cells, undeclared)
 
 
 def declare_finding(
@@ -263,29 +340,65 @@ def signed_download(row: ScanReport, *, base_url: str) -> dict[str, Any]:
     }
 
 
-def _problem(row: ScanReport, public_keys: Mapping[str, str]) -> str | None:
+def _line(row: ScanReport, public_keys: Mapping[str, str]) -> ScanLine:
+    problem = signature_problem(row, public_keys)
     try:
-        verify_report(row, public_keys)
-    except InvalidScanReport as exc:
-        return exc.detail
+        data = json.loads(row.report_json or "")
+        observed = frozenset((o["region"], o["situation"]) for o in data["observations"])
+        return ScanLine(
+            row=row,
+            pages=len(data["pages"]),
+            regions=tuple(data["regions"]),
+            situations=tuple(data["situations"]),
+            unscanned=tuple(Unscanned.from_json(u) for u in data["unscanned"]),
+            observed=observed,
+            problem=problem,
+        )
+    except (ValueError, KeyError, TypeError):
+        unreadable = f"scan {row.id}: the stored report is not a readable scan report"
+        return ScanLine(row, 0, (), (), (), frozenset(), problem or unreadable)
+
+
+def signature_problem(row: ScanReport, public_keys: Mapping[str, str]) -> str | None:
+    """What ``storage.verify_report`` would refuse in a stored report (its bytes against the
+    signed hash, the JWS against ``public_keys``, what the JWS names), without reading the
+    report back; None when it verifies."""
+    if row.report_json is None or row.jws is None or row.report_sha256 is None:
+        return f"scan {row.id} is not finished: nothing is signed"
+    sha256 = hashlib.sha256(row.report_json.encode()).hexdigest()
+    if sha256 != row.report_sha256:
+        return f"scan {row.id}: the stored report does not match its hash"
+    try:
+        header = json.loads(b64url_decode(row.jws.split(".", 1)[0]))
+        payload = verify_jws(row.jws, public_keys)
+    except (InvalidReceiptSignature, ValueError) as exc:
+        return f"scan {row.id}: {exc}"
+    if not isinstance(header, dict) or header.get("typ") != REPORT_TYP:
+        return f"scan {row.id}: the signature is not a scan report's"
+    if payload.get("report_sha256") != sha256 or payload.get("scan_id") != str(row.id):
+        return f"scan {row.id}: the signature names another report"
     return None
 
 
-def _observed(scan: StoredScan, part: int) -> list[str]:
-    return [(o.region, o.situation)[part] for o in scan.report.observations]
+def _read(row: ScanReport) -> ScanReportData | None:
+    """The typed report, or None when the stored text is not one (it is listed as such)."""
+    try:
+        return parse_report(row)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _ordered(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _gaps(scans: Sequence[StoredScan], region: str, situation: str) -> tuple[Unscanned, ...]:
+def _gaps(history: Sequence[ScanLine], region: str, situation: str) -> tuple[Unscanned, ...]:
     """What the newest scan that asked for (region, situation) could not scan of it."""
-    for scan in scans:
-        if region in scan.report.regions and situation in scan.report.situations:
+    for line in history:
+        if region in line.regions and situation in line.situations:
             return tuple(
                 u
-                for u in scan.report.unscanned
+                for u in line.unscanned
                 if u.region in (region, None) and u.situation in (situation, None)
             )
     return ()
@@ -294,12 +407,11 @@ def _gaps(scans: Sequence[StoredScan], region: str, situation: str) -> tuple[Uns
 def _undeclared(
     scans: Sequence[StoredScan], cells: Iterable[Cell], vendors: Sequence[Vendor]
 ) -> list[Undeclared]:
-    reports = {scan.row.id: scan.report for scan in scans}
+    positions = _positions(scans)
     found: dict[tuple[str, str], Undeclared] = {}
     for cell in cells:
         if cell.result is None:
             continue
-        report = reports[cell.result.scan_id]
         for finding in cell.result.findings:
             if finding.kind != FindingKind.UNDECLARED:
                 continue
@@ -311,12 +423,18 @@ def _undeclared(
                 continue
             found[key] = Undeclared(
                 scan_id=cell.result.scan_id,
-                index=report.findings.index(finding),
+                index=positions[id(finding)],
                 finding=finding,
                 cells=(where,),
                 declared_by=declaring_vendor(vendors, seen_in(finding)),
             )
     return sorted(found.values(), key=lambda u: (u.declared_by is not None, u.finding.subject))
+
+
+def _positions(scans: Iterable[StoredScan]) -> dict[int, int]:
+    """Each finding object's index in its own report (``latest_per_cell`` hands out the
+    report's own objects), without comparing findings field by field."""
+    return {id(f): i for scan in scans for i, f in enumerate(scan.report.findings)}
 
 
 def _without_port(host: str) -> str:

@@ -6,6 +6,7 @@ changed) for bad input, and not open to a viewer."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -16,14 +17,22 @@ import sqlalchemy as sa
 from joserfc import jws
 from joserfc.jwk import KeySet
 
+from consent_service.consent.jwks import published_keys
+from consent_service.extensions import settings
 from consent_service.models import Property
 from consent_service.models import ScanReport
 from consent_service.models import Vendor
+from consent_service.models.base import utcnow
 from consent_service.scanning.report import FindingKind
 from consent_service.scanning.report import RequestRecord
 from consent_service.scanning.report import ScanReportData
 from consent_service.scanning.report import StorageRecord
+from consent_service.scanning.run import default_regions
 from consent_service.scanning.storage import REPORT_TYP
+from consent_service.scanning.storage import InvalidScanReport
+from consent_service.scanning.storage import verify_report
+from consent_service.settings import ScheduledScan
+from consent_service.staff.scans import signature_problem
 from tests.integration.test_admin_scans_support import CART
 from tests.integration.test_admin_scans_support import NOW
 from tests.integration.test_admin_scans_support import PAGE
@@ -241,17 +250,57 @@ def test_a_tampered_report_is_shown_as_not_verifying(viewer, session, leaky):
     session.execute(
         sa.update(ScanReport)
         .where(ScanReport.id == leaky.id)
-        .values(
-            report_json=leaky.report_json.replace('"_leaky"', '"_other"').replace(
-                "Hotjar", "Hotjaz"
-            )
-        )
+        .values(report_json=leaky.report_json.replace("Hotjar", "Hotjaz"))
     )
     session.commit()
     html = viewer.get("/admin/scans/?property=demo-shop").get_data(as_text=True)
     row = table(html, "The last 1 scans")[1]
     assert row[8].startswith("does not verify: scan")
     assert "does not match its hash" in row[8]
+    assert grid(html)[("FR", "First visit, no choice")].endswith("its report does not verify")
+    assert "This scan's stored report does not verify" in html
+    assert "Hotjaz" in html  # shown as stored, and said not to be what was signed
+
+
+def test_the_page_refuses_exactly_what_the_scanners_verification_refuses(session, issuer, leaky):
+    keys = published_keys(session, settings().signing_keys)
+    other = store(session, issuer, _leaky_shop_scan(NOW + dt.timedelta(hours=1)))
+    text, signature = leaky.report_json, leaky.jws
+    cases = [
+        (keys, text, signature),  # as stored
+        (keys, text.replace("Hotjar", "Hotjaz"), signature),  # bytes changed
+        (keys, text, other.jws),  # another scan's signature
+        (keys, text, signature[:-4] + "AAAA"),  # a broken signature
+        (keys, text, "not.a-jws"),
+        ({}, text, signature),  # a key that is not published
+    ]
+    problems = []
+    for against, leaky.report_json, leaky.jws in cases:
+        try:
+            verify_report(leaky, against)
+            expected = None
+        except InvalidScanReport as exc:
+            expected = exc.detail
+        problems.append(signature_problem(leaky, against))
+        assert problems[-1] == expected
+    assert problems[0] is None and all(problems[1:])
+    session.rollback()
+
+
+def test_an_unreadable_stored_report_is_listed_as_such_and_the_page_still_works(
+    viewer, session, issuer, leaky
+):
+    broken = store(session, issuer, _leaky_shop_scan(NOW - dt.timedelta(days=1)))
+    session.execute(
+        sa.update(ScanReport).where(ScanReport.id == broken.id).values(report_json="{not json")
+    )
+    session.commit()
+    html = viewer.get("/admin/scans/?property=demo-shop").get_data(as_text=True)
+    rows = table(html, "The last 2 scans")[1:]
+    assert rows[0][8] == "verified"
+    assert rows[1][8].startswith("does not verify: scan")
+    assert "does not match its hash" in rows[1][8]
+    assert grid(html)[("FR", "First visit, no choice")].startswith("violations")
 
 
 # --- the signed download ----------------------------------------------------------------------
@@ -494,3 +543,54 @@ def test_a_viewer_cannot_add_and_a_form_without_its_token_changes_nothing(
         == 400
     )
     _unchanged(session, version, count)
+
+
+# --- the schedule (a deployment setting, shown read-only) -------------------------------------
+
+
+def test_the_schedule_is_the_deployments_setting_shown_read_only(
+    app, viewer, monkeypatch, session, issuer
+):
+    started = utcnow().replace(second=0, microsecond=0) - dt.timedelta(hours=7)
+    store(session, issuer, report([observation("FR", "first_visit")], at=started))
+    schedule = (
+        ScheduledScan(
+            property="demo-shop",
+            urls=("https://shop.example/", "https://shop.example/cart"),
+            every=dt.timedelta(hours=6),
+            pages=5,
+            time_limit=dt.timedelta(minutes=20),
+        ),
+        ScheduledScan(property="demo-shop", urls=("https://shop.example/de/",), regions=("DE",)),
+        ScheduledScan(property="other-shop", urls=("https://other.example/",)),
+    )
+    configured = dataclasses.replace(app.extensions["consent_settings"], scan_schedule=schedule)
+    monkeypatch.setitem(app.extensions, "consent_settings", configured)
+    html = viewer.get("/admin/scans/?property=demo-shop").get_data(as_text=True)
+    rows = table(html, "Scheduled scans of demo-shop")[1:]
+    defaults = ", ".join(default_regions(on=utcnow().date()))
+    assert rows == [
+        [
+            "https://shop.example/, https://shop.example/cart",
+            "6 hours",
+            f"{defaults} (the scanner's defaults)",
+            "5 pages, 20 minutes",
+            "now: at the worker's next round",  # the last scan started 7 hours ago
+        ],
+        [
+            "https://shop.example/de/",
+            "24 hours",
+            "DE",
+            "10 pages, 30 minutes",
+            (started + dt.timedelta(hours=24)).strftime("%Y-%m-%d %H:%M UTC"),
+        ],
+    ]
+    assert "CONSENT_SCAN_SCHEDULE" in html and "other.example" not in html
+    section = html.split('id="schedule-heading"', 1)[1]
+    assert "<input" not in section and "<select" not in section
+
+
+def test_without_a_schedule_the_page_says_none_is_set(viewer):
+    html = viewer.get("/admin/scans/?property=demo-shop").get_data(as_text=True)
+    rows = table(html, "Scheduled scans of demo-shop")[1:]
+    assert rows == [["None: CONSENT_SCAN_SCHEDULE names no scan of demo-shop."]]
