@@ -121,6 +121,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench.campaigns --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.self_service --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.retention --pg-url $(PG_TEST_URL)
+	$(BIN)/python -m tests.bench.scan
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info

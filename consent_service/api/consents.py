@@ -14,6 +14,7 @@ from consent_service.api import operations as doc
 from consent_service.api.recording import receipt_response
 from consent_service.api.response_schemas import ConsentReceiptSchema
 from consent_service.api.schemas import ConsentRequestSchema
+from consent_service.consent.receipts import SCAN_SOURCE
 from consent_service.consent.receipts import ConsentRequest
 from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import ReoptinConfirmationRequired
@@ -27,7 +28,6 @@ from consent_service.errors import UnknownPurpose
 from consent_service.extensions import committed
 from consent_service.extensions import receipt_issuer
 from consent_service.infra.network import truncate_ip
-from consent_service.scanning.token import SCAN_SOURCE
 from consent_service.web.cors import answer_page
 from consent_service.web.cors import preflight
 from consent_service.web.request_body import load_json

@@ -41,3 +41,37 @@ class WebhookEndpointRequestSchema(Schema):
         validate=validate.Length(min=1, max=len(EVENT_TYPES), error="give 1 to {max} types"),
     )
     description = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class ScanCountsSchema(Schema):
+    """Findings per kind (``scanning.report.FindingKind``), every kind present."""
+
+    before_consent = fields.Integer(required=True)
+    after_refusal = fields.Integer(required=True)
+    undeclared = fields.Integer(required=True)
+    not_cleared = fields.Integer(required=True)
+    signal_mismatch = fields.Integer(required=True)
+
+
+class ScanCompletedEventSchema(Schema):
+    """The ``data`` of a ``scan.completed`` event (``scanning.storage.completed_event``): which
+    scan, how it went and its counts; the findings themselves are in the stored report."""
+
+    property = fields.String(required=True)
+    scan_id = fields.UUID(required=True)
+    trigger = fields.String(required=True, validate=validate.OneOf(["cli", "schedule"]))
+    status = fields.String(
+        required=True, validate=validate.OneOf(["completed", "partial", "failed"])
+    )
+    started_at = fields.String(required=True)
+    finished_at = fields.String(required=True)
+    config_version = fields.Integer(required=True)
+    policy_versions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    regions = fields.List(fields.String(), required=True)
+    situations = fields.List(fields.String(), required=True)
+    pages = fields.Integer(required=True)
+    counts = fields.Nested(ScanCountsSchema, required=True)
+    violations = fields.Integer(required=True)
+    warnings = fields.Integer(required=True)
+    unscanned = fields.Integer(required=True)
+    report_sha256 = fields.String(required=True, validate=validate.Length(equal=64))

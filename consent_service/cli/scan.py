@@ -154,12 +154,7 @@ def scan_run(
         timing=Timing(page=timeout),
         time_limit=dt.timedelta(minutes=time_limit) if time_limit else None,
     )
-    environment = ScanEnvironment(
-        secret_key=config.secret_key,
-        base_url=config.base_url,
-        browser=config.scan_browser,
-        instance_path=config.instance_path,
-    )
+    environment = ScanEnvironment.from_settings(config)
     session = current_session()
     try:
         report = run_scan(session, request, environment)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 import click
+from sqlalchemy.orm import Session
 
 from consent_service.extensions import current_session
+from consent_service.extensions import db
+from consent_service.extensions import receipt_issuer
 from consent_service.extensions import settings
 from consent_service.extensions import vault
 from consent_service.messaging.worker import Chore
@@ -19,6 +22,9 @@ from consent_service.messaging.worker import email_setup
 from consent_service.messaging.worker import stopped_by_signals
 from consent_service.retention.job import run_retention
 from consent_service.retention.schedule import schedule_for
+from consent_service.scanning.run import ScanEnvironment
+from consent_service.scanning.schedule import TICK
+from consent_service.scanning.schedule import ScanSchedule
 
 READY = "worker running: SIGTERM finishes the message in flight, then stops"
 
@@ -56,7 +62,7 @@ def worker_cli(
     retention_minutes: int,
 ) -> None:
     """Send the outbox's messages (signed webhooks, notice emails), retrying with backoff;
-    run the retention job on a schedule."""
+    run the retention job and the scheduled compliance scans (CONSENT_SCAN_SCHEDULE)."""
     schedule = schedule_for(dict(settings().retention))
     chores = (
         (
@@ -69,6 +75,9 @@ def worker_cli(
         if retention_minutes
         else ()
     )
+    scans = _scan_schedule() if not once else None
+    if scans is not None:
+        chores = (*chores, Chore("scans", TICK, scans.tick))
     worker = build_worker(
         current_session(),
         vault=vault(),
@@ -83,8 +92,25 @@ def worker_cli(
         # From here SIGTERM is a graceful stop; supervisors (and tests) may wait for this line.
         click.echo(READY, err=True)
         total = worker.run(once=once)
+    if scans is not None:
+        scans.stop()  # a scan in flight stops at its next page; its report is kept
     click.echo(
         f"worker stopped: {total.delivered} delivered, {total.retrying} to retry, "
         f"{total.dead} dead, {total.released} handed back",
         err=True,
+    )
+
+
+def _scan_schedule() -> ScanSchedule | None:
+    """The scheduled compliance scans (CONSENT_SCAN_SCHEDULE), each run in a thread of its own
+    with its own session; None when nothing is scheduled."""
+    config = settings()
+    if not config.scan_schedule:
+        return None
+    engine = db.engine
+    return ScanSchedule(
+        config.scan_schedule,
+        new_session=lambda: Session(bind=engine),
+        environment=ScanEnvironment.from_settings(config),
+        issuer=receipt_issuer(),
     )

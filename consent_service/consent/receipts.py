@@ -54,6 +54,9 @@ from consent_service.properties.lookup import check_origin
 from consent_service.properties.lookup import consent_context
 
 RECEIPT_SCHEMA = "consent-service/receipt/v1"
+# A receipt's ``source`` when a compliance scan's click recorded it (``scanning/token.py``):
+# signed like any other, but not a person's choice, so no ``consent.changed`` event.
+SCAN_SOURCE = "scan"
 log = logging.getLogger(__name__)
 DENIED = "denied"
 
@@ -255,6 +258,8 @@ def record_consent(
         ) from exc
     purpose_ids = {p.key: p.id for p in context.purposes}
     upsert_state(session, state_rows(receipt, version.number, purpose_ids))
+    if request.source == SCAN_SOURCE:
+        return RecordedReceipt(receipt_id=receipt_id, jws=jws, payload=payload)
     emit_consent_changed(
         session,
         receipt,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,11 +177,13 @@ class RawPage:
 
 @dataclasses.dataclass(frozen=True)
 class Timing:
-    """How long a page may take (seconds): to load, then to go quiet, for the widget to
-    apply a decision, and for the service to record a choice."""
+    """How long a page may take (seconds): to load, then to go quiet (no request in flight
+    for ``idle``), for the widget to apply a decision, and for the service to record a
+    choice."""
 
     page: float = 20.0
     quiet: float = 3.0
+    idle: float = 0.25
     widget: float = 5.0
     choice: float = 10.0
 
@@ -247,10 +250,17 @@ class Visitor:
         context.add_init_script(INSTRUMENT)
         if gpc:
             context.add_init_script(GPC_ON)
-        self.page = context.new_page()
-        self.page.set_default_timeout(timing.page * 1000)
-        self.page.on("request", self._on_request)
-        self.page.on("response", self._on_response)
+        self._in_flight: set[Any] = set()
+        self.page = self._new_page()
+
+    def _new_page(self) -> Any:
+        page = self._context.new_page()
+        page.set_default_timeout(self._timing.page * 1000)
+        page.on("request", self._on_request)
+        page.on("response", self._on_response)
+        page.on("requestfinished", self._on_done)
+        page.on("requestfailed", self._on_done)
+        return page
 
     def _on_write(self, _source: Any, entry: dict[str, Any]) -> None:
         self._writes.append(
@@ -264,8 +274,12 @@ class Visitor:
         )
 
     def _on_request(self, request: Any) -> None:
+        self._in_flight.add(request)
         frame = request.frame.url if _has_frame(request) else None
         self._requests.append(Request(request.url, request.resource_type, frame))
+
+    def _on_done(self, request: Any) -> None:
+        self._in_flight.discard(request)
 
     def _on_response(self, response: Any) -> None:
         self._responses.append(response)
@@ -310,9 +324,8 @@ class Visitor:
         return self._snapshot(url, response.status if response is not None else None, widget)
 
     def _settle(self) -> bool:
-        """Wait for quiet, for the widget to apply a decision (when the page has it), and
-        for quiet again (tags it activated). True: the widget applied a decision."""
-        self._quiet()
+        """Wait for the widget to apply a decision (when the page has it), then for quiet
+        (the tags it activated load). True: the widget applied a decision."""
         widget = False
         if self.page.evaluate(HAS_WIDGET):
             try:
@@ -320,17 +333,28 @@ class Visitor:
                 widget = True
             except PlaywrightError:  # timed out or navigated away: no decision applied
                 widget = False
-            self._quiet()
+        self._quiet()
         return widget
 
     def _quiet(self) -> None:
-        with contextlib.suppress(PlaywrightError):  # a page that keeps polling never quiets
-            self.page.wait_for_load_state("networkidle", timeout=self._timing.quiet * 1000)
+        """Wait until no request has been in flight for ``Timing.idle`` seconds, at most
+        ``Timing.quiet`` (a page that keeps polling never goes quiet)."""
+        deadline = time.monotonic() + self._timing.quiet
+        idle_since = time.monotonic()
+        while time.monotonic() < deadline:
+            if self._in_flight:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= self._timing.idle:
+                return
+            self.page.wait_for_timeout(50)  # lets Playwright deliver the page's events
 
     def _abandon(self) -> None:
-        """Leave a page that would not load, so the next load starts clean."""
+        """Leave a page that would not load for a fresh tab of the same visitor (same
+        context: cookies and storage stay), so nothing of it interferes with the next."""
         with contextlib.suppress(PlaywrightError):
-            self.page.goto("about:blank", timeout=5000)
+            self.page.close()
+        self._in_flight.clear()
+        self.page = self._new_page()
 
     def _snapshot(self, url: str, status: int | None, widget: bool) -> RawPage:
         self._collect_set_cookies()

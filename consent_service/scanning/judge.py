@@ -390,23 +390,19 @@ class _PageJudge:
             for kind in purpose.consent_mode:
                 granted = wanted.get(kind) == "granted" or self.allowed(purpose.key)
                 wanted[kind] = "granted" if granted else "denied"
-        for kind, value in sorted(state.items()):
+        for kind in sorted({*wanted, *state}):
+            # Google's tags take a type no command set as granted.
+            value = state.get(kind, "granted")
             want = wanted.get(kind, "granted" if kind in _ALWAYS_GRANTED else "denied")
-            if value != want and (kind in wanted or value == "granted"):
-                self.mismatch(
-                    "consent_mode",
-                    kind,
-                    f"Consent Mode says {kind} {value}; the service's decisions make it {want}",
-                    {"consent_mode": {kind: value}, "expected": want},
-                )
-        for kind, want in sorted(wanted.items()):
-            if kind not in state and want == "granted":
-                self.mismatch(
-                    "consent_mode",
-                    kind,
-                    f"Consent Mode never grants {kind}; the service's decisions grant it",
-                    {"consent_mode": {kind: None}, "expected": want},
-                )
+            if value == want or (kind not in wanted and (kind not in state or value != "granted")):
+                continue
+            self.mismatch(
+                "consent_mode",
+                kind,
+                f"Consent Mode {'says' if kind in state else 'never sets, so tags take'} "
+                f"{kind} {value}; the service's decisions make it {want}",
+                {"consent_mode": {kind: state.get(kind)}, "expected": want},
+            )
 
     def usnat(self) -> None:
         code = self.page.jurisdiction or ""

@@ -74,6 +74,7 @@ from consent_service.scanning.report import Unscanned
 from consent_service.scanning.report import sorted_findings
 from consent_service.scanning.token import UNKNOWN
 from consent_service.scanning.token import sign_scan_region
+from consent_service.settings import Settings
 
 DEFAULT_PAGES = 10
 # The regions that show a regime best, most telling first; the rulebook has the last word.
@@ -114,6 +115,15 @@ class ScanEnvironment:
     base_url: str
     browser: str
     instance_path: Path
+
+    @classmethod
+    def from_settings(cls, config: Settings) -> ScanEnvironment:
+        return cls(
+            secret_key=config.secret_key,
+            base_url=config.base_url,
+            browser=config.scan_browser,
+            instance_path=config.instance_path,
+        )
 
 
 def default_regions(*, on: dt.date) -> tuple[str, ...]:
@@ -207,7 +217,9 @@ class _Scan:
         request: ScanRequest,
         env: ScanEnvironment,
         clock: Callable[[], dt.datetime],
+        should_stop: Callable[[], bool],
     ) -> None:
+        self.should_stop = should_stop
         self.session = session
         self.request = request
         self.env = env
@@ -231,6 +243,9 @@ class _Scan:
         self.browser_version = ""
 
     def out_of_time(self) -> bool:
+        """The time limit ran out, or whoever runs the scan asked it to stop."""
+        if self.should_stop():
+            return True
         return self.deadline is not None and time.monotonic() >= self.deadline
 
     def skip(self, url: str | None, region: str | None, situation: str | None, why: str) -> None:
@@ -317,7 +332,7 @@ class _Scan:
                 reasons.append(f"{page}: {problem}")
                 continue
             return page
-        why = "; ".join(reasons) or "the scan's time limit ran out"
+        why = "; ".join(reasons) or self.time_limit_reason()
         self.skip(
             None, region, situation, f"no page let the scan {method.replace('_', ' ')}: {why}"
         )
@@ -411,9 +426,11 @@ class _Scan:
             self.session.rollback()
 
     def time_limit_reason(self) -> str:
+        if self.should_stop():
+            return "the scan was stopped (its worker is shutting down)"
         limit = self.request.time_limit
         minutes = limit.total_seconds() / 60 if limit else 0
-        return f"the scan's time limit ({minutes:g} min) ran out before this page"
+        return f"the scan's time limit ({minutes:g} min) had run out"
 
     def report(self, finished: dt.datetime) -> ScanReportData:
         return ScanReportData(
@@ -460,16 +477,22 @@ def run_scan(
     env: ScanEnvironment,
     *,
     clock: Callable[[], dt.datetime] = utcnow,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> ScanReportData:
     """Scan and judge ``request``'s pages; the report (not stored: ``storage.store_report``).
-    UnknownProperty if there is no such property; every other failure is in the report."""
-    scan = _Scan(session, request, env, clock)
+    UnknownProperty if there is no such property; every other failure is in the report.
+    ``should_stop`` is asked before each page: True ends the scan there (what is left is
+    reported as not scanned)."""
+    scan = _Scan(session, request, env, clock, should_stop)
     scan.pages = scan.start_urls()
     if scan.pages:
         try:
             with open_browser(env.browser) as browser:
                 scan.browser_version = browser.version
                 for region, situation in scan.cells():
+                    if scan.out_of_time():
+                        scan.skip(None, region, situation.value, scan.time_limit_reason())
+                        continue
                     scan.run_cell(browser, region, situation)
                     scan.discovering = False
         except BrowserUnavailable as problem:

@@ -201,6 +201,15 @@ def claim_scheduled_scan(
     return row.id
 
 
+def mark_failed(session: Session, scan_id: uuid.UUID, *, now: dt.datetime) -> None:
+    """End a claimed scan that could not produce a report (the caller commits)."""
+    session.execute(
+        sa.update(ScanReport)
+        .where(ScanReport.id == scan_id, ScanReport.status == ScanStatus.RUNNING)
+        .values(status=ScanStatus.FAILED, finished_at=now)
+    )
+
+
 # A fixed key of PostgreSQL's advisory locks for claims ("scan" in ASCII).
 _CLAIM_LOCK = 0x7363616E
 

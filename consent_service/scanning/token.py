@@ -7,7 +7,8 @@ signed itself (the app's secret key, a salt of its own, fresh for :data:`MAX_AGE
 environment, and nothing else a client says. Like the admin's preview token
 (``banner/preview.py``), but it also reaches ``/v1/consents``: a scan's clicks record real,
 signed receipts, under the scanned region, with ``source`` :data:`SCAN_SOURCE` so that they
-are told apart from people's (the dashboard's figures leave them out).
+are told apart from people's: the dashboard's figures leave them out, and they send no
+``consent.changed`` webhook event.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import datetime as dt
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 
+from consent_service.consent.receipts import SCAN_SOURCE
 from consent_service.infra.timed_tokens import hmac_sha256_serializer
 from consent_service.jurisdictions.regions import normalise_region
 
 SALT = "consent-service/scan-region/v1"
 # Long enough for one browser context of a scan (its pages, each with its own timeout).
 MAX_AGE = dt.timedelta(hours=2)
-# A receipt's ``source`` when a scan's click recorded it (a person's says ``widget``).
-SCAN_SOURCE = "scan"
 # The region a token names for "where the service could not tell" (the strictest fallback).
 UNKNOWN = "unknown"
 _MAX_TOKEN = 512
@@ -57,3 +57,6 @@ def scan_region(
         return True, None
     region = normalise_region(named) if isinstance(named, str) else None
     return (True, region) if region else (False, None)
+
+
+__all__ = ["SCAN_SOURCE", "UNKNOWN", "scan_region", "sign_scan_region"]

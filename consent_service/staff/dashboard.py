@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consent_service.consent.receipts import SCAN_SOURCE
 from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.infra.pii import Vault
@@ -26,7 +27,6 @@ from consent_service.models import DecisionLogEntry
 from consent_service.models import Identity
 from consent_service.models import Subject
 from consent_service.properties.lookup import ConsentContext
-from consent_service.scanning.token import SCAN_SOURCE
 from consent_service.self_service.proof import ReceiptLine
 from consent_service.self_service.proof import receipt_history
 

@@ -30,7 +30,7 @@ from consent_service.scanning.storage import latest_per_cell
 from consent_service.scanning.storage import latest_reports
 from consent_service.scanning.storage import store_report
 from consent_service.scanning.storage import verify_report
-from tests.integration.test_webhooks_events import register
+from tests.webhook_receiver import register
 
 NOW = dt.datetime(2026, 12, 15, 9, 0, tzinfo=dt.UTC)
 PAGE = "http://shop.test/"
