@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort
@@ -168,14 +169,18 @@ def _trend(history: list[ScanLine]) -> Markup:
     if not history:
         return Markup("")
     lines = list(reversed(history))
-    rows = [line.row for line in lines]
+
+    def points(count: Callable[[ScanReport], int]) -> tuple[float | None, ...]:
+        # A scan without a report (running, or failed before one) is a gap, not a zero.
+        return tuple(float(count(line.row)) if line.finished else None for line in lines)
+
     series = [
-        Series("violations", tuple(float(r.violations) for r in rows)),
-        Series("warnings", tuple(float(r.warnings) for r in rows)),
-        Series("could not scan", tuple(float(len(r.unscanned)) for r in rows)),
+        Series("violations", points(lambda row: row.violations)),
+        Series("warnings", points(lambda row: row.warnings)),
+        Series("could not scan", points(lambda row: len(row.unscanned))),
     ]
-    days = [r.started_at.date() for r in rows]
-    title = f"Findings per scan, the last {len(rows)} scans"
+    days = [line.row.started_at.date() for line in lines]
+    title = f"Findings per scan, the last {len(lines)} scans"
     description = (
         f"{title}, oldest first: violations, warnings and pages or regions that could not be "
         "scanned. The table below lists the same numbers."

@@ -100,8 +100,13 @@ class ScanLine:
     problem: str | None
 
     @property
+    def finished(self) -> bool:
+        """A report was stored (not a scan still running, or one that failed before one)."""
+        return self.row.report_json is not None
+
+    @property
     def verified(self) -> bool:
-        return self.problem is None
+        return self.finished and self.problem is None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +162,10 @@ class ScansOverview:
     cells: dict[tuple[str, str], Cell]
     undeclared: list[Undeclared]
 
+    @property
+    def finished(self) -> list[ScanLine]:
+        return [line for line in self.history if line.finished]
+
     def cell(self, region: str, situation: str) -> Cell:
         return self.cells[(region, situation)]
 
@@ -195,7 +204,7 @@ def planned_scans(
     now: dt.datetime,
 ) -> list[PlannedScan]:
     """The deployment's schedule for ``prop``: the worker starts a scan once the property's
-    last scan (of any kind) started longer ago than ``every``."""
+    last scan (of any kind, ``history`` newest first) started longer ago than ``every``."""
     last = history[0].row.started_at if history else None
     return [
         PlannedScan(
@@ -219,7 +228,7 @@ def scans_overview(
     its time on."""
     rows = session.scalars(
         sa.select(ScanReport)
-        .where(ScanReport.property_id == prop.id, ScanReport.report_json.is_not(None))
+        .where(ScanReport.property_id == prop.id)
         .order_by(ScanReport.started_at.desc(), ScanReport.id.desc())
         .limit(limit)
     )
@@ -341,6 +350,8 @@ def signed_download(row: ScanReport, *, base_url: str) -> dict[str, Any]:
 
 
 def _line(row: ScanReport, public_keys: Mapping[str, str]) -> ScanLine:
+    if row.report_json is None:  # running, or failed before it had a report
+        return ScanLine(row, 0, (), (), (), frozenset(), None)
     problem = signature_problem(row, public_keys)
     try:
         data = json.loads(row.report_json or "")

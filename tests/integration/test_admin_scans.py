@@ -30,6 +30,8 @@ from consent_service.scanning.report import StorageRecord
 from consent_service.scanning.run import default_regions
 from consent_service.scanning.storage import REPORT_TYP
 from consent_service.scanning.storage import InvalidScanReport
+from consent_service.scanning.storage import claim_scheduled_scan
+from consent_service.scanning.storage import mark_failed
 from consent_service.scanning.storage import verify_report
 from consent_service.settings import ScheduledScan
 from consent_service.staff.scans import signature_problem
@@ -301,6 +303,53 @@ def test_an_unreadable_stored_report_is_listed_as_such_and_the_page_still_works(
     assert rows[1][8].startswith("does not verify: scan")
     assert "does not match its hash" in rows[1][8]
     assert grid(html)[("FR", "First visit, no choice")].startswith("violations")
+
+
+def test_a_running_scan_and_one_that_failed_before_a_report_are_listed_without_figures(
+    viewer, session, leaky
+):
+    demo = _demo(session)
+    every, stale = dt.timedelta(hours=1), dt.timedelta(minutes=30)
+    for hours in (2, 4):  # the first failed before it had a report, the second still runs
+        claim = claim_scheduled_scan(
+            session,
+            demo.id,
+            config_version=3,
+            every=every,
+            stale_after=stale,
+            now=NOW + dt.timedelta(hours=hours),
+        )
+        assert claim is not None
+        if hours == 2:
+            mark_failed(session, claim, now=NOW + dt.timedelta(hours=2, minutes=5))
+    session.commit()
+    html = viewer.get("/admin/scans/?property=demo-shop").get_data(as_text=True)
+    rows = table(html, "The last 3 scans")[1:]
+    assert [row[:3] for row in rows] == [
+        ["2026-12-15 13:00 UTC", "schedule", "running"],
+        ["2026-12-15 11:00 UTC", "schedule", "failed"],
+        ["2026-12-15 09:00 UTC", "cli", "partial"],
+    ]
+    assert rows[0][4:] == ["—", "—", "—", "—", "nothing signed: still running", "—"]
+    assert rows[1][8] == "nothing signed: it ended before it had a report"
+    assert rows[2][8] == "verified"
+    # The grid still shows the finished scan's results.
+    assert grid(html)[("FR", "First visit, no choice")].startswith("violations")
+
+
+def test_only_a_running_scan_is_not_yet_a_result(viewer, session):
+    claim_scheduled_scan(
+        session,
+        _demo(session).id,
+        config_version=3,
+        every=dt.timedelta(hours=1),
+        stale_after=dt.timedelta(minutes=30),
+        now=NOW,
+    )
+    session.commit()
+    html = viewer.get("/admin/scans/?property=demo-shop").get_data(as_text=True)
+    assert "No scan of demo-shop has finished with a report yet" in html
+    assert table(html, "The last 1 scans")[1][8] == "nothing signed: still running"
 
 
 # --- the signed download ----------------------------------------------------------------------
