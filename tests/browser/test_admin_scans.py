@@ -1,7 +1,8 @@
 """The Scans page in a real browser: axe-core finds nothing on it, the grid reads as a table,
-an editor adds a suggestion to the vendor list with the keyboard-reachable form, and the
-signed report downloads. On a property of its own, so the demo shop's banner (which other
-browser tests share) never changes."""
+an editor adds a suggestion to the vendor list with the keyboard-reachable form, the signed
+report downloads, and on a phone's width nothing but the tables scrolls sideways. On a
+property of its own, so the demo shop's banner (which other browser tests share) never
+changes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from consent_service.models import Purpose
 from tests.browser.admin_support import admin_account
 from tests.browser.admin_support import no_violations
 from tests.browser.admin_support import sign_in
+from tests.browser.test_admin_layout import _overflow
+from tests.browser.test_admin_layout import _too_wide
 from tests.integration.test_admin_scans_support import cookie
 from tests.integration.test_admin_scans_support import gap
 from tests.integration.test_admin_scans_support import observation
@@ -90,4 +93,9 @@ def test_an_editor_reads_the_scans_and_adds_a_suggestion(shop, live_server):
     page.wait_for_url(f"**/admin/scans/?property={key}")
     assert "Added _hjSessionUser_7 to the vendor list" in page.get_by_role("status").inner_text()
     assert page.get_by_role("link", name="Hotjar").is_visible()
+    no_violations(page)
+    # On a phone, wide tables scroll inside their own box: the page itself does not.
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.reload()
+    assert _overflow(page) <= 0, _too_wide(page)
     no_violations(page)
