@@ -26,7 +26,6 @@ from admin.chosen_property import chosen_property
 from admin.guard import commit_audited
 from admin.guard import requires
 from consent_service.consent.jwks import published_keys
-from consent_service.errors import FieldError
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import current_session
 from consent_service.extensions import db
@@ -87,7 +86,7 @@ def scans_declare() -> ResponseReturnValue:
         abort(404, exc.detail)
     except ValidationFailed as exc:
         db.session.rollback()
-        return _page(prop, error=exc.detail, errors=exc.errors, chosen={(scan_id, index): purpose})
+        return _page(prop, error=exc.detail, chosen={(scan_id, index): purpose})
     vendor = declared.vendor
     commit_audited(
         "vendor.added" if declared.created else "vendor.edited",
@@ -110,12 +109,7 @@ def scans_declare() -> ResponseReturnValue:
             "judges it as declared."
         ),
     )
-    return redirect(
-        url_for(
-            "admin.scans",
-            property=prop.key,
-        )
-    )
+    return redirect(url_for("admin.scans", property=prop.key))
 
 
 @bp.get("/scans/<uuid:scan_id>/report.json")
@@ -139,7 +133,6 @@ def _page(
     prop: Property,
     *,
     error: str | None = None,
-    errors: list[FieldError] | None = None,
     chosen: dict[tuple[uuid.UUID, int], str] | None = None,
 ) -> tuple[str, int] | str:
     session = current_session()
@@ -158,7 +151,6 @@ def _page(
         state_names=STATE_NAMES,
         trend=_trend(overview.history),
         error=error,
-        field_errors=[e.detail for e in errors or []],
         chosen=chosen or {},
     )
     return (html, 422) if error else html
