@@ -28,4 +28,5 @@ from admin import policies  # noqa: E402, F401
 from admin import properties  # noqa: E402, F401
 from admin import purposes  # noqa: E402, F401
 from admin import retention  # noqa: E402, F401
+from admin import scans  # noqa: E402, F401
 from admin import users  # noqa: E402, F401

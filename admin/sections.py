@@ -44,6 +44,12 @@ SECTIONS = (
         "What the banner asks about, and the vendors and cookies behind each purpose.",
     ),
     Section(
+        "Scans",
+        "admin.scans",
+        Permission.VIEW,
+        "What the shop's pages did per region: findings, trend, signed reports.",
+    ),
+    Section(
         "Campaigns",
         "admin.campaigns",
         Permission.VIEW,

@@ -37,7 +37,7 @@ def test_the_navigation_and_the_home_page_list_every_section_an_admin_may_open(a
     every = list(_urls(app).values())
     assert _links(page, 'aria-label="Admin sections"') == ["/admin/", *every]
     assert _links(page, 'aria-label="Sections"') == every
-    assert len(every) == 12  # Properties, Purposes, Erasures, Jurisdictions, Retention too
+    assert len(every) == 13  # Properties, Purposes, Scans, Erasures, Jurisdictions, Retention too
 
 
 def test_a_viewer_sees_the_same_sections_in_both_lists_and_none_they_may_not_open(app, session):
