@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i15s00000001'
-down_revision = 'h18c00000003'
+down_revision = 'i16a00000001'
 branch_labels = None
 depends_on = None
 
