@@ -114,12 +114,17 @@ STORAGE_KEYS = """() => {
 LINKS = """() => Array.from(document.querySelectorAll('a[href]'))
   .filter((a) => !a.closest('.cw')).map((a) => a.href)"""
 HAS_WIDGET = "() => !!document.querySelector('script[src*=\"/v1/widget.js\"]')"
-WIDGET_COOKIE = """() => {
+# The widget's own cookies (the choice, the consent token), named as widget.js names them.
+WIDGET_COOKIES = """() => {
   const tag = document.querySelector('script[data-property][src*="/v1/widget.js"]');
-  if (!tag) return null;
-  const named = tag.getAttribute('data-cookie');
-  return named && /^[A-Za-z0-9_-]{1,64}$/.test(named) ? named :
-    'consent_' + tag.getAttribute('data-property');
+  if (!tag) return [];
+  const property = tag.getAttribute('data-property');
+  const named = (attribute, fallback) => {
+    const name = tag.getAttribute(attribute);
+    return name && /^[A-Za-z0-9_-]{1,64}$/.test(name) ? name : fallback;
+  };
+  return [named('data-cookie', 'consent_' + property),
+    named('data-token-cookie', 'consent_token_' + property)];
 }"""
 WIDGET_APPLIED = "() => !!window.consent && window.consent.get() !== null"
 DECISIONS = "() => window.consent && window.consent.get ? window.consent.get() : null"
@@ -166,7 +171,7 @@ class RawPage:
     consent_mode: dict[str, str] | None
     gpp: dict[str, Any] | None
     links: list[str]
-    widget_cookie: str | None
+    widget_cookies: list[str]
     # The context's writes and Set-Cookie headers so far (oldest first): cookies in the jar
     # may come from an earlier page of the same context.
     writes: list[Write]
@@ -416,7 +421,7 @@ class Visitor:
             consent_mode=page.evaluate(CONSENT_MODE),
             gpp=gpp if isinstance(gpp, dict) else None,
             links=[str(link) for link in page.evaluate(LINKS)],
-            widget_cookie=page.evaluate(WIDGET_COOKIE),
+            widget_cookies=page.evaluate(WIDGET_COOKIES),
             writes=list(self._writes),
             set_cookies=list(self._set_cookies),
         )

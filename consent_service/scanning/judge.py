@@ -216,8 +216,11 @@ class _PageJudge:
         lingering = {(c.name, c.domain, c.path): c for c in self.page.after_withdrawal}
         every = {**lingering, **{(c.name, c.domain, c.path): c for c in self.page.cookies}}
         for identity, cookie in every.items():
-            if cookie.name in (self.page.widget_cookie, f"consent_{self.facts.key}"):
-                continue  # the widget's own record of the choice
+            if cookie.name in self.page.widget_cookies or cookie.name in (
+                f"consent_{self.facts.key}",
+                f"consent_token_{self.facts.key}",
+            ):
+                continue  # the widget's own record of the choice and its consent token
             vendor = self.vendor_of(cookie.name, cookie.domain, cookie.third_party)
             if vendor is None:
                 self.undeclared("cookie", cookie.name, {"cookie": cookie})

@@ -64,7 +64,7 @@ def observe(raw: RawPage, *, region: str, situation: str, gpc: bool, service: st
         requests=_request_records(raw, page_host, service_host),
         consent_mode=dict(raw.consent_mode) if raw.consent_mode is not None else None,
         gpp=raw.gpp,
-        widget_cookie=raw.widget_cookie,
+        widget_cookies=tuple(raw.widget_cookies),
         after_withdrawal=cookie_records(raw.after_withdrawal or (), raw, page_host),
     )
 

@@ -155,9 +155,10 @@ class Observation:
     consent_mode: dict[str, str] | None
     # ``__gpp('ping')``'s answer (None: no GPP API on the page).
     gpp: dict[str, Any] | None
-    # The cookie the page's widget tag keeps the choice in (its ``data-cookie``, else
-    # ``consent_<property>``); None without the widget.
-    widget_cookie: str | None = None
+    # The cookies the page's widget tag keeps the choice and its consent token in (its
+    # ``data-cookie`` and ``data-token-cookie``, else ``consent_<property>`` and
+    # ``consent_token_<property>``); empty without the widget.
+    widget_cookies: tuple[str, ...] = ()
     # ``withdrawn`` only: the jar right after the withdrawal settled, before the reload that
     # ``cookies`` comes from (a tracker may set its cookie again in between).
     after_withdrawal: tuple[CookieRecord, ...] = ()

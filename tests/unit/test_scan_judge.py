@@ -103,7 +103,7 @@ def _page(
         requests=tuple(requests),
         consent_mode=consent_mode,
         gpp=gpp,
-        widget_cookie="shop_consent",
+        widget_cookies=("shop_consent", "shop_token"),
         after_withdrawal=tuple(after_withdrawal),
     )
 
