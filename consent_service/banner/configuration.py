@@ -11,10 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import selectinload
 
 from consent_service.errors import FieldError
-from consent_service.errors import UnknownProperty
 from consent_service.errors import ValidationFailed
 from consent_service.infra.urls import policy_page_url
 from consent_service.jurisdictions.rules import Jurisdiction
@@ -22,9 +20,9 @@ from consent_service.jurisdictions.rules import Regime
 from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
-from consent_service.models import Vendor
 from consent_service.models import VersionStatus
 from consent_service.properties.lookup import consent_context
+from consent_service.properties.lookup import get_property
 from consent_service.properties.platforms import ordered_platforms
 from consent_service.properties.settings import BANNER_TEXT_KEYS
 
@@ -111,16 +109,7 @@ def build_banner(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """Everything the widget needs for one (property, jurisdiction, locale)."""
-    prop = session.scalar(
-        sa.select(Property)
-        .where(Property.key == property_key)
-        .options(
-            selectinload(Property.purposes),
-            selectinload(Property.vendors).selectinload(Vendor.purposes),
-        )
-    )
-    if prop is None:
-        raise UnknownProperty(f"there is no property {property_key!r}")
+    prop = get_property(session, property_key, with_catalogue=True)
     context = consent_context(session, property_key, now=now)
     opt_in = jurisdiction.regime is Regime.OPT_IN
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import selectinload
 
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import UnknownProperty
@@ -26,6 +27,7 @@ from consent_service.models import PolicyDocument
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
 from consent_service.models import Purpose
+from consent_service.models import Vendor
 from consent_service.models import VersionStatus
 
 
@@ -89,8 +91,16 @@ class ConsentContext:
     platforms: tuple[str, ...] = ()
 
 
-def get_property(session: Session, key: str) -> Property:
-    prop = session.scalar(sa.select(Property).where(Property.key == key))
+def get_property(session: Session, key: str, *, with_catalogue: bool = False) -> Property:
+    """The property named ``key``; ``with_catalogue`` loads its purposes and vendors (with
+    theirs) in the same round trips, for code that walks the whole catalogue."""
+    query = sa.select(Property).where(Property.key == key)
+    if with_catalogue:
+        query = query.options(
+            selectinload(Property.purposes),
+            selectinload(Property.vendors).selectinload(Vendor.purposes),
+        )
+    prop = session.scalar(query)
     if prop is None:
         raise UnknownProperty(f"there is no property {key!r}")
     return prop

@@ -34,13 +34,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import selectinload
 
 from consent_service.decisions.lookups import look_up
 from consent_service.decisions.rule import Decision
 from consent_service.decisions.rule import decide
 from consent_service.documents.versions import current_version
-from consent_service.errors import UnknownProperty
 from consent_service.infra.urls import origin_of
 from consent_service.integrations.subject_refs import SubjectRef
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
@@ -48,12 +46,11 @@ from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.jurisdictions.rules import REGION_PATTERN
 from consent_service.jurisdictions.rules import Regime
 from consent_service.models import PolicyDocument
-from consent_service.models import Property
-from consent_service.models import Vendor
 from consent_service.models.base import utcnow
 from consent_service.properties.jurisdiction_overrides import apply_overrides
 from consent_service.properties.lookup import ConsentContext
 from consent_service.properties.lookup import consent_context
+from consent_service.properties.lookup import get_property
 from consent_service.scanning import ocd
 from consent_service.scanning.browse import Browser
 from consent_service.scanning.browse import BrowserUnavailable
@@ -159,16 +156,7 @@ def default_regions(*, on: dt.date) -> tuple[str, ...]:
 
 
 def load_facts(session: Session, property_key: str) -> PropertyFacts:
-    prop = session.scalar(
-        sa.select(Property)
-        .where(Property.key == property_key)
-        .options(
-            selectinload(Property.purposes),
-            selectinload(Property.vendors).selectinload(Vendor.purposes),
-        )
-    )
-    if prop is None:
-        raise UnknownProperty(f"no property {property_key!r}")
+    prop = get_property(session, property_key, with_catalogue=True)
     return PropertyFacts(
         key=prop.key,
         purposes=tuple(

@@ -19,21 +19,14 @@ from typing import Any
 
 import pytest
 
+from consent_service.scanning.browse import CHROMIUM_ARGS
+from consent_service.scanning.browse import GPC_ON
 from tests.browser.live_server import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Chromium has no GPC switch; this is what a browser with GPC on exposes to pages.
-GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
+# Chromium is launched as the compliance scanner launches it (CHROMIUM_ARGS); GPC_ON is what a
+# browser with GPC on exposes to pages (Chromium has no GPC switch).
+
 # Every consent:change the widget dispatches, from the very first one.
 RECORD_CHANGES = (
     "window.__changes = [];"
