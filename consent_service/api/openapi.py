@@ -624,6 +624,21 @@ def _elsewhere() -> Iterator[DescribedOperation]:
     )
 
 
+def _widget_file_answers(summary: str, media_type: str) -> dict[int, Any]:
+    """A widget file's 200 (gzip when accepted, cached, revalidated by ETag) and 304."""
+    headers = {
+        "ETag": ETAG,
+        "Cache-Control": CACHE_CONTROL,
+        "Vary": VARY,
+        "Access-Control-Allow-Origin": ALLOW_ORIGIN,
+        "Content-Encoding": described_header("`gzip` when gzipped."),
+    }
+    return {
+        200: Answer(summary, {"type": "string"}, media_type=media_type, headers=headers),
+        304: NOT_MODIFIED,
+    }
+
+
 def _widget_files() -> Iterator[DescribedOperation]:
     for name, (media_type, summary) in WIDGET_FILES.items():
         yield (
@@ -639,21 +654,7 @@ def _widget_files() -> Iterator[DescribedOperation]:
                     header_parameter("Accept-Encoding", "`gzip` gets the gzipped file.", "gzip"),
                     IF_NONE_MATCH,
                 ],
-                responses={
-                    200: Answer(
-                        "The file.",
-                        {"type": "string"},
-                        media_type=media_type,
-                        headers={
-                            "ETag": ETAG,
-                            "Cache-Control": CACHE_CONTROL,
-                            "Vary": VARY,
-                            "Access-Control-Allow-Origin": ALLOW_ORIGIN,
-                            "Content-Encoding": described_header("`gzip` when gzipped."),
-                        },
-                    ),
-                    304: NOT_MODIFIED,
-                },
+                responses=_widget_file_answers("The file.", media_type),
             ),
             None,
         )
@@ -682,21 +683,7 @@ def _stub_file() -> DescribedOperation:
                 header_parameter("Accept-Encoding", "`gzip` gets the gzipped file.", "gzip"),
                 IF_NONE_MATCH,
             ],
-            responses={
-                200: Answer(
-                    "The stub.",
-                    {"type": "string"},
-                    media_type="text/javascript",
-                    headers={
-                        "ETag": ETAG,
-                        "Cache-Control": CACHE_CONTROL,
-                        "Vary": VARY,
-                        "Access-Control-Allow-Origin": ALLOW_ORIGIN,
-                        "Content-Encoding": described_header("`gzip` when gzipped."),
-                    },
-                ),
-                304: NOT_MODIFIED,
-            },
+            responses=_widget_file_answers("The stub.", "text/javascript"),
             raises=(errors.UnknownProperty,),
         ),
         None,

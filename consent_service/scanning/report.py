@@ -172,6 +172,7 @@ class Observation:
         )
         fields["storage"] = tuple(StorageRecord.from_json(s) for s in fields["storage"])
         fields["requests"] = tuple(RequestRecord.from_json(r) for r in fields["requests"])
+        fields["widget_cookies"] = tuple(fields.get("widget_cookies", ()))
         return cls(**fields)
 
 

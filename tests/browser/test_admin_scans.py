@@ -19,13 +19,13 @@ from tests.browser.admin_support import no_violations
 from tests.browser.admin_support import sign_in
 from tests.browser.test_admin_layout import _overflow
 from tests.browser.test_admin_layout import _too_wide
-from tests.integration.test_admin_scans_support import cookie
-from tests.integration.test_admin_scans_support import gap
-from tests.integration.test_admin_scans_support import observation
-from tests.integration.test_admin_scans_support import report
-from tests.integration.test_admin_scans_support import store
-from tests.integration.test_admin_scans_support import suggestion
-from tests.integration.test_admin_scans_support import undeclared_cookie
+from tests.scan_support.reports import cookie
+from tests.scan_support.reports import gap
+from tests.scan_support.reports import observation
+from tests.scan_support.reports import report
+from tests.scan_support.reports import store
+from tests.scan_support.reports import suggestion
+from tests.scan_support.reports import undeclared_cookie
 
 pytestmark = pytest.mark.browser
 

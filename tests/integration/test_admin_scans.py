@@ -35,22 +35,22 @@ from consent_service.scanning.storage import mark_failed
 from consent_service.scanning.storage import verify_report
 from consent_service.settings import ScheduledScan
 from consent_service.staff.scans import signature_problem
-from tests.integration.test_admin_scans_support import CART
-from tests.integration.test_admin_scans_support import NOW
-from tests.integration.test_admin_scans_support import PAGE
-from tests.integration.test_admin_scans_support import cookie
-from tests.integration.test_admin_scans_support import finding
-from tests.integration.test_admin_scans_support import gap
-from tests.integration.test_admin_scans_support import grid
-from tests.integration.test_admin_scans_support import observation
-from tests.integration.test_admin_scans_support import report
-from tests.integration.test_admin_scans_support import store
-from tests.integration.test_admin_scans_support import suggestion
-from tests.integration.test_admin_scans_support import table
-from tests.integration.test_admin_scans_support import undeclared_cookie
-from tests.integration.test_admin_scans_support import undeclared_host
-from tests.integration.test_admin_scans_support import undeclared_storage
 from tests.integration.test_admin_support import audit_entries
+from tests.scan_support.reports import CART
+from tests.scan_support.reports import NOW
+from tests.scan_support.reports import PAGE
+from tests.scan_support.reports import cookie
+from tests.scan_support.reports import finding
+from tests.scan_support.reports import gap
+from tests.scan_support.reports import grid
+from tests.scan_support.reports import observation
+from tests.scan_support.reports import report
+from tests.scan_support.reports import store
+from tests.scan_support.reports import suggestion
+from tests.scan_support.reports import table
+from tests.scan_support.reports import undeclared_cookie
+from tests.scan_support.reports import undeclared_host
+from tests.scan_support.reports import undeclared_storage
 
 HOTJAR = suggestion("Hotjar", "_hjSessionUser_", wildcard=True, retention="1 year")
 GID = suggestion("Google Analytics", "_gid", retention="1 day")

@@ -16,11 +16,11 @@ from consent_service.scanning.judge import judge_cell
 from consent_service.scanning.report import RequestRecord
 from consent_service.scanning.report import sorted_findings
 from consent_service.scanning.run import load_facts
-from tests.integration.test_admin_scans_support import cookie
-from tests.integration.test_admin_scans_support import observation
-from tests.integration.test_admin_scans_support import report
-from tests.integration.test_admin_scans_support import store
-from tests.integration.test_admin_scans_support import table
+from tests.scan_support.reports import cookie
+from tests.scan_support.reports import observation
+from tests.scan_support.reports import report
+from tests.scan_support.reports import store
+from tests.scan_support.reports import table
 
 DOUBLECLICK = RequestRecord(
     host="stats.g.doubleclick.net",

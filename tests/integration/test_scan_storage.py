@@ -16,10 +16,8 @@ from consent_service.extensions import settings
 from consent_service.models import OutboxMessage
 from consent_service.models import Property
 from consent_service.models import ScanReport
-from consent_service.scanning.report import CookieRecord
 from consent_service.scanning.report import Finding
 from consent_service.scanning.report import FindingKind
-from consent_service.scanning.report import Observation
 from consent_service.scanning.report import ScanReportData
 from consent_service.scanning.report import Suggestion
 from consent_service.scanning.report import Unscanned
@@ -30,46 +28,16 @@ from consent_service.scanning.storage import latest_per_cell
 from consent_service.scanning.storage import latest_reports
 from consent_service.scanning.storage import store_report
 from consent_service.scanning.storage import verify_report
+from tests.scan_support.reports import PAGE
+from tests.scan_support.reports import cookie
+from tests.scan_support.reports import observation
 from tests.webhook_receiver import register
 
 NOW = dt.datetime(2026, 12, 15, 9, 0, tzinfo=dt.UTC)
-PAGE = "http://shop.test/"
-
-
-def _cookie(name: str) -> CookieRecord:
-    return CookieRecord(
-        name=name,
-        domain="shop.test",
-        path="/",
-        third_party=False,
-        expires="2027-12-15T09:00:00.000Z",
-        http_only=False,
-        secure=False,
-        same_site="Lax",
-        set_by="script",
-        source="http://shop.test/tracker.js",
-    )
-
-
-def _observation(region: str, situation: str, *cookies: str) -> Observation:
-    return Observation(
-        url=PAGE,
-        region=region,
-        situation=situation,
-        jurisdiction=region,
-        widget=True,
-        decisions={"necessary": True, "analytics": False},
-        gpc=False,
-        cookies=tuple(_cookie(c) for c in cookies),
-        storage=(),
-        requests=(),
-        consent_mode={"analytics_storage": "denied"},
-        gpp=None,
-    )
 
 
 def _report(at: dt.datetime = NOW, *, regions=("FR",), unscanned=()) -> ScanReportData:
-    observations = tuple(_observation(r, "first_visit", "_ga") for r in regions)
+    observations = tuple(observation(r, "first_visit", cookies=[cookie("_ga")]) for r in regions)
     finding = Finding(
         kind=FindingKind.BEFORE_CONSENT,
         severity="violation",
