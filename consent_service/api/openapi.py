@@ -489,8 +489,8 @@ WIDGET_FILES = {
     ),
     "widget-ads.js": (
         "text/javascript",
-        "The other ad and shop platforms' adapters, fetched by the stub where a property "
-        "enables any.",
+        "The other ad and shop platforms' adapters, fetched where a property enables any "
+        "(by the stub, or by the widget on a page without it).",
     ),
 }
 STUB_URL = "/v1/stub.js"

@@ -279,3 +279,23 @@ def test_a_platform_that_throws_blocks_neither_the_others_nor_the_tags(
     visitor.page.wait_for_selector("html[data-ran-ads]")  # the tag ran
     assert settle(visitor, uet=3)["uet"][-1] == "update:granted"
     assert any("Amazon broke" in problem for problem in visitor.problems)  # reported
+
+
+def test_without_the_stub_the_widget_fetches_the_adapters_and_they_hear_every_change(
+    shop, platforms, live_server, vendors, shop_site
+):
+    """A page that forgot the stub: no default before the tags (the README says why the stub
+    comes first), but the enabled platforms are still told the decisions and a withdrawal."""
+    platforms("microsoft_uet", "tiktok_pixel")
+    page = shop_page(live_server.url, vendors.url, ("microsoft_uet", "tiktok_pixel"), stub=False)
+    visitor = shop()
+    open_shop(visitor, shop_site.serve("/no-stub", page, "text/html") + "?region=FR")
+    trace = settle(visitor, uet=1, ttq=1)
+    assert trace["uet"][-1] == "update:denied" and trace["ttq"][-1] == "revokeConsent"
+    visitor.choose_and_wait("Accept all")
+    trace = settle(visitor, uet=2, ttq=2)
+    assert trace["uet"][-1] == "update:granted" and trace["ttq"][-1] == "grantConsent"
+    visitor.reopen_preferences()
+    visitor.choose_and_wait("Reject all")
+    trace = settle(visitor, uet=3, ttq=3)
+    assert trace["uet"][-1] == "update:denied" and trace["ttq"][-1] == "revokeConsent"

@@ -11,7 +11,8 @@
 //   source says %PLATFORMS%: one per-property variant of one static file, so a change in the
 //   admin reaches the stub without a change to the shop's pages;
 // - for those platforms, the fetch of their adapters (widget-ads.js), in parallel with the
-//   widget's own requests: the widget applies them with its first decisions;
+//   widget's own requests: the widget applies them with its first decisions (without the
+//   stub, the widget fetches them itself, after the banner's answer);
 // - `window.consent`, a queue of `open` and `on('change')` calls (`get` and `token` answer null) the widget adopts
 //   when it loads (`a(api)` replays them on the widget's API; `d`: the platforms defaulted
 //   here; `ads`: resolves to widget-ads.js's adapter, or null).

@@ -382,6 +382,14 @@ function main() {
     .then((results) => {
       adapters = results[4] && results[4](results[0], stub);
       start(results[0], results[3]);
+      // Without the stub (README: put it first), the platforms the property enables get
+      // their adapters late, but still before the next change.
+      if (!stub && config.platforms.length) {
+        lazy('widget-ads.js', 'consent:ads').then((install) => {
+          adapters = install(config, null);
+          adapters(decisions);
+        }, () => {});
+      }
     })
     .catch((error) => {
       toGpp('fail');
