@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -67,9 +68,10 @@ def gunicorn(
     workers: int,
     threads: int,
     worker_class: str = "gthread",
+    options: Sequence[str] = (),
 ) -> Iterator[Served]:
     """Serve ``target`` with gunicorn on a free loopback port until the block ends; the block
-    starts once every worker is up."""
+    starts once every worker is up. ``options`` are more of gunicorn's."""
     port = free_port()
     command = [
         sys.executable,
@@ -80,6 +82,7 @@ def gunicorn(
         f"--threads={threads}",
         "--log-level=warning",
         f"--bind=127.0.0.1:{port}",
+        *options,
         target,
     ]
     # Its log is shown only when something fails: the figures stay readable.
