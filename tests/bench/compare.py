@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from tests.bench import procstat
 from tests.bench.http_load import Served
+from tests.bench.stats import LoadFailed
 from tests.bench.stats import LoadRun
 from tests.bench.stats import NothingCompleted
 from tests.bench.workloads import Workload
@@ -83,6 +84,9 @@ def alternate(
             order.reverse()
         for index, server in order:
             before = server.cpu_ticks()
-            runs[index].append(generator(server.port, workload, seconds, connections))
+            try:
+                runs[index].append(generator(server.port, workload, seconds, connections))
+            except LoadFailed as error:
+                raise type(error)(f"{server.label}: {error}") from None
             cpu[index] += procstat.cpu_seconds(before, server.cpu_ticks())
     return [Measured(tuple(r), c) for r, c in zip(runs, cpu, strict=True)]

@@ -38,6 +38,7 @@ from tests.bench.stats import percentile
 from tests.bench.workloads import Workload
 
 ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Path(__file__).with_name("gunicorn_conf.py")
 CLIENT_PROCESSES = 2  # the Python clients' processes; connections are split among them
 
 
@@ -54,6 +55,7 @@ class Served:
 
     port: int
     pid: int
+    label: str
 
     def cpu_ticks(self) -> dict[int, int]:
         """CPU ticks used so far by the master and each worker (see :mod:`procstat`)."""
@@ -81,23 +83,29 @@ def gunicorn(
         f"--worker-class={worker_class}",
         f"--threads={threads}",
         "--log-level=warning",
+        f"--config={CONFIG}",
         f"--bind=127.0.0.1:{port}",
         *options,
         target,
     ]
     # Its log is shown only when something fails: the figures stay readable.
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as ready:
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env, "BENCH_READY_DIR": ready},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_until_listening(port, process)
-            _wait_for_workers(process, workers)
-            yield Served(port, process.pid)
+            _wait_for_workers(process, workers, Path(ready))
+            yield Served(port, process.pid, f"{target} ({workers} x {threads} {worker_class})")
         except BaseException:
             _stop(process)
             log.seek(0)
-            print(f"gunicorn {target}'s log:\n{log.read().decode(errors='replace')[-5000:]}")
+            if written := log.read().decode(errors="replace"):
+                print(f"gunicorn {target}'s log:\n{written[-5000:]}", file=sys.stderr)
             raise
         finally:
             _stop(process)
@@ -133,14 +141,17 @@ def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("gunicorn did not start listening within 30 s")
 
 
-def _wait_for_workers(process: subprocess.Popen[bytes], workers: int) -> None:
-    """Until the master has forked every worker (each then loads the app on its own)."""
-    deadline = time.monotonic() + 60
-    while len(procstat.tree_ticks(process.pid)) < 1 + workers:
+def _wait_for_workers(process: subprocess.Popen[bytes], workers: int, ready: Path) -> None:
+    """Until every worker has loaded the app (``gunicorn_conf.py`` notes each in ``ready``)."""
+    deadline = time.monotonic() + 120
+    while True:
+        children = procstat.tree_ticks(process.pid).keys() - {process.pid}
+        if len(children) == workers and children <= {int(p.name) for p in ready.iterdir()}:
+            return
         if process.poll() is not None:
             raise RuntimeError("gunicorn exited during start-up")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s")
+            raise RuntimeError(f"gunicorn's {workers} workers did not load the app within 120 s")
         time.sleep(0.1)
 
 

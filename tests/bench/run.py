@@ -34,8 +34,9 @@ BARE = "tests.bench.bare_wsgi:app"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pg-url", help="PostgreSQL test URL; a '<name>_bench' db is used")
+    # make run's (the Makefile's WORKERS and THREADS).
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per path")
     parser.add_argument("--seconds", type=float, default=3, help="length of one run")
