@@ -85,7 +85,7 @@ def run(port: int, workload: Workload, seconds: float, connections: int) -> Load
         "wrk",
         f"--threads={min(THREADS, connections)}",
         f"--connections={connections}",
-        f"--duration={max(round(seconds), 1)}s",
+        f"--duration={max(round(seconds), 1)}s",  # wrk takes whole seconds
         "--timeout=10s",
         "--latency",
         f"--script={SCRIPT}",
