@@ -49,15 +49,20 @@ SERVED_URL_FILE := $(CONSENT_INSTANCE_PATH)/served-base-url
 # The worker's URL: HOST, PORT or CONSENT_BASE_URL given to it win; else what `make run` noted.
 WORKER_BASE_URL := $(if $(filter-out file undefined default,$(origin HOST) $(origin PORT) $(origin CONSENT_BASE_URL)),$(CONSENT_BASE_URL),$(or $(shell cat '$(SERVED_URL_FILE)' 2>/dev/null),$(CONSENT_BASE_URL)))
 
+# gunicorn's processes x threads for `make run` and `make bench`: chosen by measurement
+# (`python -m tests.bench.sizing`; README "Sizing gunicorn"), e.g. `make run WORKERS=4`.
+WORKERS ?= 2
+THREADS ?= 4
+
 ## run: migrate the SQLite database in instance/, load the demo shop (what is missing only:
-## admin edits stay), serve on HOST:PORT (one process, as the embedded mode is meant to run;
-## production: N gunicorn workers on PostgreSQL)
+## admin edits stay), serve on HOST:PORT with WORKERS processes x THREADS threads (SQLite's
+## file lock orders the processes' writes; production: the same on PostgreSQL, sized for it)
 run: $(RUN_STAMP)
 	$(BIN)/consent-service db upgrade
 	$(BIN)/consent-service demo load
 	@mkdir -p '$(CONSENT_INSTANCE_PATH)' && echo '$(CONSENT_BASE_URL)' > '$(SERVED_URL_FILE)'
 	@echo "consent-service on http://$(HOST):$(PORT)  (try /v1/policies/demo-shop/privacy-policy/latest)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --worker-class gthread --threads 8 \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
 		--access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)' wsgi:app
 
 ## worker: deliver the outbox (webhooks, policy-notice emails to CONSENT_SMTP_HOST:PORT,
@@ -110,19 +115,21 @@ test-js:
 test-browser: $(DEV_STAMP)
 	TEST_BROWSER=1 $(BIN)/pytest -m browser tests/browser
 
-## bench: throughput figures (receipt writes, decide(), bare Flask baseline) on SQLite and PostgreSQL,
-## the integration look-ups (single over HTTP, bulk 10,000, latency from 10k to 1M customers),
-## the retention job over 1M decision-log and 100k outbox rows (time, longest transaction),
-## consent tokens (issue cost, the client's verifications per second per core)
+## bench: on SQLite and PostgreSQL, look-ups, consents and the banner over HTTP against a bare
+## Flask endpoint served the same way (req/s, p50/p99, CPU per request, ratio; wrk if installed),
+## bulk 10,000 look-ups and latency from 10k to 1M customers, the widget's bytes, the banner's
+## paint, consent tokens (issue cost, the client's verifications per second per core),
+## campaigns, self-service, the retention job over 1M decision-log and 100k outbox rows, and a
+## 10-page compliance scan over 5 regions x 4 situations (wall time, peak memory)
 bench: $(DEV_STAMP)
-	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL)
-	$(BIN)/python -m tests.bench.lookups --pg-url $(PG_TEST_URL)
+	$(BIN)/python -m tests.bench.run --pg-url $(PG_TEST_URL) --workers $(WORKERS) --threads $(THREADS)
+	$(BIN)/python -m tests.bench.lookups --pg-url $(PG_TEST_URL) --no-http
 	$(BIN)/python -m tests.bench.widget_size
+	$(BIN)/python -m tests.bench.tokens
 	$(BIN)/python -m tests.bench.banner_paint
 	$(BIN)/python -m tests.bench.campaigns --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.self_service --pg-url $(PG_TEST_URL)
 	$(BIN)/python -m tests.bench.retention --pg-url $(PG_TEST_URL)
-	$(BIN)/python -m tests.bench.tokens
 	$(BIN)/python -m tests.bench.scan
 
 clean:

@@ -215,9 +215,10 @@ def _configure_sqlite(engine: sa.Engine, limits: TimeLimits) -> None:
     :func:`begin_write`, so it never fails with ``SQLITE_BUSY_SNAPSHOT`` when it upgrades.
     Such writers of one process also queue on a lock held until the connection goes back to
     the pool: waiting threads then wake the moment the writer is done, instead of polling in
-    SQLite's busy handler (which sleeps up to 100 ms a try). Other processes still queue on
-    the busy timeout, which is why the embedded mode runs one process. Both waits end after
-    ``limits.statement`` with "database is locked".
+    SQLite's busy handler (which sleeps up to 100 ms a try). Writers of other processes (the
+    embedded mode's gunicorn workers, the outbox worker) still queue in that handler, so each
+    process should have threads to hand the lock on at once (README "Sizing gunicorn"). Both
+    waits end after ``limits.statement`` with "database is locked".
     """
     write_lock = threading.Lock()
     busy_timeout_ms = int(limits.statement * 1000)

@@ -8,6 +8,8 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from consent_service.extensions import db
+from consent_service.integrations.api_keys import create_api_key
 from tests.support import ensure_postgres_database
 from tests.support import make_settings
 from tests.support import postgres_reachable
@@ -44,3 +46,18 @@ def prepared_app(database_url: str) -> Flask:
         instance, database_url, banner_cache_seconds=2, api_key_cache_seconds=2
     )
     return started_on_fresh_database(settings)
+
+
+def api_key(app: Flask) -> str:
+    """A fresh read-scoped API key of the demo shop whose rate limit no benchmark reaches."""
+    with app.app_context():
+        issued = create_api_key(
+            db.session(),
+            "demo-shop",
+            name="bench",
+            scopes=["consent:read"],
+            rate_limit="9999999/minute",
+        )
+        db.session.commit()
+        db.session.remove()
+    return issued.plaintext

@@ -16,8 +16,6 @@ import time
 
 from flask import Flask
 
-from consent_service.extensions import db
-from consent_service.integrations.api_keys import create_api_key
 from tests.bench import databases
 from tests.bench import http_load
 from tests.bench.seed import customer_ref
@@ -148,17 +146,7 @@ def _bare_paths() -> list[str]:
 
 
 def _api_key(app: Flask) -> dict[str, str]:
-    with app.app_context():
-        issued = create_api_key(
-            db.session(),
-            "demo-shop",
-            name="bench",
-            scopes=["consent:read"],
-            rate_limit="9999999/minute",
-        )
-        db.session.commit()
-        db.session.remove()
-    return {"Authorization": f"Bearer {issued.plaintext}"}
+    return {"Authorization": f"Bearer {databases.api_key(app)}"}
 
 
 if __name__ == "__main__":
