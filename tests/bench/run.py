@@ -75,10 +75,14 @@ def load_generator(preference: str, connections: int) -> LoadGenerator:
     if preference == "wrk":
         raise SystemExit("wrk is not installed: apt-get install wrk")
     processes = min(http_load.CLIENT_PROCESSES, connections)
-    hint = "" if preference == "python" else "; wrk is not installed (apt-get install wrk)"
+    hint = (
+        ""
+        if preference == "python"
+        else "; wrk is not installed: apt-get install wrk leaves the servers more of the CPU"
+    )
     return LoadGenerator(
-        f"Python clients ({connections} connections in {processes} processes, one thread "
-        f"each{hint})",
+        f"Python clients ({connections} connections in {processes} processes, a thread per "
+        f"connection){hint}",
         http_load.python_run,
     )
 

@@ -20,6 +20,8 @@ from tests.bench import wrk
 from tests.bench.compare import Measured
 from tests.bench.compare import ratio
 from tests.bench.compare import ratios
+from tests.bench.http_load import python_run
+from tests.bench.run import load_generator
 from tests.bench.sizing import Config
 from tests.bench.sizing import parse_config
 from tests.bench.sizing import score
@@ -288,3 +290,37 @@ def test_the_lua_script_gets_the_same_kind_run_customers_and_headers():
         "10",
         "Authorization: Bearer csk_x",
     ]
+
+
+# -- the choice of load generator ------------------------------------------------------------
+
+
+def test_without_wrk_the_python_clients_load_and_the_header_says_how_to_get_wrk(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no wrk on it
+    chosen = load_generator("auto", 8)
+    assert chosen.run is python_run
+    assert chosen.description.startswith("Python clients (8 connections in 2 processes")
+    assert "apt-get install wrk" in chosen.description
+
+
+def test_asking_for_wrk_without_it_stops_with_the_hint(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SystemExit, match="apt-get install wrk"):
+        load_generator("wrk", 8)
+
+
+def test_the_python_clients_can_be_chosen_even_with_wrk_installed():
+    chosen = load_generator("python", 3)
+    assert chosen.run is python_run
+    assert chosen.description == (
+        "Python clients (3 connections in 2 processes, a thread per connection)"
+    )
+
+
+@pytest.mark.skipif(not wrk.installed(), reason="wrk is not installed")
+def test_wrk_is_preferred_when_installed():
+    chosen = load_generator("auto", 8)
+    assert chosen.run is wrk.run
+    assert chosen.description.startswith("wrk ")
