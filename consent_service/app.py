@@ -18,10 +18,12 @@ from sqlalchemy import exc as sa_exc
 from consent_service import extensions
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
+from consent_service.decisions.access_log import lookup_log
 from consent_service.errors import KeyStoreUnavailable
 from consent_service.extensions import db
 from consent_service.extensions import migrate
 from consent_service.infra.database import configure_engine
+from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import Vault
@@ -29,6 +31,7 @@ from consent_service.infra.rate_limits import KeyRateLimiter
 from consent_service.infra.sessions import SessionRecords
 from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import CallerCache
+from consent_service.integrations.api_keys import mark_used_statement
 from consent_service.jurisdictions.regions import RegionResolver
 from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.problems import register_error_handlers
@@ -94,6 +97,22 @@ def create_app(
         for engine in db.engines.values():
             configure_engine(engine, settings.database_time_limits())
         issuer.register(db.engine)
+        # Written by a background thread: a look-up never waits for the database's writer.
+        flush_seconds = settings.access_log_flush_ms / 1000
+        wait_seconds = settings.database_statement_timeout_ms / 1000
+        extensions.lookup_log.attach(
+            app, lookup_log(db.engine, flush_seconds=flush_seconds, wait_seconds=wait_seconds)
+        )
+        extensions.api_key_marks.attach(
+            app,
+            DeferredWrites(
+                db.engine,
+                mark_used_statement(),
+                flush_seconds=flush_seconds,
+                wait_seconds=wait_seconds,
+                name="API key marks",
+            ),
+        )
 
     register_error_handlers(app)
     _register_request_hooks(app)

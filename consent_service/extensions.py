@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
 from consent_service.infra.database import commit_or_roll_back
+from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
@@ -83,6 +84,21 @@ caller_cache = AppService("caller_cache", CallerCache)
 # Properties' consent contexts by key, as fresh as the banner.
 context_cache: AppService[TtlCache[str, ConsentContext]] = AppService("context_cache", TtlCache)
 banner_cache: AppService[BannerCache[Any, Any]] = AppService("banner_cache", BannerCache)
+# Writes requests leave to a background thread (``close()`` them when the app stops): the
+# look-up log, and API keys' last use.
+lookup_log = AppService("lookup_log", DeferredWrites)
+api_key_marks = AppService("api_key_marks", DeferredWrites)
+
+
+def close_deferred_writes(app: Flask) -> None:
+    """Write what ``app``'s background writers still hold, and stop them: when the app stops
+    (a gunicorn worker's exit, a test's teardown; the interpreter's exit does it anyway)."""
+    for service in (lookup_log, api_key_marks):
+        found = app.extensions.get(service.name)
+        if isinstance(found, DeferredWrites):
+            found.close()
+
+
 # Server-side session records of the admin and the preferences page (their clock is injectable).
 web_sessions = AppService("web_sessions", SessionRecords)
 # Hashes admin passwords (argon2id; the test suite passes cheaper parameters to create_app).

@@ -31,6 +31,7 @@ from consent_service.errors import UnknownPurpose
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import committed
 from consent_service.extensions import context_cache
+from consent_service.extensions import lookup_log
 from consent_service.extensions import vault
 from consent_service.infra.times import rfc3339_millis
 from consent_service.integrations.api_keys import Scope
@@ -125,6 +126,7 @@ def _answer(
         return answer_lookup(
             session,
             context_cache(),
+            lookup_log(),
             property_key=caller.property_key,
             refs=refs,
             purpose_keys=purpose_keys,

@@ -289,7 +289,10 @@ def switch_to_writing(session: Session) -> None:
         begin_write(session)
 
 
-def relax_commit_durability(session: Session) -> None:
+_RELAXED_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
+
+
+def relax_commit_durability(on: Session | sa.Connection) -> None:
     """Let this transaction's commit return before its WAL record reaches disk (PostgreSQL's
     ``synchronous_commit = off``, for this transaction only).
 
@@ -298,8 +301,9 @@ def relax_commit_durability(session: Session) -> None:
     never corrupt or reorder anything. SQLite in WAL mode with ``synchronous=NORMAL``
     already behaves so.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    bind = on.get_bind() if isinstance(on, Session) else on
+    if bind.dialect.name == "postgresql":
+        on.execute(_RELAXED_COMMIT)
 
 
 def execute_core(
