@@ -29,12 +29,12 @@ from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
 from consent_service.infra.sessions import SessionRecords
-from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import CallerCache
 from consent_service.integrations.api_keys import mark_used_statement
 from consent_service.jurisdictions.regions import RegionResolver
 from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.problems import register_error_handlers
+from consent_service.properties.context_cache import ContextCache
 from consent_service.settings import Settings
 from consent_service.settings import SettingsError
 from consent_service.settings import check_region_sources
@@ -64,8 +64,8 @@ def create_app(
     db.init_app(app)
     extensions.rate_limiter.attach(app, KeyRateLimiter(settings.rate_limit_storage))
     extensions.caller_cache.attach(app, CallerCache(ttl=settings.api_key_cache_seconds))
-    # Look-ups see a publication (or a purpose change) within the banner's staleness bound.
-    extensions.context_cache.attach(app, TtlCache(ttl=settings.banner_cache_seconds))
+    # Look-ups and consents see a publication (or a purpose change) at once.
+    extensions.context_cache.attach(app, ContextCache())
     cipher = Cipher(settings.data_keys)
     key_store = extensions.key_store.attach(
         app,

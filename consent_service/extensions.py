@@ -24,11 +24,10 @@ from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
 from consent_service.infra.sessions import SessionRecords
-from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import CallerCache
 from consent_service.jurisdictions.regions import RegionResolver
 from consent_service.models import Base
-from consent_service.properties.lookup import ConsentContext
+from consent_service.properties.context_cache import ContextCache
 from consent_service.settings import Settings
 
 db = SQLAlchemy(model_class=Base)
@@ -81,8 +80,8 @@ region_resolver = AppService("region_resolver", RegionResolver)
 rate_limiter = AppService("rate_limiter", KeyRateLimiter)
 # Verified API keys; ``forget()`` them when a key is revoked.
 caller_cache = AppService("caller_cache", CallerCache)
-# Properties' consent contexts by key, as fresh as the banner.
-context_cache: AppService[TtlCache[str, ConsentContext]] = AppService("context_cache", TtlCache)
+# Properties' consent contexts by key, each confirmed against the database's config_version.
+context_cache = AppService("context_cache", ContextCache)
 banner_cache: AppService[BannerCache[Any, Any]] = AppService("banner_cache", BannerCache)
 # Writes requests leave to a background thread (``close()`` them when the app stops): the
 # look-up log, and API keys' last use.

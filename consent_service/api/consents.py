@@ -25,6 +25,7 @@ from consent_service.errors import UnknownPolicy
 from consent_service.errors import UnknownProperty
 from consent_service.errors import UnknownPurpose
 from consent_service.extensions import committed
+from consent_service.extensions import context_cache
 from consent_service.extensions import receipt_issuer
 from consent_service.infra.network import truncate_ip
 from consent_service.web.cors import answer_page
@@ -94,7 +95,9 @@ def _record(origin: str | None) -> Response:
     )
     # Committed before the answer; nothing is written when the consent is refused.
     with committed() as session:
-        recorded = record_consent(session, consent, issuer=receipt_issuer())
+        recorded = record_consent(
+            session, consent, issuer=receipt_issuer(), contexts=context_cache()
+        )
     return receipt_response(recorded)
 
 

@@ -15,19 +15,17 @@ from sqlalchemy.orm import Session
 
 from consent_service.decisions.access_log import log_lookup
 from consent_service.decisions.lookups import Answer
-from consent_service.decisions.lookups import look_up
+from consent_service.decisions.lookups import look_up_with_version
 from consent_service.decisions.lookups import offered_purposes
 from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.pii import Vault
-from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.subject_refs import SubjectRef
-from consent_service.properties.lookup import ConsentContext
-from consent_service.properties.lookup import consent_context
+from consent_service.properties.context_cache import ContextCache
 
 
 def answer_lookup(
     session: Session,
-    contexts: TtlCache[str, ConsentContext],
+    contexts: ContextCache,
     log: DeferredWrites,
     *,
     property_key: str,
@@ -43,14 +41,24 @@ def answer_lookup(
     """Decisions for every subject x purpose, subject-major, logged to ``log`` (in the
     caller's transaction when it writes inline: the caller commits).
 
-    ``contexts`` caches each property's consent context, so a publication shows within its
-    time to live; ``pointer`` is where the purposes sit in the request, for the UnknownPurpose
-    error (``""``: a single ``purpose``); ``live_gpc``: the shop passes on a ``Sec-GPC: 1``
-    of the request it is serving.
+    ``contexts`` keeps each property's consent context, confirmed against the
+    ``config_version`` the look-up's own statements read (an edit anywhere shows at once);
+    ``pointer`` is where the purposes sit in the request, for the UnknownPurpose error
+    (``""``: a single ``purpose``); ``live_gpc``: the shop passes on a ``Sec-GPC: 1`` of the
+    request it is serving.
     """
-    context = contexts.get(property_key, lambda: consent_context(session, property_key, now=now))
+    context, just_read = contexts.get(session, property_key, now=now)
     purposes = offered_purposes(context, purpose_keys, pointer)
-    answers = look_up(session, context, refs, purposes, vault=vault, now=now, live_gpc=live_gpc)
+    answers, version = look_up_with_version(
+        session, context, refs, purposes, vault=vault, now=now, live_gpc=live_gpc
+    )
+    if not just_read and not contexts.is_current(context, version):
+        # The property changed since this process read it: judge again by what it is now.
+        context = contexts.load(session, property_key, now=now)
+        purposes = offered_purposes(context, purpose_keys, pointer)
+        answers, _ = look_up_with_version(
+            session, context, refs, purposes, vault=vault, now=now, live_gpc=live_gpc
+        )
     log_lookup(
         session,
         log,

@@ -85,6 +85,9 @@ class ConsentContext:
     # The property's stricter-than-the-law settings per jurisdiction code (see
     # ``jurisdiction_overrides.py``), as stored.
     overrides: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
+    # When a version published to come into effect later does so, and this context with it
+    # stops being current (None: no such version); every other change bumps config_version.
+    valid_until: dt.datetime | None = None
 
 
 def get_property(session: Session, key: str) -> Property:
@@ -152,6 +155,7 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
             if r.purpose_id is not None
         ),
         overrides=first.jurisdiction_overrides or {},
+        valid_until=first.next_effective_at,
     )
 
 
@@ -204,6 +208,16 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
         .correlate(PolicyDocument)
         .scalar_subquery()
     )
+    next_effective_at = (
+        sa.select(sa.func.min(PolicyVersion.effective_at))
+        .where(
+            PolicyVersion.document_id == PolicyDocument.id,
+            PolicyVersion.status == VersionStatus.PUBLISHED,
+            PolicyVersion.effective_at > sa.bindparam("now"),
+        )
+        .correlate(PolicyDocument)
+        .scalar_subquery()
+    )
     return (
         sa.select(
             Property.id.label("property_id"),
@@ -219,6 +233,7 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
             PolicyVersion.number.label("version_number"),
             PolicyVersion.sha256.label("version_sha256"),
             material_changes.label("material_changes"),
+            next_effective_at.label("next_effective_at"),  # min() keeps the UTC type
             Purpose.id.label("purpose_id"),
             Purpose.key.label("purpose_key"),
             Purpose.essential,
