@@ -239,8 +239,8 @@ class Settings:
             in_memory = url.database in (None, "", ":memory:")
             return {} if in_memory else {"pool_timeout": self.database_pool_timeout}
         return {
-            # A server connection can die while pooled; a file cannot.
-            "pool_pre_ping": True,
+            # A server connection can die while pooled (a file cannot): one idle for a
+            # second is pinged before use (``infra.database._ping_when_idle``).
             "pool_timeout": self.database_pool_timeout,
             "connect_args": {
                 "connect_timeout": self.database_connect_timeout,

@@ -17,6 +17,7 @@ from consent_service.decisions.access_log import log_lookup
 from consent_service.decisions.lookups import Answer
 from consent_service.decisions.lookups import look_up_with_version
 from consent_service.decisions.lookups import offered_purposes
+from consent_service.infra.database import reads_without_transaction
 from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.pii import Vault
 from consent_service.integrations.subject_refs import SubjectRef
@@ -47,6 +48,8 @@ def answer_lookup(
     (``""``: a single ``purpose``); ``live_gpc``: the shop passes on a ``Sec-GPC: 1`` of the
     request it is serving.
     """
+    if log.buffered:  # nothing to write in this transaction: no need for one
+        reads_without_transaction(session)
     context, just_read = contexts.get(session, property_key, now=now)
     purposes = offered_purposes(context, purpose_keys, pointer)
     answers, version = look_up_with_version(

@@ -1,8 +1,9 @@
 """Where the hot paths spend their CPU, in-process (no sockets): ``python -m
 tests.bench.speed_profile [--pg-url URL] [--profile single|bulk|consent|banner]``.
 
-For each database: CPU milliseconds per request (``time.process_time``, this process only,
-so a loaded machine inflates it far less than wall time) and requests per CPU second, for a
+For each database: CPU milliseconds per request (``time.process_time``: this process's
+threads, the look-up log's writer included; a loaded machine inflates it far less than wall
+time) and requests per CPU second, for a
 single look-up, a 10,000-item bulk look-up, a consent write and a banner fetch, next to the
 bare Flask endpoints of ``tests.bench.inprocess``; with ``--profile``, the top of a cProfile
 of that path. Indicative only: final figures come from ``make bench`` on a quiet machine.
@@ -16,7 +17,6 @@ import io
 import json
 import pstats
 import random
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -126,17 +126,18 @@ def _call(app: Flask, environ: dict[str, Any], expect: str) -> None:
 
 
 def _measure(run: Run, count: int) -> tuple[float, float]:
-    """CPU ms per call (median of five rounds) and wall ms per call, after a warm-up."""
+    """CPU ms per call and wall ms per call, each the least of seven rounds (on a shared,
+    loaded machine the least is the steadiest), after a warm-up."""
     for _ in range(max(count // 10, 3)):
         run()
     cpu, wall = [], []
-    for _ in range(5):
+    for _ in range(7):
         started_cpu, started_wall = time.process_time(), time.perf_counter()
         for _ in range(count):
             run()
         cpu.append((time.process_time() - started_cpu) * 1000 / count)
         wall.append((time.perf_counter() - started_wall) * 1000 / count)
-    return statistics.median(cpu), statistics.median(wall)
+    return min(cpu), min(wall)
 
 
 def _report(paths: dict[str, Run]) -> str:
