@@ -39,6 +39,7 @@ from consent_service.settings import Settings
 from consent_service.settings import SettingsError
 from consent_service.settings import check_region_sources
 from consent_service.staff.accounts import DEFAULT_HASHER
+from consent_service.web.cookie_session import CookiePathSessions
 from consent_service.web.request_ids import request_id
 from consent_service.web.request_limits import refuse_unreadable_requests
 
@@ -116,6 +117,7 @@ def create_app(
 
     register_error_handlers(app)
     _register_request_hooks(app)
+    app.session_interface = CookiePathSessions()
 
     from admin import bp as admin_bp
     from consent_service.api import bp as api_bp

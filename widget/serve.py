@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Response
 from flask import request
 
+from consent_service.web.compression import Compressed
 from widget import bp
 from widget.assets import asset
 
@@ -17,14 +20,11 @@ CACHE_CONTROL = "public, max-age=3600"
     "/v1/<any('widget.js', 'widget.css', 'widget-preferences.js', 'widget-preferences.css'):name>"
 )
 def widget_file(name: str) -> Response:
-    served = asset(name)
-    if request.accept_encodings["gzip"]:
-        response = Response(served.gzipped, mimetype=served.mimetype)
-        response.headers["Content-Encoding"] = "gzip"
-        response.set_etag(served.etag + "-gzip")  # another representation, another tag
-    else:
-        response = Response(served.body, mimetype=served.mimetype)
-        response.set_etag(served.etag)
+    chosen = _compressed(name).for_client(request.headers.get("Accept-Encoding"))
+    response = Response(chosen.body, mimetype=asset(name).mimetype)
+    if chosen.encoding is not None:
+        response.headers["Content-Encoding"] = chosen.encoding
+    response.set_etag(chosen.etag)  # each coding its own representation, and tag
     response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = CACHE_CONTROL
     # Loaded from every shop's origin: readable with crossorigin/SRI, and embeddable by pages
@@ -33,3 +33,9 @@ def widget_file(name: str) -> Response:
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.make_conditional(request)  # answers If-None-Match with a 304, in place
     return response
+
+
+@functools.cache
+def _compressed(name: str) -> Compressed:
+    served = asset(name)
+    return Compressed.of(served.body, served.etag, served.gzipped)

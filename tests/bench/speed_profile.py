@@ -76,9 +76,7 @@ def _paths(app: Flask, headers: dict[str, str], count: int) -> dict[str, Run]:
         }
     ).encode()
     bodies = consent_bodies(count * 3)
-    banner = _environ(
-        "/v1/banner?property=demo-shop&region=FR", headers={"Accept-Encoding": "gzip"}
-    )
+    banner = _environ("/v1/banner?property=demo-shop", headers={"Accept-Encoding": "gzip"})
     counters = {"single": 0, "consent": 0}
 
     def single() -> None:
