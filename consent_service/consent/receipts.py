@@ -279,7 +279,7 @@ def _write(
             "document": context.document_key,
             "version": version.number,
             "sha256": version.sha256,
-            "url": policy_url(
+            "url": _policy_url(
                 issuer.base_url, context.property_key, context.document_key, version.number
             ),
         },
@@ -575,6 +575,10 @@ def _statements_for(dialect: str) -> _Statements:
 
 def _statements(session: Session) -> _Statements:
     return _statements_for(session.get_bind().dialect.name)
+
+
+# Every receipt of a property cites the same few versions: each URL quoted once.
+_policy_url = functools.lru_cache(maxsize=256)(policy_url)
 
 
 def _to_millis(moment: dt.datetime) -> dt.datetime:

@@ -62,10 +62,14 @@ def state_rows(
 
 
 def upsert_state(session: Session, rows: list[dict[str, object]]) -> None:
-    """Insert or replace state rows: one statement for all of them (the driver's
-    executemany: psycopg pipelines them in one round trip, SQLite runs them in-process),
-    compiled once per dialect. A multi-row VALUES would be one statement too, but SQLAlchemy
-    cannot cache it and compiled it again for every receipt (~27 % of a consent's time)."""
+    """Insert or replace state rows: one round trip for a receipt's rows, by a statement
+    compiled once per dialect.
+
+    A multi-row VALUES built per call is one statement too, but SQLAlchemy cannot cache it
+    and compiled it again for every receipt (~27 % of a consent's time). This single-row
+    upsert asks for a RETURNING so that SQLAlchemy's "insertmanyvalues" sends all the rows
+    as one multi-row statement, expanding the cached one; without it psycopg would pipeline
+    one statement per row (measured: ~0.5 ms more CPU per consent)."""
     if rows:
         execute_core(session, _upsert_statement(session.get_bind().dialect.name), rows)
 
@@ -77,7 +81,7 @@ def _upsert_statement(dialect: str) -> sa.Executable:
     statement: sa.Executable = insert.on_conflict_do_update(
         index_elements=["subject_id", "purpose_id"],
         set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
-    )
+    ).returning(table.c.purpose_id)
     return statement
 
 
