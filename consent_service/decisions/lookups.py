@@ -104,9 +104,11 @@ def look_up_with_version(
     (None: the property is gone), so that a cached ``context`` can be confirmed for free."""
     purpose_ids = [p.id for p in purposes]
     facts = [(p.id, p.facts, p.changed_in) for p in purposes]
-    lookup_keys = {ref: _lookup_key(ref, context, vault) for ref in refs}
+    # In the order of ``refs`` (a dict keyed by the refs would hash each twice: 10,000 times a
+    # dataclass's Python-level hash in a bulk look-up).
+    lookup_keys = [_lookup_key(ref, context, vault) for ref in refs]
     keys_by_kind: dict[str, set[str]] = {}
-    for ref, key in lookup_keys.items():
+    for ref, key in zip(refs, lookup_keys, strict=True):
         keys_by_kind.setdefault(ref.kind, set()).add(key)
     rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]] = {}
     version: int | None = None
@@ -127,15 +129,14 @@ def look_up_with_version(
             if row[PURPOSE] is not None:
                 rows_by_ref.setdefault((kind, key), []).append(row)
         if kind == "customer":
-            _legacy_customers(session, lookup_keys, found_keys, params, rows_by_ref)
+            _legacy_customers(session, refs, lookup_keys, found_keys, params, rows_by_ref)
         if kind == "subject" and found_keys != keys:
             raise SubjectNotAccessible(
                 "a subject: reference does not name a subject of this property"
             )
     answers: list[Answer] = []
     judge = _Judge(facts, now, context.overrides, live_gpc=live_gpc)
-    for ref in refs:
-        key = lookup_keys[ref]
+    for ref, key in zip(refs, lookup_keys, strict=True):
         label = log_label(ref.kind, key)
         states = rows_by_ref.get((ref.kind, key)) or rows_by_ref.get((ref.kind, ref.value), [])
         answers.extend([Answer(ref, d, label) for d in judge.decisions(states)])
@@ -151,7 +152,8 @@ def log_label(kind: str, key: str) -> str:
 
 def _legacy_customers(
     session: Session,
-    lookup_keys: Mapping[SubjectRef, str],
+    refs: Sequence[SubjectRef],
+    lookup_keys: Sequence[str],
     found_keys: set[str],
     params: dict[str, object],
     rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]],
@@ -160,7 +162,9 @@ def _legacy_customers(
     release stored (until ``keystore convert`` ran): one more indexed query, only when some
     are missing, so an unconverted customer is never answered as a stranger."""
     missing = [
-        r.value for r, k in lookup_keys.items() if r.kind == "customer" and k not in found_keys
+        r.value
+        for r, k in zip(refs, lookup_keys, strict=True)
+        if r.kind == "customer" and k not in found_keys
     ]
     if not missing:
         return
@@ -192,6 +196,7 @@ class _Judge:
         self._overrides = overrides
         self._purposes = purposes
         self._now = now
+        self._naive_now = now.astimezone(dt.UTC).replace(tzinfo=None)  # as rows hold times
         self._live_gpc = live_gpc
         self._jurisdictions: dict[str, Jurisdiction] = {}
         self._decided: dict[tuple[object, ...], Decision] = {}
@@ -241,7 +246,7 @@ class _Judge:
                 gpc,
                 state[GRANTED],
                 state[GPC],
-                state[EXPIRES] <= self._now,
+                state[EXPIRES] <= self._naive_now,
                 changed_in is not None and state[POLICY] < changed_in,
             )
         decided = self._decided.get(situation)
@@ -265,7 +270,7 @@ class _Judge:
             decided.jurisdiction,
             _uuid_text(state[RECEIPT]),
             state[POLICY],
-            state[EXPIRES],
+            state[EXPIRES].replace(tzinfo=dt.UTC),
         )
 
     def _jurisdiction(self, code: str | None) -> Jurisdiction:
@@ -349,8 +354,10 @@ def _states_query(kind: str, dialect: str) -> sa.Select[Any]:
             ConsentState.policy_version,
             ConsentState.jurisdiction,
             ConsentState.gpc,
-            ConsentState.given_at,
-            ConsentState.expires_at,
+            # Naive UTC, as stored: no Python-level conversion per row (made aware only for
+            # the answers that carry one, in _Judge).
+            sa.type_coerce(ConsentState.given_at, sa.DateTime()).label("given_at"),
+            sa.type_coerce(ConsentState.expires_at, sa.DateTime()).label("expires_at"),
         )
         .select_from(properties.outerjoin(named, found).outerjoin(ConsentState, asked))
         .where(properties.c.id == sa.bindparam("property_id"))
@@ -372,7 +379,7 @@ def _choice(state: sa.Row[Any] | None) -> RecordedChoice | None:
         granted=state[GRANTED],
         receipt_id=_uuid_text(state[RECEIPT]),
         policy_version=state[POLICY],
-        given_at=state[GIVEN],
-        expires_at=state[EXPIRES],
+        given_at=state[GIVEN].replace(tzinfo=dt.UTC),
+        expires_at=state[EXPIRES].replace(tzinfo=dt.UTC),
         gpc=state[GPC],
     )
