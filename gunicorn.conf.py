@@ -8,6 +8,27 @@ bytes, a header line over 16,380, more than 100 header fields) still gets gunico
 HTML 414 or 431 page: gunicorn refuses those before any app code runs.
 """
 
+import gc
+from typing import Any
+
 limit_request_line = 8190  # gunicorn's maximum (0 would mean unlimited)
 limit_request_field_size = 16380
 limit_request_fields = 100
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once the app is loaded in a worker, its long-lived objects (modules, the app, the
+    models' metadata, compiled statements) leave the garbage collector's generations: a full
+    collection then scans only what requests allocate (it was ~40 % of a bulk look-up)."""
+    gc.collect()
+    gc.freeze()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """A worker that stops (SIGTERM, a restart) first writes the look-ups still in its
+    access-log buffer; the interpreter's exit would too, this says it where it happens."""
+    app = getattr(worker, "wsgi", None)
+    if getattr(app, "extensions", None) is not None:
+        from consent_service.extensions import close_deferred_writes
+
+        close_deferred_writes(app)

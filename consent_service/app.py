@@ -20,24 +20,28 @@ from consent_service import extensions
 from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
 from consent_service.consent.tokens import TokenIssuer
+from consent_service.decisions.access_log import lookup_log
 from consent_service.errors import KeyStoreUnavailable
 from consent_service.extensions import db
 from consent_service.extensions import migrate
 from consent_service.infra.database import configure_engine
+from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
 from consent_service.infra.sessions import SessionRecords
-from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import CallerCache
+from consent_service.integrations.api_keys import mark_used_statement
 from consent_service.jurisdictions.regions import RegionResolver
 from consent_service.jurisdictions.rulebook import rulebook
 from consent_service.problems import register_error_handlers
+from consent_service.properties.context_cache import ContextCache
 from consent_service.settings import Settings
 from consent_service.settings import SettingsError
 from consent_service.settings import check_region_sources
 from consent_service.staff.accounts import DEFAULT_HASHER
+from consent_service.web.cookie_session import CookiePathSessions
 from consent_service.web.request_ids import request_id
 from consent_service.web.request_limits import refuse_unreadable_requests
 
@@ -63,8 +67,8 @@ def create_app(
     db.init_app(app)
     extensions.rate_limiter.attach(app, KeyRateLimiter(settings.rate_limit_storage))
     extensions.caller_cache.attach(app, CallerCache(ttl=settings.api_key_cache_seconds))
-    # Look-ups see a publication (or a purpose change) within the banner's staleness bound.
-    extensions.context_cache.attach(app, TtlCache(ttl=settings.banner_cache_seconds))
+    # Look-ups and consents see a publication (or a purpose change) at once.
+    extensions.context_cache.attach(app, ContextCache())
     cipher = Cipher(settings.data_keys)
     key_store = extensions.key_store.attach(
         app,
@@ -100,9 +104,26 @@ def create_app(
         for engine in db.engines.values():
             configure_engine(engine, settings.database_time_limits())
         issuer.register(db.engine)
+        # Written by a background thread: a look-up never waits for the database's writer.
+        flush_seconds = settings.access_log_flush_ms / 1000
+        wait_seconds = settings.database_statement_timeout_ms / 1000
+        extensions.lookup_log.attach(
+            app, lookup_log(db.engine, flush_seconds=flush_seconds, wait_seconds=wait_seconds)
+        )
+        extensions.api_key_marks.attach(
+            app,
+            DeferredWrites(
+                db.engine,
+                mark_used_statement(),
+                flush_seconds=flush_seconds,
+                wait_seconds=wait_seconds,
+                name="API key marks",
+            ),
+        )
 
     register_error_handlers(app)
     _register_request_hooks(app)
+    app.session_interface = CookiePathSessions()
 
     from admin import bp as admin_bp
     from consent_service.api import bp as api_bp

@@ -20,15 +20,15 @@ from consent_service.banner.cache import BannerCache
 from consent_service.consent.receipts import Issuer
 from consent_service.consent.tokens import TokenIssuer
 from consent_service.infra.database import commit_or_roll_back
+from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.keystore import KeyStore
 from consent_service.infra.pii import Vault
 from consent_service.infra.rate_limits import KeyRateLimiter
 from consent_service.infra.sessions import SessionRecords
-from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.api_keys import CallerCache
 from consent_service.jurisdictions.regions import RegionResolver
 from consent_service.models import Base
-from consent_service.properties.lookup import ConsentContext
+from consent_service.properties.context_cache import ContextCache
 from consent_service.settings import Settings
 
 db = SQLAlchemy(model_class=Base)
@@ -83,9 +83,24 @@ region_resolver = AppService("region_resolver", RegionResolver)
 rate_limiter = AppService("rate_limiter", KeyRateLimiter)
 # Verified API keys; ``forget()`` them when a key is revoked.
 caller_cache = AppService("caller_cache", CallerCache)
-# Properties' consent contexts by key, as fresh as the banner.
-context_cache: AppService[TtlCache[str, ConsentContext]] = AppService("context_cache", TtlCache)
+# Properties' consent contexts by key, each confirmed against the database's config_version.
+context_cache = AppService("context_cache", ContextCache)
 banner_cache: AppService[BannerCache[Any, Any]] = AppService("banner_cache", BannerCache)
+# Writes requests leave to a background thread (``close()`` them when the app stops): the
+# look-up log, and API keys' last use.
+lookup_log = AppService("lookup_log", DeferredWrites)
+api_key_marks = AppService("api_key_marks", DeferredWrites)
+
+
+def close_deferred_writes(app: Flask) -> None:
+    """Write what ``app``'s background writers still hold, and stop them: when the app stops
+    (a gunicorn worker's exit, a test's teardown; the interpreter's exit does it anyway)."""
+    for service in (lookup_log, api_key_marks):
+        found = app.extensions.get(service.name)
+        if isinstance(found, DeferredWrites):
+            found.close()
+
+
 # Server-side session records of the admin and the preferences page (their clock is injectable).
 web_sessions = AppService("web_sessions", SessionRecords)
 # Hashes admin passwords (argon2id; the test suite passes cheaper parameters to create_app).

@@ -235,6 +235,10 @@ class Settings:
     # How stale a process's view of a property's banner, and the configuration look-ups
     # judge by, may get after a publication.
     banner_cache_seconds: int = _from(_non_negative_int, 2)
+    # How long a look-up's access-log row may wait in this process's buffer before a
+    # background thread writes it (``infra/buffered_inserts.py``): what a crash can lose.
+    # 0: each look-up writes its row in its own transaction (on SQLite, behind other writers).
+    access_log_flush_ms: int = _from(_non_negative_int, 200)
     # Personal data at rest (emails, integration secrets): AES-GCM keys, the first current.
     data_keys: tuple[DataKey, ...] = dataclasses.field(repr=False)
     # HMAC key of the blind indexes that find encrypted emails; it cannot rotate in place.
@@ -321,8 +325,8 @@ class Settings:
             in_memory = url.database in (None, "", ":memory:")
             return {} if in_memory else {"pool_timeout": self.database_pool_timeout}
         return {
-            # A server connection can die while pooled; a file cannot.
-            "pool_pre_ping": True,
+            # A server connection can die while pooled (a file cannot): one idle for a
+            # second is pinged before use (``infra.database._ping_when_idle``).
             "pool_timeout": self.database_pool_timeout,
             "connect_args": {
                 "connect_timeout": self.database_connect_timeout,

@@ -50,6 +50,9 @@ def app(_app: Flask) -> Iterator[Flask]:
     App code may commit or roll back: with ``join_transaction_mode="create_savepoint"`` those
     act on a SAVEPOINT, never on the outer transaction.
     """
+    # What was cached in a rolled-back transaction is not what the database ever had.
+    _app.extensions["context_cache"].clear()
+    _app.extensions["banner_cache"].clear()
     with _app.app_context():
         swapped = []
         engines = db.engines

@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 
 from consent_service import create_app
 from consent_service.demo import load_property_dir
+from consent_service.extensions import close_deferred_writes
 from consent_service.extensions import db
 from consent_service.infra.pii import DataKey
 from consent_service.infra.signing import generate_signing_key
@@ -154,6 +155,7 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 
 def shut_down(app: Flask) -> None:
     """Close the app's sessions and pooled connections (no ResourceWarning, no open locks)."""
+    close_deferred_writes(app)  # the look-ups' log rows it still buffers written
     with app.app_context():
         db.session.remove()
         for engine in db.engines.values():
@@ -185,6 +187,9 @@ def make_settings(instance_path: Path, database_url: str, **overrides: object) -
         "max_body_bytes": 16 * 1024,
         "banner_cache_seconds": 0,  # every request sees a publication at once
         "api_key_cache_seconds": 0,  # a revocation is seen by the next request
+        # Look-ups log in their own transaction, the one each test rolls back (the buffered
+        # log, the default, has tests of its own).
+        "access_log_flush_ms": 0,
         "data_keys": (DataKey("test-dk-1", b"k" * 32),),
         "blind_index_key": b"i" * 32,
         "webhook_allow_private_networks": True,  # test receivers listen on 127.0.0.1

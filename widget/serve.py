@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Response
 from flask import request
 
@@ -9,6 +11,7 @@ from consent_service.banner.configuration import load_fingerprint
 from consent_service.extensions import banner_cache
 from consent_service.extensions import current_session
 from consent_service.models.base import utcnow
+from consent_service.web.compression import Compressed
 from consent_service.web.request_body import property_query
 from widget import bp
 from widget.assets import BUNDLES
@@ -50,13 +53,11 @@ def stub_file() -> Response:
 
 
 def _served(served: Asset, cache_control: str) -> Response:
-    if request.accept_encodings["gzip"]:
-        response = Response(served.gzipped, mimetype=served.mimetype)
-        response.headers["Content-Encoding"] = "gzip"
-        response.set_etag(served.etag + "-gzip")  # another representation, another tag
-    else:
-        response = Response(served.body, mimetype=served.mimetype)
-        response.set_etag(served.etag)
+    chosen = _compressed(served).for_client(request.headers.get("Accept-Encoding"))
+    response = Response(chosen.body, mimetype=served.mimetype)
+    if chosen.encoding is not None:
+        response.headers["Content-Encoding"] = chosen.encoding
+    response.set_etag(chosen.etag)  # each coding its own representation, and tag
     response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = cache_control
     # Loaded from every shop's origin: readable with crossorigin/SRI, and embeddable by pages
@@ -65,3 +66,9 @@ def _served(served: Asset, cache_control: str) -> Response:
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.make_conditional(request)  # answers If-None-Match with a 304, in place
     return response
+
+
+@functools.lru_cache(maxsize=64)
+def _compressed(served: Asset) -> Compressed:
+    """Each built file (and each stub variant) negotiated from its one gzipped copy."""
+    return Compressed.of(served.body, served.etag, served.gzipped)

@@ -13,17 +13,17 @@ import sqlalchemy as sa
 from flask import g
 from flask import request
 
+from consent_service.errors import DatabaseUnavailable
 from consent_service.errors import InvalidCredentials
+from consent_service.extensions import api_key_marks
 from consent_service.extensions import caller_cache
 from consent_service.extensions import current_session
 from consent_service.extensions import db
 from consent_service.extensions import rate_limiter
 from consent_service.extensions import settings
-from consent_service.infra.database import switch_to_writing
 from consent_service.integrations.api_keys import Caller
 from consent_service.integrations.api_keys import Scope
 from consent_service.integrations.api_keys import authenticate
-from consent_service.integrations.api_keys import mark_used
 from consent_service.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,9 @@ def _authenticated_caller() -> Caller:
     caller = cache.caller(token.strip(), lambda: authenticate(session, token.strip()))
     if cache.due_for_last_used(caller):
         try:
-            switch_to_writing(session)
-            mark_used(session, caller.key_id, utcnow())
+            api_key_marks().write(session, {"key_id": caller.key_id, "used_at": utcnow()})
             db.session.commit()
-        except sa.exc.SQLAlchemyError:
+        except (sa.exc.SQLAlchemyError, DatabaseUnavailable):
             # Bookkeeping: a busy database must not turn a valid call away.
             db.session.rollback()
             log.warning("could not record API key %s as used", caller.public_id)

@@ -1,11 +1,14 @@
 """``GET /v1/banner``: the banner for the visitor's region and language, cached per process.
 
-The hot path is a cache hit: no database, one prepared body and header set per
-(property, fingerprint, jurisdiction, locale, cacheability).
+The hot path is a cache hit: no database, one prepared answer per (property, fingerprint,
+jurisdiction, locale, cacheability), holding the body plain and gzipped (compressed once,
+``web.compression``) with each one's headers, so a request only chooses.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 
 from flask import Response
@@ -30,11 +33,27 @@ from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.models.base import utcnow
 from consent_service.properties.jurisdiction_overrides import apply_overrides
+from consent_service.web.compression import GZIP
+from consent_service.web.compression import Compressed
+from consent_service.web.compression import Representation
 from consent_service.web.etags import content_etag
 from consent_service.web.request_body import property_query
 from consent_service.web.visitor_region import visitor_region
 
-Prepared = tuple[str, bytes, list[tuple[str, str]]]
+Headers = list[tuple[str, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A banner answer as sent: each coding's body, ETag and headers, made once."""
+
+    compressed: Compressed
+    headers: Headers
+    gzipped_headers: Headers
+
+    def for_client(self, accept_encoding: str | None) -> tuple[Representation, Headers]:
+        chosen = self.compressed.for_client(accept_encoding)
+        return chosen, self.headers if chosen.encoding is None else self.gzipped_headers
 
 
 @bp.get("/v1/banner")
@@ -58,6 +77,7 @@ Prepared = tuple[str, bytes, list[tuple[str, str]]]
         doc.header_parameter(
             "Accept-Language", "The browser's languages.", "fr-CH, fr;q=0.9, en;q=0.5"
         ),
+        doc.header_parameter("Accept-Encoding", "`gzip` gets the banner gzipped.", "gzip"),
         doc.IF_NONE_MATCH,
     ],
     responses={
@@ -66,6 +86,9 @@ Prepared = tuple[str, bytes, list[tuple[str, str]]]
             BannerSchema,
             headers={
                 "ETag": doc.ETAG,
+                "Content-Encoding": doc.described_header(
+                    "`gzip` when the client accepts it (its own ETag, ending `-gzip`)."
+                ),
                 "Cache-Control": doc.CACHE_CONTROL,
                 "Vary": doc.VARY,
                 "Access-Control-Allow-Origin": doc.ALLOW_ORIGIN,
@@ -99,7 +122,7 @@ def banner() -> Response:
     jurisdiction = apply_overrides(
         jurisdiction_for_region(located.region, on=now.date()), fingerprint.override_map
     )
-    locale = negotiate_locale(
+    locale = _negotiated_locale(
         request.args.get("locale"),
         request.headers.get("Accept-Language"),
         fingerprint.locales,
@@ -115,13 +138,15 @@ def banner() -> Response:
         locale,
         cacheability,
     )
-    etag, body, headers = cache.body(
+    prepared = cache.body(
         key, lambda: _prepare(property_key, fingerprint, jurisdiction, locale, cacheability)
     )
-    if request.if_none_match.contains(etag):
+    chosen, headers = prepared.for_client(request.headers.get("Accept-Encoding"))
+    # If-None-Match compares weakly (RFC 9110 §13.1.2), with the chosen coding's tag.
+    if request.if_none_match.contains_weak(chosen.etag):
         response = Response(status=304, headers=headers)
     else:
-        response = Response(body, headers=headers, mimetype="application/json")
+        response = Response(chosen.body, headers=headers, mimetype="application/json")
     response.headers["X-Consent-Region"] = located.region or "unknown"
     return response
 
@@ -133,7 +158,7 @@ def _prepare(
     locale: str,
     cacheability: str,
 ) -> Prepared:
-    """Build the body once, and the headers that go with it."""
+    """Build the body once, gzip it once, and the headers that go with each."""
     config = build_banner(
         current_session(),
         property_key,
@@ -144,18 +169,29 @@ def _prepare(
     )
     config["config_version"] = fingerprint.config_version
     body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
-    etag = content_etag(body)
+    compressed = Compressed.of(body, content_etag(body))
     resolver = region_resolver()
-    headers = [
-        ("ETag", f'"{etag}"'),
+    common = [
         ("Cache-Control", cacheability),
         # Shared caches may keep a banner only when all it depends on is in what they key on.
-        ("Vary", ", ".join(["Accept-Language", *resolver.header_names])),
+        ("Vary", ", ".join(["Accept-Language", "Accept-Encoding", *resolver.header_names])),
         ("X-Consent-Jurisdiction", jurisdiction.code),
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Expose-Headers", "ETag, X-Consent-Jurisdiction"),
     ]
-    return etag, body, headers
+    return Prepared(
+        compressed,
+        [("ETag", f'"{compressed.plain.etag}"'), *common],
+        [
+            ("ETag", f'"{compressed.gzipped.etag}"'),
+            ("Content-Encoding", GZIP),
+            *common,
+        ],
+    )
+
+
+# Pure, and asked with a few distinct Accept-Language values: each worked out once.
+_negotiated_locale = functools.lru_cache(maxsize=1024)(negotiate_locale)
 
 
 def _cacheability(source: str) -> str:

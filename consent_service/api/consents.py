@@ -103,7 +103,9 @@ def _record(origin: str | None) -> Response:
     )
     # Committed before the answer; nothing is written when the consent is refused.
     with committed() as session:
-        recorded = record_consent(session, consent, issuer=receipt_issuer())
+        recorded = record_consent(
+            session, consent, issuer=receipt_issuer(), contexts=context_cache()
+        )
     # Signed once the receipt is durable: a token never rests on a receipt that is not there.
     token = issue_token(
         current_session(),

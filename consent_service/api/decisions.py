@@ -6,6 +6,7 @@ logs the answers before they leave (if the log cannot be written, no answer is g
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import orjson
@@ -31,6 +32,8 @@ from consent_service.errors import UnknownPurpose
 from consent_service.errors import ValidationFailed
 from consent_service.extensions import committed
 from consent_service.extensions import context_cache
+from consent_service.extensions import current_session
+from consent_service.extensions import lookup_log
 from consent_service.extensions import vault
 from consent_service.infra.times import rfc3339_millis
 from consent_service.integrations.api_keys import Scope
@@ -121,10 +124,15 @@ def _answer(
     refs: Sequence[SubjectRef], purpose_keys: Sequence[str], pointer: str, *, live_gpc: bool
 ) -> list[Answer]:
     caller = current_caller()
-    with committed() as session:
+    log = lookup_log()
+    # Buffered, the log leaves the request nothing to commit: its reads ran without a
+    # transaction (``answer_lookup``), and the session's teardown returns the connection.
+    unit = contextlib.nullcontext(current_session()) if log.buffered else committed()
+    with unit as session:
         return answer_lookup(
             session,
             context_cache(),
+            log,
             property_key=caller.property_key,
             refs=refs,
             purpose_keys=purpose_keys,

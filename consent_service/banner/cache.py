@@ -41,3 +41,7 @@ class BannerCache(Generic[F, B]):
     def body(self, key: tuple[Hashable, ...], build: Callable[[], B]) -> B:
         """The banner for ``key`` (which includes the fingerprint), built once."""
         return self._bodies.get(key, build)
+
+    def clear(self) -> None:
+        self._fingerprints.clear()
+        self._bodies.clear()

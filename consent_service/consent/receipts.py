@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
 from http import HTTPStatus
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -40,12 +41,14 @@ from consent_service.messaging.webhooks import emit_consent_changed
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import PolicyVersion
+from consent_service.models import Property
 from consent_service.models import SigningKeyRecord
 from consent_service.models import Subject
 from consent_service.models import VersionStatus
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
 from consent_service.models.base import utcnow
+from consent_service.properties.context_cache import ContextCache
 from consent_service.properties.jurisdiction_overrides import apply_overrides
 from consent_service.properties.lookup import ConsentContext
 from consent_service.properties.lookup import OfferedPurpose
@@ -160,13 +163,64 @@ class RecordedReceipt:
 
 
 def record_consent(
-    session: Session, request: ConsentRequest, *, issuer: Issuer, now: dt.datetime | None = None
+    session: Session,
+    request: ConsentRequest,
+    *,
+    issuer: Issuer,
+    now: dt.datetime | None = None,
+    contexts: ContextCache | None = None,
 ) -> RecordedReceipt:
     """Sign a receipt for ``request`` and update the state projection, in the caller's
-    transaction (the caller commits). Nothing is written when anything is refused."""
+    transaction (the caller commits). Nothing is written when anything is refused.
+
+    ``contexts``: the property's consent context may come from this cache (the widget's hot
+    path). A cached context is confirmed by the ``config_version`` the subject's upsert reads
+    back; a request it refuses, or a property changed since, is judged again by the context
+    read fresh, so a change made anywhere applies to the very next consent.
+    """
     now = _to_millis(now or utcnow())
     begin_write(session)
-    context = consent_context(session, request.property_key, now=now)
+    if contexts is None:
+        context, confirmed = consent_context(session, request.property_key, now=now), True
+    else:
+        context, confirmed = contexts.get(session, request.property_key, now=now)
+    try:
+        checked = _checked(session, request, context, issuer, now)
+    except ConsentServiceError:
+        if confirmed or contexts is None:
+            raise
+        context, confirmed = contexts.load(session, request.property_key, now=now), True
+        checked = _checked(session, request, context, issuer, now)
+    recorded = _write(session, checked, issuer, unconfirmed=not confirmed)
+    if recorded is None:  # the property changed since this process read it
+        assert contexts is not None
+        context = contexts.load(session, request.property_key, now=now)
+        checked = _checked(session, request, context, issuer, now)
+        recorded = _write(session, checked, issuer, unconfirmed=False)
+        assert recorded is not None
+    return recorded
+
+
+@dataclasses.dataclass(frozen=True)
+class _Checked:
+    """A request that passed every check against one consent context."""
+
+    request: ConsentRequest
+    context: ConsentContext
+    jurisdiction: Jurisdiction
+    decisions: dict[str, str]
+    version: PolicyRef
+    now: dt.datetime
+
+
+def _checked(
+    session: Session,
+    request: ConsentRequest,
+    context: ConsentContext,
+    issuer: Issuer,
+    now: dt.datetime,
+) -> _Checked:
+    """Every refusal a consent can meet, before anything is written."""
     check_origin(
         request.origin, context.allowed_origins, context.property_key, base_url=issuer.base_url
     )
@@ -177,8 +231,27 @@ def record_consent(
     version = _check_policy_version(session, context, request.policy_version)
     if jurisdiction.reoptin_confirmation and not request.reoptin_confirmed:
         _check_no_unconfirmed_reoptin(session, context, request.visitor_id, decisions)
+    return _Checked(request, context, jurisdiction, decisions, version, now)
+
+
+def _write(
+    session: Session,
+    checked: _Checked,
+    issuer: Issuer,
+    *,
+    unconfirmed: bool,
+) -> RecordedReceipt | None:
+    """Write the receipt, the state rows and the event; None (nothing but the subject's row
+    written) when the context is ``unconfirmed`` (cached) and no longer the property's."""
+    request, context, jurisdiction, now = (
+        checked.request,
+        checked.context,
+        checked.jurisdiction,
+        checked.now,
+    )
+    version, decisions = checked.version, checked.decisions
     statements = _statements(session)
-    subject_id = execute_core(
+    locked: Sequence[Any] = execute_core(
         session,
         statements.lock_subject,
         {
@@ -187,7 +260,10 @@ def record_consent(
             "visitor_id": request.visitor_id,
             "created_at": now,
         },
-    ).scalar_one()
+    ).one()
+    subject_id = locked[0]
+    if unconfirmed and not ContextCache.is_current(context, locked[1]):
+        return None
     previous = execute_core(session, statements.chain_head, {"subject_id": subject_id}).first()
     receipt_id = new_id()
     seq = previous.seq + 1 if previous else 1
@@ -206,7 +282,7 @@ def record_consent(
             "document": context.document_key,
             "version": version.number,
             "sha256": version.sha256,
-            "url": policy_url(
+            "url": _policy_url(
                 issuer.base_url, context.property_key, context.document_key, version.number
             ),
         },
@@ -472,11 +548,17 @@ def _statements_for(dialect: str) -> _Statements:
         {c: sa.bindparam(c) for c in ("id", "property_id", "visitor_id", "created_at")}
     )
     # DO UPDATE (not DO NOTHING) so the statement always returns the id and, on PostgreSQL,
-    # locks the subject's row: concurrent writers of one chain queue here.
+    # locks the subject's row: concurrent writers of one chain queue here. It reads the
+    # property's config_version too, which confirms a cached consent context for free.
+    config_version = (
+        sa.select(Property.config_version)
+        .where(Property.id == sa.bindparam("property_id"))
+        .scalar_subquery()
+    )
     lock_subject = lock_subject.on_conflict_do_update(
         index_elements=["property_id", "visitor_id"],
         set_={"visitor_id": lock_subject.excluded.visitor_id},
-    ).returning(subjects.c.id)
+    ).returning(subjects.c.id, config_version)
     register_key = (
         dialect_insert_for(dialect, table_of(SigningKeyRecord))
         .values({c: sa.bindparam(c) for c in ("kid", "public_x", "created_at")})
@@ -498,6 +580,10 @@ def _statements_for(dialect: str) -> _Statements:
 
 def _statements(session: Session) -> _Statements:
     return _statements_for(session.get_bind().dialect.name)
+
+
+# Every receipt of a property cites the same few versions: each URL quoted once.
+_policy_url = functools.lru_cache(maxsize=256)(policy_url)
 
 
 def _to_millis(moment: dt.datetime) -> dt.datetime:

@@ -61,34 +61,27 @@ def state_rows(
     ]
 
 
-_CHUNK = 50
-
-
 def upsert_state(session: Session, rows: list[dict[str, object]]) -> None:
-    """Insert or replace state rows: one multi-row statement (one round trip) per 50 rows."""
-    dialect = session.get_bind().dialect.name
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        params = {
-            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
-        }
-        execute_core(session, _upsert_statement(dialect, len(chunk)), params)
+    """Insert or replace state rows: one round trip for a receipt's rows, by a statement
+    compiled once per dialect.
+
+    A multi-row VALUES built per call is one statement too, but SQLAlchemy cannot cache it
+    and compiled it again for every receipt (~27 % of a consent's time). This single-row
+    upsert asks for a RETURNING so that SQLAlchemy's "insertmanyvalues" sends all the rows
+    as one multi-row statement, expanding the cached one; without it psycopg would pipeline
+    one statement per row (measured: ~0.5 ms more CPU per consent)."""
+    if rows:
+        execute_core(session, _upsert_statement(session.get_bind().dialect.name), rows)
 
 
-@functools.lru_cache(maxsize=2 * _CHUNK)
-def _upsert_statement(dialect: str, count: int) -> sa.Executable:
-    """Built once per (dialect, row count): a receipt always has as many rows as purposes."""
+@functools.cache
+def _upsert_statement(dialect: str) -> sa.Executable:
     table = table_of(ConsentState)
-    names = ("subject_id", "purpose_id", *_STATE_COLUMNS)
-    values = [
-        {name: sa.bindparam(f"{name}_{i}", type_=table.c[name].type) for name in names}
-        for i in range(count)
-    ]
-    insert = dialect_insert_for(dialect, table).values(values)
+    insert = dialect_insert_for(dialect, table)
     statement: sa.Executable = insert.on_conflict_do_update(
         index_elements=["subject_id", "purpose_id"],
         set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
-    )
+    ).returning(table.c.purpose_id)
     return statement
 
 

@@ -1,8 +1,12 @@
 """The record of every consent look-up: which integration asked about whom, for which
 purposes, and what it was told ("all internal data usage is logged").
 
-One row per request, written in the request's own transaction, so an answer that was given
-is an answer that was logged; a bulk request of 10,000 items is still one insert.
+One row per request; a bulk request of 10,000 items is still one row. The row is made before
+the answer leaves, and written in one of two ways (:func:`lookup_log`): buffered (the
+default: a background thread inserts the rows in batches, so a look-up never waits for the
+database's writer; ``infra.deferred_writes`` says what a crash can lose), or in the request's
+own transaction (``flush_seconds=0``: an answer given is an answer logged, at the price of a
+write per look-up; the test suite's per-test transactions need it).
 
 Rows are never rewritten but in one way: erasing a person replaces the labels that name them
 by :data:`ERASED_LABEL` (the table's trigger allows that update and no other), so what was
@@ -24,13 +28,30 @@ from sqlalchemy.orm import Session
 from consent_service.decisions.lookups import Answer
 from consent_service.infra.database import execute_core
 from consent_service.infra.database import keyset_batches
+from consent_service.infra.database import relax_commit_durability
+from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.models import DecisionLogEntry
 from consent_service.models.base import new_id
 from consent_service.models.base import table_of
 
 
+def lookup_log(engine: sa.Engine, *, flush_seconds: float, wait_seconds: float) -> DeferredWrites:
+    """This process's writer of look-up log rows (``flush_seconds`` 0: inline)."""
+    return DeferredWrites(
+        engine,
+        _insert(),
+        flush_seconds=flush_seconds,
+        wait_seconds=wait_seconds,
+        # The log may lose its last few hundred milliseconds in a database crash too:
+        # nothing next to a disk flush per batch.
+        prepare=relax_commit_durability,
+        name="look-up log",
+    )
+
+
 def log_lookup(
     session: Session,
+    log: DeferredWrites,
     *,
     property_id: int,
     api_key_id: uuid.UUID | None,
@@ -39,9 +60,8 @@ def log_lookup(
     answers: Sequence[Answer],
     now: dt.datetime,
 ) -> None:
-    execute_core(
+    log.write(
         session,
-        _insert(),
         {
             "id": new_id(),
             "property_id": property_id,
@@ -56,6 +76,7 @@ def log_lookup(
                 for a in answers
             ],
         },
+        weight=len(answers),
     )
 
 

@@ -1,9 +1,8 @@
 """An integration's look-up, as one use case: the decisions for these subjects and purposes
 (one or ten thousand), and the access-log entry that records them.
 
-Answers are logged before they leave: an answer that was given is an answer that was logged,
-and if the log cannot be written, no answer is given. On SQLite the reads end and the log is
-written in a second, short write transaction, so reads never queue behind its single writer.
+Answers are logged before they leave (``access_log.lookup_log``: buffered, or in the
+request's own transaction); a log that cannot take them means no answer is given.
 """
 
 from __future__ import annotations
@@ -16,20 +15,19 @@ from sqlalchemy.orm import Session
 
 from consent_service.decisions.access_log import log_lookup
 from consent_service.decisions.lookups import Answer
-from consent_service.decisions.lookups import look_up
+from consent_service.decisions.lookups import look_up_with_version
 from consent_service.decisions.lookups import offered_purposes
-from consent_service.infra.database import relax_commit_durability
-from consent_service.infra.database import switch_to_writing
+from consent_service.infra.database import reads_without_transaction
+from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.pii import Vault
-from consent_service.infra.ttl_cache import TtlCache
 from consent_service.integrations.subject_refs import SubjectRef
-from consent_service.properties.lookup import ConsentContext
-from consent_service.properties.lookup import consent_context
+from consent_service.properties.context_cache import ContextCache
 
 
 def answer_lookup(
     session: Session,
-    contexts: TtlCache[str, ConsentContext],
+    contexts: ContextCache,
+    log: DeferredWrites,
     *,
     property_key: str,
     refs: Sequence[SubjectRef],
@@ -41,22 +39,32 @@ def answer_lookup(
     now: dt.datetime,
     live_gpc: bool = False,
 ) -> list[Answer]:
-    """Decisions for every subject x purpose, subject-major, logged in the caller's
-    transaction (the caller commits).
+    """Decisions for every subject x purpose, subject-major, logged to ``log`` (in the
+    caller's transaction when it writes inline: the caller commits).
 
-    ``contexts`` caches each property's consent context, so a publication shows within its
-    time to live; ``pointer`` is where the purposes sit in the request, for the UnknownPurpose
-    error (``""``: a single ``purpose``); ``live_gpc``: the shop passes on a ``Sec-GPC: 1``
-    of the request it is serving.
+    ``contexts`` keeps each property's consent context, confirmed against the
+    ``config_version`` the look-up's own statements read (an edit anywhere shows at once);
+    ``pointer`` is where the purposes sit in the request, for the UnknownPurpose error
+    (``""``: a single ``purpose``); ``live_gpc``: the shop passes on a ``Sec-GPC: 1`` of the
+    request it is serving.
     """
-    context = contexts.get(property_key, lambda: consent_context(session, property_key, now=now))
+    if log.buffered:  # nothing to write in this transaction: no need for one
+        reads_without_transaction(session)
+    context, just_read = contexts.get(session, property_key, now=now)
     purposes = offered_purposes(context, purpose_keys, pointer)
-    answers = look_up(session, context, refs, purposes, vault=vault, now=now, live_gpc=live_gpc)
-    switch_to_writing(session)
-    # The log may lose its last few hundred milliseconds in a database crash, never more.
-    relax_commit_durability(session)
+    answers, version = look_up_with_version(
+        session, context, refs, purposes, vault=vault, now=now, live_gpc=live_gpc
+    )
+    if not just_read and not contexts.is_current(context, version):
+        # The property changed since this process read it: judge again by what it is now.
+        context = contexts.load(session, property_key, now=now)
+        purposes = offered_purposes(context, purpose_keys, pointer)
+        answers, _ = look_up_with_version(
+            session, context, refs, purposes, vault=vault, now=now, live_gpc=live_gpc
+        )
     log_lookup(
         session,
+        log,
         property_id=context.property_id,
         api_key_id=api_key_id,
         request_id=request_id,

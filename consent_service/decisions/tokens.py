@@ -23,11 +23,10 @@ from consent_service.consent.tokens import TokenIssuer
 from consent_service.decisions.rule import Decision
 from consent_service.decisions.rule import RecordedChoice
 from consent_service.decisions.rule import decide
-from consent_service.infra.ttl_cache import TtlCache
 from consent_service.jurisdictions.rulebook import jurisdiction_by_code
+from consent_service.properties.context_cache import ContextCache
 from consent_service.properties.jurisdiction_overrides import apply_overrides
 from consent_service.properties.lookup import ConsentContext
-from consent_service.properties.lookup import consent_context
 
 
 def token_decisions(
@@ -53,7 +52,7 @@ def token_decisions(
 
 def issue_token(
     session: Session,
-    contexts: TtlCache[str, ConsentContext],
+    contexts: ContextCache,
     issuer: TokenIssuer,
     *,
     property_key: str,
@@ -66,7 +65,7 @@ def issue_token(
     ``live_gpc``: the request carries ``Sec-GPC: 1`` (or the choice was sent with ``gpc``).
     """
     now = issuer.now()
-    context = contexts.get(property_key, lambda: consent_context(session, property_key, now=now))
+    context = contexts.confirmed(session, property_key, now=now)
     decisions = token_decisions(context, basis, now=now, live_gpc=live_gpc)
     return issuer.issue(
         property_key=property_key,

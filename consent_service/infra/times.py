@@ -18,6 +18,8 @@ def rfc3339_seconds(moment: dt.datetime) -> str:
 
 def rfc3339_millis(moment: dt.datetime) -> str:
     """``2025-01-31T09:30:00.123Z``: for receipts, events and answers machines compare."""
+    if moment.tzinfo is dt.UTC:  # most are, and a bulk look-up formats 10,000: same spelling
+        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
     return _in_utc(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -32,6 +32,7 @@ from consent_service.infra.audit import record_as
 from consent_service.infra.ttl_cache import TtlCache
 from consent_service.models import ApiKey
 from consent_service.models import Property
+from consent_service.models.base import table_of
 from consent_service.models.base import utcnow
 from consent_service.properties.lookup import get_property
 
@@ -193,8 +194,15 @@ def authenticate(session: Session, token: str) -> Caller:
     )
 
 
-def mark_used(session: Session, key_id: uuid.UUID, now: dt.datetime) -> None:
-    session.execute(sa.update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+def mark_used_statement() -> sa.Update:
+    """Records a key's last use: parameters ``key_id`` and ``used_at``, one set per key (run
+    in the background, so a call never waits for the database's writer to record it)."""
+    keys = table_of(ApiKey)
+    return (
+        sa.update(keys)
+        .where(keys.c.id == sa.bindparam("key_id"))
+        .values(last_used_at=sa.bindparam("used_at"))
+    )
 
 
 def _digest(secret: str) -> str:

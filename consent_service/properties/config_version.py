@@ -16,3 +16,8 @@ def bump_config_version(session: Session, property_id: int) -> None:
         .where(Property.id == property_id)
         .values(config_version=Property.config_version + 1)
     )
+
+
+def config_version_of(session: Session, property_key: str) -> int | None:
+    """The property's ``config_version`` as the database has it now (None: no such property)."""
+    return session.scalar(sa.select(Property.config_version).where(Property.key == property_key))

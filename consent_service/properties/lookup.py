@@ -89,6 +89,9 @@ class ConsentContext:
     overrides: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
     # The ad and shop platforms the property enables, as stored.
     platforms: tuple[str, ...] = ()
+    # When a version published to come into effect later does so, and this context with it
+    # stops being current (None: no such version); every other change bumps config_version.
+    valid_until: dt.datetime | None = None
 
 
 def get_property(session: Session, key: str, *, with_catalogue: bool = False) -> Property:
@@ -165,6 +168,7 @@ def consent_context(session: Session, property_key: str, *, now: dt.datetime) ->
         ),
         overrides=first.jurisdiction_overrides or {},
         platforms=tuple(first.platforms or ()),
+        valid_until=first.next_effective_at,
     )
 
 
@@ -217,6 +221,16 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
         .correlate(PolicyDocument)
         .scalar_subquery()
     )
+    next_effective_at = (
+        sa.select(sa.func.min(PolicyVersion.effective_at))
+        .where(
+            PolicyVersion.document_id == PolicyDocument.id,
+            PolicyVersion.status == VersionStatus.PUBLISHED,
+            PolicyVersion.effective_at > sa.bindparam("now"),
+        )
+        .correlate(PolicyDocument)
+        .scalar_subquery()
+    )
     return (
         sa.select(
             Property.id.label("property_id"),
@@ -233,6 +247,7 @@ def _context_query() -> sa.Select[*tuple[Any, ...]]:
             PolicyVersion.number.label("version_number"),
             PolicyVersion.sha256.label("version_sha256"),
             material_changes.label("material_changes"),
+            next_effective_at.label("next_effective_at"),  # min() keeps the UTC type
             Purpose.id.label("purpose_id"),
             Purpose.key.label("purpose_key"),
             Purpose.essential,

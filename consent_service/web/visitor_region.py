@@ -18,18 +18,20 @@ def visitor_region(*, preview_tokens: bool = False) -> ResolvedRegion:
     overrides in every environment (``banner_preview.py``). So does a token a compliance scan
     signed (``scanning/token.py``), on every endpoint the widget calls: source ``scan``."""
     resolver = region_resolver()
-    scanning, scanned = scan_region(settings().secret_key, request.args.get("region"))
+    # Looked up once, and without a KeyError: werkzeug's get() raises and catches one for a
+    # missing name, on the banner's hot path most visitors take.
+    args = request.args
+    override = args["region"] if "region" in args else None  # noqa: SIM401 (see above)
+    scanning, scanned = scan_region(settings().secret_key, override)
     if scanning:
         return ResolvedRegion(scanned, "scan")
-    if preview_tokens and (
-        region := preview_region(settings().secret_key, request.args.get("region"))
-    ):
+    if preview_tokens and (region := preview_region(settings().secret_key, override)):
         return ResolvedRegion(region, "override")
     return resolver.resolve(
         request.headers,
         request.remote_addr,
         request.headers.getlist("X-Forwarded-For") if resolver.uses_geoip else None,
-        override=request.args.get("region"),
+        override=override,
         allow_override=not settings().is_production,
     )
 

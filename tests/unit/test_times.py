@@ -25,3 +25,11 @@ def test_a_whole_second_still_shows_its_milliseconds():
 def test_another_zone_is_stated_in_utc():
     paris = dt.timezone(dt.timedelta(hours=1))
     assert rfc3339_seconds(MOMENT.astimezone(paris)) == "2025-01-31T09:30:00Z"
+
+
+def test_milliseconds_of_another_zone_are_stated_in_utc_too():
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert rfc3339_millis(MOMENT.astimezone(paris)) == "2025-01-31T09:30:00.123Z"
+    assert rfc3339_millis(MOMENT.astimezone(dt.timezone(dt.timedelta(0)))) == (
+        "2025-01-31T09:30:00.123Z"
+    )
