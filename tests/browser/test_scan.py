@@ -9,7 +9,9 @@ import json
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -80,19 +82,37 @@ def leaky(service: LiveServer) -> Iterator[LeakyShop]:
     shop.stop()
 
 
-def _scan(service: LiveServer, request: ScanRequest):
-    with service.app.app_context():
-        try:
-            return run_scan(db.session(), request, ScanEnvironment.from_settings(settings()))
-        finally:
-            db.session.remove()
+def _in_own_thread(work: Callable[[], Any]) -> Any:
+    """Scans drive Playwright's sync API, which refuses to run in a thread whose asyncio loop
+    is running; the browser tests' own Playwright session runs one in this thread. The worker
+    runs scans in a thread of their own as well."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+def _scan(service: LiveServer, request: ScanRequest, **options: Any):
+    def scan() -> Any:
+        with service.app.app_context():
+            try:
+                return run_scan(
+                    db.session(), request, ScanEnvironment.from_settings(settings()), **options
+                )
+            finally:
+                db.session.remove()
+
+    return _in_own_thread(scan)
 
 
 def test_the_demo_shop_is_clean_in_every_default_region_and_situation(service) -> None:
     with service.app.app_context():
-        ran = service.app.test_cli_runner().invoke(
-            args=["scan", "demo-shop", f"{service.url}/demo/", "--pages", "1", "--json"]
-        )
+
+        def scan() -> Any:
+            with service.app.app_context():
+                return service.app.test_cli_runner().invoke(
+                    args=["scan", "demo-shop", f"{service.url}/demo/", "--pages", "1", "--json"]
+                )
+
+        ran = _in_own_thread(scan)
         assert ran.exit_code == 0, ran.output
         report = json.loads(ran.stdout)
         regions = default_regions(on=utcnow().date())
@@ -253,14 +273,11 @@ def test_a_scheduled_scan_runs_beside_the_worker_and_emits_scan_completed(servic
 
 
 def test_a_scan_asked_to_stop_reports_every_cell_it_did_not_scan(service, leaky) -> None:
-    with service.app.app_context():
-        report = run_scan(
-            db.session(),
-            ScanRequest("leaky-shop", (f"{leaky.url}/clean",), regions=("FR", "GB")),
-            ScanEnvironment.from_settings(settings()),
-            should_stop=lambda: True,
-        )
-        db.session.remove()
+    report = _scan(
+        service,
+        ScanRequest("leaky-shop", (f"{leaky.url}/clean",), regions=("FR", "GB")),
+        should_stop=lambda: True,
+    )
     assert (report.status, report.observations, report.findings) == ("failed", (), ())
     assert {(u.region, u.situation, u.reason) for u in report.unscanned} == {
         (region, situation, "the scan was stopped (its worker is shutting down)")
