@@ -20,7 +20,7 @@ from consent_service.consent.receipts import Method
 from consent_service.consent.receipts import ReoptinConfirmationRequired
 from consent_service.consent.receipts import record_consent
 from consent_service.consent.tokens import TokenBasis
-from consent_service.decisions.tokens import issue_token
+from consent_service.decisions.tokens import issue_token_in
 from consent_service.errors import ConcurrentConsentWrite
 from consent_service.errors import OriginNotAllowed
 from consent_service.errors import PolicyVersionNotCurrent
@@ -29,7 +29,6 @@ from consent_service.errors import UnknownProperty
 from consent_service.errors import UnknownPurpose
 from consent_service.extensions import committed
 from consent_service.extensions import context_cache
-from consent_service.extensions import current_session
 from consent_service.extensions import receipt_issuer
 from consent_service.extensions import token_issuer
 from consent_service.infra.network import truncate_ip
@@ -107,11 +106,9 @@ def _record(origin: str | None) -> Response:
             session, consent, issuer=receipt_issuer(), contexts=context_cache()
         )
     # Signed once the receipt is durable: a token never rests on a receipt that is not there.
-    token = issue_token(
-        current_session(),
-        context_cache(),
+    token = issue_token_in(
+        recorded.context,
         token_issuer(),
-        property_key=consent.property_key,
         visitor_id=consent.visitor_id,
         basis=TokenBasis.of_receipt(recorded.payload),
         live_gpc=consent.gpc,

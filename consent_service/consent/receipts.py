@@ -160,6 +160,9 @@ class RecordedReceipt:
     receipt_id: uuid.UUID
     jws: str
     payload: dict[str, object]
+    # The consent context the receipt was judged by, confirmed by the write's own read of
+    # the property's config_version: what a token issued for this receipt judges by too.
+    context: ConsentContext
 
 
 def record_consent(
@@ -335,7 +338,7 @@ def _write(
     purpose_ids = {p.key: p.id for p in context.purposes}
     upsert_state(session, state_rows(receipt, version.number, purpose_ids))
     if request.source == SCAN_SOURCE:
-        return RecordedReceipt(receipt_id=receipt_id, jws=jws, payload=payload)
+        return RecordedReceipt(receipt_id=receipt_id, jws=jws, payload=payload, context=context)
     emit_consent_changed(
         session,
         receipt,
@@ -343,7 +346,7 @@ def _write(
         visitor_id=request.visitor_id,
         policy_version=version.number,
     )
-    return RecordedReceipt(receipt_id=receipt_id, jws=jws, payload=payload)
+    return RecordedReceipt(receipt_id=receipt_id, jws=jws, payload=payload, context=context)
 
 
 def resolve_decisions(

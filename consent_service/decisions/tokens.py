@@ -66,9 +66,24 @@ def issue_token(
     """
     now = issuer.now()
     context = contexts.confirmed(session, property_key, now=now)
+    return issue_token_in(context, issuer, visitor_id=visitor_id, basis=basis, live_gpc=live_gpc)
+
+
+def issue_token_in(
+    context: ConsentContext,
+    issuer: TokenIssuer,
+    *,
+    visitor_id: uuid.UUID,
+    basis: TokenBasis,
+    live_gpc: bool = False,
+) -> str:
+    """A signed token judged by ``context``, which the caller has just confirmed as the
+    property's (a consent's write reads ``config_version`` in its own transaction, so the
+    token it answers with needs no query of its own)."""
+    now = issuer.now()
     decisions = token_decisions(context, basis, now=now, live_gpc=live_gpc)
     return issuer.issue(
-        property_key=property_key,
+        property_key=context.property_key,
         visitor_id=visitor_id,
         basis=basis,
         decisions=decisions,
