@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
 import re
@@ -79,10 +80,16 @@ class SigningKey:
     def sign(self, payload: Mapping[str, object], *, typ: str = "JOSE") -> str:
         """Return the compact JWS of ``payload``; ``typ`` tells other signed documents (an
         erasure statement) from receipts."""
-        header = b64url_encode(canonical_json({"alg": SIGNING_ALG, "kid": self.kid, "typ": typ}))
+        header = _protected_header(self.kid, typ)
         body = b64url_encode(canonical_json(payload))
         signing_input = f"{header}.{body}".encode("ascii")
         return f"{header}.{body}.{b64url_encode(self.private_key.sign(signing_input))}"
+
+
+@functools.lru_cache(maxsize=64)
+def _protected_header(kid: str, typ: str) -> str:
+    """The encoded JWS header: the same few per process, so serialised once each."""
+    return b64url_encode(canonical_json({"alg": SIGNING_ALG, "kid": kid, "typ": typ}))
 
 
 def public_key_x(public_key: Ed25519PublicKey) -> str:
