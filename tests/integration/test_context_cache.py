@@ -132,6 +132,32 @@ def test_a_purpose_added_elsewhere_is_asked_for_by_the_next_consent_here(apps):
     _grant_everything(here, uuid.uuid4(), social=False)  # and the new purpose is known here
 
 
+def test_a_purpose_added_elsewhere_can_be_looked_up_here_at_once(apps):
+    here, elsewhere = apps
+    headers = _reader(here)
+    visitor = uuid.uuid4()
+    banner = here.test_client().get("/v1/banner?property=demo-shop&region=FR").json
+    offered = {p["key"]: True for p in banner["purposes"] if not p["essential"]}
+    _grant_everything(here, visitor, **offered)  # whatever the other tests added here
+    assert _marketing(here, headers, visitor) == (True, "granted")  # context now cached here
+    with elsewhere.app_context():
+        session = db.session()
+        change = PurposeChange(
+            texts={"en": {"name": "Reviews", "description": "Review invitations."}},
+            legal_basis="consent",
+            consent_mode=[],
+            opt_out_categories=[],
+            position=9,
+        )
+        add_purpose(session, get_property(session, "demo-shop"), "reviews", change)
+        session.commit()
+        db.session.remove()
+    query = {"subject": f"visitor:{visitor}", "purpose": "reviews"}
+    answer = here.test_client().get("/v1/decisions", query_string=query, headers=headers)
+    assert answer.status_code == 200, answer.json  # not "offers no purpose" from the cache
+    assert (answer.json["allowed"], answer.json["reason"]) == (False, "no_record")  # FR: opt-in
+
+
 def test_a_version_published_for_later_applies_when_it_comes_into_effect(session, app):
     """Nothing bumps the property when a version published earlier comes into effect: the
     cached context must stop being used then by itself."""
