@@ -17,6 +17,7 @@ from consent_service.decisions.access_log import log_lookup
 from consent_service.decisions.lookups import Answer
 from consent_service.decisions.lookups import look_up_with_version
 from consent_service.decisions.lookups import offered_purposes
+from consent_service.errors import UnknownPurpose
 from consent_service.infra.database import reads_without_transaction
 from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.pii import Vault
@@ -51,7 +52,15 @@ def answer_lookup(
     if log.buffered:  # nothing to write in this transaction: no need for one
         reads_without_transaction(session)
     context, just_read = contexts.get(session, property_key, now=now)
-    purposes = offered_purposes(context, purpose_keys, pointer)
+    try:
+        purposes = offered_purposes(context, purpose_keys, pointer)
+    except UnknownPurpose:
+        if just_read:
+            raise
+        # The purpose may have been added since this process read the property: refused
+        # only if the property as it is now does not offer it either.
+        context, just_read = contexts.load(session, property_key, now=now), True
+        purposes = offered_purposes(context, purpose_keys, pointer)
     answers, version = look_up_with_version(
         session, context, refs, purposes, vault=vault, now=now, live_gpc=live_gpc
     )

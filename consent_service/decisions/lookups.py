@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from consent_service.decisions.rule import Decision
+from consent_service.decisions.rule import EarlierChoice
 from consent_service.decisions.rule import RecordedChoice
 from consent_service.decisions.rule import decide
 from consent_service.errors import FieldError
@@ -134,8 +136,10 @@ def look_up_with_version(
             raise SubjectNotAccessible(
                 "a subject: reference does not name a subject of this property"
             )
+        _rows_beyond_the_asked(session, context, kind, found_keys, params, rows_by_ref, purpose_ids)
     answers: list[Answer] = []
-    judge = _Judge(facts, now, context.overrides, live_gpc=live_gpc)
+    categories = {p.id: p.opt_out_categories for p in context.purposes}
+    judge = _Judge(facts, now, context.overrides, categories=categories, live_gpc=live_gpc)
     for ref, key in zip(refs, lookup_keys, strict=True):
         label = log_label(ref.kind, key)
         states = rows_by_ref.get((ref.kind, key)) or rows_by_ref.get((ref.kind, ref.value), [])
@@ -191,9 +195,11 @@ class _Judge:
         now: dt.datetime,
         overrides: Mapping[str, Mapping[str, object]],
         *,
+        categories: Mapping[int, frozenset[str]],
         live_gpc: bool = False,
     ) -> None:
         self._overrides = overrides
+        self._categories = categories  # every offered purpose's opt-out categories, by id
         self._purposes = purposes
         self._now = now
         self._naive_now = now.astimezone(dt.UTC).replace(tzinfo=None)  # as rows hold times
@@ -223,10 +229,22 @@ class _Judge:
                 latest = state
         code = latest[JURISDICTION]
         gpc_on_record = bool(latest[GPC])
-        return [
-            self._decide(facts, changed_in, code, latest_by_purpose.get(purpose_id), gpc_on_record)
-            for purpose_id, facts, changed_in in self._purposes
-        ]
+        earlier: EarlierChoice | None = None
+        decisions = []
+        for purpose_id, facts, changed_in in self._purposes:
+            own = latest_by_purpose.get(purpose_id)
+            if own is None and earlier is None:
+                earlier = self._earlier(latest, latest_by_purpose.values())
+            decisions.append(self._decide(facts, changed_in, code, own, gpc_on_record, earlier))
+        return decisions
+
+    def _earlier(self, latest: sa.Row[Any], states: Iterable[sa.Row[Any]]) -> EarlierChoice:
+        """What the subject's choices say about a purpose none of them answered."""
+        refused: set[str] = set()
+        for state in states:
+            if not state[GRANTED]:
+                refused.update(self._categories.get(state[PURPOSE], ()))
+        return EarlierChoice(latest[POLICY], frozenset(refused))
 
     def _decide(
         self,
@@ -235,10 +253,16 @@ class _Judge:
         code: str | None,
         state: sa.Row[Any] | None,
         gpc: bool,
+        earlier: EarlierChoice | None = None,
     ) -> Decision:
         # The purpose's key fixes its last material version too (one per purpose per judge).
         if state is None:
             situation: tuple[object, ...] = (facts.key, code, gpc)
+            if earlier is not None:
+                situation += (
+                    changed_in is not None and earlier.policy_version < changed_in,
+                    not facts.opt_out_categories.isdisjoint(earlier.refused_categories),
+                )
         else:
             situation = (
                 facts.key,
@@ -259,6 +283,7 @@ class _Judge:
                 gpc_on_record=gpc,
                 now=self._now,
                 live_gpc=self._live_gpc,
+                earlier=earlier,
             )
             self._decided[situation] = decided
         if state is None or decided.receipt_id is None:
@@ -284,6 +309,43 @@ class _Judge:
 
 
 INDEXED_KINDS = ("email", "customer")
+
+
+def _rows_beyond_the_asked(
+    session: Session,
+    context: ConsentContext,
+    kind: str,
+    found_keys: set[str],
+    params: dict[str, object],
+    rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]],
+    purpose_ids: Sequence[int],
+) -> None:
+    """Add the other purposes' state rows of the subjects that have none for some asked
+    purpose (one added since they chose): their latest choice says under which law, which
+    policy version and with which opt-outs it was made, and so how the purpose is judged
+    (``EarlierChoice``). One more query, and only then: everyone else has a row per purpose."""
+    asked = frozenset(purpose_ids)
+    others = [p.id for p in context.purposes if p.id not in asked]
+    if not others or not found_keys:
+        return
+    # A visitor or subject has at most one row per purpose; a customer's browsers have several.
+    one_subject = kind in ("visitor", "subject")
+    lacking = [
+        key
+        for key in found_keys
+        if (
+            len(rows_by_ref.get((kind, key), ())) < len(asked)
+            if one_subject
+            else len({row[PURPOSE] for row in rows_by_ref.get((kind, key), ())}) < len(asked)
+        )
+    ]
+    if not lacking:
+        return
+    keys = [uuid.UUID(k) for k in lacking] if kind in UUID_KINDS else lacking
+    query = _states_query(kind, session.get_bind().dialect.name)
+    for row in execute_core(session, query, {**params, "keys": keys, "purpose_ids": others}):
+        if row[KEY] is not None and row[PURPOSE] is not None:
+            rows_by_ref.setdefault((kind, str(row[KEY])), []).append(row)
 
 
 def _lookup_key(ref: SubjectRef, context: ConsentContext, vault: Vault | None) -> str:
@@ -338,7 +400,7 @@ def _states_query(kind: str, dialect: str) -> sa.Select[Any]:
     found = sa.and_(subjects.c.property_id == properties.c.id, named_by_key)
     # Only the asked-for purposes' rows: every receipt writes a row for each offered purpose,
     # so they carry the latest receipt's jurisdiction and GPC flag too. (A purpose added after
-    # a subject's last receipt has no row: that subject is then judged as unknown, strictest.)
+    # a subject's last receipt has no row: _rows_beyond_the_asked reads the others then.)
     asked = sa.and_(
         ConsentState.subject_id == subjects.c.id,
         ConsentState.purpose_id.in_(sa.bindparam("purpose_ids", expanding=True)),

@@ -44,6 +44,15 @@ class RecordedChoice(NamedTuple):
     gpc: bool = False
 
 
+class EarlierChoice(NamedTuple):
+    """What the subject's latest choice says about a purpose it did not answer (one added
+    since): the policy version it was made under, and the opt-out categories of the purposes
+    it refused. The look-ups and consent tokens hand it to :func:`decide` for such purposes."""
+
+    policy_version: int
+    refused_categories: frozenset[str]
+
+
 class Decision(NamedTuple):
     allowed: bool
     reason: Reason
@@ -69,6 +78,7 @@ def decide(
     gpc_on_record: bool,
     now: dt.datetime,
     live_gpc: bool = False,
+    earlier: EarlierChoice | None = None,
 ) -> Decision:
     """Apply the decision table to one purpose.
 
@@ -78,6 +88,7 @@ def decide(
     ``gpc_on_record`` is whether the subject's latest receipt carried a GPC signal, and
     ``live_gpc`` whether the request the asker serves carries one now (``Sec-GPC: 1``). A
     later explicit choice outranks a recorded signal; nothing outranks the live one.
+    ``earlier``: the subject chose before, but not about this purpose (None: never chose).
     """
 
     def answer(allowed: bool, reason: Reason, basis: RecordedChoice | None = None) -> Decision:
@@ -117,6 +128,20 @@ def decide(
             # CO Rule 6.04(B): a material change to this purpose is a new use that needs
             # consent, which a grant made before it cannot be.
             return answer(False, Reason.MATERIAL_CHANGE, choice)
+
+    if choice is None and earlier is not None and opt_out:
+        if not purpose.opt_out_categories.isdisjoint(earlier.refused_categories):
+            # An opt-out covers its categories: a purpose added since in a category the
+            # subject opted out of (a new sale purpose) stays off until they say otherwise.
+            return answer(False, Reason.OPTED_OUT)
+        if (
+            jurisdiction.material_change_consent
+            and last_material_version is not None
+            and earlier.policy_version < last_material_version
+        ):
+            # CO Rule 6.04(B): a purpose a material change added since the subject chose is
+            # a new use of their data, which needs their consent.
+            return answer(False, Reason.MATERIAL_CHANGE)
 
     # No (valid) record: opt-in denies; opt-out allows unless the rulebook defaults it off.
     if opt_out and jurisdiction.purpose_defaults.get(purpose.key, True):

@@ -21,6 +21,7 @@ from consent_service.consent.state import GRANTED
 from consent_service.consent.tokens import TokenBasis
 from consent_service.consent.tokens import TokenIssuer
 from consent_service.decisions.rule import Decision
+from consent_service.decisions.rule import EarlierChoice
 from consent_service.decisions.rule import RecordedChoice
 from consent_service.decisions.rule import decide
 from consent_service.jurisdictions.rulebook import jurisdiction_by_code
@@ -36,6 +37,14 @@ def token_decisions(
     jurisdiction = apply_overrides(
         jurisdiction_by_code(basis.jurisdiction, on=now.date()), context.overrides
     )
+    # For a purpose added since the receipt, as a look-up judges it (``lookups._Judge``).
+    refused = frozenset(
+        category
+        for purpose in context.purposes
+        if basis.decisions.get(purpose.key) not in (None, GRANTED)
+        for category in purpose.opt_out_categories
+    )
+    earlier = EarlierChoice(basis.policy_version, refused)
     return [
         decide(
             purpose.facts,
@@ -45,6 +54,7 @@ def token_decisions(
             gpc_on_record=basis.gpc,
             now=now,
             live_gpc=live_gpc,
+            earlier=earlier,
         )
         for purpose in context.purposes
     ]

@@ -99,6 +99,21 @@ def _publish_material_change(app: Flask, *, effective_at: dt.datetime | None = N
         db.session.remove()
 
 
+def _add_purpose(app: Flask, key: str) -> None:
+    with app.app_context():
+        session = db.session()
+        change = PurposeChange(
+            texts={"en": {"name": key.title(), "description": f"The {key} purpose."}},
+            legal_basis="consent",
+            consent_mode=[],
+            opt_out_categories=[],
+            position=9,
+        )
+        add_purpose(session, get_property(session, "demo-shop"), key, change)
+        session.commit()
+        db.session.remove()
+
+
 def test_a_publication_elsewhere_changes_the_next_look_up_here(apps):
     here, elsewhere = apps
     headers = _reader(here)
@@ -112,24 +127,27 @@ def test_a_publication_elsewhere_changes_the_next_look_up_here(apps):
 def test_a_purpose_added_elsewhere_is_asked_for_by_the_next_consent_here(apps):
     here, elsewhere = apps
     _grant_everything(here, uuid.uuid4())  # context now cached here
-    with elsewhere.app_context():
-        session = db.session()
-        prop = get_property(session, "demo-shop")
-        change = PurposeChange(
-            texts={"en": {"name": "Social", "description": "Share buttons."}},
-            legal_basis="consent",
-            consent_mode=[],
-            opt_out_categories=[],
-            position=9,
-        )
-        add_purpose(session, prop, "social", change)
-        session.commit()
-        db.session.remove()
+    _add_purpose(elsewhere, "social")
     body = {**demo_consent(), "decisions": EVERYTHING, "policy_version": _current_version(here)}
     refused = here.test_client().post("/v1/consents", json=body, query_string={"region": "FR"})
     assert refused.status_code == 422, refused.json
     assert [e["pointer"] for e in refused.json["errors"]] == ["/decisions/social"]
     _grant_everything(here, uuid.uuid4(), social=False)  # and the new purpose is known here
+
+
+def test_a_purpose_added_elsewhere_can_be_looked_up_here_at_once(apps):
+    here, elsewhere = apps
+    headers = _reader(here)
+    visitor = uuid.uuid4()
+    banner = here.test_client().get("/v1/banner?property=demo-shop&region=FR").json
+    offered = {p["key"]: True for p in banner["purposes"] if not p["essential"]}
+    _grant_everything(here, visitor, **offered)  # whatever the other tests added here
+    assert _marketing(here, headers, visitor) == (True, "granted")  # context now cached here
+    _add_purpose(elsewhere, "reviews")
+    query = {"subject": f"visitor:{visitor}", "purpose": "reviews"}
+    answer = here.test_client().get("/v1/decisions", query_string=query, headers=headers)
+    assert answer.status_code == 200, answer.json  # not "offers no purpose" from the cache
+    assert (answer.json["allowed"], answer.json["reason"]) == (False, "no_record")  # FR: opt-in
 
 
 def test_a_version_published_for_later_applies_when_it_comes_into_effect(session, app):

@@ -3,13 +3,16 @@ the live ``Sec-GPC`` a shop backend passes on both reach ``/v1/decisions``, over
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from consent_service.models import ConsentReceipt
+from consent_service.models import OutboxMessage
 from tests.support import demo_consent
+from tests.webhook_receiver import register
 
 EVERYTHING = {"preferences": True, "analytics": True, "marketing": True, "advertising": True}
 
@@ -49,6 +52,21 @@ def test_a_gpc_receipt_after_a_californian_accepted_makes_marketing_denied_for_g
     assert recorded.json["payload"]["decisions"]["marketing"] == "denied"
     assert ask(client, reader, f"visitor:{visitor}") == (False, "gpc")
     assert ask(client, reader, f"visitor:{visitor}", purpose="analytics") == (True, "granted")
+
+
+def test_a_gpc_receipt_tells_the_shops_webhooks_that_gpc_switched_sale_and_sharing_off(
+    app, client, session
+):
+    visitor = uuid.uuid4()
+    assert post_consent(client, visitor, "US-CA", "accept_all", decisions={}).status_code == 201
+    register(app, session, "https://hooks.example.com/consent")
+    assert post_consent(client, visitor, "US-CA", "gpc", gpc=True).status_code == 201
+    [message] = session.scalars(sa.select(OutboxMessage)).all()
+    event = json.loads(message.payload)
+    assert event["type"] == "consent.changed"
+    assert (event["data"]["method"], event["data"]["gpc"]) == ("gpc", True)
+    assert event["data"]["changed_purposes"] == ["marketing", "advertising"]
+    assert event["data"]["decisions"]["marketing"] == "denied"
 
 
 def test_a_gpc_receipt_on_one_browser_applies_to_the_linked_customer(client, reader):

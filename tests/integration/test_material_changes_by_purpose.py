@@ -20,6 +20,12 @@ from consent_service.errors import ValidationFailed
 from consent_service.models import OutboxMessage
 from consent_service.models import PolicyVersion
 from consent_service.models.base import utcnow
+from consent_service.properties.catalogue import PurposeChange
+from consent_service.properties.catalogue import add_purpose
+from consent_service.properties.lookup import get_property
+from tests.integration.test_consent_tokens import carried
+from tests.integration.test_consent_tokens import choice
+from tests.integration.test_consent_tokens import verified
 from tests.integration.test_webhooks_events import register
 from tests.support import demo_consent
 
@@ -72,21 +78,91 @@ def versions(session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion))
 
 
-@pytest.mark.parametrize(
-    ("region", "stale_grant"),
+# Per regime: how a grant a material change made stale is answered, and a purpose it added.
+REGIMES = pytest.mark.parametrize(
+    ("region", "stale_grant", "added"),
     [
-        pytest.param("FR", (False, "stale_policy"), id="opt-in: asked again, denied meanwhile"),
-        pytest.param("US-CO", (False, "material_change"), id="CO 6.04(B): consent needed"),
-        pytest.param("US-MN", (True, "opt_out_default"), id="MN: notice, allowed meanwhile"),
+        pytest.param(
+            "FR", (False, "stale_policy"), (False, "no_record"), id="opt-in: asked, off meanwhile"
+        ),
+        pytest.param(
+            "US-CO",
+            (False, "material_change"),
+            (False, "material_change"),
+            id="CO 6.04(B): consent needed",
+        ),
+        pytest.param(
+            "US-MN",
+            (True, "opt_out_default"),
+            (True, "opt_out_default"),
+            id="MN: notice, allowed meanwhile",
+        ),
     ],
 )
+
+
+@REGIMES
 def test_only_the_affected_purpose_goes_stale_and_each_regime_answers_it_as_its_law_says(
-    client, session, document, reader, region, stale_grant
+    client, session, document, reader, region, stale_grant, added
 ):
     visitor = grant_everything(client, region)
     publish_change(session, document, "marketing")
     assert ask(client, reader, visitor, "marketing") == stale_grant
     assert ask(client, reader, visitor, "advertising") == (True, "granted")
+
+
+def add_purpose_named(session, key: str, categories: tuple[str, ...] = ()) -> None:
+    change = PurposeChange(
+        texts={"en": {"name": key.title(), "description": f"The {key} purpose."}},
+        legal_basis="consent",
+        consent_mode=[],
+        opt_out_categories=list(categories),
+        position=9,
+    )
+    add_purpose(session, get_property(session, "demo-shop"), key, change)
+    session.commit()
+
+
+def answers_for(client, headers, visitor, purpose: str) -> set[tuple[bool, str]]:
+    """How ``purpose`` is answered for ``visitor`` by every way of asking: alone, in a bulk
+    look-up beside the purposes the visitor chose about, and in a consent token."""
+    alone = ask(client, headers, visitor, purpose)
+    bulk = client.post(
+        "/v1/decisions",
+        json={"subjects": [f"visitor:{visitor}"], "purposes": [purpose, "marketing", "analytics"]},
+        headers=headers,
+    )
+    assert bulk.status_code == 200, bulk.json
+    beside = bulk.json["decisions"][0]
+    _, claims = verified(client, choice(client, visitor, token="")["token"])
+    return {alone, (beside["allowed"], beside["reason"]), carried(claims)[purpose]}
+
+
+@REGIMES
+def test_a_purpose_a_material_change_added_is_answered_as_each_regimes_law_says(
+    client, session, document, reader, region, stale_grant, added
+):
+    visitor = grant_everything(client, region)
+    add_purpose_named(session, "partners")
+    publish_change(session, document, "partners")
+    assert answers_for(client, reader, visitor, "partners") == {added}
+    assert ask(client, reader, visitor, "marketing") == (True, "granted")
+
+
+def test_a_purpose_added_without_a_material_change_is_the_regimes_default(client, session, reader):
+    visitor = grant_everything(client, "US-CO")
+    add_purpose_named(session, "partners")
+    assert answers_for(client, reader, visitor, "partners") == {(True, "opt_out_default")}
+
+
+def test_an_opt_out_covers_a_purpose_added_since_in_a_category_it_refused(client, session, reader):
+    visitor = uuid.uuid4()
+    body = {**demo_consent(visitor), "decisions": {**EVERYTHING, "marketing": False}}
+    assert client.post("/v1/consents?region=US-CA", json=body).status_code == 201
+    add_purpose_named(session, "partners", ("sale",))
+    add_purpose_named(session, "chat")
+    assert answers_for(client, reader, visitor, "partners") == {(False, "opted_out")}
+    assert answers_for(client, reader, visitor, "chat") == {(True, "opt_out_default")}
 
 
 def test_a_choice_made_under_the_new_version_is_not_stale(client, session, document, reader):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from consent_service.decisions.rule import EarlierChoice
 from consent_service.decisions.rule import Reason
 from consent_service.decisions.rule import RecordedChoice
 from consent_service.decisions.rule import decide
@@ -35,7 +36,9 @@ GRANTED_UNDER_2 = RecordedChoice(
 )
 
 
-def answer(jurisdiction, purpose=MARKETING, choice=GRANTED_UNDER_2, *, changed_in=None, live=False):
+def answer(
+    jurisdiction, purpose=MARKETING, choice=GRANTED_UNDER_2, *, changed_in=None, live=False, **ea
+):
     decision = decide(
         purpose,
         jurisdiction,
@@ -44,6 +47,7 @@ def answer(jurisdiction, purpose=MARKETING, choice=GRANTED_UNDER_2, *, changed_i
         gpc_on_record=False,
         now=NOW,
         live_gpc=live,
+        earlier=EarlierChoice(**ea) if ea else None,
     )
     return decision.allowed, decision.reason
 
@@ -84,6 +88,36 @@ def test_a_grant_is_stale_only_if_its_own_purpose_changed_since():
 def test_a_refusal_stays_a_refusal_after_a_material_change():
     refused = GRANTED_UNDER_2._replace(granted=False)
     assert answer(US_CA, choice=refused, changed_in=3) == (False, Reason.OPTED_OUT)
+
+
+CHOSE_UNDER_2 = {"policy_version": 2, "refused_categories": frozenset()}
+
+
+def test_a_purpose_a_material_change_added_since_the_choice_needs_consent_where_required():
+    assert answer(US_CA, choice=None, changed_in=3, **CHOSE_UNDER_2) == (
+        False,
+        Reason.MATERIAL_CHANGE,
+    )
+    assert answer(US_MN, choice=None, changed_in=3, **CHOSE_UNDER_2) == (
+        True,
+        Reason.OPT_OUT_DEFAULT,
+    )
+    assert answer(FR, choice=None, changed_in=3, **CHOSE_UNDER_2) == (False, Reason.NO_RECORD)
+
+
+def test_a_purpose_added_before_the_choice_or_without_a_material_change_is_the_default():
+    assert answer(US_CA, choice=None, changed_in=2, **CHOSE_UNDER_2) == (
+        True,
+        Reason.OPT_OUT_DEFAULT,
+    )
+    assert answer(US_CA, choice=None, **CHOSE_UNDER_2) == (True, Reason.OPT_OUT_DEFAULT)
+    assert answer(US_CA, choice=None, changed_in=3) == (True, Reason.OPT_OUT_DEFAULT)  # a stranger
+
+
+def test_an_opt_out_covers_a_purpose_added_since_in_a_refused_category():
+    refused = {"policy_version": 2, "refused_categories": frozenset({"sharing"})}
+    assert answer(US_MN, choice=None, **refused) == (False, Reason.OPTED_OUT)
+    assert answer(US_MN, ANALYTICS, choice=None, **refused) == (True, Reason.OPT_OUT_DEFAULT)
 
 
 def test_the_python_client_knows_every_reason_the_service_gives():

@@ -78,7 +78,8 @@ const gpcOverrides = (config, purpose, gpc) =>
 // {purpose: bool} in effect: essential on; GPC off; a stored refusal always holds; a stored
 // grant only while the choice has not lapsed and no material change touched its purpose since;
 // otherwise the regime's default (never on where opt-in applies), except that a grant a
-// material change made stale stays off where the law wants fresh consent for it (CO 6.04(B)),
+// material change made stale, or a purpose one added since the choice, stays off where the
+// law wants fresh consent for it (CO 6.04(B)),
 // and a new purpose stays off where the visitor opted out of one of its categories.
 function effectiveDecisions(config, stored, gpc, now) {
   const stale = stored && !lapsed(config, stored, now) ? staleKeys(config, stored) : null;
@@ -95,7 +96,8 @@ function effectiveDecisions(config, stored, gpc, now) {
     if (purpose.essential) value = true;
     else if (gpcOverrides(config, purpose, gpc)) value = false;
     else if (given === false || (given && stale && stale.indexOf(purpose.key) < 0)) value = given;
-    else if (given && stale && config.jurisdiction.material_change_consent) value = false;
+    else if (stale && config.jurisdiction.material_change_consent &&
+      (given || stored.policyVersion < purpose.changed_in)) value = false;
     else if (given === undefined && purpose.opt_out_categories.some((c) => refused.includes(c))) {
       value = false;
     }

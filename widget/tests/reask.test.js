@@ -82,6 +82,18 @@ test('where the law wants fresh consent for a material change, a stale opt-out g
   assert.equal(effectiveDecisions(colorado, grant, false, utc(2027, 0, 2)).marketing, true);
 });
 
+test('where the law wants fresh consent, a purpose a material change added since is off', () => {
+  const grant = choice({ analytics: true }, utc(2027, 0, 1));
+  const colorado = config({ lastMaterial: 3, changedIn: { marketing: 3 } });
+  Object.assign(colorado.jurisdiction, { regime: 'opt_out', material_change_consent: true });
+  colorado.purposes.forEach((purpose) => { purpose.default = true; });
+  assert.equal(effectiveDecisions(colorado, grant, false, utc(2027, 0, 2)).marketing, false);
+  const newcomer = choice({ analytics: true }, utc(2027, 0, 1), 3); // chose under version 3
+  assert.equal(effectiveDecisions(colorado, newcomer, false, utc(2027, 0, 2)).marketing, true);
+  colorado.jurisdiction.material_change_consent = false; // Minnesota: notice, still on
+  assert.equal(effectiveDecisions(colorado, grant, false, utc(2027, 0, 2)).marketing, true);
+});
+
 test('an opt-out covers a purpose added since in a category it refused', () => {
   const optOut = choice({ analytics: true, marketing: false }, utc(2027, 0, 1));
   const california = config({ floor: 12, changedIn: {} });
