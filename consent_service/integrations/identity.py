@@ -29,6 +29,8 @@ from consent_service.errors import FieldError
 from consent_service.errors import IdentityConflict
 from consent_service.errors import InvalidIdentityToken
 from consent_service.errors import ValidationFailed
+from consent_service.infra.audit import Actor
+from consent_service.infra.audit import record_as
 from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.pii import CUSTOMER
 from consent_service.infra.pii import EMAIL
@@ -166,13 +168,45 @@ def create_identity_secret(session: Session, vault: Vault, property_key: str) ->
     return secret_id, plaintext
 
 
-def revoke_identity_secret(session: Session, secret_id: str) -> None:
+def revoke_identity_secret(session: Session, secret_id: str) -> bool:
+    """Revoke a secret; True when this call revoked it (False: it was revoked before)."""
     row = session.get(IdentitySecret, secret_id)
     if row is None:
         raise ValidationFailed(f"there is no identity secret {secret_id!r}")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        session.flush()
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    session.flush()
+    return True
+
+
+def record_identity_secret_created(
+    session: Session, who: Actor, secret_id: str, property_key: str
+) -> None:
+    """Audit a new identity secret in the transaction that made it: whoever holds one can link
+    any browser to any customer of the property, so the log must know of every one."""
+    record_as(
+        session,
+        who,
+        "identity_secret.created",
+        target_type="identity_secret",
+        target_id=secret_id,
+        before=None,
+        after={"property": property_key},
+    )
+
+
+def record_identity_secret_revoked(session: Session, who: Actor, secret_id: str) -> None:
+    """Audit a revocation (only one that revoked something: see revoke_identity_secret)."""
+    record_as(
+        session,
+        who,
+        "identity_secret.revoked",
+        target_type="identity_secret",
+        target_id=secret_id,
+        before={"revoked": False},
+        after={"revoked": True},
+    )
 
 
 def live_identity_secrets(session: Session, vault: Vault, property_id: int) -> list[str]:

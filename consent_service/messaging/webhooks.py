@@ -464,9 +464,10 @@ def emit_link_consent_changed(
 ) -> list[uuid.UUID]:
     """``consent.changed`` for a customer when linking a browser (``subject_id``) to them
     changes their effective answer (per purpose, the most recent choice on any of their
-    browsers, as ``customer:`` decisions answer). Linking usually follows the choice (the
-    widget links once the choice is recorded), so that receipt's own event went out, or is
-    queued, without the customer: a receiver suppressing by customer would miss the change.
+    browsers, as ``customer:`` decisions answer). A link that follows the choice (a backend's
+    ``link()``, a token on a later page; the widget itself links before a first choice) finds
+    that receipt's own event sent, or queued, without the customer: a receiver suppressing by
+    customer would miss the change.
 
     Where that receipt's event has not been attempted yet, it is made the customer's (its
     ``customer_ref`` is filled at delivery) and nothing is added for its endpoint; every other

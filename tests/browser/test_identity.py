@@ -37,6 +37,35 @@ def test_a_signed_in_customers_choice_is_linked_to_them(shop, live_server):
     assert customer_of(live_server, payload["visitor_id"]) == "c-77"
 
 
+def test_a_signed_in_customers_first_choice_is_recorded_only_once_the_browser_is_linked(
+    shop, live_server
+):
+    """Issue #17 item 5: the widget knows the customer at choice time, so the receipt (and its
+    consent.changed event, whose customer_ref is the subject's customer) is theirs from the
+    start, not linked after it and patched up."""
+    visitor = shop()
+    seen: list[str] = []
+    visitor.page.on("request", lambda r: seen.append(f"sent {r.method} {r.url.split('?')[0]}"))
+    visitor.page.on(
+        "response", lambda r: seen.append(f"answered {r.request.method} {r.url.split('?')[0]}")
+    )
+    visitor.visit("?customer=c-80")
+    payload = visitor.choose_and_wait("Reject all")
+    linked = seen.index(f"answered POST {live_server.url}/v1/identity")
+    assert linked < seen.index(f"sent POST {live_server.url}/v1/consents"), seen
+    assert seen.count(f"sent POST {live_server.url}/v1/identity") == 1, seen
+    assert customer_of(live_server, payload["visitor_id"]) == "c-80"
+
+
+def test_a_choice_is_still_recorded_when_linking_fails(shop, live_server):
+    visitor = shop(expect_errors=True)  # the refused request is logged on the console
+    visitor.page.route(f"{live_server.url}/v1/identity", lambda route: route.abort())
+    visitor.visit("?customer=c-81")
+    payload = visitor.choose_and_wait("Accept all")
+    assert payload["decisions"]["analytics"] == "granted"
+    assert customer_of(live_server, payload["visitor_id"]) is None
+
+
 def test_a_first_choice_uses_the_visitor_id_the_token_was_made_for(shop):
     visitor = shop()
     visitor.visit("?customer=c-79")

@@ -1,6 +1,7 @@
 """Every way a credential or an endpoint comes to exist is in the audit log (issue #17 item 10):
-the admin always audited its own; keys made with ``consent-service keys`` and endpoints
-registered with the CLI or through ``/v1/webhooks`` were missing."""
+the admin always audited its own; keys made with ``consent-service keys``, identity secrets
+made with ``consent-service identity-secret`` and endpoints registered with the CLI or through
+``/v1/webhooks`` were missing."""
 
 from __future__ import annotations
 
@@ -82,3 +83,31 @@ def test_deleting_an_endpoint_through_the_api_is_audited_once(client, session):
         assert client.delete(f"/v1/webhooks/{created['id']}", headers=headers).status_code == 204
     actions = [e.action for e in audit_entries(session) if e.target_id == created["id"]]
     assert actions == ["webhook.created", "webhook.disabled"]
+
+
+def test_an_identity_secret_created_with_the_cli_is_audited_without_the_secret(runner, session):
+    result = runner.invoke(args=["identity-secret", "create", "demo-shop"])
+    assert result.exit_code == 0, result.output
+    plaintext = result.stdout.strip()
+    [entry] = audit_entries(session, "identity_secret.created")
+    secret_id = plaintext.split("_")[1]  # cis_<id>_<random>: the id is not the secret
+    assert entry.target_id == secret_id
+    assert entry.actor == f"cli:{getpass.getuser()}"
+    assert entry.after == {"property": "demo-shop"}
+    assert plaintext not in str(entry.before) + str(entry.after) + entry.target_id
+
+
+def test_revoking_an_identity_secret_with_the_cli_is_audited_once(runner, session):
+    result = runner.invoke(args=["identity-secret", "create", "demo-shop"])
+    secret_id = result.stdout.strip().split("_")[1]
+    for _ in range(2):
+        assert runner.invoke(args=["identity-secret", "revoke", secret_id]).exit_code == 0
+    actions = [e.action for e in audit_entries(session) if e.target_id == secret_id]
+    assert actions == ["identity_secret.created", "identity_secret.revoked"]
+
+
+def test_revoking_an_unknown_identity_secret_is_refused_and_audits_nothing(runner, session):
+    result = runner.invoke(args=["identity-secret", "revoke", "00000000"])
+    assert result.exit_code != 0
+    assert "there is no identity secret '00000000'" in result.output
+    assert audit_entries(session, "identity_secret.revoked") == []

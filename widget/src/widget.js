@@ -211,10 +211,11 @@ function main() {
     writeCookie(tokenCookie, claims ? token : '', claims ? (claims.exp - claims.iat) / 86400 : 0);
   }
 
+  // Settles once the link is made or refused: a choice waits for it (see record()).
   function identify(visitorId) {
     const mark = identityToken && visitorId + identityToken.slice(-12);
-    if (!mark || storage((local) => local.getItem(identityKey)) === mark) return;
-    fetch(base + '/v1/identity', {
+    if (!mark || storage((local) => local.getItem(identityKey)) === mark) return Promise.resolve();
+    return fetch(base + '/v1/identity', {
       method: 'POST', credentials: 'omit', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ property, visitor_id: visitorId, identity_token: identityToken })
     }).then((response) => {
@@ -272,33 +273,36 @@ function main() {
     Object.assign(body, {
       property, visitor_id: visitorId, policy_version: config.policy.version, gpc
     });
-    requestJson(base + '/v1/consents' + regionQuery, body).then((recorded) => {
-      stored = {
-        visitorId, receiptId: recorded.receipt_id, at: Date.now(),
-        policyVersion: recorded.payload.policy.version,
-        decisions: fromReceipt(recorded.payload.decisions)
-      };
-      status = 'current';
-      view.scope = null;
-      writeCookie(cookieName, encodeChoice(stored), cookieDays());
-      keepToken(recorded.token);
-      storage((local) => local.setItem(receiptKey, recorded.receipt));
-      identify(visitorId);
-      apply(effectiveDecisions(config, stored, gpc, Date.now()), 'choice');
-    }).catch((error) => {
-      // Say why on the page's console: a browser hides a refused origin's answer from the
-      // page, so name the setting that allows it (the service's log names it too).
-      if (window.console) {
-        console.warn('consent widget: the choice was not recorded (' + error.message + '). If ' +
-          'the service is up, add this page\'s origin ' + location.origin + ' to "Allowed ' +
-          'origins" at ' + base + '/admin/properties/' + property);
-      }
-      // Not recorded, so nothing may rely on it: every non-essential purpose stays off here,
-      // and the banner asks again on the next page.
-      const refused = {};
-      config.purposes.forEach((purpose) => { refused[purpose.key] = purpose.essential; });
-      apply(refused, 'choice');
-    });
+    // A signed-in customer's browser is linked first, so the receipt, and the consent.changed
+    // event a shop's backend keys on customer_ref, are the customer's from the start.
+    identify(visitorId)
+      .then(() => requestJson(base + '/v1/consents' + regionQuery, body))
+      .then((recorded) => {
+        stored = {
+          visitorId, receiptId: recorded.receipt_id, at: Date.now(),
+          policyVersion: recorded.payload.policy.version,
+          decisions: fromReceipt(recorded.payload.decisions)
+        };
+        status = 'current';
+        view.scope = null;
+        writeCookie(cookieName, encodeChoice(stored), cookieDays());
+        keepToken(recorded.token);
+        storage((local) => local.setItem(receiptKey, recorded.receipt));
+        apply(effectiveDecisions(config, stored, gpc, Date.now()), 'choice');
+      }).catch((error) => {
+        // Say why on the page's console: a browser hides a refused origin's answer from the
+        // page, so name the setting that allows it (the service's log names it too).
+        if (window.console) {
+          console.warn('consent widget: the choice was not recorded (' + error.message + '). If ' +
+            'the service is up, add this page\'s origin ' + location.origin + ' to "Allowed ' +
+            'origins" at ' + base + '/admin/properties/' + property);
+        }
+        // Not recorded, so nothing may rely on it: every non-essential purpose stays off here,
+        // and the banner asks again on the next page.
+        const refused = {};
+        config.purposes.forEach((purpose) => { refused[purpose.key] = purpose.essential; });
+        apply(refused, 'choice');
+      });
   }
 
   const view = {
