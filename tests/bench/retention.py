@@ -84,7 +84,13 @@ def bench(name: str, url: str, *, log_rows: int, outbox_rows: int, batch_size: i
         seeded = time.perf_counter() - started
         with app.app_context():
             started = time.perf_counter()
-            report = run_retention(db.session(), schedule_for({}), now=NOW, batch_size=batch_size)
+            report = run_retention(
+                db.session(),
+                schedule_for({}),
+                now=NOW,
+                person_keys=app.extensions["vault"].people,
+                batch_size=batch_size,
+            )
             took = time.perf_counter() - started
             db.session.remove()
         print(

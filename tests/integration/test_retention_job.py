@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from consent_service.consent.verification import verify_receipts
+from consent_service.extensions import vault
 from consent_service.infra.times import rfc3339_seconds
 from consent_service.models import AuditEntry
 from consent_service.models import ConsentReceipt
@@ -38,7 +39,9 @@ def now(session) -> dt.datetime:
 
 
 def run(session, schedule=SCHEDULE, *, now, batch_size=1000):
-    return run_retention(session, schedule, now=now, batch_size=batch_size)
+    return run_retention(
+        session, schedule, now=now, person_keys=vault().people, batch_size=batch_size
+    )
 
 
 def receipts_of(session, subject):
