@@ -56,6 +56,7 @@ from consent_service.models import OutboxMessage
 from consent_service.models import OutboxStatus
 from consent_service.models import Property
 from consent_service.models import RetentionCutoff
+from consent_service.models import ScanReport
 from consent_service.models import Subject
 from consent_service.models import WebSession
 from consent_service.models.base import table_of
@@ -163,6 +164,7 @@ def _steps(
             ("decision_log", DecisionLogEntry.property_id == property_id),
             ("outbox_delivered", OutboxMessage.property_id == property_id),
             ("outbox_dead", OutboxMessage.property_id == property_id),
+            ("scan_reports", ScanReport.property_id == property_id),
         )
         for key, scope in of_property:
             at = cutoff(key, overrides)
@@ -184,6 +186,18 @@ def _per_property_where(
 ) -> sa.ColumnElement[bool]:
     if key == "decision_log":
         return sa.and_(scope, DecisionLogEntry.requested_at < cutoff)
+    if key == "scan_reports":
+        newer = table_of(ScanReport).alias("newer")
+        return sa.and_(
+            scope,
+            ScanReport.finished_at < cutoff,
+            # The property's newest scan stays whatever its age: the current evidence of what
+            # its pages do, and the schedule's last run.
+            sa.exists().where(
+                newer.c.property_id == ScanReport.property_id,
+                newer.c.started_at > ScanReport.started_at,
+            ),
+        )
     if key == "outbox_delivered":
         return sa.and_(
             scope,
@@ -201,6 +215,7 @@ _TABLES: dict[str, type[object]] = {
     "decision_log": DecisionLogEntry,
     "outbox_delivered": OutboxMessage,
     "outbox_dead": OutboxMessage,
+    "scan_reports": ScanReport,
     "magic_links": MagicLink,
     "web_sessions": WebSession,
     "identity_token_uses": IdentityTokenUse,

@@ -20,6 +20,7 @@ from consent_service.models import ErasureRequest
 from consent_service.models import IdentityTokenUse
 from consent_service.models import MagicLink
 from consent_service.models import OutboxMessage
+from consent_service.models import ScanReport
 from consent_service.models import Subject
 from consent_service.models import WebSession
 from consent_service.retention.job import ACTION
@@ -219,3 +220,20 @@ def test_nothing_goes_when_nothing_is_past(session, kind, now):
     history.magic_link(session, pid, now)
     history.audit_entry(session, now - DAY)
     assert kind not in run(session, now=now).counts
+
+
+def test_scan_reports_go_after_their_period_but_each_propertys_newest_stays(session, now):
+    pid = history.demo_property(session).id
+    oldest = history.scan_report(session, pid, started_at=now - 5 * YEAR)
+    newest = history.scan_report(session, pid, started_at=now - 4 * YEAR)
+    running = history.scan_report(session, pid, started_at=now - 6 * YEAR, finished=False)
+    assert run(session, now=now).counts["scan_reports"] == 1
+    session.expire_all()
+    assert not exists(session, ScanReport, oldest)
+    assert exists(session, ScanReport, newest)  # past its period, but the property's newest
+    assert exists(session, ScanReport, running)  # not finished: nothing to judge yet
+    recent = history.scan_report(session, pid, started_at=now - YEAR)
+    assert run(session, now=now).counts["scan_reports"] == 1
+    session.expire_all()
+    assert not exists(session, ScanReport, newest)
+    assert exists(session, ScanReport, recent)
