@@ -237,3 +237,36 @@ def test_scan_reports_go_after_their_period_but_each_propertys_newest_stays(sess
     session.expire_all()
     assert not exists(session, ScanReport, newest)
     assert exists(session, ScanReport, recent)
+
+
+def test_a_run_stopped_halfway_keeps_what_it_did_and_the_next_finishes(session, now):
+    pid = history.demo_property(session).id
+    for _ in range(7):
+        history.decision_log(session, pid, now - YEAR)
+    calls = 0
+
+    class Stopped(Exception):
+        pass
+
+    def clock_that_dies() -> float:
+        """Two calls per transaction: the receipts' and the customers' steps take one each,
+        then two decision-log batches commit; the worker dies before the third."""
+        nonlocal calls
+        calls += 1
+        if calls > 8:
+            raise Stopped
+        return 0.0
+
+    with pytest.raises(Stopped):
+        run_retention(
+            session,
+            SCHEDULE,
+            now=now,
+            person_keys=vault().people,
+            batch_size=3,
+            monotonic=clock_that_dies,
+        )
+    left = sa.select(sa.func.count()).select_from(DecisionLogEntry)
+    assert session.scalar(left) == 1  # two batches of three committed before it stopped
+    assert run(session, now=now, batch_size=3).counts["decision_log"] == 1
+    assert session.scalar(left) == 0
