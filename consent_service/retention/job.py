@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -260,9 +261,7 @@ def _purge_chains(
         )
         .limit(limit)
     )
-    if pg:
-        claim = claim.with_for_update(of=subjects, skip_locked=True)
-    ids = list(execute_core(session, claim).scalars())
+    ids = _claimed(session, claim, of=subjects, pg=pg)
     if not ids:
         return {RECEIPTS: 0}
     # The customers these browsers leave: their own period counts from now.
@@ -286,6 +285,14 @@ def _purge_chains(
     execute_core(session, sa.delete(states).where(states.c.subject_id.in_(ids)))
     deleted = execute_core(session, sa.delete(receipts).where(receipts.c.subject_id.in_(ids)))
     return {RECEIPTS: len(ids), "receipts_deleted": deleted.rowcount}
+
+
+def _claimed(session: Session, claim: sa.Select[Any], *, of: sa.Table, pg: bool) -> list[Any]:
+    """The ids ``claim`` selects, locked for this transaction: on PostgreSQL rows another job
+    holds are skipped (SKIP LOCKED); SQLite's write lock, taken already, serialises jobs."""
+    if pg:
+        claim = claim.with_for_update(of=of, skip_locked=True)
+    return list(execute_core(session, claim).scalars())
 
 
 def _mark_purged(session: Session, subject_ids: list[uuid.UUID], now: dt.datetime) -> None:
@@ -344,9 +351,7 @@ def _purge_identities(
         )
         .limit(limit)
     )
-    if pg:
-        claim = claim.with_for_update(of=identities, skip_locked=True)
-    ids = list(execute_core(session, claim).scalars())
+    ids = _claimed(session, claim, of=identities, pg=pg)
     if not ids:
         return {IDENTITIES: 0}
     shredded = person_keys.shred_all(ids)
