@@ -8,6 +8,7 @@ import click
 
 from consent_service.extensions import current_session
 from consent_service.extensions import settings
+from consent_service.extensions import vault
 from consent_service.models.base import utcnow
 from consent_service.retention.job import DEFAULT_BATCH
 from consent_service.retention.job import run_retention
@@ -43,7 +44,11 @@ def retention_run(now: dt.datetime | None, batch_size: int) -> None:
     """Delete what is past its period now, in short batches; print the counts per kind."""
     at = now.replace(tzinfo=dt.UTC) if now else utcnow()
     report = run_retention(
-        current_session(), schedule_for(dict(settings().retention)), now=at, batch_size=batch_size
+        current_session(),
+        schedule_for(dict(settings().retention)),
+        now=at,
+        person_keys=vault().people,
+        batch_size=batch_size,
     )
     for kind, count in sorted(report.counts.items()):
         click.echo(f"{kind}: {count}")

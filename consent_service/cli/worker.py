@@ -64,12 +64,15 @@ def worker_cli(
     """Send the outbox's messages (signed webhooks, notice emails), retrying with backoff;
     run the retention job and the scheduled compliance scans (CONSENT_SCAN_SCHEDULE)."""
     schedule = schedule_for(dict(settings().retention))
+    person_keys = vault().people
     chores = (
         (
             Chore(
                 "retention",
                 dt.timedelta(minutes=retention_minutes),
-                lambda session, now: run_retention(session, schedule, now=now),
+                lambda session, now: run_retention(
+                    session, schedule, now=now, person_keys=person_keys
+                ),
             ),
         )
         if retention_minutes

@@ -114,13 +114,24 @@ class KeyStore:
 
     def shred(self, identity_id: uuid.UUID) -> int:
         """Delete the person's key: 1 if there was one, 0 if it was already gone."""
-        with self._begin() as connection:
-            deleted = connection.execute(
-                person_keys.delete().where(person_keys.c.identity_id == identity_id)
-            )
-        return int(deleted.rowcount or 0)
+        return self.shred_all([identity_id])
 
     # --- many -------------------------------------------------------------------------------
+
+    def shred_all(self, identity_ids: Iterable[uuid.UUID]) -> int:
+        """Delete these people's keys in one transaction (the retention job's batch); returns
+        how many there were."""
+        wanted = list(dict.fromkeys(identity_ids))
+        deleted = 0
+        with self._begin() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                result = connection.execute(
+                    person_keys.delete().where(
+                        person_keys.c.identity_id.in_(wanted[start : start + _CHUNK])
+                    )
+                )
+                deleted += int(result.rowcount or 0)
+        return deleted
 
     def keys_of(self, identity_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
         """The keys of those who have one; an identity missing from the answer was erased

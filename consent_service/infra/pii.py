@@ -182,6 +182,8 @@ class PersonKeys(Protocol):
 
     def shred(self, identity_id: uuid.UUID) -> int: ...
 
+    def shred_all(self, identity_ids: Iterable[uuid.UUID]) -> int: ...
+
 
 EMAIL = "email"
 CUSTOMER = "customer"

@@ -10,7 +10,10 @@ deleted, so two workers never count a row twice.
 
 Receipts go a subject's whole chain at a time, once every receipt in it is past its period: the
 subject is marked purged (the receipts' trigger then allows the delete) and its visitor id
-replaced, then its states and receipts are deleted. The audit log's rows go only below the
+replaced, then its states and receipts are deleted. A customer none of whose browsers has a
+receipt left goes after its own period: its person key is shredded in the key store first
+(every backup's copy of its email and reference is unreadable from then on), then its row and
+what hangs on it. The audit log's rows go only below the
 cutoff the job arms in ``retention_cutoffs`` in the same transaction. Each run that deleted
 anything writes one audit entry with the counts per kind (never the data).
 
@@ -26,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -35,6 +39,7 @@ from consent_service.infra.database import begin_write
 from consent_service.infra.database import commit_or_roll_back
 from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.database import execute_core
+from consent_service.infra.pii import PersonKeys
 from consent_service.infra.times import rfc3339_seconds
 from consent_service.jurisdictions.rulebook import jurisdiction_by_code
 from consent_service.jurisdictions.rulebook import rulebook
@@ -43,13 +48,16 @@ from consent_service.models import AuditEntry
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import DecisionLogEntry
+from consent_service.models import EmailSubscription
 from consent_service.models import ErasureRequest
+from consent_service.models import Identity
 from consent_service.models import IdentityTokenUse
 from consent_service.models import MagicLink
 from consent_service.models import OutboxMessage
 from consent_service.models import OutboxStatus
 from consent_service.models import Property
 from consent_service.models import RetentionCutoff
+from consent_service.models import ScanReport
 from consent_service.models import Subject
 from consent_service.models import WebSession
 from consent_service.models.base import table_of
@@ -58,6 +66,7 @@ from consent_service.retention.schedule import RECEIPTS
 from consent_service.retention.schedule import Schedule
 
 ACTOR = "system:retention"
+IDENTITIES = "identities"
 ACTION = "retention.purged"
 DEFAULT_BATCH = 1000
 
@@ -90,13 +99,16 @@ def run_retention(
     schedule: Schedule,
     *,
     now: dt.datetime,
+    person_keys: PersonKeys,
     batch_size: int = DEFAULT_BATCH,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> RetentionReport:
     """Delete everything past its period at ``now``, committing after each batch; then, if
-    anything went, one audit entry with the counts."""
+    anything went, one audit entry with the counts. ``person_keys``: the key store, whose keys
+    of customers past their period are shredded."""
     report = RetentionReport()
-    for kind, step in _steps(session, schedule, now=now, batch_size=batch_size):
+    steps = _steps(session, schedule, now=now, batch_size=batch_size, person_keys=person_keys)
+    for kind, step in steps:
         while True:
             started = monotonic()
             with commit_or_roll_back(session):
@@ -125,7 +137,12 @@ def run_retention(
 
 
 def _steps(
-    session: Session, schedule: Schedule, *, now: dt.datetime, batch_size: int
+    session: Session,
+    schedule: Schedule,
+    *,
+    now: dt.datetime,
+    batch_size: int,
+    person_keys: PersonKeys,
 ) -> Iterable[tuple[str, Step]]:
     """Each kind's batch step (per property for the kinds a property may set)."""
     pg = session.get_bind().dialect.name == "postgresql"
@@ -136,11 +153,19 @@ def _steps(
         return schedule.period(key, overrides).before(now)
 
     yield RECEIPTS, lambda s: _purge_chains(s, schedule, now=now, limit=batch_size, pg=pg)
+    identities_cutoff = cutoff(IDENTITIES)
+    yield (
+        IDENTITIES,
+        lambda s: _purge_identities(
+            s, person_keys, cutoff=identities_cutoff, now=now, limit=batch_size, pg=pg
+        ),
+    )
     for property_id, overrides in properties:
         of_property = (
             ("decision_log", DecisionLogEntry.property_id == property_id),
             ("outbox_delivered", OutboxMessage.property_id == property_id),
             ("outbox_dead", OutboxMessage.property_id == property_id),
+            ("scan_reports", ScanReport.property_id == property_id),
         )
         for key, scope in of_property:
             at = cutoff(key, overrides)
@@ -162,6 +187,18 @@ def _per_property_where(
 ) -> sa.ColumnElement[bool]:
     if key == "decision_log":
         return sa.and_(scope, DecisionLogEntry.requested_at < cutoff)
+    if key == "scan_reports":
+        newer = table_of(ScanReport).alias("newer")
+        return sa.and_(
+            scope,
+            ScanReport.finished_at < cutoff,
+            # The property's newest scan stays whatever its age: the current evidence of what
+            # its pages do, and the schedule's last run.
+            sa.exists().where(
+                newer.c.property_id == ScanReport.property_id,
+                newer.c.started_at > ScanReport.started_at,
+            ),
+        )
     if key == "outbox_delivered":
         return sa.and_(
             scope,
@@ -179,6 +216,7 @@ _TABLES: dict[str, type[object]] = {
     "decision_log": DecisionLogEntry,
     "outbox_delivered": OutboxMessage,
     "outbox_dead": OutboxMessage,
+    "scan_reports": ScanReport,
     "magic_links": MagicLink,
     "web_sessions": WebSession,
     "identity_token_uses": IdentityTokenUse,
@@ -223,24 +261,113 @@ def _purge_chains(
         )
         .limit(limit)
     )
-    if pg:
-        claim = claim.with_for_update(of=subjects, skip_locked=True)
-    ids = list(execute_core(session, claim).scalars())
+    ids = _claimed(session, claim, of=subjects, pg=pg)
     if not ids:
         return {RECEIPTS: 0}
+    # The customers these browsers leave: their own period counts from now.
+    identities = table_of(Identity)
+    execute_core(
+        session,
+        sa.update(identities)
+        .where(
+            identities.c.id.in_(
+                sa.select(subjects.c.identity_id).where(
+                    subjects.c.id.in_(ids), subjects.c.identity_id.is_not(None)
+                )
+            )
+        )
+        .values(updated_at=now),
+    )
     # Marked purged first: the receipts' trigger allows their delete only then. The visitor id
     # is replaced so a returning browser starts a new subject, never one whose receipts the
     # trigger would let go.
+    _mark_purged(session, ids, now)
+    execute_core(session, sa.delete(states).where(states.c.subject_id.in_(ids)))
+    deleted = execute_core(session, sa.delete(receipts).where(receipts.c.subject_id.in_(ids)))
+    return {RECEIPTS: len(ids), "receipts_deleted": deleted.rowcount}
+
+
+def _claimed(session: Session, claim: sa.Select[Any], *, of: sa.Table, pg: bool) -> list[Any]:
+    """The ids ``claim`` selects, locked for this transaction: on PostgreSQL rows another job
+    holds are skipped (SKIP LOCKED); SQLite's write lock, taken already, serialises jobs."""
+    if pg:
+        claim = claim.with_for_update(of=of, skip_locked=True)
+    return list(execute_core(session, claim).scalars())
+
+
+def _mark_purged(session: Session, subject_ids: list[uuid.UUID], now: dt.datetime) -> None:
+    """Mark these subjects purged, unlinked, their visitor ids replaced by random ones."""
+    subjects = table_of(Subject)
     execute_core(
         session,
         sa.update(subjects)
         .where(subjects.c.id == sa.bindparam("subject"))
         .values(purged_at=now, identity_id=None, visitor_id=sa.bindparam("tombstone")),
-        [{"subject": subject, "tombstone": uuid.uuid4()} for subject in ids],
+        [{"subject": subject, "tombstone": uuid.uuid4()} for subject in subject_ids],
     )
-    execute_core(session, sa.delete(states).where(states.c.subject_id.in_(ids)))
-    deleted = execute_core(session, sa.delete(receipts).where(receipts.c.subject_id.in_(ids)))
-    return {RECEIPTS: len(ids), "receipts_deleted": deleted.rowcount}
+
+
+def _purge_identities(
+    session: Session,
+    person_keys: PersonKeys,
+    *,
+    cutoff: dt.datetime,
+    now: dt.datetime,
+    limit: int,
+    pg: bool,
+) -> dict[str, int]:
+    """Delete up to ``limit`` customers unchanged since ``cutoff`` whom nothing keeps: no
+    browser of theirs has a receipt, no erasure record names them, no message to them is
+    pending, no email list they chose to receive, no sign-in link or session of theirs is on
+    record (those go after their own periods, and a customer signing in stays). Their keys are
+    shredded first, in the key store's own transaction: should this one then fail, the rows
+    left read as erased and the next run deletes them."""
+    identities = table_of(Identity)
+    subjects = table_of(Subject)
+    receipts = table_of(ConsentReceipt)
+    outbox = table_of(OutboxMessage)
+    lists = table_of(EmailSubscription)
+    erasures = table_of(ErasureRequest)
+    links = table_of(MagicLink)
+    sessions = table_of(WebSession)
+    claim = (
+        sa.select(identities.c.id)
+        .where(
+            identities.c.updated_at < cutoff,
+            ~sa.exists().where(
+                subjects.c.identity_id == identities.c.id,
+                sa.exists().where(receipts.c.subject_id == subjects.c.id),
+            ),
+            ~sa.exists().where(erasures.c.identity_id == identities.c.id),
+            ~sa.exists().where(
+                outbox.c.identity_id == identities.c.id,
+                outbox.c.status == OutboxStatus.PENDING.value,
+            ),
+            ~sa.exists().where(
+                lists.c.identity_id == identities.c.id, lists.c.subscribed.is_(True)
+            ),
+            ~sa.exists().where(links.c.identity_id == identities.c.id),
+            ~sa.exists().where(sessions.c.identity_id == identities.c.id),
+        )
+        .limit(limit)
+    )
+    ids = _claimed(session, claim, of=identities, pg=pg)
+    if not ids:
+        return {IDENTITIES: 0}
+    shredded = person_keys.shred_all(ids)
+    # Their browsers that never chose anything: unlinked and marked purged, like a chain.
+    never_chose = list(
+        execute_core(
+            session, sa.select(subjects.c.id).where(subjects.c.identity_id.in_(ids))
+        ).scalars()
+    )
+    if never_chose:
+        _mark_purged(session, never_chose, now)
+    # Their list choices (refusals: no address is left to send to) and settled emails.
+    for table in (lists, outbox):
+        execute_core(session, sa.delete(table).where(table.c.identity_id.in_(ids)))
+    deleted = execute_core(session, sa.delete(identities).where(identities.c.id.in_(ids)))
+    return {IDENTITIES: deleted.rowcount, "person_keys_shredded": shredded}
 
 
 def _receipt_cutoff(

@@ -151,6 +151,35 @@ def test_erasing_my_data_forgets_the_customer_and_signs_them_out(shop, live_serv
     assert "consent_preferences" not in {c["name"] for c in visitor.page.context.cookies()}
 
 
+def test_the_erased_page_downloads_a_signed_statement_of_the_erasure(shop, live_server, tmp_path):
+    identity_id, email, _ = new_customer(live_server)
+    visitor = shop()
+    open_as_customer(visitor.page, live_server, identity_id)
+    confirm_by_email(visitor.page, live_server, email)
+    erase_my_data(visitor.page)
+
+    link = visitor.page.get_by_role("link", name="Download the signed statement of this erasure")
+    with visitor.page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename.startswith("erasure-")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    header_b64, payload_b64, signature_b64 = saved.read_text("ascii").strip().split(".")
+    header = json.loads(b64url(header_b64))
+    assert (header["alg"], header["typ"]) == ("Ed25519", "erasure-statement+jws")
+    jwks = visitor.page.request.get(f"{live_server.url}/.well-known/jwks.json").json()
+    (jwk,) = [key for key in jwks["keys"] if key["kid"] == header["kid"]]
+    public_key = Ed25519PublicKey.from_public_bytes(b64url(jwk["x"]))
+    public_key.verify(b64url(signature_b64), f"{header_b64}.{payload_b64}".encode("ascii"))
+    statement = json.loads(b64url(payload_b64))
+    assert download.suggested_filename == f"erasure-{statement['erasure_request_id']}.jws"
+    assert statement["subject_kind"] == "customer"
+    assert statement["erased"]["identity_pii_wiped"] == 1
+    assert statement["erased"]["person_keys_shredded"] == 1
+    assert email not in json.dumps(statement) and str(identity_id) not in json.dumps(statement)
+
+
 def test_axe_finds_no_violation_on_the_sign_in_page(shop, live_server):
     visitor = shop(expect_errors=True)  # the form's refusal is a 422, which the console reports
     visitor.page.goto(f"{live_server.url}/preferences/?property=demo-shop")

@@ -22,6 +22,7 @@ from consent_service.models import MagicLink
 from consent_service.models import OutboxMessage
 from consent_service.models import PolicyVersion
 from consent_service.models import Property
+from consent_service.models import ScanReport
 from consent_service.models import Subject
 from consent_service.models import WebSession
 
@@ -167,3 +168,20 @@ def audit_entry(session: Session, at: dt.datetime) -> uuid.UUID:
     session.add(entry)
     session.flush()
     return entry.id
+
+
+def scan_report(
+    session: Session, property_id: int, *, started_at: dt.datetime, finished: bool = True
+) -> uuid.UUID:
+    """A scan's row (finished an hour after it started, or still running)."""
+    row = ScanReport(
+        property_id=property_id,
+        config_version=1,
+        trigger="schedule",
+        status="completed" if finished else "running",
+        started_at=started_at,
+        finished_at=started_at + dt.timedelta(hours=1) if finished else None,
+    )
+    session.add(row)
+    session.flush()
+    return row.id

@@ -87,12 +87,13 @@ def test_an_audit_entry_can_never_be_updated(session):
 
 
 def test_the_job_leaves_the_audit_cutoff_disarmed(session):
+    from consent_service.extensions import vault
     from consent_service.retention.job import run_retention
     from consent_service.retention.schedule import schedule_for
 
     now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     history.audit_entry(session, dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
-    run_retention(session, schedule_for({}), now=now)
+    run_retention(session, schedule_for({}), now=now, person_keys=vault().people)
     cutoff = session.get(RetentionCutoff, "audit_log")
     assert cutoff is not None and cutoff.armed is False
     assert cutoff.cutoff == dt.datetime(2027, 1, 1, tzinfo=dt.UTC)

@@ -8,6 +8,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
+from consent_service.extensions import vault
 from consent_service.messaging.worker import Chore
 from consent_service.messaging.worker import Worker
 from consent_service.models import DecisionLogEntry
@@ -37,7 +38,7 @@ def test_the_worker_runs_retention_at_start_and_again_after_its_interval(session
 
     def retention(own_session, at):
         runs.append(at)
-        return run_retention(own_session, schedule_for({}), now=at)
+        return run_retention(own_session, schedule_for({}), now=at, person_keys=vault().people)
 
     worker = Worker(
         session,

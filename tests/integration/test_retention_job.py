@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from consent_service.consent.verification import verify_receipts
+from consent_service.extensions import vault
 from consent_service.infra.times import rfc3339_seconds
 from consent_service.models import AuditEntry
 from consent_service.models import ConsentReceipt
@@ -19,6 +20,7 @@ from consent_service.models import ErasureRequest
 from consent_service.models import IdentityTokenUse
 from consent_service.models import MagicLink
 from consent_service.models import OutboxMessage
+from consent_service.models import ScanReport
 from consent_service.models import Subject
 from consent_service.models import WebSession
 from consent_service.retention.job import ACTION
@@ -38,7 +40,9 @@ def now(session) -> dt.datetime:
 
 
 def run(session, schedule=SCHEDULE, *, now, batch_size=1000):
-    return run_retention(session, schedule, now=now, batch_size=batch_size)
+    return run_retention(
+        session, schedule, now=now, person_keys=vault().people, batch_size=batch_size
+    )
 
 
 def receipts_of(session, subject):
@@ -216,3 +220,53 @@ def test_nothing_goes_when_nothing_is_past(session, kind, now):
     history.magic_link(session, pid, now)
     history.audit_entry(session, now - DAY)
     assert kind not in run(session, now=now).counts
+
+
+def test_scan_reports_go_after_their_period_but_each_propertys_newest_stays(session, now):
+    pid = history.demo_property(session).id
+    oldest = history.scan_report(session, pid, started_at=now - 5 * YEAR)
+    newest = history.scan_report(session, pid, started_at=now - 4 * YEAR)
+    running = history.scan_report(session, pid, started_at=now - 6 * YEAR, finished=False)
+    assert run(session, now=now).counts["scan_reports"] == 1
+    session.expire_all()
+    assert not exists(session, ScanReport, oldest)
+    assert exists(session, ScanReport, newest)  # past its period, but the property's newest
+    assert exists(session, ScanReport, running)  # not finished: nothing to judge yet
+    recent = history.scan_report(session, pid, started_at=now - YEAR)
+    assert run(session, now=now).counts["scan_reports"] == 1
+    session.expire_all()
+    assert not exists(session, ScanReport, newest)
+    assert exists(session, ScanReport, recent)
+
+
+def test_a_run_stopped_halfway_keeps_what_it_did_and_the_next_finishes(session, now):
+    pid = history.demo_property(session).id
+    for _ in range(7):
+        history.decision_log(session, pid, now - YEAR)
+    calls = 0
+
+    class Stopped(Exception):
+        pass
+
+    def clock_that_dies() -> float:
+        """Two calls per transaction: the receipts' and the customers' steps take one each,
+        then two decision-log batches commit; the worker dies before the third."""
+        nonlocal calls
+        calls += 1
+        if calls > 8:
+            raise Stopped
+        return 0.0
+
+    with pytest.raises(Stopped):
+        run_retention(
+            session,
+            SCHEDULE,
+            now=now,
+            person_keys=vault().people,
+            batch_size=3,
+            monotonic=clock_that_dies,
+        )
+    left = sa.select(sa.func.count()).select_from(DecisionLogEntry)
+    assert session.scalar(left) == 1  # two batches of three committed before it stopped
+    assert run(session, now=now, batch_size=3).counts["decision_log"] == 1
+    assert session.scalar(left) == 0

@@ -1,9 +1,10 @@
 """Two retention jobs at once on a real database with real commits (threads, each with its
-own connection): every row goes exactly once, nobody fails, nothing is counted twice, and the
-chains that remain still verify."""
+own connection): every row goes exactly once, nobody fails, nothing is counted twice (each
+customer's key shredded by one of them), and the chains that remain still verify."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,8 +15,11 @@ from sqlalchemy.orm import Session
 
 from consent_service.consent.verification import verify_receipts
 from consent_service.extensions import db
+from consent_service.integrations.identity import Claims
+from consent_service.integrations.identity import link_identity
 from consent_service.models import AuditEntry
 from consent_service.models import DecisionLogEntry
+from consent_service.models import Identity
 from consent_service.models import OutboxMessage
 from consent_service.retention.job import ACTION
 from consent_service.retention.job import RetentionReport
@@ -32,6 +36,7 @@ from tests.support import started_on_fresh_database
 LOG_ROWS = 400
 OUTBOX_ROWS = 150
 OLD_CHAINS = 40
+CUSTOMERS = 30
 
 
 @pytest.fixture
@@ -69,12 +74,22 @@ def test_two_jobs_at_once_delete_each_row_once_without_error(live_app: Flask) ->
         )
         for _ in range(OUTBOX_ROWS):
             history.outbox(session, pid, status="delivered", at=now - YEAR)
+        vault = live_app.extensions["vault"]
+        customers = [
+            link_identity(
+                session, vault, pid, Claims(f"c-{n}", None), visitor_id=uuid.uuid4(), now=start
+            ).identity_id
+            for n in range(CUSTOMERS)
+        ]
         session.commit()
         engine = db.engine
+        keys = vault.people
 
         def job() -> RetentionReport:
             with Session(bind=engine) as own:
-                return run_retention(own, schedule_for({}), now=now, batch_size=25)
+                return run_retention(
+                    own, schedule_for({}), now=now, person_keys=keys, batch_size=25
+                )
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             reports = list(pool.map(lambda _: job(), range(2)))
@@ -86,10 +101,13 @@ def test_two_jobs_at_once_delete_each_row_once_without_error(live_app: Flask) ->
         assert total("outbox_delivered") == OUTBOX_ROWS
         assert total("receipts") == OLD_CHAINS
         assert total("receipts_deleted") == 2 * OLD_CHAINS
+        assert total("identities") == total("person_keys_shredded") == CUSTOMERS
+        assert keys.keys_of(customers) == {}
         session.expire_all()
         count = sa.select(sa.func.count())
         assert session.scalar(count.select_from(DecisionLogEntry)) == 0
         assert session.scalar(count.select_from(OutboxMessage)) == 0
+        assert session.scalar(count.select_from(Identity)) == 0
         entries = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == ACTION)).all()
         assert sum(e.after["counts"].get("decision_log", 0) for e in entries) == LOG_ROWS
         report = verify_receipts(session)
