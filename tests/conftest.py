@@ -24,6 +24,17 @@ from tests.support import started_on_fresh_database
 DEMO_PROPERTY = "demo-shop"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run skips tests that never use the suite's database: they ran, the
+    same, in the SQLite run (``make test`` runs both; CI's time is bounded)."""
+    if not postgres_url():
+        return
+    ran_already = pytest.mark.skip(reason="own_database: the SQLite run ran it, the same")
+    for item in items:
+        if item.get_closest_marker("own_database"):
+            item.add_marker(ran_already)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = postgres_url()

@@ -20,7 +20,8 @@ from tests.bench.http_load import python_run
 from tests.bench.stats import LoadFailed
 from tests.bench.stats import LoadRun
 
-pytestmark = pytest.mark.slow  # client processes and a wrk process, a second of load each
+# Client processes and a wrk process against a recording server: a second of load each.
+pytestmark = [pytest.mark.slow, pytest.mark.own_database]
 
 Generator = Callable[[int, workloads.Workload, float, int], LoadRun]
 GENERATORS = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # a virtual environment and a package build: about ten seconds
+pytestmark = [pytest.mark.slow, pytest.mark.own_database]  # a venv and a package build: ~10 s
 
 CLIENT = Path(__file__).resolve().parents[2] / "clients" / "python"
 # What `python -m venv` puts in every environment, before anything is installed.
