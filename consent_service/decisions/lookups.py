@@ -18,7 +18,6 @@ from typing import Any
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from consent_service.decisions.rule import Decision
@@ -28,7 +27,9 @@ from consent_service.decisions.rule import decide
 from consent_service.errors import FieldError
 from consent_service.errors import SubjectNotAccessible
 from consent_service.errors import UnknownPurpose
-from consent_service.infra.database import execute_core
+from consent_service.infra.fast_reads import FastSelect
+from consent_service.infra.fast_reads import in_list
+from consent_service.infra.fast_reads import listed
 from consent_service.infra.pii import Vault
 from consent_service.integrations.subject_refs import UUID_KINDS
 from consent_service.integrations.subject_refs import SubjectRef
@@ -112,7 +113,7 @@ def look_up_with_version(
     keys_by_kind: dict[str, set[str]] = {}
     for ref, key in zip(refs, lookup_keys, strict=True):
         keys_by_kind.setdefault(ref.kind, set()).add(key)
-    rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]] = {}
+    rows_by_ref: dict[tuple[str, str], list[Sequence[Any]]] = {}
     version: int | None = None
     for kind, keys in keys_by_kind.items():
         found_keys: set[str] = set()
@@ -121,8 +122,7 @@ def look_up_with_version(
             "keys": [uuid.UUID(k) for k in keys] if kind in UUID_KINDS else list(keys),
             "purpose_ids": purpose_ids,
         }
-        query = _states_query(kind, session.get_bind().dialect.name)
-        for row in execute_core(session, query, params).all():
+        for row in _state_rows(session, kind, params):
             version = row[VERSION]
             if row[KEY] is None:
                 continue  # the property's own row: nobody of this kind was found
@@ -160,20 +160,21 @@ def _legacy_customers(
     lookup_keys: Sequence[str],
     found_keys: set[str],
     params: dict[str, object],
-    rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]],
+    rows_by_ref: dict[tuple[str, str], list[Sequence[Any]]],
 ) -> None:
     """Customers not found by blind index, looked for by the plain reference an earlier
     release stored (until ``keystore convert`` ran): one more indexed query, only when some
     are missing, so an unconverted customer is never answered as a stranger."""
-    missing = [
-        r.value
-        for r, k in zip(refs, lookup_keys, strict=True)
-        if r.kind == "customer" and k not in found_keys
-    ]
+    missing = list(  # without repeats: each key is a row of the statement's list
+        dict.fromkeys(
+            r.value
+            for r, k in zip(refs, lookup_keys, strict=True)
+            if r.kind == "customer" and k not in found_keys
+        )
+    )
     if not missing:
         return
-    query = _states_query("customer_legacy", session.get_bind().dialect.name)
-    for row in execute_core(session, query, {**params, "keys": missing}).all():
+    for row in _state_rows(session, "customer_legacy", {**params, "keys": missing}):
         if row[KEY] is not None and row[PURPOSE] is not None:
             rows_by_ref.setdefault(("customer", str(row[KEY])), []).append(row)
 
@@ -208,7 +209,7 @@ class _Judge:
         self._decided: dict[tuple[object, ...], Decision] = {}
         self._strangers: list[Decision] | None = None
 
-    def decisions(self, states: list[sa.Row[Any]]) -> list[Decision]:
+    def decisions(self, states: list[Sequence[Any]]) -> list[Decision]:
         if not states:
             # Nobody on record: the same answers for every such subject.
             if self._strangers is None:
@@ -219,7 +220,7 @@ class _Judge:
             return self._strangers
         # A customer's browsers each have their own state; the most recent choice wins, and
         # the most recent receipt anywhere (a GPC one included) says whether GPC is on record.
-        latest_by_purpose: dict[int, sa.Row[Any]] = {}
+        latest_by_purpose: dict[int, Sequence[Any]] = {}
         latest = states[0]
         for state in states:
             held = latest_by_purpose.get(state[PURPOSE])
@@ -238,7 +239,7 @@ class _Judge:
             decisions.append(self._decide(facts, changed_in, code, own, gpc_on_record, earlier))
         return decisions
 
-    def _earlier(self, latest: sa.Row[Any], states: Iterable[sa.Row[Any]]) -> EarlierChoice:
+    def _earlier(self, latest: Sequence[Any], states: Iterable[Sequence[Any]]) -> EarlierChoice:
         """What the subject's choices say about a purpose none of them answered."""
         refused: set[str] = set()
         for state in states:
@@ -251,7 +252,7 @@ class _Judge:
         facts: PurposeFacts,
         changed_in: int | None,
         code: str | None,
-        state: sa.Row[Any] | None,
+        state: Sequence[Any] | None,
         gpc: bool,
         earlier: EarlierChoice | None = None,
     ) -> Decision:
@@ -317,7 +318,7 @@ def _rows_beyond_the_asked(
     kind: str,
     found_keys: set[str],
     params: dict[str, object],
-    rows_by_ref: dict[tuple[str, str], list[sa.Row[Any]]],
+    rows_by_ref: dict[tuple[str, str], list[Sequence[Any]]],
     purpose_ids: Sequence[int],
 ) -> None:
     """Add the other purposes' state rows of the subjects that have none for some asked
@@ -342,8 +343,7 @@ def _rows_beyond_the_asked(
     if not lacking:
         return
     keys = [uuid.UUID(k) for k in lacking] if kind in UUID_KINDS else lacking
-    query = _states_query(kind, session.get_bind().dialect.name)
-    for row in execute_core(session, query, {**params, "keys": keys, "purpose_ids": others}):
+    for row in _state_rows(session, kind, {**params, "keys": keys, "purpose_ids": others}):
         if row[KEY] is not None and row[PURPOSE] is not None:
             rows_by_ref.setdefault((kind, str(row[KEY])), []).append(row)
 
@@ -362,13 +362,9 @@ def _lookup_key(ref: SubjectRef, context: ConsentContext, vault: Vault | None) -
 VERSION, KEY, PURPOSE, GRANTED, RECEIPT, POLICY, JURISDICTION, GPC, GIVEN, EXPIRES = range(10)
 
 
-@functools.cache
-def _states_query(kind: str, dialect: str) -> sa.Select[Any]:
-    """The named subjects' state rows for the asked-for purposes, each with the property's
-    ``config_version``. Driven from the property's row, so there is always one: a subject
-    without any state yields one row of NULLs (so ``subject:`` references can be told apart
-    from strangers), and nobody found at all yields the property's row alone."""
-    key_column: Any = {
+def _key_column(kind: str) -> Any:
+    """The column a reference of ``kind`` names its subjects by."""
+    return {
         "visitor": Subject.visitor_id,
         "subject": Subject.id,
         "customer": Identity.customer_ref_index,
@@ -377,33 +373,38 @@ def _states_query(kind: str, dialect: str) -> sa.Select[Any]:
         "email": Identity.email_index,
         "identity": Subject.identity_id,
     }[kind]
+
+
+def _states_query(kind: str, dialect: str) -> sa.Select[Any]:
+    """The named subjects' state rows for the asked-for purposes, each with the property's
+    ``config_version``. Driven from the property's row, so there is always one: a subject
+    without any state yields one row of NULLs (so ``subject:`` references can be told apart
+    from strangers), and nobody found at all yields the property's row alone."""
+    key_column = _key_column(kind)
     properties, subjects, identities = table_of(Property), table_of(Subject), table_of(Identity)
-    named: Any = subjects
+    # The asked-for keys drive the join: each finds its subject through a unique index (an
+    # IN list on an outer join's condition made SQLite scan every identity instead).
+    keys = listed("keys", key_column.type, dialect)
+    named: Any
     if kind in ("customer", "customer_legacy", "email"):
         # Identity's own property_id too: its unique indexes lead with it, and without it
         # PostgreSQL scans every identity (measured: 20 ms at 100k customers, 6 ms at 10k).
-        named = subjects.join(
+        named = keys.join(
             identities,
             sa.and_(
-                identities.c.id == subjects.c.identity_id,
                 identities.c.property_id == sa.bindparam("property_id"),
+                key_column == keys.c.value,
             ),
-        )
-    if dialect == "postgresql":
-        # One array parameter: ten thousand keys cost PostgreSQL one bind, not ten thousand
-        # (an IN list that long took 14 ms to plan).
-        named_by_key = key_column == sa.any_(
-            sa.bindparam("keys", type_=postgresql.ARRAY(key_column.type))
-        )
+        ).join(subjects, subjects.c.identity_id == identities.c.id)
     else:
-        named_by_key = key_column.in_(sa.bindparam("keys", expanding=True, type_=key_column.type))
-    found = sa.and_(subjects.c.property_id == properties.c.id, named_by_key)
+        named = keys.join(subjects, key_column == keys.c.value)
+    found = subjects.c.property_id == properties.c.id
     # Only the asked-for purposes' rows: every receipt writes a row for each offered purpose,
     # so they carry the latest receipt's jurisdiction and GPC flag too. (A purpose added after
     # a subject's last receipt has no row: _rows_beyond_the_asked reads the others then.)
     asked = sa.and_(
         ConsentState.subject_id == subjects.c.id,
-        ConsentState.purpose_id.in_(sa.bindparam("purpose_ids", expanding=True)),
+        in_list(ConsentState.purpose_id, "purpose_ids", dialect),
     )
     return (
         sa.select(
@@ -426,6 +427,21 @@ def _states_query(kind: str, dialect: str) -> sa.Select[Any]:
     )
 
 
+# One statement per kind of reference, run on the driver (``infra.fast_reads``).
+_STATES = {
+    kind: FastSelect(
+        functools.partial(_states_query, kind),
+        lists={"keys": _key_column(kind).type, "purpose_ids": sa.Integer()},
+    )
+    for kind in ("visitor", "subject", "customer", "customer_legacy", "email", "identity")
+}
+
+
+def _state_rows(session: Session, kind: str, params: Mapping[str, object]) -> list[Sequence[Any]]:
+    """The rows of :func:`_states_query` for ``kind``, read by position (VERSION ... EXPIRES)."""
+    return _STATES[kind].rows(session, params)
+
+
 def _uuid_text(value: object) -> str:
     """A UUID's canonical text from what the driver returns: SQLite's 32 hex digits, or
     PostgreSQL's UUID object."""
@@ -434,7 +450,7 @@ def _uuid_text(value: object) -> str:
     return str(value)
 
 
-def _choice(state: sa.Row[Any] | None) -> RecordedChoice | None:
+def _choice(state: Sequence[Any] | None) -> RecordedChoice | None:
     if state is None:
         return None
     return RecordedChoice(

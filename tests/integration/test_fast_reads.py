@@ -1,0 +1,113 @@
+"""Reads run on the driver (``infra.fast_reads``) give what Core gives, on a pooled connection
+they hand back, or inside the session's transaction when it has one; on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from consent_service.infra.fast_reads import FastSelect
+from consent_service.infra.fast_reads import in_list
+from tests.support import own_database_url
+
+metadata = sa.MetaData()
+things = sa.Table(
+    "fast_read_things",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.Uuid),
+    sa.Column("name", sa.String(20)),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("at", sa.DateTime),
+)
+WHEN = dt.datetime(2026, 12, 7, 1, 2, 3, 456000)
+KEYS = [uuid.UUID(int=i + 1) for i in range(10_000)]
+
+
+def _by_keys(dialect: str) -> sa.Select[tuple[int, uuid.UUID, str, bool, dt.datetime]]:
+    return (
+        sa.select(things.c.id, things.c.key, things.c.name, things.c.flag, things.c.at)
+        .where(in_list(things.c.key, "keys", dialect), things.c.id >= sa.bindparam("from_id"))
+        .order_by(things.c.id)
+    )
+
+
+BY_KEYS = FastSelect(_by_keys, lists={"keys": sa.Uuid()})
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(own_database_url(tmp_path, "fast_reads"))
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            things.insert(),
+            [
+                {"id": i, "key": key, "name": f"n{i}", "flag": i % 2 == 0, "at": WHEN}
+                for i, key in enumerate(KEYS)
+            ]
+            + [{"id": -1, "key": None, "name": None, "flag": None, "at": None}],
+        )
+    yield engine
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def test_rows_carry_the_columns_types_as_core_reads_them(engine):
+    with Session(engine) as session:
+        rows = BY_KEYS.rows(session, {"keys": [KEYS[3], KEYS[8]], "from_id": 0})
+    assert [tuple(row) for row in rows] == [
+        (3, KEYS[3], "n3", False, WHEN),
+        (8, KEYS[8], "n8", True, WHEN),
+    ]
+
+
+def test_nulls_stay_none(engine):
+    nulls = FastSelect(
+        lambda _: sa.select(things.c.key, things.c.flag, things.c.at).where(things.c.id == -1),
+        lists={},
+    )
+    with Session(engine) as session:
+        assert [tuple(row) for row in nulls.rows(session, {})] == [(None, None, None)]
+
+
+def test_a_list_is_one_parameter_whatever_its_length(engine):
+    with Session(engine) as session:
+        assert BY_KEYS.rows(session, {"keys": [], "from_id": 0}) == []
+        assert len(BY_KEYS.rows(session, {"keys": KEYS, "from_id": 0})) == len(KEYS)
+
+
+def test_outside_a_transaction_it_borrows_a_pooled_connection_and_gives_it_back(engine):
+    with Session(engine) as session:
+        BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 0})
+        assert not session.in_transaction()
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    pooled = engine.raw_connection()
+    try:
+        # Given back as it was lent: PostgreSQL's read ran in autocommit, and no longer does.
+        assert getattr(pooled.driver_connection, "autocommit", False) is False
+    finally:
+        pooled.close()
+
+
+def test_inside_a_transaction_it_reads_what_the_transaction_wrote(engine):
+    with Session(engine) as session:
+        session.execute(things.insert().values(id=20_000, key=KEYS[0], name="new"))
+        rows = BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 1})
+        assert [row[2] for row in rows] == ["new"]
+        session.rollback()
+        assert BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 1}) == []
+
+
+def test_a_database_error_is_raised_as_core_raises_it_and_the_connection_goes_back(engine):
+    missing = FastSelect(lambda _: sa.select(sa.table("no_such_table", sa.column("x"))), lists={})
+    with Session(engine) as session, pytest.raises(sa.exc.DBAPIError):
+        missing.rows(session, {})
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
