@@ -18,7 +18,6 @@ from consent_service.decisions.lookups import Answer
 from consent_service.decisions.lookups import look_up_with_version
 from consent_service.decisions.lookups import offered_purposes
 from consent_service.errors import UnknownPurpose
-from consent_service.infra.database import reads_without_transaction
 from consent_service.infra.deferred_writes import DeferredWrites
 from consent_service.infra.pii import Vault
 from consent_service.integrations.subject_refs import SubjectRef
@@ -49,8 +48,6 @@ def answer_lookup(
     (``""``: a single ``purpose``); ``live_gpc``: the shop passes on a ``Sec-GPC: 1`` of the
     request it is serving.
     """
-    if log.buffered:  # nothing to write in this transaction: no need for one
-        reads_without_transaction(session)
     context, just_read = contexts.get(session, property_key, now=now)
     try:
         purposes = offered_purposes(context, purpose_keys, pointer)

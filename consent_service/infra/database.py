@@ -317,27 +317,6 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={WRITE_INTENT: True})
 
 
-AUTOCOMMIT = "AUTOCOMMIT"
-
-
-def reads_without_transaction(session: Session) -> None:
-    """On PostgreSQL, run this unit of work's statements outside any transaction, each its
-    own snapshot: for reads that need no two statements to agree (a look-up: each subject's
-    rows come from one statement), it saves the BEGIN and COMMIT round trips. Call it before
-    the first query; a no-op once a transaction has begun, where the session is bound to a
-    connection rather than an engine (the test suite's rolled-back transaction), and on
-    SQLite, whose BEGIN costs no round trip and where switching the driver to autocommit and
-    back made each statement four times slower (measured: 213 us against 56).
-    """
-    bind = session.get_bind()
-    if (
-        isinstance(bind, sa.Engine)
-        and bind.dialect.name == "postgresql"
-        and not session.in_transaction()
-    ):
-        session.connection(execution_options={"isolation_level": AUTOCOMMIT})
-
-
 def switch_to_writing(session: Session) -> None:
     """End a read-only stretch of the transaction so that it may write.
 

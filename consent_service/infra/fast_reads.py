@@ -85,7 +85,9 @@ class FastSelect:
         with _driver_connection(session, bind) as connection:
             cursor = connection.cursor()
             try:
-                cursor.execute(compiled.sql, arguments)
+                # The dialect's call, not the cursor's: it carries the service's limits (a
+                # frozen server's socket is cut, ``infra.database``).
+                bind.dialect.do_execute(cursor, compiled.sql, arguments, None)
                 rows = cursor.fetchall()
             except bind.dialect.loaded_dbapi.Error as error:
                 # As Core raises it: the service answers a database it cannot reach with a
