@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
 import uuid
 
@@ -57,7 +58,21 @@ def utcnow() -> dt.datetime:
 def new_id() -> uuid.UUID:
     """A UUIDv7 (RFC 9562): random, yet time-ordered so inserts stay at the index's end."""
     millis = time.time_ns() // 1_000_000
-    raw = bytearray(millis.to_bytes(6, "big") + os.urandom(10))
+    raw = bytearray(millis.to_bytes(6, "big") + _random_bytes(10))
     raw[6] = (raw[6] & 0x0F) | 0x70
     raw[8] = (raw[8] & 0x3F) | 0x80
     return uuid.UUID(bytes=bytes(raw))
+
+
+_random = threading.local()
+_RANDOM_CHUNK = 4096
+
+
+def _random_bytes(count: int) -> bytes:
+    """``count`` bytes from the kernel's randomness, read a few kilobytes at a time per
+    thread: the same bytes ``os.urandom`` gives, without a system call for every id."""
+    buffer: bytes = getattr(_random, "buffer", b"")
+    if len(buffer) < count or getattr(_random, "pid", None) != os.getpid():
+        buffer, _random.pid = os.urandom(_RANDOM_CHUNK), os.getpid()
+    _random.buffer = buffer[count:]
+    return buffer[:count]
