@@ -78,7 +78,7 @@ def test_nulls_stay_none(engine):
         assert [tuple(row) for row in nulls.rows(session, {})] == [(None, None, None)]
 
 
-def test_a_list_is_one_parameter_whatever_its_length(engine):
+def test_a_list_of_any_length_is_read_whole_and_an_empty_one_matches_nothing(engine):
     with Session(engine) as session:
         assert BY_KEYS.rows(session, {"keys": [], "from_id": 0}) == []
         assert len(BY_KEYS.rows(session, {"keys": KEYS, "from_id": 0})) == len(KEYS)
@@ -111,3 +111,17 @@ def test_a_database_error_is_raised_as_core_raises_it_and_the_connection_goes_ba
     with Session(engine) as session, pytest.raises(sa.exc.DBAPIError):
         missing.rows(session, {})
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_two_lists_in_one_statement_each_bind_their_own_values(engine):
+    both = FastSelect(
+        lambda dialect: (
+            sa.select(things.c.id)
+            .where(in_list(things.c.key, "keys", dialect), in_list(things.c.id, "ids", dialect))
+            .order_by(things.c.id)
+        ),
+        lists={"keys": sa.Uuid(), "ids": sa.Integer()},
+    )
+    with Session(engine) as session:
+        rows = both.rows(session, {"keys": KEYS[:5], "ids": [1, 3, 7, 9_999]})
+    assert [row[0] for row in rows] == [1, 3]
