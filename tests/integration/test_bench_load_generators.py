@@ -107,7 +107,12 @@ def test_look_ups_name_seeded_customers_and_carry_the_api_key(generator, recorde
     for method, path, headers, _ in recorder.seen:
         assert (method, headers["Authorization"]) == ("GET", "Bearer csk_test")
         assert path in paths
-    assert len({path for _, path, _, _ in recorder.seen}) > 25  # spread over the customers
+    # Spread over the customers: n uniform draws among 50 name about 0.6 n different ones
+    # (n <= 50); a third of n is far below that, however few requests a slow machine served.
+    distinct, sent = len({path for _, path, _, _ in recorder.seen}), len(recorder.seen)
+    assert distinct >= min(sent, 50) // 3
+    if sent >= 10:
+        assert distinct > 1  # ten draws all alike: one chance in 50 ** 9
 
 
 @pytest.mark.parametrize("generator", GENERATORS)
