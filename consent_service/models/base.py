@@ -71,8 +71,9 @@ _RANDOM_CHUNK = 4096
 def _random_bytes(count: int) -> bytes:
     """``count`` bytes from the kernel's randomness, read a few kilobytes at a time per
     thread: the same bytes ``os.urandom`` gives, without a system call for every id."""
-    buffer: bytes = getattr(_random, "buffer", b"")
-    if len(buffer) < count or getattr(_random, "pid", None) != os.getpid():
-        buffer, _random.pid = os.urandom(_RANDOM_CHUNK), os.getpid()
-    _random.buffer = buffer[count:]
-    return buffer[:count]
+    start: int = getattr(_random, "start", _RANDOM_CHUNK)
+    if start + count > _RANDOM_CHUNK or getattr(_random, "pid", None) != os.getpid():
+        _random.buffer, _random.pid, start = os.urandom(_RANDOM_CHUNK), os.getpid(), 0
+    _random.start = start + count
+    buffer: bytes = _random.buffer
+    return buffer[start : start + count]

@@ -24,8 +24,6 @@ from typing import Any
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from consent_service.extensions import db
-from consent_service.integrations.api_keys import create_api_key
 from tests.bench import databases
 from tests.bench.inprocess import bare_app
 from tests.bench.inprocess import consent_bodies
@@ -49,7 +47,7 @@ def main() -> None:
             continue
         app = databases.prepared_app(url)
         seed_customers(app, 0, CUSTOMERS)
-        paths = _paths(app, _api_key(app), args.requests)
+        paths = _paths(app, {"Authorization": f"Bearer {databases.api_key(app)}"}, args.requests)
         print(f"[{name}]", _report(paths))
         if args.profile:
             _profile(paths[args.profile], args.requests)
@@ -158,20 +156,6 @@ def _profile(run: Run, count: int) -> None:
     stats.sort_stats("tottime").print_stats(35)
     stats.sort_stats("cumulative").print_stats(60)
     print(out.getvalue())
-
-
-def _api_key(app: Flask) -> dict[str, str]:
-    with app.app_context():
-        issued = create_api_key(
-            db.session(),
-            "demo-shop",
-            name="speed",
-            scopes=["consent:read"],
-            rate_limit="9999999/minute",
-        )
-        db.session.commit()
-        db.session.remove()
-    return {"Authorization": f"Bearer {issued.plaintext}"}
 
 
 if __name__ == "__main__":
