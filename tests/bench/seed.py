@@ -17,6 +17,7 @@ from consent_service.extensions import db
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import Identity
+from consent_service.infra.database import begin_write
 from consent_service.models import PolicyVersion
 from consent_service.models import Purpose
 from consent_service.models import SigningKeyRecord
@@ -37,6 +38,9 @@ def seed_customers(app: Flask, start: int, stop: int) -> None:
     """Customers ``start`` .. ``stop - 1``: even ones granted marketing, odd ones refused it."""
     with app.app_context():
         session = db.session()
+        # A write transaction from the start: on SQLite a read one could not turn into a
+        # write once the look-up log's thread had written since it began.
+        begin_write(session)
         prop = get_property(session, "demo-shop")
         vault = app.extensions["vault"]
         purposes = {
@@ -125,6 +129,7 @@ def seed_customers(app: Flask, start: int, stop: int) -> None:
             connection.execute(sa.insert(table_of(ConsentReceipt)), receipts)
             connection.execute(sa.insert(table_of(ConsentState)), states)
             session.commit()
+            begin_write(session)
             connection = session.connection()
         if db.engine.dialect.name == "postgresql":
             session.commit()
