@@ -151,7 +151,7 @@ def _as_json(answer: Answer) -> dict[str, object]:
         "subject": f"{answer.ref.kind}:{answer.ref.value}",
         "purpose": decision.purpose,
         "allowed": decision.allowed,
-        "reason": decision.reason.value,
+        "reason": decision.reason,  # a StrEnum: written as its value, without the lookup
         "receipt_id": decision.receipt_id,
         "policy_version": decision.policy_version,
         "jurisdiction": decision.jurisdiction,

@@ -72,7 +72,7 @@ def log_lookup(
             "item_count": len(answers),
             "allowed_count": sum(1 for a in answers if a.decision.allowed),
             "answers": [
-                [a.log_label, a.decision.purpose, a.decision.allowed, a.decision.reason.value]
+                [a.log_label, a.decision.purpose, a.decision.allowed, a.decision.reason]
                 for a in answers
             ],
         },

@@ -122,9 +122,9 @@ def look_up_with_version(
             "purpose_ids": purpose_ids,
         }
         for row in _state_rows(session, kind, params):
-            version = row[VERSION]
-            if row[KEY] is None:
-                continue  # the property's own row: nobody of this kind was found
+            if row[KEY] is None:  # the property's own row
+                version = row[VERSION]
+                continue
             key = str(row[KEY])
             found_keys.add(key)
             if row[PURPOSE] is not None:
@@ -328,17 +328,16 @@ def _rows_beyond_the_asked(
     others = [p.id for p in context.purposes if p.id not in asked]
     if not others or not found_keys:
         return
-    # A visitor or subject has at most one row per purpose; a customer's browsers have several.
+    # A visitor or subject has at most one row per purpose; a customer's browsers have several,
+    # so only where they have as many rows as purposes asked are their purposes counted.
     one_subject = kind in ("visitor", "subject")
-    lacking = [
-        key
-        for key in found_keys
-        if (
-            len(rows_by_ref.get((kind, key), ())) < len(asked)
-            if one_subject
-            else len({row[PURPOSE] for row in rows_by_ref.get((kind, key), ())}) < len(asked)
-        )
-    ]
+    lacking = []
+    for key in found_keys:
+        rows = rows_by_ref.get((kind, key), ())
+        if len(rows) < len(asked) or (
+            not one_subject and len(asked) > 1 and len({row[PURPOSE] for row in rows}) < len(asked)
+        ):
+            lacking.append(key)
     if not lacking:
         return
     keys = [uuid.UUID(k) for k in lacking] if kind in UUID_KINDS else lacking
@@ -374,27 +373,26 @@ def _key_column(kind: str) -> Any:
     }[kind]
 
 
-def _states_query(kind: str, dialect: str) -> sa.Select[Any]:
-    """The named subjects' state rows for the asked-for purposes, each with the property's
-    ``config_version``. Driven from the property's row, so there is always one: a subject
-    without any state yields one row of NULLs (so ``subject:`` references can be told apart
-    from strangers), and nobody found at all yields the property's row alone."""
+def _states_query(kind: str, dialect: str) -> sa.CompoundSelect[Any]:
+    """The named subjects' state rows for the asked-for purposes, after the property's own
+    row, which carries its ``config_version`` (and no key: there is always one, so nobody
+    found at all is told from a property that is gone). A subject without any state yields
+    one row of NULLs but its key, so ``subject:`` references can be told from strangers.
+
+    A UNION ALL of the two, not the subjects outer-joined to the property's row: SQLite
+    materialised that join first (42 ms for 10,000 customers, 35 ms as two parts)."""
     key_column = _key_column(kind)
     properties, subjects, identities = table_of(Property), table_of(Subject), table_of(Identity)
     named: Any = subjects
-    found = sa.and_(subjects.c.property_id == properties.c.id)
+    found = sa.and_(subjects.c.property_id == sa.bindparam("property_id"))
     if kind in ("customer", "customer_legacy", "email"):
         # Identity's own property_id too: its unique indexes lead with it, and without it
         # PostgreSQL scans every identity (measured: 20 ms at 100k customers, 6 ms at 10k).
-        # The keys are matched in this inner join, not in the outer join's condition, where
-        # SQLite scanned every identity to build the join first.
-        named = subjects.join(
-            identities,
-            sa.and_(
-                identities.c.id == subjects.c.identity_id,
-                identities.c.property_id == sa.bindparam("property_id"),
-                in_list(key_column, "keys", dialect),
-            ),
+        named = subjects.join(identities, identities.c.id == subjects.c.identity_id)
+        found = sa.and_(
+            found,
+            identities.c.property_id == sa.bindparam("property_id"),
+            in_list(key_column, "keys", dialect),
         )
     else:
         found = sa.and_(found, in_list(key_column, "keys", dialect))
@@ -405,25 +403,30 @@ def _states_query(kind: str, dialect: str) -> sa.Select[Any]:
         ConsentState.subject_id == subjects.c.id,
         in_list(ConsentState.purpose_id, "purpose_ids", dialect),
     )
-    return (
-        sa.select(
-            properties.c.config_version,
-            key_column.label("key"),
-            ConsentState.purpose_id,
-            ConsentState.granted,
-            # As text (no UUID object per row): formatted once, in _uuid_text.
-            sa.cast(ConsentState.receipt_id, sa.String).label("receipt_id"),
-            ConsentState.policy_version,
-            ConsentState.jurisdiction,
-            ConsentState.gpc,
-            # Naive UTC, as stored: no Python-level conversion per row (made aware only for
-            # the answers that carry one, in _Judge).
-            sa.type_coerce(ConsentState.given_at, sa.DateTime()).label("given_at"),
-            sa.type_coerce(ConsentState.expires_at, sa.DateTime()).label("expires_at"),
-        )
-        .select_from(properties.outerjoin(named, found).outerjoin(ConsentState, asked))
-        .where(properties.c.id == sa.bindparam("property_id"))
+    state_columns = (
+        ConsentState.purpose_id,
+        ConsentState.granted,
+        # As text (no UUID object per row): formatted once, in _uuid_text.
+        sa.cast(ConsentState.receipt_id, sa.String).label("receipt_id"),
+        ConsentState.policy_version,
+        ConsentState.jurisdiction,
+        ConsentState.gpc,
+        # Naive UTC, as stored: no Python-level conversion per row (made aware only for
+        # the answers that carry one, in _Judge).
+        sa.type_coerce(ConsentState.given_at, sa.DateTime()).label("given_at"),
+        sa.type_coerce(ConsentState.expires_at, sa.DateTime()).label("expires_at"),
     )
+    property_row = sa.select(
+        properties.c.config_version,
+        sa.cast(sa.null(), key_column.type).label("key"),
+        *(sa.cast(sa.null(), column.type).label(column.name) for column in state_columns),
+    ).where(properties.c.id == sa.bindparam("property_id"))
+    subjects_rows = (
+        sa.select(sa.cast(sa.null(), sa.Integer()), key_column.label("key"), *state_columns)
+        .select_from(named.outerjoin(ConsentState, asked))
+        .where(found)
+    )
+    return sa.union_all(property_row, subjects_rows)
 
 
 # One statement per kind of reference, run on the driver (``infra.fast_reads``).

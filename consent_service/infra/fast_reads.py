@@ -65,7 +65,7 @@ class FastSelect:
 
     def __init__(
         self,
-        build: Callable[[str], sa.Select[Any]],
+        build: Callable[[str], sa.Select[Any] | sa.CompoundSelect[Any]],
         lists: Mapping[str, sa.types.TypeEngine[Any]],
     ) -> None:
         self._build = build
@@ -111,7 +111,7 @@ class _Compiled:
 
     def __init__(
         self,
-        statement: sa.Select[Any],
+        statement: sa.Select[Any] | sa.CompoundSelect[Any],
         dialect: Dialect,
         lists: Mapping[str, sa.types.TypeEngine[Any]],
     ) -> None:
