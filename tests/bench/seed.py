@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask import Flask
 
 from consent_service.extensions import db
+from consent_service.infra.database import begin_write
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import Identity
-from consent_service.infra.database import begin_write
 from consent_service.models import PolicyVersion
 from consent_service.models import Purpose
 from consent_service.models import SigningKeyRecord
