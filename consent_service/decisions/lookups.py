@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -106,12 +107,18 @@ def look_up_with_version(
     (None: the property is gone), so that a cached ``context`` can be confirmed for free."""
     purpose_ids = [p.id for p in purposes]
     facts = [(p.id, p.facts, p.changed_in) for p in purposes]
-    # In the order of ``refs`` (a dict keyed by the refs would hash each twice: 10,000 times a
-    # dataclass's Python-level hash in a bulk look-up).
-    lookup_keys = [_lookup_key(ref, context, vault) for ref in refs]
+    # In the order of ``refs`` (a dict keyed by the refs would hash each twice).
+    lookup_keys: list[str] = []
     keys_by_kind: dict[str, set[str]] = {}
-    for ref, key in zip(refs, lookup_keys, strict=True):
-        keys_by_kind.setdefault(ref.kind, set()).add(key)
+    indexers: dict[str, Callable[[str], str] | None] = {}
+    for kind, value in refs:
+        if kind not in indexers:
+            indexers[kind] = _indexer(kind, context, vault)
+            keys_by_kind[kind] = set()
+        index = indexers[kind]
+        key = value if index is None else index(value)
+        lookup_keys.append(key)
+        keys_by_kind[kind].add(key)
     rows_by_ref: dict[tuple[str, str], list[Sequence[Any]]] = {}
     version: int | None = None
     for kind, keys in keys_by_kind.items():
@@ -346,14 +353,16 @@ def _rows_beyond_the_asked(
             rows_by_ref.setdefault((kind, str(row[KEY])), []).append(row)
 
 
-def _lookup_key(ref: SubjectRef, context: ConsentContext, vault: Vault | None) -> str:
-    if ref.kind not in INDEXED_KINDS:
-        return ref.value
+def _indexer(
+    kind: str, context: ConsentContext, vault: Vault | None
+) -> Callable[[str], str] | None:
+    """How references of ``kind`` become look-up keys: by blind index (emails, customers:
+    their value is already normalised), or as they are (None)."""
+    if kind not in INDEXED_KINDS:
+        return None
     if vault is None:
-        raise ValueError(f"looking subjects up by {ref.kind} needs the vault's index key")
-    if ref.kind == "customer":
-        return vault.customer_index(context.property_id, ref.value)
-    return vault.email_index(context.property_id, ref.value)
+        raise ValueError(f"looking subjects up by {kind} needs the vault's index key")
+    return vault.indexer(context.property_id, kind)
 
 
 # Positions of the columns of a states row (see _states_query), which is read by position.

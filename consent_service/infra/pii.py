@@ -23,6 +23,7 @@ import os
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Protocol
@@ -163,14 +164,20 @@ def blind_index(index_key: bytes, property_id: int, kind: str, value: str) -> st
     The MAC of ``property \x1f kind \x1f`` is keyed once and copied for each value (the same
     MAC as of the whole message): a bulk look-up names 10,000 customers, and keying each one
     afresh cost a sixth of its time."""
-    mac = _keyed_scope(index_key, property_id, kind).copy()
-    mac.update(value.encode())
-    return mac.hexdigest()
+    return blind_indexer(index_key, property_id, kind)(value)
 
 
 @functools.lru_cache(maxsize=1024)
-def _keyed_scope(index_key: bytes, property_id: int, kind: str) -> hmac.HMAC:
-    return hmac.new(index_key, f"{property_id}\x1f{kind}\x1f".encode(), hashlib.sha256)
+def blind_indexer(index_key: bytes, property_id: int, kind: str) -> Callable[[str], str]:
+    """:func:`blind_index` of one scope, for many values (a bulk look-up's 10,000)."""
+    scope = hmac.new(index_key, f"{property_id}\x1f{kind}\x1f".encode(), hashlib.sha256)
+
+    def index(value: str) -> str:
+        mac = scope.copy()
+        mac.update(value.encode())
+        return mac.hexdigest()
+
+    return index
 
 
 class PersonKeys(Protocol):
@@ -203,6 +210,10 @@ class Vault:
 
     def customer_index(self, property_id: int, customer_ref: str) -> str:
         return blind_index(self.index_key, property_id, CUSTOMER, customer_ref)
+
+    def indexer(self, property_id: int, kind: str) -> Callable[[str], str]:
+        """The blind index of ``kind`` (EMAIL, already normalised; CUSTOMER) in a property."""
+        return blind_indexer(self.index_key, property_id, kind)
 
     def seal(
         self, identity_id: uuid.UUID, property_id: int, kind: str, value: str, *, now: dt.datetime
