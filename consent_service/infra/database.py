@@ -95,35 +95,39 @@ class _Watchdog:
     _TICK = 0.1
 
     def __init__(self) -> None:
+        self._fresh()
+        # A forked child (a gunicorn worker) has no watchdog thread, and the parent's lock may
+        # have been held by one of its threads: it starts afresh, without a getpid per call.
+        os.register_at_fork(after_in_child=self._fresh)
+
+    def _fresh(self) -> None:
         self._lock = threading.Lock()
         self._watched: dict[int, tuple[float, int]] = {}
         self._tokens = itertools.count()
-        self._pid: int | None = None
+        self._started = False
 
-    @contextlib.contextmanager
-    def limit(self, dbapi_connection: Any, seconds: float) -> Iterator[None]:
+    def watch(self, dbapi_connection: Any, seconds: float) -> int | None:
+        """Start watching a call on ``dbapi_connection``; the token to :meth:`unwatch` it by
+        (None: nothing to watch). A plain pair, not a context manager: it wraps every
+        statement, commit and rollback."""
         if seconds == math.inf:
-            yield
-            return
+            return None
         try:
             fileno = dbapi_connection.fileno()
         except Exception:  # closed already: nothing to wait on, the call itself will say so
-            yield
-            return
+            return None
         token = next(self._tokens)
         with self._lock:
-            self._start_if_needed()
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._run, name="database-watchdog", daemon=True).start()
             self._watched[token] = (time.monotonic() + max(seconds, 0.0), fileno)
-        try:
-            yield
-        finally:
+        return token
+
+    def unwatch(self, token: int | None) -> None:
+        if token is not None:
             with self._lock:
                 self._watched.pop(token, None)
-
-    def _start_if_needed(self) -> None:
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            threading.Thread(target=self._run, name="database-watchdog", daemon=True).start()
 
     def _run(self) -> None:
         while True:
@@ -209,8 +213,11 @@ def _bound_postgresql_calls(engine: sa.Engine, limits: TimeLimits) -> None:
             connection = getattr(dbapi_object, "dbapi_connection", None) or getattr(
                 dbapi_object, "connection", dbapi_object
             )
-            with _watchdog.limit(connection, seconds()):
+            token = _watchdog.watch(connection, seconds())
+            try:
                 return call(dbapi_object, *args, **kwargs)
+            finally:
+                _watchdog.unwatch(token)
 
         return run
 
