@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,27 @@ class ServedApp:
         self._thread.join(timeout=5)
         self._server.server_close()
         shut_down(self.app)
+
+
+@contextlib.contextmanager
+def statements_sent(engine: sa.Engine) -> Iterator[list[str]]:
+    """Every SQL statement ``engine``'s driver is handed inside the block, Core's and those
+    run on the driver itself (``infra.driver_statements``), which Core's events never see."""
+    sent: list[str] = []
+    dialect = engine.dialect
+    originals = {name: getattr(dialect, name) for name in ("do_execute", "do_executemany")}
+
+    def recording(run: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(cursor: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
+            sent.append(statement)
+            return run(cursor, statement, *args, **kwargs)
+
+        return recorded
+
+    for name, run in originals.items():
+        setattr(dialect, name, recording(run))
+    try:
+        yield sent
+    finally:
+        for name, run in originals.items():
+            setattr(dialect, name, run)

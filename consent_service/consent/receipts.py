@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +29,7 @@ from consent_service.errors import ValidationFailed
 from consent_service.infra.database import begin_write
 from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.database import execute_core
+from consent_service.infra.driver_statements import DriverStatement
 from consent_service.infra.signing import SigningKey
 from consent_service.infra.signing import jws_sha256
 from consent_service.infra.times import rfc3339_millis
@@ -134,9 +134,7 @@ class Issuer:
         """Register the key in its own transaction; False if the database is not ready."""
         try:
             with engine.begin() as connection:
-                connection.execute(
-                    _statements_for(engine.dialect.name).register_key, self._key_row()
-                )
+                connection.execute(_register_key(engine.dialect.name), self._key_row())
         except sa.exc.DBAPIError:
             log.info("signing key %s not registered yet: is the database migrated?", self.key.kid)
             return False
@@ -149,7 +147,7 @@ class Issuer:
 
     def ensure_registered(self, session: Session) -> None:
         if not self._registered:
-            session.execute(_statements(session).register_key, self._key_row())
+            session.execute(_register_key(session.get_bind().dialect.name), self._key_row())
 
     def _key_row(self) -> dict[str, object]:
         return {"kid": self.key.kid, "public_x": self.key.public_x, "created_at": utcnow()}
@@ -253,24 +251,22 @@ def _write(
         checked.now,
     )
     version, decisions = checked.version, checked.decisions
-    statements = _statements(session)
-    locked: Sequence[Any] = execute_core(
+    [locked] = _LOCK_SUBJECT.rows(
         session,
-        statements.lock_subject,
         {
             "id": new_id(),
             "property_id": context.property_id,
             "visitor_id": request.visitor_id,
             "created_at": now,
         },
-    ).one()
+    )
     subject_id = locked[0]
     if unconfirmed and not ContextCache.is_current(context, locked[1]):
         return None
-    previous = execute_core(session, statements.chain_head, {"subject_id": subject_id}).first()
+    previous = _CHAIN_HEAD.rows(session, {"subject_id": subject_id})
     receipt_id = new_id()
-    seq = previous.seq + 1 if previous else 1
-    prev_hash = previous.jws_sha256 if previous else None
+    seq = previous[0][0] + 1 if previous else 1
+    prev_hash = previous[0][1] if previous else None
     expires_at = now + jurisdiction.consent_lifetime
     payload: dict[str, object] = {
         "schema": RECEIPT_SCHEMA,
@@ -325,7 +321,7 @@ def _write(
         "jws_sha256": jws_sha256(jws),
     }
     try:
-        execute_core(session, statements.insert_receipt, receipt)
+        _INSERT_RECEIPT.run(session, receipt)
     except IntegrityError as exc:
         if "seq" not in str(exc.orig):  # only the chain's (subject_id, seq) key means a race
             # Otherwise a foreign key failed; SQLite does not say which, and the key row
@@ -534,55 +530,57 @@ def _check_policy_version(session: Session, context: ConsentContext, number: int
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class _Statements:
-    """The hot path's statements, built once per dialect so only their execution costs."""
-
-    lock_subject: sa.Executable
-    chain_head: sa.Executable
-    insert_receipt: sa.Executable
-    register_key: sa.Executable
-
-
 @functools.cache
-def _statements_for(dialect: str) -> _Statements:
+def _register_key(dialect: str) -> sa.Executable:
+    register: sa.Executable = (
+        dialect_insert_for(dialect, table_of(SigningKeyRecord))
+        .values({c: sa.bindparam(c) for c in ("kid", "public_x", "created_at")})
+        .on_conflict_do_nothing(index_elements=["kid"])
+    )
+    return register
+
+
+def _lock_subject(dialect: str) -> sa.Insert:
+    """The subject's row, inserted or touched: its id, and the property's config_version.
+
+    DO UPDATE (not DO NOTHING) so the statement always returns the id and, on PostgreSQL,
+    locks the subject's row: concurrent writers of one chain queue here. It reads the
+    property's config_version too, which confirms a cached consent context for free."""
     subjects = table_of(Subject)
-    lock_subject = dialect_insert_for(dialect, subjects).values(
+    insert = dialect_insert_for(dialect, subjects).values(
         {c: sa.bindparam(c) for c in ("id", "property_id", "visitor_id", "created_at")}
     )
-    # DO UPDATE (not DO NOTHING) so the statement always returns the id and, on PostgreSQL,
-    # locks the subject's row: concurrent writers of one chain queue here. It reads the
-    # property's config_version too, which confirms a cached consent context for free.
     config_version = (
         sa.select(Property.config_version)
         .where(Property.id == sa.bindparam("property_id"))
         .scalar_subquery()
     )
-    lock_subject = lock_subject.on_conflict_do_update(
+    locked: sa.Insert = insert.on_conflict_do_update(
         index_elements=["property_id", "visitor_id"],
-        set_={"visitor_id": lock_subject.excluded.visitor_id},
+        set_={"visitor_id": insert.excluded.visitor_id},
     ).returning(subjects.c.id, config_version)
-    register_key = (
-        dialect_insert_for(dialect, table_of(SigningKeyRecord))
-        .values({c: sa.bindparam(c) for c in ("kid", "public_x", "created_at")})
-        .on_conflict_do_nothing(index_elements=["kid"])
-    )
-    chain_head = (
+    return locked
+
+
+def _chain_head(_dialect: str) -> sa.Select[int, str]:
+    return (
         sa.select(ConsentReceipt.seq, ConsentReceipt.jws_sha256)
         .where(ConsentReceipt.subject_id == sa.bindparam("subject_id"))
         .order_by(ConsentReceipt.seq.desc())
         .limit(1)
     )
-    return _Statements(
-        lock_subject=lock_subject,
-        chain_head=chain_head,
-        insert_receipt=sa.insert(table_of(ConsentReceipt)),
-        register_key=register_key,
-    )
 
 
-def _statements(session: Session) -> _Statements:
-    return _statements_for(session.get_bind().dialect.name)
+def _insert_receipt(_dialect: str) -> sa.Insert:
+    receipts = table_of(ConsentReceipt)
+    return sa.insert(receipts).values({c.name: sa.bindparam(c.name) for c in receipts.c})
+
+
+# A consent's statements, compiled once per dialect and run on the driver
+# (``infra.driver_statements``): Core's bookkeeping cost more than some of the statements.
+_LOCK_SUBJECT = DriverStatement(_lock_subject)
+_CHAIN_HEAD = DriverStatement(_chain_head)
+_INSERT_RECEIPT = DriverStatement(_insert_receipt)
 
 
 # Every receipt of a property cites the same few versions: each URL quoted once.

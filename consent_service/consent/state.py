@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from consent_service.infra.database import dialect_insert_for
-from consent_service.infra.database import execute_core
+from consent_service.infra.driver_statements import DriverStatement
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import PolicyVersion
@@ -64,41 +64,39 @@ def state_rows(
 
 
 def upsert_state(session: Session, rows: list[dict[str, object]]) -> None:
-    """Insert or replace state rows: one round trip for a receipt's rows, by a statement
-    compiled once per dialect.
+    """Insert or replace state rows in the caller's transaction, by a statement compiled once
+    per dialect and run on the driver (``infra.driver_statements``).
 
-    A multi-row VALUES built per call is one statement too, but SQLAlchemy cannot cache it
-    and compiled it again for every receipt (~27 % of a consent's time). On PostgreSQL the
-    rows travel as one JSON parameter unpacked by the server (``json_to_recordset``): the SQL
-    text is the same for any number of rows, so psycopg parses it once and prepares it, where
-    a multi-row VALUES of five rows was longer than psycopg caches and was re-parsed for every
-    consent (~0.3 ms of CPU). On SQLite a single-row upsert asks for a RETURNING so that
-    SQLAlchemy's "insertmanyvalues" sends all the rows as one multi-row statement."""
+    On PostgreSQL the rows travel as one JSON parameter unpacked by the server
+    (``json_to_recordset``): one round trip, and the SQL text is the same for any number of
+    rows, so psycopg parses it once and prepares it (a multi-row VALUES of five rows was
+    longer than psycopg caches and was re-parsed for every consent: ~0.3 ms of CPU). SQLite
+    has no round trips: the single-row upsert is stepped once per row by the driver's
+    ``executemany``."""
     if not rows:
         return
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
-        execute_core(session, _json_upsert_statement(), {"rows": _as_json_rows(rows, dialect)})
+    if session.get_bind().dialect.name == "postgresql":
+        _JSON_UPSERT.run(session, {"rows": _as_json_rows(rows, session.get_bind().dialect)})
     else:
-        execute_core(session, _upsert_statement(dialect.name), rows)
+        _UPSERT.run_many(session, rows)
 
 
 _ROW_COLUMNS = ("subject_id", "purpose_id", *_STATE_COLUMNS)
 
 
-@functools.cache
-def _upsert_statement(dialect: str) -> sa.Executable:
+def _upsert_statement(dialect: str) -> sa.Insert:
     table = table_of(ConsentState)
-    insert = dialect_insert_for(dialect, table)
-    statement: sa.Executable = insert.on_conflict_do_update(
+    insert = dialect_insert_for(dialect, table).values(
+        {name: sa.bindparam(name) for name in _ROW_COLUMNS}
+    )
+    upsert: sa.Insert = insert.on_conflict_do_update(
         index_elements=["subject_id", "purpose_id"],
         set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
-    ).returning(table.c.purpose_id)
-    return statement
+    )
+    return upsert
 
 
-@functools.cache
-def _json_upsert_statement() -> sa.Executable:
+def _json_upsert_statement(_dialect: str) -> sa.Insert:
     """PostgreSQL: ``INSERT ... SELECT`` from the rows' JSON, typed as the table's columns."""
     table = table_of(ConsentState)
     rows = sa.cast(sa.bindparam("rows", type_=sa.Text()), postgresql.JSON)
@@ -110,11 +108,15 @@ def _json_upsert_statement() -> sa.Executable:
     insert = postgresql.insert(table).from_select(
         list(_ROW_COLUMNS), sa.select(*(source.c[name] for name in _ROW_COLUMNS))
     )
-    statement: sa.Executable = insert.on_conflict_do_update(
+    upsert: sa.Insert = insert.on_conflict_do_update(
         index_elements=["subject_id", "purpose_id"],
         set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
     )
-    return statement
+    return upsert
+
+
+_UPSERT = DriverStatement(_upsert_statement)
+_JSON_UPSERT = DriverStatement(_json_upsert_statement)
 
 
 def _as_json_rows(rows: list[dict[str, object]], dialect: sa.Dialect) -> str:

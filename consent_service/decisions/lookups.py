@@ -28,8 +28,8 @@ from consent_service.decisions.rule import decide
 from consent_service.errors import FieldError
 from consent_service.errors import SubjectNotAccessible
 from consent_service.errors import UnknownPurpose
-from consent_service.infra.fast_reads import FastSelect
-from consent_service.infra.fast_reads import in_list
+from consent_service.infra.driver_statements import DriverStatement
+from consent_service.infra.driver_statements import in_list
 from consent_service.infra.pii import Vault
 from consent_service.integrations.subject_refs import UUID_KINDS
 from consent_service.integrations.subject_refs import SubjectRef
@@ -438,9 +438,9 @@ def _states_query(kind: str, dialect: str) -> sa.CompoundSelect[Any]:
     return sa.union_all(property_row, subjects_rows)
 
 
-# One statement per kind of reference, run on the driver (``infra.fast_reads``).
+# One statement per kind of reference, run on the driver (``infra.driver_statements``).
 _STATES = {
-    kind: FastSelect(
+    kind: DriverStatement(
         functools.partial(_states_query, kind),
         lists={"keys": _key_column(kind).type, "purpose_ids": sa.Integer()},
     )

@@ -46,6 +46,7 @@ from consent_service.infra.addresses import literal_address
 from consent_service.infra.audit import Actor
 from consent_service.infra.audit import record_as
 from consent_service.infra.database import execute_core
+from consent_service.infra.driver_statements import DriverStatement
 from consent_service.infra.pii import CUSTOMER
 from consent_service.infra.pii import Cipher
 from consent_service.infra.pii import UndecryptableData
@@ -365,8 +366,8 @@ def subscribed_endpoints(
 ) -> list[uuid.UUID]:
     """Ids of the property's live endpoints subscribed to ``event_type``: one indexed query
     (on the consent hot path), the JSON list filtered here rather than in dialect SQL."""
-    rows = execute_core(session, _endpoints_query(), {"property_id": property_id})
-    return [row.id for row in rows if event_type in (row.event_types or ())]
+    rows = _ENDPOINTS.rows(session, {"property_id": property_id})
+    return [endpoint_id for endpoint_id, types in rows if event_type in (types or ())]
 
 
 def event_body(event_type: str, data: Mapping[str, Any], now: dt.datetime) -> str:
@@ -643,12 +644,15 @@ def _enqueue(
     return [message.id for message in messages]
 
 
-@functools.cache
-def _endpoints_query() -> sa.Select[uuid.UUID, list[str]]:
+def _endpoints_query(_dialect: str) -> sa.Select[uuid.UUID, list[str]]:
     return sa.select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
         WebhookEndpoint.property_id == sa.bindparam("property_id"),
         WebhookEndpoint.disabled_at.is_(None),
     )
+
+
+# Read on every consent: run on the driver (``infra.driver_statements``).
+_ENDPOINTS = DriverStatement(_endpoints_query)
 
 
 @functools.cache

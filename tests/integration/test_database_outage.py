@@ -23,7 +23,7 @@ from consent_client import ConsentClient
 from consent_client import Reason
 from consent_service import create_app
 from consent_service.extensions import db
-from consent_service.infra.fast_reads import FastSelect
+from consent_service.infra.driver_statements import DriverStatement
 from consent_service.integrations.api_keys import create_api_key
 from tests.support import ServedApp
 from tests.support import make_settings
@@ -195,13 +195,13 @@ def test_a_statement_on_a_frozen_server_is_cut_at_its_limit(cluster, served, tmp
 
 
 def test_a_read_run_on_the_driver_is_cut_at_its_limit_too(cluster, served, tmp_path):
-    """Look-ups read on the driver (``infra.fast_reads``), past Core: the same limits apply,
+    """Look-ups read on the driver (``infra.driver_statements``), past Core: the same limits apply,
     and the cut surfaces as Core's error, which the service answers with a 503."""
     settings = make_settings(
         tmp_path, cluster.url, database_statement_timeout_ms=1000, database_connect_timeout=2
     )
     app = create_app(settings)
-    one = FastSelect(lambda _: sa.select(sa.literal(1)), lists={})
+    one = DriverStatement(lambda _: sa.select(sa.literal(1)), lists={})
     try:
         with app.app_context():
             session = db.session()

@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from consent_service.extensions import db
 from consent_service.models import DecisionLogEntry
+from tests.support import statements_sent
 
 
 def ask(client, headers, subject: str, purpose: str = "marketing"):
@@ -201,23 +201,13 @@ def test_bulk_points_at_each_malformed_subject(client, reader):
 
 
 def test_ten_thousand_subjects_take_a_constant_number_of_queries(client, reader, app):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = db.engine
-    target = engine if isinstance(engine, sa.Engine) else engine.engine
     subjects = [f"customer:c{i}" for i in range(5000)] + [
         f"visitor:{uuid.uuid4()}" for _ in range(5000)
     ]
-    event.listen(target, "before_cursor_execute", count)
-    try:
+    with statements_sent(db.engine) as statements:
         response = client.post(
             "/v1/decisions", json={"subjects": subjects, "purposes": ["marketing"]}, headers=reader
         )
-    finally:
-        event.remove(target, "before_cursor_execute", count)
     assert response.status_code == 200
     assert len(response.json["decisions"]) == 10_000
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]

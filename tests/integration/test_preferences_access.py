@@ -21,6 +21,7 @@ from tests.integration.preferences_support import sign_in_visitor
 from tests.integration.test_notifications_sink import add_customer
 from tests.integration.test_notifications_sink import running_sink
 from tests.integration.test_notifications_sink import send_due
+from tests.support import statements_sent
 
 LINK = re.compile(r"(http\S+/preferences/sign-in\?token=[\w.-]+)")
 SIGNED_IN = 'Your privacy choices <span class="sub">'
@@ -164,18 +165,9 @@ def test_an_unknown_email_gets_the_same_answer_and_nothing_is_sent(app, client, 
 
 def statements_of(session, request) -> list[str]:
     """The SQL statements ``request()`` makes, by their first word."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement.split(None, 1)[0].upper())
-
-    engine = session.get_bind().engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(session.get_bind().engine) as sent:
         request()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return seen
+    return [statement.split(None, 1)[0].upper() for statement in sent]
 
 
 def test_an_unknown_email_costs_the_same_statements_and_a_write(app, client, session, ada):

@@ -1,5 +1,6 @@
-"""Reads run on the driver (``infra.fast_reads``) give what Core gives, on a pooled connection
-they hand back, or inside the session's transaction when it has one; on both databases."""
+"""Statements run on the driver (``infra.driver_statements``) do what Core does: reads on a
+pooled connection they hand back, or inside the session's transaction when it has one;
+writes inside it, errors raised as Core raises them; on both databases."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from consent_service.infra.fast_reads import FastSelect
-from consent_service.infra.fast_reads import in_list
+from consent_service.infra.driver_statements import DriverStatement
+from consent_service.infra.driver_statements import in_list
 from tests.support import own_database_url
 
 metadata = sa.MetaData()
@@ -38,12 +39,12 @@ def _by_keys(dialect: str) -> sa.Select[tuple[int, uuid.UUID, str, bool, dt.date
     )
 
 
-BY_KEYS = FastSelect(_by_keys, lists={"keys": sa.Uuid()})
+BY_KEYS = DriverStatement(_by_keys, lists={"keys": sa.Uuid()})
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(own_database_url(tmp_path, "fast_reads"))
+    engine = sa.create_engine(own_database_url(tmp_path, "driver_statements"))
     metadata.drop_all(engine)
     metadata.create_all(engine)
     with engine.begin() as connection:
@@ -70,7 +71,7 @@ def test_rows_carry_the_columns_types_as_core_reads_them(engine):
 
 
 def test_nulls_stay_none(engine):
-    nulls = FastSelect(
+    nulls = DriverStatement(
         lambda _: sa.select(things.c.key, things.c.flag, things.c.at).where(things.c.id == -1),
         lists={},
     )
@@ -107,14 +108,14 @@ def test_inside_a_transaction_it_reads_what_the_transaction_wrote(engine):
 
 
 def test_a_database_error_is_raised_as_core_raises_it_and_the_connection_goes_back(engine):
-    missing = FastSelect(lambda _: sa.select(sa.table("no_such_table", sa.column("x"))), lists={})
+    missing = DriverStatement(lambda _: sa.select(sa.table("no_such_table", sa.column("x"))))
     with Session(engine) as session, pytest.raises(sa.exc.DBAPIError):
         missing.rows(session, {})
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_two_lists_in_one_statement_each_bind_their_own_values(engine):
-    both = FastSelect(
+    both = DriverStatement(
         lambda dialect: (
             sa.select(things.c.id)
             .where(in_list(things.c.key, "keys", dialect), in_list(things.c.id, "ids", dialect))
@@ -125,3 +126,40 @@ def test_two_lists_in_one_statement_each_bind_their_own_values(engine):
     with Session(engine) as session:
         rows = both.rows(session, {"keys": KEYS[:5], "ids": [1, 3, 7, 9_999]})
     assert [row[0] for row in rows] == [1, 3]
+
+
+INSERT = DriverStatement(
+    lambda _: things.insert().values({c: sa.bindparam(c) for c in ("id", "key", "flag", "at")})
+)
+
+
+def test_a_write_runs_in_the_sessions_transaction_with_values_bound_as_core_binds_them(engine):
+    with Session(engine) as session:
+        INSERT.run(session, {"id": 30_000, "key": KEYS[0], "flag": True, "at": WHEN})
+        assert session.in_transaction()
+        session.rollback()  # nothing of it stays
+        assert BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 30_000}) == []
+        INSERT.run(session, {"id": 30_000, "key": KEYS[0], "flag": True, "at": WHEN})
+        session.commit()
+        rows = BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 30_000})
+    assert [tuple(row) for row in rows] == [(30_000, KEYS[0], None, True, WHEN)]
+
+
+def test_many_rows_are_written_by_one_call(engine):
+    rows = [{"id": 40_000 + i, "key": KEYS[i], "flag": False, "at": WHEN} for i in range(3)]
+    with Session(engine) as session:
+        INSERT.run_many(session, rows)
+        INSERT.run_many(session, [])
+        session.commit()
+        read = BY_KEYS.rows(session, {"keys": KEYS[:3], "from_id": 40_000})
+    assert [row[0] for row in read] == [40_000, 40_001, 40_002]
+
+
+def test_a_broken_constraint_is_core_s_integrity_error_and_the_transaction_rolls_back(engine):
+    with Session(engine) as session:
+        with pytest.raises(sa.exc.IntegrityError):
+            INSERT.run(session, {"id": 1, "key": None, "flag": None, "at": None})  # id 1 exists
+        session.rollback()
+        INSERT.run(session, {"id": 50_000, "key": None, "flag": None, "at": None})
+        session.commit()
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
