@@ -5,6 +5,7 @@ writes inside it, errors raised as Core raises them; on both databases."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,17 +86,41 @@ def test_a_list_of_any_length_is_read_whole_and_an_empty_one_matches_nothing(eng
         assert len(BY_KEYS.rows(session, {"keys": KEYS, "from_id": 0})) == len(KEYS)
 
 
-def test_outside_a_transaction_it_borrows_a_pooled_connection_and_gives_it_back(engine):
+def test_outside_a_transaction_each_thread_keeps_one_reader_until_the_engine_is_disposed(engine):
     with Session(engine) as session:
         BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 0})
+        BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 0})
         assert not session.in_transaction()
+    assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    elsewhere = threading.Thread(
+        target=lambda: BY_KEYS.rows(Session(engine), {"keys": KEYS[:1], "from_id": 0})
+    )
+    elsewhere.start()
+    elsewhere.join()
+    assert engine.pool.checkedout() == 2  # type: ignore[attr-defined]
+    engine.dispose()
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     pooled = engine.raw_connection()
     try:
-        # Given back as it was lent: PostgreSQL's read ran in autocommit, and no longer does.
+        # Not handed back in autocommit: PostgreSQL's readers are closed, not returned.
         assert getattr(pooled.driver_connection, "autocommit", False) is False
     finally:
         pooled.close()
+
+
+def test_a_reader_idle_past_the_ping_interval_whose_connection_died_is_replaced(
+    engine, monkeypatch
+):
+    import consent_service.infra.driver_statements as driver_statements
+
+    with Session(engine) as session:
+        BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 0})
+        reader = driver_statements._readers_of(engine).for_this_thread()
+        reader.driver_connection.close()  # as a restarted server leaves it
+        monkeypatch.setattr(driver_statements, "PING_AFTER_IDLE_SECONDS", 0.0)
+        rows = BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 0})
+    assert [row[0] for row in rows] == [0]
+    assert driver_statements._readers_of(engine).for_this_thread() is not reader
 
 
 def test_inside_a_transaction_it_reads_what_the_transaction_wrote(engine):
@@ -107,11 +132,12 @@ def test_inside_a_transaction_it_reads_what_the_transaction_wrote(engine):
         assert BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 1}) == []
 
 
-def test_a_database_error_is_raised_as_core_raises_it_and_the_connection_goes_back(engine):
+def test_a_database_error_is_raised_as_core_raises_it_and_the_reader_stays_usable(engine):
     missing = DriverStatement(lambda _: sa.select(sa.table("no_such_table", sa.column("x"))))
-    with Session(engine) as session, pytest.raises(sa.exc.DBAPIError):
-        missing.rows(session, {})
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        with pytest.raises(sa.exc.DBAPIError):
+            missing.rows(session, {})
+        assert len(BY_KEYS.rows(session, {"keys": KEYS[:2], "from_id": 0})) == 2
 
 
 def test_two_lists_in_one_statement_each_bind_their_own_values(engine):
