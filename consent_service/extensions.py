@@ -66,7 +66,8 @@ class AppService(Generic[T]):
 
     def __call__(self) -> T:
         found = current_app.extensions[self.name]
-        if not isinstance(found, self._kind):
+        # The exact type first: an isinstance of a generic class costs more than the lookup.
+        if type(found) is not self._kind and not isinstance(found, self._kind):
             raise TypeError(f"app.extensions[{self.name!r}] holds a {type(found).__name__}")
         return found
 

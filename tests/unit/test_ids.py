@@ -56,3 +56,23 @@ def test_request_ids_are_unique_and_well_formed():
             seen.add(request_id())
     assert len(seen) == 1_000
     assert all(8 <= len(i) <= 64 and i.isalnum() for i in seen)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_worker_numbers_its_request_ids_under_a_prefix_of_its_own():
+    app = Flask(__name__)
+    with app.test_request_context("/"):
+        parent = request_id()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next request id, to the parent
+        os.close(read)
+        with app.test_request_context("/"):
+            os.write(write, request_id().encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read()
+    os.waitpid(pid, 0)
+    # Both count on from the same counter: only the prefix tells them apart.
+    assert child[:12] != parent[:12]
