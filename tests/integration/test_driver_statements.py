@@ -20,7 +20,7 @@ from tests.support import own_database_url
 
 metadata = sa.MetaData()
 things = sa.Table(
-    "fast_read_things",
+    "driver_statement_things",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("key", sa.Uuid),
