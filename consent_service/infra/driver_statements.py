@@ -259,7 +259,7 @@ def _driver_connection(session: Session, bind: sa.Engine | sa.Connection) -> Ite
         yield bind.connection.driver_connection
         return
     readers = _readers_of(bind)
-    pooled = readers.for_this_thread()
+    pooled, kept = readers.for_this_thread()
     connection: Any = pooled.driver_connection
     try:
         yield connection
@@ -268,6 +268,9 @@ def _driver_connection(session: Session, bind: sa.Engine | sa.Connection) -> Ite
         if error.connection_invalidated or bind.dialect.is_disconnect(orig, connection, None):
             readers.discard(pooled, orig)  # never used again: the next read connects afresh
         raise
+    finally:
+        if not kept:
+            readers.give_back(pooled)
     readers.used()
 
 
@@ -277,34 +280,52 @@ class _Readers:
     every look-up: that round of the pool's bookkeeping, and on PostgreSQL switching
     autocommit on and off, cost a sixth of a single look-up's CPU.
 
-    A reader idle for ``PING_AFTER_IDLE_SECONDS`` is pinged first, as the pool pings its
-    connections (``infra.database``); a dead one is replaced. A forked child never uses its
-    parent's (the socket is the parent's). The engine's ``dispose()`` closes them all.
+    At most the pool's ``pool_size`` readers are kept per process, so that the pool's
+    overflow stays for the threads' writes: a thread beyond them borrows a connection for
+    each read and gives it back. A reader idle for ``PING_AFTER_IDLE_SECONDS`` is pinged
+    first, as the pool pings its connections (``infra.database``); a dead one is replaced. A
+    forked child never uses its parent's (the socket is the parent's). The engine's
+    ``dispose()`` closes them all.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
+        pool = engine.pool
+        self._capacity = pool.size() if isinstance(pool, sa.pool.QueuePool) else None
         self._local = threading.local()
         self._lock = threading.Lock()
         self._held: list[tuple[int, Any]] = []  # every thread's, with its process, for dispose()
         sa.event.listen(engine, "engine_disposed", self._close_all)
 
-    def for_this_thread(self) -> Any:
+    def for_this_thread(self) -> tuple[Any, bool]:
+        """This thread's reader, and True; or, with every reader this process may keep taken,
+        a connection lent for one read, and False (:meth:`give_back` it)."""
         local = self._local
         pooled = getattr(local, "pooled", None)
         usable = pooled is not None and local.pid == os.getpid() and pooled.is_valid
         if usable and (
             time.monotonic() - local.used_at < PING_AFTER_IDLE_SECONDS or self._alive(pooled)
         ):
-            return pooled
+            return pooled, True
         pooled = self._engine.raw_connection()
         if self._engine.dialect.name == "postgresql":
             connection: Any = pooled.driver_connection
             connection.autocommit = True  # no BEGIN and ROLLBACK round trips
-        local.pooled, local.pid, local.used_at = pooled, os.getpid(), time.monotonic()
+        pid = os.getpid()
         with self._lock:
-            self._held.append((os.getpid(), pooled))
-        return pooled
+            kept = sum(1 for held_by, _ in self._held if held_by == pid)
+            if self._capacity is not None and kept >= self._capacity:
+                return pooled, False
+            self._held.append((pid, pooled))
+        local.pooled, local.pid, local.used_at = pooled, pid, time.monotonic()
+        return pooled, True
+
+    def give_back(self, pooled: Any) -> None:
+        """Return a lent connection to the pool as it was lent (autocommit off again)."""
+        connection: Any = pooled.driver_connection
+        if self._engine.dialect.name == "postgresql" and pooled.is_valid and not connection.closed:
+            connection.autocommit = False
+        pooled.close()
 
     def used(self) -> None:
         self._local.used_at = time.monotonic()

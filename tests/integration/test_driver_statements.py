@@ -108,6 +108,30 @@ def test_outside_a_transaction_each_thread_keeps_one_reader_until_the_engine_is_
         pooled.close()
 
 
+def test_only_the_pools_size_in_readers_is_kept_and_other_threads_borrow_for_each_read(tmp_path):
+    engine = sa.create_engine(own_database_url(tmp_path, "driver_statements"), pool_size=2)
+    metadata.create_all(engine)
+    try:
+        threads = [
+            threading.Thread(
+                target=lambda: BY_KEYS.rows(Session(engine), {"keys": [], "from_id": 0})
+            )
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+            thread.join()
+        assert engine.pool.checkedout() == 2  # type: ignore[attr-defined]
+        pooled = engine.raw_connection()
+        try:  # a borrowed one came back as it was lent
+            assert getattr(pooled.driver_connection, "autocommit", False) is False
+        finally:
+            pooled.close()
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
+
+
 def test_a_reader_idle_past_the_ping_interval_whose_connection_died_is_replaced(
     engine, monkeypatch
 ):
@@ -115,12 +139,13 @@ def test_a_reader_idle_past_the_ping_interval_whose_connection_died_is_replaced(
 
     with Session(engine) as session:
         BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 0})
-        reader = driver_statements._readers_of(engine).for_this_thread()
+        reader, kept = driver_statements._readers_of(engine).for_this_thread()
+        assert kept
         reader.driver_connection.close()  # as a restarted server leaves it
         monkeypatch.setattr(driver_statements, "PING_AFTER_IDLE_SECONDS", 0.0)
         rows = BY_KEYS.rows(session, {"keys": KEYS[:1], "from_id": 0})
     assert [row[0] for row in rows] == [0]
-    assert driver_statements._readers_of(engine).for_this_thread() is not reader
+    assert driver_statements._readers_of(engine).for_this_thread()[0] is not reader
 
 
 def test_inside_a_transaction_it_reads_what_the_transaction_wrote(engine):
