@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.infra.database import dialect_insert_for
 from consent_service.infra.driver_statements import DriverStatement
+from consent_service.infra.driver_statements import bound_value
 from consent_service.models import ConsentReceipt
 from consent_service.models import ConsentState
 from consent_service.models import PolicyVersion
@@ -75,8 +76,9 @@ def upsert_state(session: Session, rows: list[dict[str, object]]) -> None:
     ``executemany``."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        _JSON_UPSERT.run(session, {"rows": _as_json_rows(rows, session.get_bind().dialect)})
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        _JSON_UPSERT.run(session, {"rows": _as_json_rows(rows, dialect)})
     else:
         _UPSERT.run_many(session, rows)
 
@@ -86,14 +88,11 @@ _ROW_COLUMNS = ("subject_id", "purpose_id", *_STATE_COLUMNS)
 
 def _upsert_statement(dialect: str) -> sa.Insert:
     table = table_of(ConsentState)
-    insert = dialect_insert_for(dialect, table).values(
-        {name: sa.bindparam(name) for name in _ROW_COLUMNS}
+    return _replacing(
+        dialect_insert_for(dialect, table).values(
+            {name: sa.bindparam(name) for name in _ROW_COLUMNS}
+        )
     )
-    upsert: sa.Insert = insert.on_conflict_do_update(
-        index_elements=["subject_id", "purpose_id"],
-        set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
-    )
-    return upsert
 
 
 def _json_upsert_statement(_dialect: str) -> sa.Insert:
@@ -105,9 +104,15 @@ def _json_upsert_statement(_dialect: str) -> sa.Insert:
         .table_valued(*(sa.column(name, table.c[name].type) for name in _ROW_COLUMNS))
         .render_derived(name="r", with_types=True)
     )
-    insert = postgresql.insert(table).from_select(
-        list(_ROW_COLUMNS), sa.select(*(source.c[name] for name in _ROW_COLUMNS))
+    return _replacing(
+        postgresql.insert(table).from_select(
+            list(_ROW_COLUMNS), sa.select(*(source.c[name] for name in _ROW_COLUMNS))
+        )
     )
+
+
+def _replacing(insert: Any) -> sa.Insert:
+    """``insert``, replacing the state row of a (subject, purpose) already there."""
     upsert: sa.Insert = insert.on_conflict_do_update(
         index_elements=["subject_id", "purpose_id"],
         set_={name: insert.excluded[name] for name in _STATE_COLUMNS},
@@ -124,13 +129,9 @@ def _as_json_rows(rows: list[dict[str, object]], dialect: sa.Dialect) -> str:
     naive, as ``UTCDateTime`` says)."""
     processors = _bind_processors(dialect)
     converted = [
-        {name: _bound(processor, row[name]) for name, processor in processors} for row in rows
+        {name: bound_value(processor, row[name]) for name, processor in processors} for row in rows
     ]
     return orjson.dumps(converted).decode()
-
-
-def _bound(processor: Any, value: object) -> object:
-    return value if processor is None or value is None else processor(value)
 
 
 @functools.cache

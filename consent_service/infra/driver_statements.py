@@ -100,20 +100,7 @@ class DriverStatement:
         compiled = self._for(bind.dialect)
         sql, arguments = compiled.bound(params)
         with _driver_connection(session, bind) as connection:
-            cursor = connection.cursor()
-            try:
-                # The dialect's call, not the cursor's: it carries the service's limits (a
-                # frozen server's socket is cut, ``infra.database``).
-                bind.dialect.do_execute(cursor, sql, arguments, None)
-                rows = cursor.fetchall()
-            except bind.dialect.loaded_dbapi.Error as error:
-                # As Core raises it: the service answers a database it cannot reach with a
-                # 503 (``errors``), whichever way the statement was run.
-                raise sa.exc.DBAPIError.instance(
-                    sql, arguments, error, bind.dialect.loaded_dbapi.Error
-                ) from error
-            finally:
-                cursor.close()
+            rows = _execute(bind.dialect, connection, sql, arguments, many=False, fetch=True)
         return compiled.converted(rows)
 
     def run(self, session: Session, params: Mapping[str, Any]) -> None:
@@ -136,19 +123,8 @@ class DriverStatement:
             sql, arguments = bound[0][0], [a for _, a in bound]
         else:
             sql, arguments = compiled.bound(params)
-        connection: Any = session.connection().connection.driver_connection
-        cursor = connection.cursor()
-        try:
-            if many:
-                dialect.do_executemany(cursor, sql, arguments, None)
-            else:
-                dialect.do_execute(cursor, sql, arguments, None)
-        except dialect.loaded_dbapi.Error as error:
-            raise sa.exc.DBAPIError.instance(
-                sql, arguments, error, dialect.loaded_dbapi.Error
-            ) from error
-        finally:
-            cursor.close()
+        connection = session.connection().connection.driver_connection
+        _execute(dialect, connection, sql, arguments, many=many, fetch=False)
 
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
@@ -157,6 +133,34 @@ class DriverStatement:
                 compiled = _Compiled(self._build(dialect.name), dialect, self._lists)
                 self._compiled[dialect.name] = compiled
         return compiled
+
+
+def _execute(
+    dialect: Dialect, connection: Any, sql: str, arguments: Any, *, many: bool, fetch: bool
+) -> list[Any]:
+    """Run ``sql`` on a DBAPI connection; its rows if ``fetch``."""
+    cursor = connection.cursor()
+    try:
+        # The dialect's calls, not the cursor's: they carry the service's limits (a frozen
+        # server's socket is cut, ``infra.database``).
+        if many:
+            dialect.do_executemany(cursor, sql, arguments, None)
+        else:
+            dialect.do_execute(cursor, sql, arguments, None)
+        return cursor.fetchall() if fetch else []
+    except dialect.loaded_dbapi.Error as error:
+        # As Core raises it: the service answers a database it cannot reach with a 503
+        # (``errors``), and a broken constraint is an IntegrityError, whichever way it ran.
+        raise sa.exc.DBAPIError.instance(
+            sql, arguments, error, dialect.loaded_dbapi.Error
+        ) from error
+    finally:
+        cursor.close()
+
+
+def bound_value(processor: Processor | None, value: Any) -> Any:
+    """``value`` as a column's bind ``processor`` hands it to the driver (None stays None)."""
+    return value if processor is None or value is None else processor(value)
 
 
 class _Compiled:
@@ -203,9 +207,8 @@ class _Compiled:
         """The SQL to run for ``params``, and the driver's arguments for it."""
         values: dict[str, Any] = {}
         for name, processor in self._scalars.items():
-            value = params[name] if name in params else self._fixed[name]
-            values[name] = (
-                processor(value) if processor is not None and value is not None else value
+            values[name] = bound_value(
+                processor, params[name] if name in params else self._fixed[name]
             )
         items: dict[str, list[Any]] = {}
         for name, processor in self._lists.items():
