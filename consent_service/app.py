@@ -41,6 +41,7 @@ from consent_service.settings import Settings
 from consent_service.settings import SettingsError
 from consent_service.settings import check_region_sources
 from consent_service.staff.accounts import DEFAULT_HASHER
+from consent_service.web.common_headers import common_headers
 from consent_service.web.cookie_session import CookiePathSessions
 from consent_service.web.request_ids import request_id
 from consent_service.web.request_limits import refuse_unreadable_requests
@@ -126,6 +127,7 @@ def create_app(
     app.session_interface = CookiePathSessions()
 
     from admin import bp as admin_bp
+    from consent_service.api import banner_shortcut
     from consent_service.api import bp as api_bp
     from consent_service.cli import register_cli
     from consent_service.preferences import bp as preferences_bp
@@ -135,6 +137,7 @@ def create_app(
     app.register_blueprint(preferences_bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(admin_bp)
+    banner_shortcut.install(app)
     register_cli(app)
 
     if not settings.is_production:
@@ -205,6 +208,6 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _common_headers(response: Response) -> Response:
-        response.headers["X-Request-ID"] = request_id()
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in common_headers(request_id()):
+            response.headers[name] = value
         return response

@@ -65,7 +65,11 @@ class AppService(Generic[T]):
         return value
 
     def __call__(self) -> T:
-        found = current_app.extensions[self.name]
+        return self.of(current_app)
+
+    def of(self, app: Flask) -> T:
+        """``app``'s, for code that runs outside its context (``api.banner_shortcut``)."""
+        found = app.extensions[self.name]
         # The exact type first: an isinstance of a generic class costs more than the lookup.
         if type(found) is not self._kind and not isinstance(found, self._kind):
             raise TypeError(f"app.extensions[{self.name!r}] holds a {type(found).__name__}")

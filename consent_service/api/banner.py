@@ -8,11 +8,18 @@ jurisdiction, locale, cacheability), holding the body plain and gzipped (compres
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import json
+from collections.abc import Hashable
+from http import HTTPStatus
+from typing import NamedTuple
 
 from flask import Response
 from flask import request
+from werkzeug.datastructures import Headers
+from werkzeug.http import parse_etags
+from werkzeug.http import remove_entity_headers
 
 from consent_service.api import bp
 from consent_service.api import operations as doc
@@ -29,31 +36,112 @@ from consent_service.extensions import banner_cache
 from consent_service.extensions import current_session
 from consent_service.extensions import region_resolver
 from consent_service.extensions import settings
+from consent_service.jurisdictions.regions import RegionResolver
+from consent_service.jurisdictions.regions import ResolvedRegion
 from consent_service.jurisdictions.rulebook import jurisdiction_for_region
 from consent_service.jurisdictions.rules import Jurisdiction
 from consent_service.models.base import utcnow
 from consent_service.properties.jurisdiction_overrides import apply_overrides
-from consent_service.web.compression import GZIP
+from consent_service.settings import Settings
 from consent_service.web.compression import Compressed
 from consent_service.web.compression import Representation
+from consent_service.web.compression import gzip_accepted
 from consent_service.web.etags import content_etag
 from consent_service.web.request_body import property_query
 from consent_service.web.visitor_region import visitor_region
 
-Headers = list[tuple[str, str]]
+HeaderList = list[tuple[str, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Sendable:
+    """One coding of a banner answer as sent: its body, strong ETag (unquoted) and the headers
+    of a 200 and of a 304 (which carries no body's headers, RFC 9110 §15.4.5)."""
+
+    body: bytes
+    etag: str
+    headers: HeaderList
+    not_modified_headers: HeaderList
+
+    @classmethod
+    def of(cls, chosen: Representation, common: HeaderList) -> Sendable:
+        headers = [("ETag", f'"{chosen.etag}"'), *common]
+        if chosen.encoding is not None:
+            headers.append(("Content-Encoding", chosen.encoding))
+        not_modified = Headers(headers)
+        remove_entity_headers(not_modified)
+        entity = [("Content-Type", "application/json"), ("Content-Length", str(len(chosen.body)))]
+        return cls(chosen.body, chosen.etag, headers + entity, not_modified.to_wsgi_list())
 
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:
-    """A banner answer as sent: each coding's body, ETag and headers, made once."""
+    """A banner answer, both codings made once: a request only chooses."""
 
-    compressed: Compressed
-    headers: Headers
-    gzipped_headers: Headers
+    plain: Sendable
+    gzipped: Sendable
 
-    def for_client(self, accept_encoding: str | None) -> tuple[Representation, Headers]:
-        chosen = self.compressed.for_client(accept_encoding)
-        return chosen, self.headers if chosen.encoding is None else self.gzipped_headers
+    def answer(self, accept_encoding: str | None, if_none_match: str | None) -> Answer:
+        """The status, body and headers for a client sending these two headers."""
+        chosen = self.gzipped if gzip_accepted(accept_encoding) else self.plain
+        # If-None-Match compares weakly (RFC 9110 §13.1.2), with the chosen coding's tag.
+        if if_none_match and parse_etags(if_none_match).contains_weak(chosen.etag):
+            return Answer(HTTPStatus.NOT_MODIFIED, b"", chosen.not_modified_headers)
+        return Answer(HTTPStatus.OK, chosen.body, chosen.headers)
+
+
+class Answer(NamedTuple):
+    status: HTTPStatus
+    body: bytes
+    headers: HeaderList
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """Which prepared banner a visitor gets, and what it is built from."""
+
+    key: tuple[Hashable, ...]
+    property_key: str
+    jurisdiction: Jurisdiction
+    locale: str
+    cacheability: str
+
+
+def choose_banner(
+    property_key: str,
+    fingerprint: Fingerprint,
+    located: ResolvedRegion,
+    asked_locale: str | None,
+    accept_language: str | None,
+    *,
+    today: dt.date,
+    settings: Settings,
+    resolver: RegionResolver,
+) -> Choice:
+    """The banner for a visitor in ``located``, asking in these languages, as the property's
+    ``fingerprint`` stands: the view and ``api.banner_shortcut`` both choose through this."""
+    jurisdiction = apply_overrides(
+        jurisdiction_for_region(located.region, on=today), fingerprint.override_map
+    )
+    locale = _negotiated_locale(
+        asked_locale, accept_language, fingerprint.locales, fingerprint.default_locale
+    )
+    cacheability = _cacheability(located.source, settings, resolver)
+    key = (
+        property_key,
+        fingerprint.config_version,
+        fingerprint.policy_number,
+        jurisdiction.code,
+        jurisdiction.honours_gpc,
+        locale,
+        cacheability,
+    )
+    return Choice(key, property_key, jurisdiction, locale, cacheability)
+
+
+def served_region(located: ResolvedRegion) -> HeaderList:
+    """The header that tells the widget (and a person debugging) the region as resolved."""
+    return [("X-Consent-Region", located.region or "unknown")]
 
 
 @bp.get("/v1/banner")
@@ -119,86 +207,58 @@ def banner() -> Response:
         property_key, lambda: load_fingerprint(current_session(), property_key, now=now)
     )
     located = visitor_region(preview_tokens=True)  # the admin's preview picks the region
-    jurisdiction = apply_overrides(
-        jurisdiction_for_region(located.region, on=now.date()), fingerprint.override_map
-    )
-    locale = _negotiated_locale(
+    choice = choose_banner(
+        property_key,
+        fingerprint,
+        located,
         request.args.get("locale"),
         request.headers.get("Accept-Language"),
-        fingerprint.locales,
-        fingerprint.default_locale,
+        today=now.date(),
+        settings=settings(),
+        resolver=region_resolver(),
     )
-    cacheability = _cacheability(located.source)
-    key = (
-        property_key,
-        fingerprint.config_version,
-        fingerprint.policy_number,
-        jurisdiction.code,
-        jurisdiction.honours_gpc,
-        locale,
-        cacheability,
+    prepared = cache.body(choice.key, lambda: _prepare(choice, fingerprint))
+    answer = prepared.answer(
+        request.headers.get("Accept-Encoding"), request.headers.get("If-None-Match")
     )
-    prepared = cache.body(
-        key, lambda: _prepare(property_key, fingerprint, jurisdiction, locale, cacheability)
-    )
-    chosen, headers = prepared.for_client(request.headers.get("Accept-Encoding"))
-    # If-None-Match compares weakly (RFC 9110 §13.1.2), with the chosen coding's tag.
-    if request.if_none_match.contains_weak(chosen.etag):
-        response = Response(status=304, headers=headers)
-    else:
-        response = Response(chosen.body, headers=headers, mimetype="application/json")
-    response.headers["X-Consent-Region"] = located.region or "unknown"
-    return response
+    return Response(answer.body, answer.status, [*answer.headers, *served_region(located)])
 
 
-def _prepare(
-    property_key: str,
-    fingerprint: Fingerprint,
-    jurisdiction: Jurisdiction,
-    locale: str,
-    cacheability: str,
-) -> Prepared:
+def _prepare(choice: Choice, fingerprint: Fingerprint) -> Prepared:
     """Build the body once, gzip it once, and the headers that go with each."""
     config = build_banner(
         current_session(),
-        property_key,
-        jurisdiction=jurisdiction,
-        locale=locale,
+        choice.property_key,
+        jurisdiction=choice.jurisdiction,
+        locale=choice.locale,
         base_url=settings().base_url,
         now=utcnow(),
     )
     config["config_version"] = fingerprint.config_version
     body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
     compressed = Compressed.of(body, content_etag(body))
-    resolver = region_resolver()
     common = [
-        ("Cache-Control", cacheability),
+        ("Cache-Control", choice.cacheability),
         # Shared caches may keep a banner only when all it depends on is in what they key on.
-        ("Vary", ", ".join(["Accept-Language", "Accept-Encoding", *resolver.header_names])),
-        ("X-Consent-Jurisdiction", jurisdiction.code),
+        (
+            "Vary",
+            ", ".join(["Accept-Language", "Accept-Encoding", *region_resolver().header_names]),
+        ),
+        ("X-Consent-Jurisdiction", choice.jurisdiction.code),
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Expose-Headers", "ETag, X-Consent-Jurisdiction"),
     ]
-    return Prepared(
-        compressed,
-        [("ETag", f'"{compressed.plain.etag}"'), *common],
-        [
-            ("ETag", f'"{compressed.gzipped.etag}"'),
-            ("Content-Encoding", GZIP),
-            *common,
-        ],
-    )
+    return Prepared(Sendable.of(compressed.plain, common), Sendable.of(compressed.gzipped, common))
 
 
 # Pure, and asked with a few distinct Accept-Language values: each worked out once.
 _negotiated_locale = functools.lru_cache(maxsize=1024)(negotiate_locale)
 
 
-def _cacheability(source: str) -> str:
-    ttl = settings().banner_cache_seconds
+def _cacheability(source: str, settings: Settings, resolver: RegionResolver) -> str:
+    ttl = settings.banner_cache_seconds
     if source in ("override", "scan"):
         return "no-store"
-    resolver = region_resolver()
     if source == "geoip" or (source == "unknown" and resolver.uses_geoip):
         # Depends on the client's address, which no Vary header can name.
         return f"private, max-age={ttl}"

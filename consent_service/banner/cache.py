@@ -42,6 +42,15 @@ class BannerCache(Generic[F, B]):
         """The banner for ``key`` (which includes the fingerprint), built once."""
         return self._bodies.get(key, build)
 
+    def fresh_fingerprint(self, property_key: str) -> F | None:
+        """The fingerprint ``fingerprint`` would return without a query; None if it would
+        query (so whoever answers without a database can leave the request to who can)."""
+        return self._fingerprints.peek(property_key)
+
+    def built_body(self, key: tuple[Hashable, ...]) -> B | None:
+        """The banner ``body`` would return without building it; None if not built yet."""
+        return self._bodies.peek(key)
+
     def clear(self) -> None:
         self._fingerprints.clear()
         self._bodies.clear()

@@ -47,6 +47,13 @@ class TtlCache(Generic[K, V]):
             self._entries[key] = (now, value)
         return value
 
+    def peek(self, key: K) -> V | None:
+        """The value ``get`` would return without loading; None when it would load."""
+        cached = self._entries.get(key)
+        if cached is None or self._ttl <= 0 or self._clock() - cached[0] >= self._ttl:
+            return None
+        return cached[1]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 import secrets
+from typing import Any
 
 from flask import g
 from flask import request
@@ -17,10 +18,15 @@ def request_id() -> str:
     """The caller's well-formed ``X-Request-ID``, or a fresh one; made on first use."""
     current: str | None = g.get("request_id")
     if current is None:
-        incoming = request.headers.get("X-Request-ID", "")
-        current = incoming if _REQUEST_ID.match(incoming) else _fresh_id()
-        g.request_id = current
+        current = g.request_id = request_id_for(request.environ)
     return current
+
+
+def request_id_for(environ: dict[str, Any]) -> str:
+    """The well-formed ``X-Request-ID`` the request ``environ`` describes came with, or a
+    fresh one (for what answers before Flask, where there is no ``g`` to keep it in)."""
+    incoming = environ.get("HTTP_X_REQUEST_ID", "")
+    return incoming if _REQUEST_ID.match(incoming) else _fresh_id()
 
 
 # A random prefix per process (drawn again in a forked worker) and a counter: unique across

@@ -36,7 +36,7 @@ MAX_HEADER_FIELD_BYTES = 8190
 def refuse_unreadable_requests() -> None:
     """Before any view (``app.before_request``): see the module's docstring."""
     environ = request.environ
-    _check_sizes(environ)
+    check_sizes(environ)
     _measure_chunked_body()
     if NOT_TEXT.search(request.path):
         raise NotFound("Nothing here has a name holding a NUL or a lone surrogate.")
@@ -66,7 +66,7 @@ def _may_hold_not_text(query: str) -> bool:
     return "%00" in query or "\x00" in query or not query.isascii()
 
 
-def _check_sizes(environ: dict[str, Any]) -> None:
+def check_sizes(environ: dict[str, Any]) -> None:
     # PATH_INFO holds the decoded path's bytes (as latin-1), QUERY_STRING the query as sent.
     if len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_URL_BYTES:
         raise RequestURITooLarge(f"The URL is longer than {MAX_URL_BYTES:,} bytes.")

@@ -49,3 +49,27 @@ def test_the_cache_stays_bounded():
     for version in range(25):
         cache.body(("shop", version, "en"), lambda: b"{}")
     assert len(cache._bodies) <= 10
+
+
+def test_a_fresh_fingerprint_is_seen_without_a_load_and_a_stale_one_is_not():
+    clock = Clock()
+    cache: BannerCache[int, bytes] = BannerCache(ttl=2, clock=clock)
+    assert cache.fresh_fingerprint("shop") is None
+    cache.fingerprint("shop", lambda: 1)
+    clock.now += 1.9
+    assert cache.fresh_fingerprint("shop") == 1
+    clock.now += 0.1
+    assert cache.fresh_fingerprint("shop") is None
+
+
+def test_no_fingerprint_is_fresh_when_nothing_is_cached():
+    cache: BannerCache[int, bytes] = BannerCache(ttl=0)
+    cache.fingerprint("shop", lambda: 1)
+    assert cache.fresh_fingerprint("shop") is None
+
+
+def test_a_banner_is_seen_once_built_and_not_before():
+    cache: BannerCache[int, bytes] = BannerCache(ttl=2)
+    assert cache.built_body(("shop", 1, "en")) is None
+    cache.body(("shop", 1, "en"), lambda: b"{}")
+    assert cache.built_body(("shop", 1, "en")) == b"{}"
