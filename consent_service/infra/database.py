@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,8 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+
+from consent_service.infra.process_lock import FileLock
 
 WRITE_INTENT = "consent_write_intent"
 _HOLDS_WRITE_LOCK = "consent_holds_write_lock"
@@ -260,13 +263,16 @@ def _configure_sqlite(engine: sa.Engine, limits: TimeLimits) -> None:
     A transaction that will write after reading asks for ``BEGIN IMMEDIATE`` through
     :func:`begin_write`, so it never fails with ``SQLITE_BUSY_SNAPSHOT`` when it upgrades.
     Such writers of one process also queue on a lock held until the connection goes back to
-    the pool: waiting threads then wake the moment the writer is done, instead of polling in
-    SQLite's busy handler (which sleeps up to 100 ms a try). Writers of other processes (the
-    embedded mode's gunicorn workers, the outbox worker) still queue in that handler, so each
-    process should have threads to hand the lock on at once (README "Sizing gunicorn"). Both
-    waits end after ``limits.statement`` with "database is locked".
+    the pool, and writers of every process (the embedded mode's gunicorn workers, the outbox
+    worker, commands) on a file lock beside the database (``infra.process_lock``), held as
+    long: a waiting writer then wakes the moment the writer before it is done, instead of
+    polling in SQLite's busy handler (which sleeps up to 100 ms a try). The waits end
+    together after ``limits.statement`` with "database is locked".
     """
     write_lock = threading.Lock()
+    database = engine.url.database
+    on_file = database not in (None, "", ":memory:") and "mode=memory" not in str(engine.url)
+    file_lock = FileLock(Path(f"{database}-write-lock")) if on_file else None
     busy_timeout_ms = int(limits.statement * 1000)
 
     @event.listens_for(engine, "connect")
@@ -275,7 +281,7 @@ def _configure_sqlite(engine: sa.Engine, limits: TimeLimits) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        if engine.url.database not in (None, "", ":memory:"):
+        if on_file:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -286,20 +292,31 @@ def _configure_sqlite(engine: sa.Engine, limits: TimeLimits) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         if not write_lock.acquire(timeout=max(_within_deadline(limits.statement), 0)):
-            raise sa.exc.OperationalError(
-                "BEGIN IMMEDIATE",
-                None,
-                engine.dialect.loaded_dbapi.OperationalError(
-                    "database is locked (another writer of this process held it too long)"
-                ),
-            )
+            raise _locked("another writer of this process held it too long")
+        if file_lock is not None and not file_lock.acquire(
+            max(_within_deadline(limits.statement), 0)
+        ):
+            write_lock.release()
+            raise _locked("a writer of another process held it too long")
         connection.info[_HOLDS_WRITE_LOCK] = True
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         if record.info.pop(_HOLDS_WRITE_LOCK, False):
+            if file_lock is not None:
+                file_lock.release()
             write_lock.release()
+
+    if file_lock is not None:
+        event.listen(engine, "engine_disposed", lambda _engine: file_lock.close())
+
+    def _locked(why: str) -> sa.exc.OperationalError:
+        return sa.exc.OperationalError(
+            "BEGIN IMMEDIATE",
+            None,
+            engine.dialect.loaded_dbapi.OperationalError(f"database is locked ({why})"),
+        )
 
 
 @contextlib.contextmanager

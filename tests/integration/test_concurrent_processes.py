@@ -3,8 +3,9 @@ consent writes for one visitor from every process at once all succeed and chain 
 gap, while look-ups keep answering.
 
 On SQLite, ``BEGIN IMMEDIATE`` takes the database file's write lock, which orders writers of
-every process; the in-process lock of ``infra/database.py`` only lets a process's own
-threads wait without polling. Two workers of two threads exercise both waits. With
+every process; the in-process lock of ``infra/database.py`` and the file lock of
+``infra/process_lock.py`` only let a process's threads, and the processes, wait without
+polling. Two workers of two threads exercise both waits. With
 TEST_DATABASE_URL the same runs on PostgreSQL (row locks).
 """
 
