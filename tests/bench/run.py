@@ -17,6 +17,7 @@ import http.client
 import os
 import platform
 
+from tests.bench import ceiling_wsgi
 from tests.bench import compare
 from tests.bench import databases
 from tests.bench import http_load
@@ -29,6 +30,8 @@ from tests.support import shut_down
 # Issue 14's targets: the service's rate over the bare endpoint's.
 TARGETS = {"GET /v1/decisions": 0.5, "POST /v1/consents": 0.25, "GET /v1/banner": 0.9}
 BARE = "tests.bench.bare_wsgi:app"
+# The bare endpoint plus the least database work of each path (tests/bench/ceiling_wsgi.py).
+CEILING = "tests.bench.ceiling_wsgi:app"
 
 
 def main() -> None:
@@ -96,7 +99,8 @@ def _header(args: argparse.Namespace, generator: str) -> None:
     print(f"# load generator: {generator}")
     print(
         f"# servers: gunicorn, {args.workers} worker(s) x {args.threads} thread(s) (gthread) each, "
-        f"for the service and for the bare Flask JSON endpoint ({BARE})"
+        f"for the service, for the bare Flask JSON endpoint ({BARE}) and for the ceiling: "
+        f"that endpoint doing only each path's database work ({CEILING})"
     )
     print(
         f"# {args.rounds} alternating rounds of {args.seconds:g} s per path and server; req/s, "
@@ -122,29 +126,46 @@ def _bench_database(
     env = {**settings_environment(app.extensions["consent_settings"]), "CONSENT_LOG_LEVEL": "ERROR"}
     shut_down(app)
     print(f"\n== {name} ({args.customers:,} customers with consent seeded)")
-    print(f"{'path':20} {'server':6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11}")
-    with http_load.gunicorn("wsgi:app", env, workers=args.workers, threads=args.threads) as ours:
+    print(f"{'path':20} {'server':7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11}")
+    ceiling_wsgi.prepare(url)
+    ceiling_env = {"CEILING_DATABASE_URL": url}
+    with (
+        http_load.gunicorn("wsgi:app", env, workers=args.workers, threads=args.threads) as ours,
+        http_load.gunicorn(
+            CEILING, ceiling_env, workers=args.workers, threads=args.threads
+        ) as ceiling,
+    ):
         for workload in (
             workloads.decisions(key, args.customers),
             workloads.consents(),
             workloads.banner(),
         ):
-            mine, theirs = compare.alternate(
-                [ours, bare],
+            # The banner needs no database: its ceiling is the bare endpoint.
+            servers = [ours, bare] if workload.kind == "fixed" else [ours, bare, ceiling]
+            measured = compare.alternate(
+                servers,
                 workload,
                 generator,
                 rounds=args.rounds,
                 seconds=args.seconds,
                 connections=args.connections,
             )
-            _print_rows(workload.label, mine, theirs)
+            _print_rows(workload.label, *measured)
         print(f"{'':20} {_banner_bytes(ours.port)}")
 
 
-def _print_rows(label: str, mine: compare.Measured, theirs: compare.Measured) -> None:
-    for path, server, measured in ((label, "ours", mine), ("", "bare", theirs)):
+def _print_rows(
+    label: str,
+    mine: compare.Measured,
+    theirs: compare.Measured,
+    ceiling: compare.Measured | None = None,
+) -> None:
+    rows = [(label, "ours", mine), ("", "bare", theirs)]
+    if ceiling is not None:
+        rows.append(("", "ceiling", ceiling))
+    for path, server, measured in rows:
         print(
-            f"{path:20} {server:6} {measured.rate:7.0f} {measured.p50_ms:8.2f} "
+            f"{path:20} {server:7} {measured.rate:7.0f} {measured.p50_ms:8.2f} "
             f"{measured.p99_ms:8.2f} {measured.cpu_ms_per_request:11.2f}"
         )
     each = compare.ratios(mine, theirs)
@@ -154,6 +175,12 @@ def _print_rows(label: str, mine: compare.Measured, theirs: compare.Measured) ->
         f"{max(each):.2f}; target >= {target:.2f}: "
         f"{'met' if compare.ratio(mine, theirs) >= target else 'not met'})"
     )
+    if ceiling is not None:
+        each = compare.ratios(ceiling, theirs)
+        print(
+            f"{'':20} ceiling/bare {compare.ratio(ceiling, theirs):.2f} (rounds {min(each):.2f}-"
+            f"{max(each):.2f}): the bare endpoint doing only this path's database work"
+        )
 
 
 def _banner_bytes(port: int) -> str:
