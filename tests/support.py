@@ -251,3 +251,14 @@ def statements_sent(engine: sa.Engine) -> Iterator[list[str]]:
     finally:
         for name, run in originals.items():
             setattr(dialect, name, run)
+
+
+class MonotonicClock:
+    """A monotonic clock (seconds, as ``time.monotonic``) that stands still until a test
+    moves ``now``: for the caches that expire entries by it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -20,6 +20,7 @@ from consent_service.extensions import banner_cache
 from consent_service.extensions import current_session
 from consent_service.jurisdictions.regions import RegionHeader
 from consent_service.web.request_limits import MAX_HEADER_FIELD_BYTES
+from tests.support import MonotonicClock
 from tests.support import make_settings
 from tests.support import shut_down
 from tests.support import started_on_fresh_database
@@ -28,17 +29,9 @@ URL = "/v1/banner?property=demo-shop"
 TTL = 60
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> MonotonicClock:
+    return MonotonicClock()
 
 
 @pytest.fixture

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from consent_service.banner.cache import BannerCache
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support import MonotonicClock
 
 
 def test_a_fingerprint_is_reused_within_the_ttl():
-    clock, loads = Clock(), []
+    clock, loads = MonotonicClock(), []
     cache: BannerCache[int, bytes] = BannerCache(ttl=2, clock=clock)
     cache.fingerprint("shop", lambda: loads.append(1) or 1)
     clock.now += 1.9
@@ -23,7 +16,7 @@ def test_a_fingerprint_is_reused_within_the_ttl():
 
 
 def test_a_fingerprint_is_reloaded_once_the_ttl_has_passed():
-    clock = Clock()
+    clock = MonotonicClock()
     cache: BannerCache[int, bytes] = BannerCache(ttl=2, clock=clock)
     cache.fingerprint("shop", lambda: 1)
     clock.now += 2
@@ -52,7 +45,7 @@ def test_the_cache_stays_bounded():
 
 
 def test_a_fresh_fingerprint_is_seen_without_a_load_and_a_stale_one_is_not():
-    clock = Clock()
+    clock = MonotonicClock()
     cache: BannerCache[int, bytes] = BannerCache(ttl=2, clock=clock)
     assert cache.fresh_fingerprint("shop") is None
     cache.fingerprint("shop", lambda: 1)
