@@ -6,13 +6,13 @@ import uuid
 
 from consent_service.integrations.api_keys import Caller
 from consent_service.integrations.api_keys import CallerCache
-from tests.unit.test_banner_cache import Clock
+from tests.support import MonotonicClock
 
 CALLER = Caller(uuid.uuid4(), "abcdef123456", 1, "demo-shop", frozenset(), None, None)
 
 
 def test_a_verified_key_is_trusted_within_the_ttl_and_checked_again_after():
-    clock, loads = Clock(), []
+    clock, loads = MonotonicClock(), []
     cache = CallerCache(ttl=2, clock=clock)
 
     def load() -> Caller:
@@ -37,7 +37,7 @@ def test_forgetting_makes_the_next_call_check_the_key_again():
 
 
 def test_last_used_is_recorded_at_most_once_a_minute_per_key():
-    clock = Clock()
+    clock = MonotonicClock()
     cache = CallerCache(ttl=0, clock=clock)
     assert cache.due_for_last_used(CALLER) is True
     clock.now += 59
