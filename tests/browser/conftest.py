@@ -144,6 +144,14 @@ class Shop:
         return payload
 
     def gpp_ping(self) -> dict[str, Any]:
+        """The GPP API's ping once its signal is ready: a consumer waits for ``signalStatus``
+        'ready' (GPP 1.1), since ``widget-gpp.js`` loads after the banner's answer and a
+        choice being recorded holds the signal back; before that the string may be empty."""
+        # Both the stub and the CMP answer a ping at once, inside the call.
+        self.page.wait_for_function(
+            "() => { let ready = false; "
+            "__gpp('ping', (data) => { ready = data.signalStatus === 'ready'; }); return ready; }"
+        )
         result: dict[str, Any] = self.page.evaluate(
             "new Promise((resolve) => __gpp('ping', resolve))"
         )
