@@ -45,7 +45,6 @@ from consent_service.properties.jurisdiction_overrides import apply_overrides
 from consent_service.settings import Settings
 from consent_service.web.compression import Compressed
 from consent_service.web.compression import Representation
-from consent_service.web.compression import gzip_accepted
 from consent_service.web.etags import content_etag
 from consent_service.web.request_body import property_query
 from consent_service.web.visitor_region import visitor_region
@@ -54,40 +53,42 @@ HeaderList = list[tuple[str, str]]
 
 
 @dataclasses.dataclass(frozen=True)
-class Sendable:
-    """One coding of a banner answer as sent: its body, strong ETag (unquoted) and the headers
-    of a 200 and of a 304 (which carries no body's headers, RFC 9110 §15.4.5)."""
+class Prepared:
+    """A banner answer, both codings made once, each with the headers of a 200 and of a 304
+    (which carries no body's headers, RFC 9110 §15.4.5): a request only chooses."""
 
-    body: bytes
-    etag: str
-    headers: HeaderList
-    not_modified_headers: HeaderList
+    compressed: Compressed
+    headers: dict[str | None, tuple[HeaderList, HeaderList]]  # by Content-Encoding
 
     @classmethod
-    def of(cls, chosen: Representation, common: HeaderList) -> Sendable:
-        headers = [("ETag", f'"{chosen.etag}"'), *common]
-        if chosen.encoding is not None:
-            headers.append(("Content-Encoding", chosen.encoding))
-        not_modified = Headers(headers)
-        remove_entity_headers(not_modified)
-        entity = [("Content-Type", "application/json"), ("Content-Length", str(len(chosen.body)))]
-        return cls(chosen.body, chosen.etag, headers + entity, not_modified.to_wsgi_list())
-
-
-@dataclasses.dataclass(frozen=True)
-class Prepared:
-    """A banner answer, both codings made once: a request only chooses."""
-
-    plain: Sendable
-    gzipped: Sendable
+    def of(cls, compressed: Compressed, common: HeaderList) -> Prepared:
+        return cls(
+            compressed,
+            {
+                chosen.encoding: _headers(chosen, common)
+                for chosen in (compressed.plain, compressed.gzipped)
+            },
+        )
 
     def answer(self, accept_encoding: str | None, if_none_match: str | None) -> Answer:
         """The status, body and headers for a client sending these two headers."""
-        chosen = self.gzipped if gzip_accepted(accept_encoding) else self.plain
+        chosen = self.compressed.for_client(accept_encoding)
+        ok, not_modified = self.headers[chosen.encoding]
         # If-None-Match compares weakly (RFC 9110 §13.1.2), with the chosen coding's tag.
         if if_none_match and parse_etags(if_none_match).contains_weak(chosen.etag):
-            return Answer(HTTPStatus.NOT_MODIFIED, b"", chosen.not_modified_headers)
-        return Answer(HTTPStatus.OK, chosen.body, chosen.headers)
+            return Answer(HTTPStatus.NOT_MODIFIED, b"", not_modified)
+        return Answer(HTTPStatus.OK, chosen.body, ok)
+
+
+def _headers(chosen: Representation, common: HeaderList) -> tuple[HeaderList, HeaderList]:
+    """A coding's headers as a 200 sends them, and as a 304 does."""
+    headers = [("ETag", f'"{chosen.etag}"'), *common]
+    if chosen.encoding is not None:
+        headers.append(("Content-Encoding", chosen.encoding))
+    not_modified = Headers(headers)
+    remove_entity_headers(not_modified)
+    entity = [("Content-Type", "application/json"), ("Content-Length", str(len(chosen.body)))]
+    return headers + entity, not_modified.to_wsgi_list()
 
 
 class Answer(NamedTuple):
@@ -237,18 +238,16 @@ def _prepare(choice: Choice, fingerprint: Fingerprint) -> Prepared:
     config["config_version"] = fingerprint.config_version
     body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
     compressed = Compressed.of(body, content_etag(body))
+    # Shared caches may keep a banner only when all it depends on is in what they key on.
+    vary = ["Accept-Language", "Accept-Encoding", *region_resolver().header_names]
     common = [
         ("Cache-Control", choice.cacheability),
-        # Shared caches may keep a banner only when all it depends on is in what they key on.
-        (
-            "Vary",
-            ", ".join(["Accept-Language", "Accept-Encoding", *region_resolver().header_names]),
-        ),
+        ("Vary", ", ".join(vary)),
         ("X-Consent-Jurisdiction", choice.jurisdiction.code),
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Expose-Headers", "ETag, X-Consent-Jurisdiction"),
     ]
-    return Prepared(Sendable.of(compressed.plain, common), Sendable.of(compressed.gzipped, common))
+    return Prepared.of(compressed, common)
 
 
 # Pure, and asked with a few distinct Accept-Language values: each worked out once.

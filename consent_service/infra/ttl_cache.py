@@ -37,8 +37,8 @@ class TtlCache(Generic[K, V]):
         if self._ttl <= 0:
             return load()
         now = self._clock()
-        cached = self._entries.get(key)
-        if cached is not None and now - cached[0] < self._ttl:
+        cached = self._fresh(key, now)
+        if cached is not None:
             return cached[1]
         value = load()
         with self._lock:
@@ -49,10 +49,12 @@ class TtlCache(Generic[K, V]):
 
     def peek(self, key: K) -> V | None:
         """The value ``get`` would return without loading; None when it would load."""
+        cached = self._fresh(key, self._clock())
+        return None if cached is None else cached[1]
+
+    def _fresh(self, key: K, now: float) -> tuple[float, V] | None:
         cached = self._entries.get(key)
-        if cached is None or self._ttl <= 0 or self._clock() - cached[0] >= self._ttl:
-            return None
-        return cached[1]
+        return cached if cached is not None and now - cached[0] < self._ttl else None
 
     def clear(self) -> None:
         with self._lock:
